@@ -1,0 +1,1 @@
+"""ask, who, summary: plain dataclasses out, no Discord types."""

@@ -1,0 +1,57 @@
+"""`ask`: turn retrieved passages into 1–3 cited quotes, or an honest abstention."""
+
+from __future__ import annotations
+
+from bot.answers.model import Answer, Citation, Quote, clip_quote
+from bot.search.question import analyse
+from bot.search.retrieve import Hit, retrieve
+from bot.search.snapshot import Snapshot
+from bot.search.tokenize import tokenize
+
+DUPLICATE_OVERLAP = 0.7  # token-set Jaccard above which two sentences "say the same thing"
+MORE_QUOTES = 6
+
+
+def citation_for(snapshot: Snapshot, document: str, paragraph: int) -> Citation:
+    doc = snapshot.documents.get(document)
+    if doc is None:
+        return Citation(document, document, paragraph)
+    return Citation(document, doc.title, paragraph, doc.date_text, doc.url)
+
+
+def quote_for(snapshot: Snapshot, hit: Hit) -> Quote:
+    row = hit.passage
+    return Quote(clip_quote(row.text), citation_for(snapshot, row.document, row.paragraph), round(hit.score, 4))
+
+
+def merge_duplicates(snapshot: Snapshot, hits: list[Hit]) -> list[Quote]:
+    """Keep the best of near-identical sentences; the others become `also` citations."""
+    kept: list[tuple[set[str], Quote]] = []
+    for hit in hits:
+        tokens = set(tokenize(hit.passage.text))
+        quote = quote_for(snapshot, hit)
+        for i, (other_tokens, other) in enumerate(kept):
+            union = tokens | other_tokens
+            if union and len(tokens & other_tokens) / len(union) >= DUPLICATE_OVERLAP:
+                if quote.citation.document != other.citation.document and quote.citation not in other.also:
+                    kept[i] = (other_tokens, Quote(other.text, other.citation, other.score,
+                                                   other.also + (quote.citation,)))
+                break
+        else:
+            kept.append((tokens, quote))
+    return [q for _, q in kept]
+
+
+def abstention(question: str) -> str:
+    shown = question if len(question) <= 120 else question[:119] + "…"
+    return f"The articles don't say. Nothing in them answers “{shown}”."
+
+
+def ask(snapshot: Snapshot, question: str, *, k: int = 3, document: str | None = None) -> Answer:
+    analysed = analyse(question)
+    result = retrieve(snapshot, analysed, k=k, document=document)
+    if not result.answered:
+        return Answer(analysed.text, False, (), 0.0, analysed.terms, abstention(analysed.text))
+    quotes = merge_duplicates(snapshot, list(result.hits))
+    return Answer(analysed.text, True, tuple(quotes[:k]), 0.0, analysed.terms,
+                  more=tuple(quotes[k : k + MORE_QUOTES]))

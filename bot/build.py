@@ -1,0 +1,168 @@
+"""Bring the database in line with the knowledge folder: the incremental build.
+
+Only files whose size or mtime moved are read, and only those whose content
+hash changed are parsed and re-tokenised. A file that fails keeps its last good
+version serving (it is not treated as removed). The writes go in one
+transaction (`Store.write_changes`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.ingest.entities import capitalised_words, extract_mentions
+from bot.ingest.files import FileEntry, FileFailure, LoadedFile, read_article, scan_folder, MAX_FILE_BYTES
+from bot.ingest.model import Document
+from bot.search.tokenize import tokenize
+from bot.store import DocumentWrite, Store, StoredDocument
+
+# Words that let people reach the byline and the date line ("Who wrote the
+# article?", "When was it published?"): these lines say who and when, but not
+# in the words people ask with.
+BYLINE_HINTS = "article story piece report wrote written write author authors byline reporter reporters journalist journalists"
+DATE_HINTS = "article story piece report published publish publication date dated released appeared"
+
+
+class KnowledgeFolderError(RuntimeError):
+    """The knowledge folder itself is missing or unreadable."""
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for people (`index`, `/kb reload`) and for the audit table."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+    unchanged: int = 0
+    documents: int = 0
+    passages: int = 0
+    duration_ms: float = 0.0
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "added": self.added, "changed": self.changed, "removed": self.removed,
+            "failed": [{"file": f, "reason": r} for f, r in self.failed],
+            "unchanged": self.unchanged, "documents": self.documents, "passages": self.passages,
+            "duration_ms": round(self.duration_ms, 1),
+        }
+
+    def summary_lines(self) -> list[str]:
+        lines = [
+            f"{self.documents} article(s), {self.passages} passage(s) indexed in {self.duration_ms:.0f} ms.",
+        ]
+        for label, items in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
+            if items:
+                lines.append(f"{label}: {', '.join(items)}")
+        if not self.changed_anything:
+            lines.append(f"nothing changed ({self.unchanged} unchanged)")
+        for name, reason in self.failed:
+            lines.append(f"failed: {name}: {reason}")
+        return lines
+
+
+def document_write(loaded: LoadedFile) -> DocumentWrite:
+    """Turn a parsed document into the rows and terms the store keeps."""
+    doc: Document = loaded.document
+    passages: list[tuple[int, int, str, str]] = []
+    tokens: list[list[str]] = []
+    if doc.byline:
+        passages.append((0, 1, "byline", doc.byline))
+        tokens.append(tokenize(doc.byline) + tokenize(BYLINE_HINTS))
+    if doc.date_text:
+        passages.append((0, 2, "date", doc.date_text))
+        tokens.append(tokenize(doc.date_text) + tokenize(DATE_HINTS))
+    sentences = [s for p in doc.paragraphs for s in p.sentences]
+    known = capitalised_words(sentences)
+    mentions: list[tuple[int, str, str, str]] = []
+    for paragraph in doc.paragraphs:
+        for number, sentence in enumerate(paragraph.sentences, start=1):
+            index = len(passages)
+            passages.append((paragraph.number, number, "body", sentence))
+            tokens.append(tokenize(sentence))
+            for m in extract_mentions(sentence, known):
+                if m.key:
+                    mentions.append((index, m.name, m.key, m.role))
+    stored = StoredDocument(
+        id=doc.id, title=doc.title, date=doc.date, date_text=doc.date_text, authors=doc.authors,
+        byline=doc.byline, source=doc.source, url=doc.url, path=str(loaded.entry.path),
+        content_hash=loaded.content_hash, size=loaded.entry.size, mtime_ns=loaded.entry.mtime_ns,
+        paragraphs=len(doc.paragraphs), passages=len(passages), loaded_at=time.time(),
+    )
+    return DocumentWrite(stored, passages, tokens, mentions)
+
+
+def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, force: bool = False) -> BuildReport:
+    """Make the database match `folder`; returns what changed. Raises KnowledgeFolderError
+    when the folder is missing, StoreError when the database refuses the write."""
+    started = time.time()
+    t0 = time.perf_counter()
+    if not folder.is_dir():
+        raise KnowledgeFolderError(f"knowledge folder not found: {folder}")
+    try:
+        entries, failures = scan_folder(folder)
+    except OSError as exc:
+        raise KnowledgeFolderError(f"cannot list the knowledge folder {folder}: {exc.strerror or exc}") from exc
+    known = store.documents()
+    report = BuildReport()
+    writes: list[DocumentWrite] = []
+    touch: list[tuple[str, int, int]] = []
+    failed_ids: set[str] = set()
+    failure_rows: dict[str, tuple[str, str]] = {}
+
+    def record_failure(f: FileFailure) -> None:
+        report.failed.append((f.path.name, f.reason))
+        failure_rows[str(f.path)] = (f.doc_id, f.reason)
+        failed_ids.add(f.doc_id)
+
+    for f in failures:
+        record_failure(f)
+    for entry in entries:
+        old = known.get(entry.doc_id)
+        if (not force and old is not None and old.path == str(entry.path)
+                and old.size == entry.size and old.mtime_ns == entry.mtime_ns):
+            report.unchanged += 1
+            continue
+        result = read_article(entry, max_bytes)
+        if isinstance(result, FileFailure):
+            record_failure(result)
+            continue
+        if not force and old is not None and old.content_hash == result.content_hash:
+            report.unchanged += 1
+            touch.append((entry.doc_id, entry.size, entry.mtime_ns))
+            continue
+        writes.append(document_write(result))
+        (report.changed if old is not None else report.added).append(entry.doc_id)
+
+    present = {e.doc_id for e in entries} | failed_ids
+    report.removed = sorted(doc_id for doc_id in known if doc_id not in present)
+    finished = time.time()
+    report.duration_ms = (time.perf_counter() - t0) * 1000
+    new_docs = {**{k: v for k, v in known.items() if k not in report.removed},
+                **{w.doc.id: w.doc for w in writes}}
+    report.documents = len(new_docs)
+    report.passages = sum(d.passages for d in new_docs.values())
+    if writes or report.removed or touch or failure_rows or force or not store.get_meta("built_at"):
+        store.write_changes(
+            writes, report.removed, failure_rows,
+            {
+                "started_at": started, "finished_at": finished, "duration_ms": report.duration_ms,
+                "added": len(report.added), "changed": len(report.changed),
+                "removed": len(report.removed), "failed": len(report.failed), "report": report.as_dict(),
+            },
+            touch=touch,
+        )
+    report.duration_ms = (time.perf_counter() - t0) * 1000
+    return report
+
+
+def entry_for(path: Path) -> FileEntry:
+    st = path.stat()
+    return FileEntry(path.stem, path, st.st_size, st.st_mtime_ns)

@@ -1,0 +1,179 @@
+"""The command line: the same engine as the Discord bot, no token needed.
+
+Errors a person can fix (an empty question, an unknown document, a missing
+folder) print one line on stderr and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from bot.config import ConfigError, load_settings
+from bot.engine import Engine, EngineError, UnknownDocument
+from bot.build import KnowledgeFolderError
+from bot.store import StoreError
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A one-line message for stderr and exit status 2."""
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--knowledge", metavar="DIR", help="articles folder (env STORYBOT_KNOWLEDGE_DIR, default ./knowledge)")
+    p.add_argument("--db", metavar="FILE", help="database file (env STORYBOT_DB, default ./storybot.db)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="storybot", description="Answer questions about a news story with cited quotes.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("ask", help="answer a question with quotes from the articles")
+    p.add_argument("question")
+    p.add_argument("--document", help="only this article (its id)")
+    _common(p)
+    p = sub.add_parser("who", help="what the articles say about a person or organisation")
+    p.add_argument("name")
+    _common(p)
+    p = sub.add_parser("summary", help="an extractive summary of one article or the whole story")
+    p.add_argument("document", nargs="?")
+    _common(p)
+    p = sub.add_parser("sources", help="list the loaded articles")
+    _common(p)
+    p = sub.add_parser("index", help="build or refresh the database and say what changed")
+    p.add_argument("--force", action="store_true", help="re-read every file")
+    _common(p)
+    p = sub.add_parser("eval", help="score a question set: Recall@1, Recall@3, abstention accuracy")
+    p.add_argument("file")
+    _common(p)
+    p = sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
+    _common(p)
+    p = sub.add_parser("sync", help="push the slash commands to Discord now")
+    _common(p)
+    return parser
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    settings = load_settings()
+    knowledge = Path(args.knowledge) if args.knowledge else settings.knowledge_dir
+    db = Path(args.db) if args.db else settings.db_path
+    engine = Engine(knowledge, db)
+    try:
+        engine.open(refresh=True)
+    except KnowledgeFolderError as exc:
+        raise CliError(str(exc)) from None
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    return engine
+
+
+def _print(obj: Any, as_json: bool, text: str) -> None:
+    if as_json:
+        print(json.dumps(obj, ensure_ascii=False))
+    else:
+        print(text)
+
+
+def _non_empty(value: str, what: str) -> str:
+    if not value or not value.strip():
+        raise CliError(f"empty {what}: give some words")
+    return value
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from bot.render import jsonout, text
+
+    if args.command == "run":
+        from bot.chat.runner import run_bot
+
+        return run_bot(knowledge=args.knowledge, db=args.db)
+    if args.command == "sync":
+        from bot.chat.runner import sync_commands
+
+        return sync_commands(knowledge=args.knowledge, db=args.db)
+    if args.command == "ask":
+        question = _non_empty(args.question, "question")
+        engine = _engine(args)
+        try:
+            answer = engine.ask(question, document=args.document)
+        except UnknownDocument as exc:
+            raise CliError(f"{exc}; see `storybot sources`") from None
+        _print(jsonout.answer_json(answer), args.json, text.render_answer(answer))
+    elif args.command == "who":
+        name = _non_empty(args.name, "name")
+        engine = _engine(args)
+        card = engine.who(name)
+        _print(jsonout.card_json(card), args.json, text.render_card(card))
+    elif args.command == "summary":
+        engine = _engine(args)
+        try:
+            s = engine.summary(args.document)
+        except UnknownDocument as exc:
+            raise CliError(f"{exc}; see `storybot sources`") from None
+        _print(jsonout.summary_json(s), args.json, text.render_summary(s))
+    elif args.command == "sources":
+        engine = _engine(args)
+        docs = engine.documents()
+        rows = [{"document": d.id, "title": d.title, "date": d.date, "url": d.url, "passages": d.passages} for d in docs]
+        _print({"documents": rows}, args.json,
+               "\n".join(f"{d.id}: {d.title} ({d.date_text or 'undated'})" for d in docs) or "no articles loaded")
+    elif args.command == "index":
+        settings = load_settings()
+        engine = Engine(Path(args.knowledge) if args.knowledge else settings.knowledge_dir,
+                        Path(args.db) if args.db else settings.db_path)
+        try:
+            report = engine.reload(force=args.force)
+        except (KnowledgeFolderError, StoreError) as exc:
+            raise CliError(str(exc)) from None
+        _print(jsonout.report_json(report), args.json, "\n".join(report.summary_lines()))
+    elif args.command == "eval":
+        from bot.evaluate import EvalFileError, evaluate, load_questions
+
+        try:
+            items = load_questions(Path(args.file))
+        except EvalFileError as exc:
+            raise CliError(str(exc)) from None
+        engine = _engine(args)
+        result = evaluate(engine, items)
+        lines = [
+            f"Recall@1: {result.recall1:.3f} ({result.hit1}/{result.answerable})",
+            f"Recall@3: {result.recall3:.3f} ({result.hit3}/{result.answerable})",
+            f"Abstention accuracy: {result.abstention_accuracy:.3f} "
+            f"(unanswerable abstained {result.abstained_right}/{result.unanswerable}, "
+            f"answerable abstained {result.abstained_wrong})",
+        ] + [f"  {f['id']}: {f['problem']}: {f['q']}" for f in result.failures]
+        _print(result.as_dict(), args.json, "\n".join(lines))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return run_command(args)
+    except CliError as exc:
+        print(f"storybot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConfigError as exc:
+        print(f"storybot: configuration: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (EngineError, StoreError) as exc:
+        print(f"storybot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `storybot ask … | head`: the reader went away; not an error worth a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

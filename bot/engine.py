@@ -1,0 +1,205 @@
+"""The Engine owns the current knowledge snapshot; everything else asks it.
+
+A reload syncs the database (one transaction), builds a new snapshot beside
+the current one and swaps the reference in one assignment. Questions asked
+meanwhile are answered from the old snapshot, whose pinned read transaction
+keeps seeing the old rows; it is closed once no question is using it.
+Methods are synchronous and thread-safe: the Discord layer runs them in a
+worker thread so the event loop never waits on SQLite or numpy.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from bot.answers.ask import ask as _ask
+from bot.answers.model import Answer, EntityCard, Summary
+from bot.answers.summary import summarise
+from bot.answers.who import entity_names as _entity_names
+from bot.answers.who import who as _who
+from bot.build import BuildReport, KnowledgeFolderError, sync_folder
+from bot.ingest.files import MAX_FILE_BYTES
+from bot.search.bm25 import BM25Params
+from bot.search.snapshot import Snapshot, load_snapshot
+from bot.store import PassageReader, Store, StoreError, StoredDocument
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class EngineError(RuntimeError):
+    """The engine cannot answer (no knowledge base could be loaded)."""
+
+
+class UnknownDocument(ValueError):
+    """A document id that is not loaded."""
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    documents: int
+    passages: int
+    last_reload_at: float | None
+    last_reload_ms: float | None
+    last_report: BuildReport | None
+    db_path: str
+
+
+class Engine:
+    def __init__(
+        self,
+        knowledge_dir: Path | str,
+        db_path: Path | str,
+        *,
+        params: BM25Params | None = None,
+        max_file_bytes: int = MAX_FILE_BYTES,
+    ) -> None:
+        self.knowledge_dir = Path(knowledge_dir)
+        self.db_path = Path(db_path)
+        self.params = params or BM25Params()
+        self.max_file_bytes = max_file_bytes
+        self._snapshot: Snapshot | None = None
+        self._reload_lock = threading.Lock()
+        self._store: Store | None = None
+        self.last_report: BuildReport | None = None
+        self.last_reload_at: float | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+    def open(self, *, refresh: bool = True) -> BuildReport | None:
+        """Load the knowledge base; with `refresh`, sync the folder first."""
+        if refresh:
+            return self.reload()
+        self._swap(self._load())
+        return None
+
+    def reload(self, *, force: bool = False) -> BuildReport:
+        """Sync the folder into the database and swap in the new snapshot.
+
+        On any failure the current snapshot keeps serving and the error propagates.
+        """
+        with self._reload_lock:
+            store = self._ensure_store()
+            try:
+                report = sync_folder(store, self.knowledge_dir, max_bytes=self.max_file_bytes, force=force)
+            except StoreError:
+                self._drop_store()
+                raise
+            if report.changed_anything or force or self._snapshot is None or self._stale():
+                self._swap(self._load())
+            self.last_report = report
+            self.last_reload_at = time.time()
+            return report
+
+    def _stale(self) -> bool:
+        snap = self._snapshot
+        return snap is None or snap.reader.generation != self._current_generation()
+
+    def _current_generation(self) -> object:
+        store = self._ensure_store()
+        row = store.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return row
+
+    def _ensure_store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.db_path)
+        return self._store
+
+    def _drop_store(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def _load(self) -> Snapshot:
+        reader = PassageReader(self.db_path)
+        try:
+            return load_snapshot(reader, self.params)
+        except Exception:
+            reader.close()
+            raise
+
+    def _swap(self, new: Snapshot) -> None:
+        old, self._snapshot = self._snapshot, new
+        if old is not None:
+            old.close()  # waits for a question holding its lock, then retires it
+
+    def close(self) -> None:
+        if self._snapshot is not None:
+            self._snapshot.close()
+            self._snapshot = None
+        self._drop_store()
+
+    @property
+    def store(self) -> Store:
+        return self._ensure_store()
+
+    # -- questions -----------------------------------------------------------------------
+    def _with_snapshot(self, fn: Callable[[Snapshot], T]) -> T:
+        for _ in range(5):
+            snap = self._snapshot
+            if snap is None:
+                raise EngineError("the knowledge base is not loaded")
+            try:
+                return fn(snap)
+            except StoreError:
+                if snap.reader.closed and snap is not self._snapshot:
+                    continue  # retired between picking it and reading: use the new one
+                raise
+        raise EngineError("the knowledge base is reloading too often to answer")
+
+    def _check_document(self, snap: Snapshot, document: str | None) -> None:
+        if document is not None and document not in snap.documents:
+            raise UnknownDocument(f"unknown document: {document!r}")
+
+    def ask(self, question: str, *, document: str | None = None, k: int = 3) -> Answer:
+        t0 = time.perf_counter()
+
+        def run(snap: Snapshot) -> Answer:
+            self._check_document(snap, document)
+            return _ask(snap, question, k=k, document=document)
+
+        answer = self._with_snapshot(run)
+        return replace(answer, elapsed_ms=round((time.perf_counter() - t0) * 1000, 3))
+
+    def who(self, name: str) -> EntityCard:
+        t0 = time.perf_counter()
+        card = self._with_snapshot(lambda snap: _who(snap, name))
+        return replace(card, elapsed_ms=round((time.perf_counter() - t0) * 1000, 3))
+
+    def summary(self, document: str | None = None) -> Summary:
+        t0 = time.perf_counter()
+
+        def run(snap: Snapshot) -> Summary:
+            self._check_document(snap, document)
+            return summarise(snap, document)
+
+        result = self._with_snapshot(run)
+        return replace(result, elapsed_ms=round((time.perf_counter() - t0) * 1000, 3))
+
+    def entity_names(self, prefix: str = "", limit: int = 25) -> list[str]:
+        return self._with_snapshot(lambda snap: _entity_names(snap, prefix, limit))
+
+    def documents(self) -> list[StoredDocument]:
+        return self._with_snapshot(lambda snap: sorted(snap.documents.values(), key=lambda d: (d.date or "", d.id)))
+
+    def status(self) -> EngineStatus:
+        snap = self._snapshot
+        return EngineStatus(
+            documents=len(snap.documents) if snap else 0,
+            passages=snap.passage_count if snap else 0,
+            last_reload_at=self.last_reload_at,
+            last_reload_ms=self.last_report.duration_ms if self.last_report else None,
+            last_report=self.last_report,
+            db_path=str(self.db_path),
+        )
+
+    @property
+    def loaded(self) -> bool:
+        return self._snapshot is not None
+
+
+__all__ = ["Engine", "EngineError", "EngineStatus", "KnowledgeFolderError", "StoreError", "UnknownDocument"]

@@ -1,0 +1,155 @@
+"""Find the people and organisations a sentence names, offline and without a model.
+
+No spaCy English model is available offline here, so entities come from
+capitalised spans, with the titles in front of them ("Vice Premier", "U.S.
+President") split off as the role, and a few rules for sentence-initial words.
+Good enough for a news story's cast: it is a look-up aid (entity cards,
+autocomplete), never shown as text of its own: cards quote the sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.search.tokenize import STOPWORDS, normalize, stem
+
+# Capitalised title words that introduce a name rather than being part of it.
+TITLE_WORDS = frozenset(
+    """
+    president vice premier prime minister secretary chairman chairwoman chair ceo chief
+    executive senator sen. rep. representative governor mayor judge justice mr. mrs. ms. dr.
+    prof. professor king queen prince princess ambassador commissioner director spokesperson
+    spokesman spokeswoman founder co-founder treasury commerce state foreign defense defence
+    finance trade deputy acting former late general-secretary chancellor pope speaker leader
+    """.split()
+)
+NATIONALITIES = frozenset(
+    """
+    chinese american u.s. us british french german japanese korean indian russian
+    european canadian australian taiwanese mexican brazilian italian spanish israeli iranian
+    ukrainian
+    """.split()
+)
+NOT_NAMES = frozenset(
+    """
+    monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december i
+    """.split()
+)
+CORPORATE_SUFFIXES = frozenset("ltd ltd. inc inc. co co. corp corp. llc plc ag sa gmbh group limited".split())
+_CONNECTORS = frozenset({"of", "de", "for", "van", "von", "der", "la", "le", "du", "&"})
+
+_WORD_RE = re.compile(r"(?:[A-Z]\.){2,}|[\w][\w'’.\-&]*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A name as written (`name`), its look-up key, and the title written before it."""
+
+    name: str
+    key: str
+    role: str
+    start: int  # character offset in the sentence
+
+
+def name_key(name: str) -> str:
+    """Look-up key: folded, possessive and corporate suffixes off ("ByteDance Ltd." → "bytedance")."""
+    words = [w.strip(".,") for w in normalize(name).replace("'s", "").split()]
+    while len(words) > 1 and words[-1] in {s.strip(".") for s in CORPORATE_SUFFIXES}:
+        words.pop()
+    return " ".join(w for w in words if w)
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[:1].isupper() or bool(re.match(r"(?:[A-Z]\.){2,}", word))
+
+
+def _clean_word(word: str) -> str:
+    word = word.rstrip(",;:")
+    for poss in ("’s", "'s"):
+        if word.endswith(poss):
+            return word[: -len(poss)]
+    if word.endswith(".") and not re.fullmatch(r"(?:[A-Za-z]\.)+|[A-Z][a-z]{0,3}\.", word):
+        word = word[:-1]
+    return word
+
+
+def extract_mentions(sentence: str, known_capitalised: frozenset[str] = frozenset()) -> list[Mention]:
+    """Names in one sentence. `known_capitalised` holds words seen capitalised mid-sentence
+    elsewhere in the document, which rescues names that start a sentence ("Caixin learned")."""
+    words = [(m.group(0), m.start()) for m in _WORD_RE.finditer(sentence)]
+    spans: list[list[tuple[str, int, str]]] = []  # (cleaned word, offset, raw word)
+    current: list[tuple[str, int, str]] = []
+    for i, (raw, start) in enumerate(words):
+        word = _clean_word(raw)
+        if not word:
+            continue
+        low = word.lower()
+        if _is_capitalised(word) and low not in NOT_NAMES:
+            current.append((word, start, raw))
+        elif low in _CONNECTORS and current and i + 1 < len(words) and _is_capitalised(words[i + 1][0]):
+            current.append((word, start, raw))
+            continue
+        else:
+            if current:
+                spans.append(current)
+            current = []
+            continue
+        # A possessive, or punctuation right after the word, ends the span.
+        after = sentence[start + len(raw) : start + len(raw) + 1]
+        possessive = raw.endswith(("’s", "'s"))
+        if possessive or after in {",", ";", ":", "(", ")", "\"", "“", "”", "—", "–"}:
+            spans.append(current)
+            current = []
+    if current:
+        spans.append(current)
+
+    mentions: list[Mention] = []
+    for span in spans:
+        while span and span[-1][0].lower() in _CONNECTORS:
+            span.pop()
+        if not span:
+            continue
+        sentence_initial = span[0][1] == words[0][1] if words else False
+        role_words: list[str] = []
+        # Split titles and nationalities off the front ("Chinese Vice Premier He Lifeng").
+        while len(span) > 1 and (span[0][0].lower() in TITLE_WORDS or span[0][0].lower() in NATIONALITIES):
+            role_words.append(span.pop(0)[0])
+            sentence_initial = False
+        if sentence_initial and span[0][0].lower() in STOPWORDS:
+            span.pop(0)
+            sentence_initial = False
+        if not span:
+            continue
+        first = span[0][0]
+        if len(span) == 1:
+            low = first.lower()
+            if low in STOPWORDS or low in NATIONALITIES or low in TITLE_WORDS or len(first) < 2:
+                continue
+            if sentence_initial and not _looks_like_name(first, known_capitalised):
+                continue
+        name = " ".join(w for w, _, _ in span)
+        mentions.append(Mention(name=name, key=name_key(name), role=" ".join(role_words), start=span[0][1]))
+    return mentions
+
+
+def _looks_like_name(word: str, known_capitalised: frozenset[str]) -> bool:
+    """A capitalised sentence-initial word is a name if seen capitalised mid-sentence,
+    has inner capitals ("ByteDance"), or is not an inflected English word (the stemmer
+    leaves names alone but changes "Details" and "Voting")."""
+    if word in known_capitalised or any(ch.isupper() for ch in word[1:]):
+        return True
+    low = word.lower()
+    return stem(low) == low and not low.endswith(("ly", "ing", "ed", "s"))
+
+
+def capitalised_words(sentences: list[str]) -> frozenset[str]:
+    """Words written capitalised somewhere other than at the start of a sentence."""
+    seen: set[str] = set()
+    for sentence in sentences:
+        for i, m in enumerate(_WORD_RE.finditer(sentence)):
+            word = _clean_word(m.group(0))
+            if i > 0 and word[:1].isupper():
+                seen.add(word)
+    return frozenset(seen)

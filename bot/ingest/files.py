@@ -1,0 +1,158 @@
+"""Find and read article files safely.
+
+Every way a file can be bad (empty, binary, not UTF-8, unreadable, too large,
+a symlink out of the folder, broken front matter) becomes a `FileFailure` with
+a one-line reason; nothing here raises for a bad file, so one bad file never
+stops a reload or costs the good ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.ingest.model import Document
+from bot.ingest.parse import ParseError, parse_document
+
+ARTICLE_SUFFIXES = (".md", ".txt")
+MAX_FILE_BYTES = 5 * 1024 * 1024
+_ID_RE = re.compile(r"^[\w][\w.\-]{0,199}$", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A candidate article file found in the knowledge folder (not yet read)."""
+
+    doc_id: str
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    doc_id: str
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    entry: FileEntry
+    content_hash: str
+    document: Document
+
+
+def doc_id_for(path: Path) -> str:
+    """A document's id is its file name without the extension."""
+    return path.stem
+
+
+def scan_folder(folder: Path) -> tuple[list[FileEntry], list[FileFailure]]:
+    """List the article files directly in `folder` (sorted), refusing unsafe ones.
+
+    Hidden files and other suffixes are ignored silently (editors leave those);
+    symlinks that lead outside the folder, and two files with one id, are failures.
+    """
+    root = folder.resolve()
+    entries: list[FileEntry] = []
+    failures: list[FileFailure] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        if name.startswith(".") or path.suffix.lower() not in ARTICLE_SUFFIXES:
+            continue
+        doc_id = doc_id_for(path)
+        if not _ID_RE.match(doc_id):
+            failures.append(FileFailure(doc_id, path, "file name is not a usable id (letters, digits, . _ - only)"))
+            continue
+        try:
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    failures.append(FileFailure(doc_id, path, "symlink leads outside the knowledge folder: refused"))
+                    continue
+            if not path.is_file():
+                failures.append(FileFailure(doc_id, path, "not a regular file"))
+                continue
+            st = path.stat()
+        except OSError as exc:
+            failures.append(FileFailure(doc_id, path, f"cannot read: {exc.strerror or exc}"))
+            continue
+        if doc_id in seen:
+            failures.append(FileFailure(doc_id, path, f"same id as {seen[doc_id].name}: rename one of them"))
+            continue
+        seen[doc_id] = path
+        entries.append(FileEntry(doc_id, path, st.st_size, st.st_mtime_ns))
+    return entries, failures
+
+
+def read_article(entry: FileEntry, max_bytes: int = MAX_FILE_BYTES) -> LoadedFile | FileFailure:
+    """Read, check and parse one file."""
+    if entry.size > max_bytes:
+        return FileFailure(entry.doc_id, entry.path, f"too large: {entry.size:,} bytes (limit {max_bytes:,})")
+    try:
+        with open(entry.path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        return FileFailure(entry.doc_id, entry.path, f"cannot read: {exc.strerror or exc}")
+    return load_bytes(entry, data, max_bytes)
+
+
+def load_bytes(entry: FileEntry, data: bytes, max_bytes: int = MAX_FILE_BYTES) -> LoadedFile | FileFailure:
+    """Check and parse the bytes of an article (also used for uploads before saving)."""
+    def fail(reason: str) -> FileFailure:
+        return FileFailure(entry.doc_id, entry.path, reason)
+
+    if len(data) > max_bytes:
+        return fail(f"too large: over {max_bytes:,} bytes")
+    if not data.strip():
+        return fail("the file is empty")
+    if looks_binary(data):
+        return fail("binary content, not a text article")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return fail(f"not UTF-8 text (bad byte at offset {exc.start})")
+    try:
+        document = parse_document(entry.doc_id, text, entry.path.suffix)
+    except ParseError as exc:
+        return fail(str(exc))
+    return LoadedFile(entry, hashlib.sha256(data).hexdigest(), document)
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes, or many control bytes, in the first 8 KiB mean it is not text."""
+    head = data[:8192]
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return controls > max(8, len(head) // 100)
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def safe_article_name(filename: str) -> str | None:
+    """A file name from outside (an upload) reduced to a safe `<id>.<md|txt>`, or None.
+
+    Only the last path component survives; anything but letters, digits, `.`, `_`
+    and `-` becomes `-`; leading dots go (no hidden files, no `..`).
+    """
+    base = os.path.basename(filename.replace("\\", "/")).strip()
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or f".{suffix.lower()}" not in ARTICLE_SUFFIXES:
+        return None
+    stem = re.sub(r"[^\w.\-]+", "-", stem, flags=re.UNICODE).strip(".-_ ")
+    stem = re.sub(r"\.{2,}", ".", stem)[:120]
+    if not stem or not _ID_RE.match(stem):
+        return None
+    return f"{stem}.{suffix.lower()}"

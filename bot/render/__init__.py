@@ -1,0 +1,1 @@
+"""Renderers: terminal text, JSON for scripts, Discord embeds (limits enforced there)."""

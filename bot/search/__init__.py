@@ -1,0 +1,1 @@
+"""Tokenizing, the BM25 index, retrieval and abstention."""

@@ -1,0 +1,76 @@
+"""Question analysis: what kind of answer a question wants, and its content terms.
+
+The kind only nudges ranking (a "when" question prefers a sentence that holds a
+date); it never decides an answer on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.search.tokenize import normalize, tokenize
+
+MAX_QUESTION_CHARS = 1000  # longer input is cut; Discord's own option limit is 6,000
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    kind: str  # who | when | where | quantity | why | author | published | other
+    terms: tuple[str, ...]  # distinct index terms, in order
+
+
+_KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("author", re.compile(r"\b(who\s+(wrote|writes|authored|reported)|author|byline|reporters?\s+(who|wrote))\b")),
+    ("published", re.compile(r"\b(when|what\s+date|which\s+day)\b.*\b(publish\w*|written|released|dated|appear\w*)\b"
+                             r"|\bpublication\s+date\b")),
+    ("quantity", re.compile(r"\bhow\s+(many|much|long|large|big|old)\b|\bwhat\s+(share|percentage|percent|proportion|number|amount|fraction)\b|\bhow\s+high\b")),
+    ("when", re.compile(r"\bwhen\b|\bwhat\s+(time|day|date|month|year)\b|\bwhich\s+(day|date|month|year)\b")),
+    ("where", re.compile(r"\bwhere\b|\bwhich\s+(city|country|place|venue|summit|platform)\b|\bin\s+which\s+(city|country)\b")),
+    ("who", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhich\s+(company|companies|person|people|firm|firms|officials?|investors?|leaders?)\b")),
+    ("why", re.compile(r"\bwhy\b|\bwhat\s+(caused|causes|led\s+to)\b|\breason\b")),
+]
+
+
+def question_kind(text: str) -> str:
+    folded = normalize(text)
+    for kind, pattern in _KIND_PATTERNS:
+        if pattern.search(folded):
+            return kind
+    return "other"
+
+
+def analyse(text: str) -> Question:
+    """Normalise a raw question (cut to MAX_QUESTION_CHARS) and find its kind and terms."""
+    text = " ".join(text.split())[:MAX_QUESTION_CHARS]
+    terms = tuple(dict.fromkeys(tokenize(text)))
+    return Question(text=text, kind=question_kind(text), terms=terms)
+
+
+# Evidence a sentence can carry for a kind of question.
+_MONTH = r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?)"
+_DATE_RE = re.compile(
+    rf"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|tomorrow"
+    rf"|{_MONTH}|(19|20)\d\d|last\s+(week|month|year)|next\s+(week|month|year)|this\s+(week|month|year)"
+    rf"|\d+\s+(days?|weeks?|months?|years?)\s+(ago|later|earlier)|days?\s+(after|before)|earlier|later)\b"
+)
+_NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion|half)\b")
+_PLACE_RE = re.compile(r"\b(in|at|to|from|near)\s+(the\s+)?[A-Z][\w.-]+")
+_NAME_RE = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][\w.-]+)+")
+_CAUSE_RE = re.compile(r"\b(because|since|due to|after|stems? from|caused|reason|so that|in order to|amid|following)\b")
+
+
+def kind_evidence(kind: str, text: str) -> bool:
+    """Whether a sentence holds the sort of thing this kind of question asks for."""
+    if kind == "when":
+        return bool(_DATE_RE.search(text.lower()))
+    if kind == "quantity":
+        return bool(_NUMBER_RE.search(text.lower()))
+    if kind == "where":
+        return bool(_PLACE_RE.search(text))
+    if kind == "who":
+        return bool(_NAME_RE.search(text))
+    if kind == "why":
+        return bool(_CAUSE_RE.search(text.lower()))
+    return False

@@ -1,0 +1,127 @@
+"""The tokenizer shared by indexing and questions.
+
+Rules (each one exists because the plain `str.split()` rank-bm25 expects got it wrong):
+- NFKC plus a map for curly quotes and dashes, so "TikTok’s" and "TikTok's" agree;
+- case folding; dotted acronyms become one token ("U.S." → "us", kept: "us" is
+  not a stopword here, because in news it is nearly always the country);
+- numbers and percentages stay tokens ("270", "20%", "12.5"); "20 percent" → "20%";
+- possessive "'s" is dropped ("TikTok's" → "tiktok");
+- a short stopword list (long lists drop news words such as "bill" or "may", the month);
+- a small table of irregular verb forms ("spoke" → "speak"), then Porter2 stemming
+  via PyStemmer. Stems are for matching only; nothing shown to people is stemmed.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+import Stemmer
+
+_TRANSLATE = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
+        "\u2212": "-", "\u00a0": " ", "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "",
+        "\ufeff": "",
+    }
+)
+
+STOPWORDS: frozenset[str] = frozenset(
+    """
+    a an the and or but nor so yet of to in on at by for with from into onto over under about
+    as than then that this these those there here it its it's is are was were be been being am
+    do does did doing done have has had having i me my we our you your he him his she her they
+    them their theirs what which who whom whose when where why how whether if not no yes
+    can could would should shall will might must
+    s t d ll re ve also just very too any some such each other more most own same only all both
+    up out off again further once per via
+    """.split()
+)
+_CONTENT_KEEP = frozenset({"us"})
+
+# Irregular forms Porter2 cannot reach; news questions ask "speak" of a text that says "spoke".
+IRREGULAR: dict[str, str] = {
+    "spoke": "speak", "spoken": "speak", "wrote": "write", "written": "write", "met": "meet",
+    "said": "say", "says": "say", "told": "tell", "took": "take", "taken": "take",
+    "gave": "give", "given": "give", "made": "make", "led": "lead", "won": "win",
+    "lost": "lose", "sold": "sell", "bought": "buy", "paid": "pay", "began": "begin",
+    "begun": "begin", "came": "come", "went": "go", "gone": "go", "saw": "see", "seen": "see",
+    "knew": "know", "known": "know", "thought": "think", "brought": "bring", "held": "hold",
+    "left": "leave", "kept": "keep", "felt": "feel", "found": "find", "got": "get",
+    "gotten": "get", "grew": "grow", "grown": "grow", "rose": "rise", "risen": "rise",
+    "fell": "fall", "fallen": "fall", "shut": "shut", "struck": "strike", "sought": "seek",
+    "spent": "spend", "built": "build", "sent": "send", "set": "set", "ran": "run",
+    "chose": "choose", "chosen": "choose", "drew": "draw", "drawn": "draw", "froze": "freeze",
+    "frozen": "freeze", "withdrew": "withdraw", "bore": "bear", "borne": "bear",
+    "children": "child", "men": "man", "women": "woman", "people": "person",
+}
+
+_NUMBER_WORDS = {"percent": "%", "per cent": "%", "pct": "%"}
+
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<acronym>(?:[^\W\d_]\.){2,})                      # U.S.  a.m.  E.U.
+    | (?P<number>\d+(?:[.,]\d+)*(?:\s?(?:%|percent\b|per\ cent\b|pct\b))?)
+    | (?P<word>[^\W_]+(?:['-][^\W_]+)*)
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def normalize(text: str) -> str:
+    """NFKC, typographic quotes and dashes folded, case folded."""
+    return unicodedata.normalize("NFKC", text).translate(_TRANSLATE).casefold()
+
+
+def _number_token(raw: str) -> str:
+    raw = raw.replace(",", "")
+    for word, sign in _NUMBER_WORDS.items():
+        if raw.endswith(word):
+            raw = raw[: -len(word)].strip() + sign
+    raw = raw.replace(" ", "")
+    if raw.endswith(".0"):
+        raw = raw[:-2]
+    return raw
+
+
+def raw_tokens(text: str) -> list[str]:
+    """Normalised surface tokens before stopwords and stemming (used by question analysis)."""
+    out: list[str] = []
+    for m in _TOKEN_RE.finditer(normalize(text)):
+        if m.group("acronym"):
+            out.append(m.group("acronym").replace(".", ""))
+        elif m.group("number"):
+            out.append(_number_token(m.group("number")))
+        else:
+            word = m.group("word")
+            if word.endswith("'s"):
+                word = word[:-2]
+            elif word.endswith("'"):
+                word = word[:-1]
+            # Hyphenated words count as their parts too ("non-discriminatory").
+            parts = word.split("-") if "-" in word else [word]
+            out.extend(p.replace("'", "") for p in parts if p)
+    return out
+
+
+def stem(word: str) -> str:
+    if word[0].isdigit():
+        return word
+    return _stemmer().stemWord(IRREGULAR.get(word, word))
+
+
+def is_stopword(word: str) -> bool:
+    return word in STOPWORDS and word not in _CONTENT_KEEP
+
+
+def tokenize(text: str) -> list[str]:
+    """Index terms for `text`: normalised, stopwords out, stemmed. Order and repeats kept."""
+    return [stem(w) for w in raw_tokens(text) if not is_stopword(w)]
