@@ -12,9 +12,9 @@ def cite(c: Citation) -> str:
 
 
 def quote_lines(q: Quote) -> list[str]:
-    lines = [f"“{q.text}”", f"   {cite(q.citation)}"]
+    lines = [f"> {q.text}", f"  {cite(q.citation)}"]
     for other in q.also:
-        lines.append(f"   also in: {cite(other)[2:]}")
+        lines.append(f"  also in: {cite(other)[2:]}")
     return lines
 
 
