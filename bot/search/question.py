@@ -22,9 +22,11 @@ class Question:
 
 
 _KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("author", re.compile(r"\b(who\s+(wrote|writes|authored|reported)|author|byline|reporters?\s+(who|wrote))\b")),
+    ("author", re.compile(r"\b(who\s+(wrote|writes|authored|reported)|authors?|authored|byline|writers?|"
+                          r"reporters?\s+(who|wrote)|journalists?\s+(who|wrote))\b")),
     ("published", re.compile(r"\b(when|what\s+date|which\s+day)\b.*\b(publish\w*|written|released|dated|appear\w*)\b"
-                             r"|\bpublication\s+date\b")),
+                             r"|\bpublication\s+date\b|\bdate\s+of\s+(the\s+|this\s+)?(article|story|piece|report)\b"
+                             r"|\b(article|story|piece|report)('s)?\s+date\b")),
     ("quantity", re.compile(r"\bhow\s+(many|much|long|large|big|old)\b|\bwhat\s+(share|percentage|percent|proportion|number|amount|fraction)\b|\bhow\s+high\b")),
     ("when", re.compile(r"\bwhen\b|\bwhat\s+(time|day|date|month|year)\b|\bwhich\s+(day|date|month|year)\b")),
     ("where", re.compile(r"\bwhere\b|\bwhich\s+(city|country|place|venue|summit|platform)\b|\bin\s+which\s+(city|country)\b")),

@@ -27,7 +27,7 @@ from bot.search.snapshot import Snapshot
 from bot.search.tokenize import tokenize
 from bot.store import PassageRow
 
-MIN_COVERAGE = 0.40
+MIN_COVERAGE = 0.35
 CANDIDATES = 60
 KIND_BONUS = 0.12
 CONTEXT_WEIGHT = 0.5

@@ -1,0 +1,1 @@
+"""Benchmarks: a news-like corpus generator (`bench.corpus`) and one runner (`bench.run`)."""

@@ -1,0 +1,32 @@
+"""Shared fixtures: a private copy of the knowledge folder and an engine over it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from bot.engine import Engine
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_ID = "caixin-2025-09-26-tiktok-xi-trump-call"
+SEED_MD = REPO / "knowledge" / f"{SEED_ID}.md"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def knowledge_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    shutil.copy(SEED_MD, folder / SEED_MD.name)
+    return folder
+
+
+@pytest.fixture
+def engine(knowledge_dir: Path, tmp_path: Path) -> Iterator[Engine]:
+    eng = Engine(knowledge_dir, tmp_path / "storybot.db")
+    eng.open()
+    yield eng
+    eng.close()
