@@ -652,10 +652,13 @@ class FakeDiscord:
         if problems:
             raise AssertionError("fake Discord saw problems:\n  " + "\n  ".join(problems))
 
-    async def wait_until(self, predicate: Callable[[], Optional[T]], timeout: float = 5.0, what: str = "") -> T:
+    async def wait_until(
+        self, predicate: Callable[[], Optional[T]], timeout: float = 5.0, what: str = "", poll: float = 0.02
+    ) -> T:
         """Wait until ``predicate()`` is truthy and return its value.
 
-        Re-checked whenever the fake records something, so there is no polling delay.
+        Re-checked whenever the fake records something (no delay), and at least every
+        ``poll`` seconds so predicates on the bot's own state (``bot.seen`` ...) work too.
         The timeout error lists recent log lines, which is usually the diagnosis.
         """
         deadline = time.monotonic() + timeout
@@ -669,7 +672,7 @@ class FakeDiscord:
                 recent = "\n  ".join(f"{k}: {t}" for _, k, t in list(self.log)[-25:])
                 raise TimeoutError(f"timed out after {timeout}s waiting for {what or predicate!r}; recent:\n  {recent}")
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(ev.wait(), remaining)
+                await asyncio.wait_for(ev.wait(), min(remaining, poll))
 
     # ------------------------------------------------------------------ entities
 
