@@ -241,7 +241,8 @@ def _question(gen: _Gen, sentence: str, art: dict) -> str:
     rng = gen.rng
     plain = sentence.replace("\u201c", "").replace("\u201d", "").rstrip(".")
     words = [w.strip(",.%$") for w in plain.split()]
-    content = [w.lower() for w in words if w and w.lower() not in _STOP and w[0].islower() and not w[0].isdigit()]
+    content = [w.lower() for w in words if w and w.lower() not in _STOP and w not in REPORT_VERBS
+               and w[0].islower() and not w[0].isdigit()]
     rng.shuffle(content)
     picked = content[: rng.randint(2, 4)] or ["report"]
     names = [p for p in art["people"] if p in sentence]

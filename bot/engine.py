@@ -11,11 +11,12 @@ worker thread so the event loop never waits on SQLite or numpy.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from bot.answers.ask import ask as _ask
 from bot.answers.model import Answer, EntityCard, Summary
@@ -27,6 +28,10 @@ from bot.ingest.files import MAX_FILE_BYTES
 from bot.search.bm25 import BM25Params
 from bot.search.snapshot import Snapshot, load_snapshot
 from bot.store import PassageReader, Store, StoreError, StoredDocument
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.journal import Journal
+    from bot.kb import KbChangeResult
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,7 +70,9 @@ class Engine:
         self.max_file_bytes = max_file_bytes
         self._snapshot: Snapshot | None = None
         self._reload_lock = threading.Lock()
+        self._kb_lock = threading.RLock()  # add/remove/restore one at a time (bot/kb.py)
         self._store: Store | None = None
+        self._journal: Journal | None = None
         self.last_report: BuildReport | None = None
         self.last_reload_at: float | None = None
 
@@ -77,11 +84,24 @@ class Engine:
         self._swap(self._load())
         return None
 
-    def reload(self, *, force: bool = False) -> BuildReport:
+    def reload(self, *, force: bool = False, actor: str | None = None) -> BuildReport:
         """Sync the folder into the database and swap in the new snapshot.
 
-        On any failure the current snapshot keeps serving and the error propagates.
+        On any failure the current snapshot keeps serving and the error propagates
+        (a database that refuses the write raises StoreError). With `actor`, the
+        reload and its outcome are recorded in the audit table.
         """
+        try:
+            report = self._reload(force)
+        except (StoreError, KnowledgeFolderError) as exc:
+            if actor is not None:
+                self.journal.try_audit(actor, "reload", "", "error", str(exc))
+            raise
+        if actor is not None:
+            self.journal.try_audit(actor, "reload", "", "ok", "; ".join(report.summary_lines()))
+        return report
+
+    def _reload(self, force: bool) -> BuildReport:
         with self._reload_lock:
             store = self._ensure_store()
             try:
@@ -89,6 +109,9 @@ class Engine:
             except StoreError:
                 self._drop_store()
                 raise
+            except sqlite3.DatabaseError as exc:
+                self._drop_store()
+                raise StoreError(f"the database refused the reload ({exc}); the previous articles keep serving") from exc
             if report.changed_anything or force or self._snapshot is None or self._stale():
                 self._swap(self._load())
             self.last_report = report
@@ -113,6 +136,7 @@ class Engine:
         if self._store is not None:
             self._store.close()
             self._store = None
+            self._journal = None
 
     def _load(self) -> Snapshot:
         reader = PassageReader(self.db_path)
@@ -136,6 +160,44 @@ class Engine:
     @property
     def store(self) -> Store:
         return self._ensure_store()
+
+    @property
+    def journal(self) -> "Journal":
+        """The audit trail, unanswered questions and feedback (bot/journal.py)."""
+        from bot.journal import Journal
+
+        store = self._ensure_store()
+        journal = self._journal
+        if journal is None or journal.store is not store:
+            journal = self._journal = Journal(store)
+        return journal
+
+    # -- moderator operations (bot/kb.py) ------------------------------------------------
+    def add_article(self, filename: str, data: bytes, actor: str, *, replace: bool = False) -> "KbChangeResult":
+        """Validate, save atomically into the knowledge folder, reload, audit."""
+        from bot.kb import add_article
+
+        return add_article(self, filename, data, actor, replace=replace)
+
+    def remove_article(self, doc_id: str, actor: str) -> "KbChangeResult":
+        """Retire an article into knowledge/.retired/ (kept, restorable), reload, audit."""
+        from bot.kb import remove_article
+
+        return remove_article(self, doc_id, actor)
+
+    def restore_article(self, retired_name: str, actor: str, *, replace: bool = False) -> "KbChangeResult":
+        from bot.kb import restore_article
+
+        return restore_article(self, retired_name, actor, replace=replace)
+
+    def retired_articles(self) -> list[str]:
+        from bot.kb import retired_articles
+
+        return retired_articles(self)
+
+    def is_loaded(self, doc_id: str) -> bool:
+        snap = self._snapshot
+        return snap is not None and doc_id in snap.documents
 
     # -- questions -----------------------------------------------------------------------
     def _with_snapshot(self, fn: Callable[[Snapshot], T]) -> T:

@@ -115,6 +115,14 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _keep_copy(folder: Path, path: Path) -> Path:
+    retired = folder / RETIRED_DIR
+    retired.mkdir(exist_ok=True)
+    dest = retired / f"{_stamp()}-{path.name}"
+    write_atomically(retired, dest.name, path.read_bytes())
+    return dest
+
+
 def _retire_file(folder: Path, path: Path) -> Path:
     retired = folder / RETIRED_DIR
     retired.mkdir(exist_ok=True)
@@ -203,11 +211,17 @@ def _add(engine: "Engine", filename: str, data: bytes, actor: str, replace: bool
         else:
             action = "replace"
             # The old version is retired (kept), not overwritten in place.
-            retire = [p for p in existing]
+            retire = list(existing)
     try:
+        # Keep the old version first (a copy), then swap the new bytes in, then move
+        # aside any other file claiming the id (x.txt when x.md is uploaded).
         for path in retire:
-            _retire_file(folder, path)
+            if path.name == name:
+                _keep_copy(folder, path)
         write_atomically(folder, name, bytes(data))
+        for path in retire:
+            if path.name != name:
+                _retire_file(folder, path)
     except OSError as exc:
         return KbChangeResult(False, action, doc_id, name,
                               f"could not save {name}: {exc.strerror or exc}")

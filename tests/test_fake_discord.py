@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import AsyncIterator, List, Optional
 
+import aiohttp
 import discord
 import pytest
 import pytest_asyncio
@@ -81,7 +82,8 @@ class MiniBot(commands.Bot):
             return
         self.seen.append(message)
         if self.user in message.mentions:
-            await message.reply(f"heard: {message.content}")
+            async with message.channel.typing():
+                await message.reply(f"heard: {message.content}")
 
     def _register(self) -> None:
         tree = self.tree
@@ -96,10 +98,24 @@ class MiniBot(commands.Bot):
             await asyncio.sleep(0.05)
             await interaction.edit_original_response(content="done")
 
-        @tree.command(description="Reply, then an ephemeral followup")
+        @tree.command(description="Reply, read it back, then an ephemeral followup that is edited")
         async def multi(interaction: discord.Interaction) -> None:
             await interaction.response.send_message("one")
-            await interaction.followup.send("two", ephemeral=True)
+            original = await interaction.original_response()  # GET .../messages/@original
+            followup = await interaction.followup.send(f"two after {original.content}", ephemeral=True, wait=True)
+            await followup.edit(content="two edited")  # PATCH .../messages/{id}
+
+        @tree.command(description="Followup without responding first (a bug)")
+        async def rude(interaction: discord.Interaction) -> None:
+            await interaction.followup.send("too early")
+
+        story = app_commands.Group(name="story", description="Story commands")
+
+        @story.command(name="start", description="Start a story")
+        async def story_start(interaction: discord.Interaction, title: str, chapters: int = 1) -> None:
+            await interaction.response.send_message(f"started {title} ({chapters})")
+
+        tree.add_command(story)
 
         @tree.command(description="Pick a fruit")
         @app_commands.describe(name="The fruit")
@@ -228,8 +244,48 @@ async def test_defer_then_edit_original(fake: FakeDiscord, bot: MiniBot) -> None
 async def test_followup_is_recorded(fake: FakeDiscord, bot: MiniBot) -> None:
     inter, _ = await _ask(fake, "multi")
     followup = await fake.wait_for_followup(inter)
-    assert followup.content == "two" and followup.ephemeral
+    assert followup.content == "two after one" and followup.ephemeral
+    edit = await fake.wait_for_edit(inter)
+    assert edit.message_id == followup.message_id and edit.content == "two edited"
+    assert any(m == "GET" and "/messages/@original" in p and st == 200 for m, p, st in fake.requests)
     fake.assert_clean(require_no_pings=True)
+
+
+@pytest.mark.asyncio
+async def test_followup_without_callback_is_refused(fake: FakeDiscord, bot: MiniBot) -> None:
+    inter = await fake.send_interaction(fake.slash_command("rude"))
+    await fake.wait_until(lambda: inter.refused)
+    assert inter.callback is None and not inter.followups
+    assert any(r.reason.startswith("10015") for r in fake.refusals)
+
+
+@pytest.mark.asyncio
+async def test_subcommand_and_dm(fake: FakeDiscord, bot: MiniBot) -> None:
+    _, body = await _ask(fake, "story", options={"title": "Dune", "chapters": 3}, subcommand="start")
+    assert body["data"]["content"] == "started Dune (3)"
+    inter, body = await _ask(fake, "ping", in_dm=True)
+    assert body["data"]["content"] == "pong"
+    assert "user" in inter.payload and "member" not in inter.payload and inter.payload["context"] == 1
+    await fake.send_message_create("secret", in_dm=True)
+    await fake.wait_until(lambda: bot.seen)
+    assert bot.seen[0].content == "secret" and bot.seen[0].guild is None  # DMs keep content
+    fake.assert_clean(require_no_pings=True)
+
+
+@pytest.mark.asyncio
+async def test_guild_sync_uses_guild_command_ids(fake: FakeDiscord, bot: MiniBot) -> None:
+    guild = discord.Object(id=fake.guild_id)
+    bot.tree.copy_global_to(guild=guild)
+    await bot.tree.sync(guild=guild)
+    assert fake.command_syncs[-1][0] == fake.guild_id
+    guild_ping = fake.command("ping", guild_id=fake.guild_id)
+    assert guild_ping is not None and guild_ping["guild_id"] == str(fake.guild_id)
+    assert guild_ping["id"] != fake.command("ping")["id"]  # type: ignore[index]
+    inter, body = await _ask(fake, "ping")
+    assert inter.payload["data"]["guild_id"] == str(fake.guild_id)
+    assert inter.payload["data"]["id"] == guild_ping["id"]
+    assert body["data"]["content"] == "pong"
+    fake.assert_clean()
 
 
 @pytest.mark.asyncio
@@ -376,6 +432,7 @@ async def test_message_create_and_reply(fake: FakeDiscord, bot: MiniBot) -> None
     assert str(reply.message_reference["message_id"]) == sent["id"]
     assert reply.content == f"heard: <@{fake.bot_user_id}> hello"
     assert reply.pings_nobody()
+    assert fake.typing == [fake.channel_id]
     fake.assert_clean(require_no_pings=True)
 
 
@@ -390,6 +447,71 @@ async def test_unknown_route_and_unknown_message_reference(fake: FakeDiscord, bo
         await channel.send("hi", reference=discord.MessageReference(message_id=12345, channel_id=fake.channel_id))
     with pytest.raises(AssertionError, match="unknown route"):
         fake.assert_clean()
+
+
+@pytest.mark.asyncio
+async def test_identify_with_wrong_token_closes_4004(fake: FakeDiscord) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(fake.gateway_url + "?v=10&encoding=json") as ws:
+            hello = await ws.receive_json()
+            assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] == 41250
+            await ws.send_json({"op": 1, "d": None})
+            assert (await ws.receive_json())["op"] == 11
+            await ws.send_json({"op": 2, "d": {"token": "wrong", "intents": 1, "properties": {}}})
+            msg = await ws.receive()
+            assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4004
+    assert fake.identify_count == 0 and "IDENTIFY" in fake.auth_failures
+
+
+@pytest.mark.asyncio
+async def test_close_4004_stops_the_bot(fake: FakeDiscord) -> None:
+    bot, task = await _start(fake)
+    try:
+        await fake.close_gateway(4004)
+        with pytest.raises(discord.ConnectionClosed) as excinfo:
+            await asyncio.wait_for(task, 5)
+        assert excinfo.value.code == 4004
+        assert fake.connection_count == 1  # no reconnect attempt
+    finally:
+        await bot.close()
+
+
+@pytest.mark.asyncio
+async def test_rest_content_type_is_exact(fake: FakeDiscord) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(fake.api_base + "/users/@me", headers={"Authorization": f"Bot {TOKEN}"}) as resp:
+            assert resp.headers["Content-Type"] == "application/json"
+            assert (await resp.json())["id"] == str(fake.bot_user_id)
+        async with session.get(fake.api_base + "/users/@me", headers={"Authorization": "Bot nope"}) as resp:
+            assert resp.status == 401 and await resp.json() == {"message": "401: Unauthorized", "code": 0}
+
+
+@pytest.mark.asyncio
+async def test_autosharded_bot(fake: FakeDiscord) -> None:
+    bot = commands.AutoShardedBot(
+        command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.1, help_command=None
+    )
+
+    @bot.tree.command(description="Answer pong")
+    async def ping(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("pong", allowed_mentions=discord.AllowedMentions.none())
+
+    async def setup_hook() -> None:
+        await bot.tree.sync()
+
+    bot.setup_hook = setup_hook  # type: ignore[method-assign]
+    task = asyncio.create_task(bot.start(TOKEN))
+    try:
+        await fake.wait_until_ready()
+        await asyncio.wait_for(bot.wait_until_ready(), 5)
+        assert fake.last_identify is not None and fake.last_identify["shard"] == [0, 1]
+        assert any(p.startswith("/api/v10/gateway/bot") for _, p, _ in fake.requests)
+        _, body = await _ask(fake, "ping")
+        assert body["data"]["content"] == "pong"
+        fake.assert_clean()
+    finally:
+        await bot.close()
+        await asyncio.wait_for(task, 5)
 
 
 def test_patched_endpoints_restore() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.answers.model import Answer, Citation, Quote, clip_quote
 from bot.search.question import analyse
 from bot.search.retrieve import Hit, retrieve
@@ -47,8 +49,27 @@ def abstention(question: str) -> str:
     return f"The articles don't say. Nothing in them answers “{shown}”."
 
 
+_DEFINE_RE = re.compile(r"^\s*(?:who|what)\s+(?:is|are|was|were)\s+(?P<name>[^?]{1,100}?)\s*\??\s*$", re.IGNORECASE)
+
+
+def definition_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] | None:
+    """"Who is X?" / "What is X?" about a name the articles record: the entity card's
+    quotes, whose first one says what X is. None when X is not a recorded name."""
+    m = _DEFINE_RE.match(question)
+    if not m:
+        return None
+    from bot.answers.who import who
+
+    card = who(snapshot, m.group("name"))
+    if not card.answered or not card.quotes or card.quotes[0].score <= 0:
+        return None
+    return list(card.quotes[:k])
+
+
 def ask(snapshot: Snapshot, question: str, *, k: int = 3, document: str | None = None) -> Answer:
     analysed = analyse(question)
+    if document is None and (defined := definition_answer(snapshot, analysed.text, k)):
+        return Answer(analysed.text, True, tuple(defined), 0.0, analysed.terms)
     result = retrieve(snapshot, analysed, k=k, document=document)
     if not result.answered:
         return Answer(analysed.text, False, (), 0.0, analysed.terms, abstention(analysed.text))

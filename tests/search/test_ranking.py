@@ -82,3 +82,12 @@ def test_summary_covers_story(engine) -> None:
     assert paragraphs == sorted(paragraphs)
     assert len(set(paragraphs)) == len(paragraphs)
     assert max(paragraphs) > 4  # not just the opening paragraphs
+
+
+def test_who_is_question_puts_definition_first(engine) -> None:
+    answer = engine.ask("Who is ByteDance?")
+    assert answer.answered
+    first = answer.quotes[0].text
+    assert "subsidiary of ByteDance" in first or "parent company" in first
+    # A question about an unrecorded role still goes through retrieval and abstains.
+    assert not engine.ask("Who is the CEO of TikTok?").answered
