@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, TypeVar
 
 from bot.answers.ask import ask as _ask
+from bot.answers.followup import FollowUpContext, build_context, rewrite
 from bot.answers.model import Answer, EntityCard, Summary
 from bot.answers.summary import summarise
 from bot.answers.who import entity_names as _entity_names
@@ -217,15 +218,32 @@ class Engine:
         if document is not None and document not in snap.documents:
             raise UnknownDocument(f"unknown document: {document!r}")
 
-    def ask(self, question: str, *, document: str | None = None, k: int = 3) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        document: str | None = None,
+        k: int = 3,
+        context: FollowUpContext | None = None,
+    ) -> Answer:
+        """Answer `question`; with `context` (a follow-up) pronouns are resolved against
+        the previous exchange first and its article is preferred."""
         t0 = time.perf_counter()
 
         def run(snap: Snapshot) -> Answer:
             self._check_document(snap, document)
-            return _ask(snap, question, k=k, document=document)
+            if context is None:
+                return _ask(snap, question, k=k, document=document)
+            answer = _ask(snap, rewrite(question, context), k=k, document=document,
+                          prefer_document=context.document if context.document in snap.documents else None)
+            return replace(answer, query=" ".join(question.split())[:1000])
 
         answer = self._with_snapshot(run)
         return replace(answer, elapsed_ms=round((time.perf_counter() - t0) * 1000, 3))
+
+    def follow_up_context(self, question: str, answer: Answer) -> FollowUpContext:
+        """What a later follow-up to this exchange may refer to (small, immutable)."""
+        return self._with_snapshot(lambda snap: build_context(snap, question, answer))
 
     def who(self, name: str) -> EntityCard:
         t0 = time.perf_counter()

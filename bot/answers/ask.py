@@ -23,7 +23,8 @@ def citation_for(snapshot: Snapshot, document: str, paragraph: int) -> Citation:
 
 def quote_for(snapshot: Snapshot, hit: Hit) -> Quote:
     row = hit.passage
-    return Quote(clip_quote(row.text), citation_for(snapshot, row.document, row.paragraph), round(hit.score, 4))
+    return Quote(clip_quote(row.text), citation_for(snapshot, row.document, row.paragraph), round(hit.score, 4),
+                 passage=row.id)
 
 
 def merge_duplicates(snapshot: Snapshot, hits: list[Hit]) -> list[Quote]:
@@ -37,7 +38,7 @@ def merge_duplicates(snapshot: Snapshot, hits: list[Hit]) -> list[Quote]:
             if union and len(tokens & other_tokens) / len(union) >= DUPLICATE_OVERLAP:
                 if quote.citation.document != other.citation.document and quote.citation not in other.also:
                     kept[i] = (other_tokens, Quote(other.text, other.citation, other.score,
-                                                   other.also + (quote.citation,)))
+                                                   other.also + (quote.citation,), other.passage))
                 break
         else:
             kept.append((tokens, quote))
@@ -66,11 +67,18 @@ def definition_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] 
     return list(card.quotes[:k])
 
 
-def ask(snapshot: Snapshot, question: str, *, k: int = 3, document: str | None = None) -> Answer:
+def ask(
+    snapshot: Snapshot,
+    question: str,
+    *,
+    k: int = 3,
+    document: str | None = None,
+    prefer_document: str | None = None,
+) -> Answer:
     analysed = analyse(question)
     if document is None and (defined := definition_answer(snapshot, analysed.text, k)):
         return Answer(analysed.text, True, tuple(defined), 0.0, analysed.terms)
-    result = retrieve(snapshot, analysed, k=k, document=document)
+    result = retrieve(snapshot, analysed, k=k, document=document, prefer_document=prefer_document)
     if not result.answered:
         return Answer(analysed.text, False, (), 0.0, analysed.terms, abstention(analysed.text))
     quotes = merge_duplicates(snapshot, list(result.hits))

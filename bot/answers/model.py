@@ -26,6 +26,7 @@ class Quote:
     citation: Citation
     score: float
     also: tuple[Citation, ...] = ()
+    passage: int = 0  # passages.id, for feedback and follow-ups; 0 when unknown
 
     @property
     def document(self) -> str:

@@ -96,7 +96,8 @@ def summarise(snapshot: Snapshot, document: str | None = None) -> Summary:
     order = {d: i for i, d in enumerate(reversed(docs))}
     picked.sort(key=lambda r: (order[r.document], r.paragraph, r.sentence))
     quotes = tuple(
-        Quote(clip_quote(r.text), citation_for(snapshot, r.document, r.paragraph), round(relevance[r.id], 4))
+        Quote(clip_quote(r.text), citation_for(snapshot, r.document, r.paragraph), round(relevance[r.id], 4),
+              passage=r.id)
         for r in picked
     )
     return Summary(document, title, quotes, documents=tuple(docs))

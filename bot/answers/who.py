@@ -111,7 +111,8 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
     scored.sort(key=lambda s: (-s[0], order.get(s[1].document, 0), s[1].paragraph, s[1].sentence))
     top = scored[:1] + sorted(scored[1:], key=lambda s: (order.get(s[1].document, 0), s[1].paragraph, s[1].sentence))
     quotes = tuple(
-        Quote(clip_quote(row.text), citation_for(snapshot, row.document, row.paragraph), round(score, 3))
+        Quote(clip_quote(row.text), citation_for(snapshot, row.document, row.paragraph), round(score, 3),
+              passage=row.id)
         for score, row in top[:MAX_CARD_QUOTES]
     )
     role = roles.most_common(1)[0][0] if roles else ""

@@ -62,9 +62,29 @@ def information(snapshot: Snapshot, term_ids: dict[str, int], terms: tuple[str, 
     return out
 
 
-def retrieve(snapshot: Snapshot, question: Question, k: int = 3, document: str | None = None) -> Retrieval:
+# Words that carry no subject on their own: a question made only of these
+# ("what did she say?", "what happened?") is too vague to answer from quotes.
+LIGHT_TERMS = frozenset(
+    tokenize(
+        "say said tell told do happen happened think know mean want talk get make go come take give see "
+        "look thing things stuff anything something someone somebody everything news latest update"
+    )
+)
+
+PREFER_BONUS = 0.1  # a follow-up prefers the article the previous answer quoted
+
+
+def retrieve(
+    snapshot: Snapshot,
+    question: Question,
+    k: int = 3,
+    document: str | None = None,
+    prefer_document: str | None = None,
+) -> Retrieval:
     if not question.terms:
         return Retrieval(question, (), False, 0.0, "the question has no searchable words")
+    if all(t in LIGHT_TERMS for t in question.terms):
+        return Retrieval(question, (), False, 0.0, "the question names no subject")
     term_ids = snapshot.reader.term_ids(question.terms)
     weights = information(snapshot, term_ids, question.terms)
     total = sum(weights.values()) or 1.0
@@ -101,6 +121,8 @@ def retrieve(snapshot: Snapshot, question: Question, k: int = 3, document: str |
         final = 0.5 * norm + own_coverage + 0.5 * coverage
         if row.kind == "body" and kind_evidence(question.kind, row.text):
             final += KIND_BONUS
+        if prefer_document is not None and row.document == prefer_document:
+            final += PREFER_BONUS
         hits.append(Hit(row, final, score, coverage))
     if not hits:
         return Retrieval(question, (), False, 0.0, "no passage shares a word with the question")

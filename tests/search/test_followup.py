@@ -1,0 +1,35 @@
+"""Follow-ups resolve pronouns against the previous exchange and prefer its article."""
+
+from __future__ import annotations
+
+from bot.answers.followup import ContextEntity, FollowUpContext, entity_kind, rewrite
+
+
+def test_he_resolves_to_previous_person(engine) -> None:
+    first = engine.ask("Who is He Lifeng?")
+    context = engine.follow_up_context("Who is He Lifeng?", first)
+    assert context.entities[0].name == "He Lifeng" and context.entities[0].kind == "person"
+    answer = engine.ask("and what did he agree in Madrid?", context=context)
+    assert answer.answered
+    assert "press briefing in Madrid" in answer.quotes[0].text
+    assert answer.query == "and what did he agree in Madrid?"
+
+
+def test_without_context_the_pronoun_is_not_guessed(engine) -> None:
+    answer = engine.ask("what did she say?")
+    assert not answer.answered
+
+
+def test_rewrite_rules() -> None:
+    ctx = FollowUpContext("q", (ContextEntity("Zhang Yiming", "person"), ContextEntity("ByteDance Ltd.", "org")), None)
+    assert rewrite("And what does he control?", ctx) == "what does Zhang Yiming control?"
+    assert rewrite("What did the company say about its app?", ctx) == "What did ByteDance Ltd. say about ByteDance Ltd.'s app?"
+    assert rewrite("Where is Madrid?", ctx) == "Where is Madrid?"
+
+
+def test_entity_kinds() -> None:
+    assert entity_kind("ByteDance") == "org"
+    assert entity_kind("HongShan Capital Group") == "org"
+    assert entity_kind("He Lifeng", "Chinese Vice Premier") == "person"
+    assert entity_kind("APEC") == "org"
+    assert entity_kind("Spain") == "other"
