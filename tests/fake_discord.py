@@ -1511,11 +1511,12 @@ class FakeDiscord:
 
     async def wait_for_commands(self, *names: str, guild_id: Optional[int] = None, timeout: float = 5.0) -> List[JSON]:
         """Wait until every named command is registered (for bots that sync in on_ready)."""
-        return await self.wait_until(
-            lambda: [self.command(n, guild_id=guild_id) for n in names] if all(self.command(n, guild_id=guild_id) for n in names) else None,
-            timeout,
-            f"commands {names} to be synced",
-        )
+
+        def all_synced() -> Optional[List[JSON]]:
+            found = [self.command(n, guild_id=guild_id) for n in names]
+            return [c for c in found if c is not None] if all(found) else None
+
+        return await self.wait_until(all_synced, timeout, f"commands {names} to be synced")
 
     # ------------------------------------------------------ interaction payloads
 
