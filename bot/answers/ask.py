@@ -62,7 +62,9 @@ def definition_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] 
     from bot.answers.who import who
 
     card = who(snapshot, m.group("name"))
-    if not card.answered or not card.quotes or card.quotes[0].score <= 0:
+    if not card.answered or not card.quotes:
+        return None
+    if card.quotes[0].score <= 0 and card.quotes[0].citation.paragraph != 0:  # 0: named in a byline
         return None
     return list(card.quotes[:k])
 

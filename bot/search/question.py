@@ -19,6 +19,7 @@ class Question:
     text: str
     kind: str  # who | when | where | quantity | why | author | published | other
     terms: tuple[str, ...]  # distinct index terms, in order
+    names: tuple[str, ...] = ()  # index terms of capitalised words written mid-question
 
 
 _KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -47,7 +48,21 @@ def analyse(text: str) -> Question:
     """Normalise a raw question (cut to MAX_QUESTION_CHARS) and find its kind and terms."""
     text = " ".join(text.split())[:MAX_QUESTION_CHARS]
     terms = tuple(dict.fromkeys(tokenize(text)))
-    return Question(text=text, kind=question_kind(text), terms=terms)
+    return Question(text=text, kind=question_kind(text), terms=terms, names=named_terms(text))
+
+
+def named_terms(text: str) -> tuple[str, ...]:
+    """Terms of the capitalised words after the first: the names a question asks about.
+
+    Used for abstention: a question about a name the articles never use
+    ("the president of France") cannot be answered from them.
+    """
+    words = re.findall(r"[^\W\d_][\w'’.-]*", text)
+    out: list[str] = []
+    for word in words[1:]:
+        if word[0].isupper() and word.lower() not in ("i",):
+            out.extend(t for t in tokenize(word) if t not in out)
+    return tuple(out)
 
 
 # Evidence a sentence can carry for a kind of question.

@@ -9,7 +9,8 @@ then three principled adjustments on the top candidates:
   one with a number, "where" a place, "who" a name;
 - metadata lines (byline, date) only answer "who wrote" / "when published".
 
-Abstention: answer only when the best passage covers at least
+Abstention: a question that names something (a capitalised word after the
+first) the articles never use is not answered. Otherwise, answer only when the best passage covers at least
 `MIN_COVERAGE` of the question's information. Unseen question words weigh as
 much as the rarest word, so a question about something the articles never
 mention ("the CEO", "revenue") cannot be answered by quoting its topic words.
@@ -51,6 +52,11 @@ class Retrieval:
     reason: str
 
 
+def _df(snapshot: Snapshot, term_id: int | None) -> int:
+    df = snapshot.index.df
+    return int(df[term_id]) if term_id is not None and term_id < df.shape[0] else 0
+
+
 def information(snapshot: Snapshot, term_ids: dict[str, int], terms: tuple[str, ...]) -> dict[str, float]:
     """Each term's weight: log((N+1)/(df+0.5)); unseen terms weigh as df = 0."""
     n = max(snapshot.passage_count, 1)
@@ -86,6 +92,9 @@ def retrieve(
     if all(t in LIGHT_TERMS for t in question.terms):
         return Retrieval(question, (), False, 0.0, "the question names no subject")
     term_ids = snapshot.reader.term_ids(question.terms)
+    unknown_names = [t for t in question.names if t in question.terms and _df(snapshot, term_ids.get(t)) == 0]
+    if unknown_names:
+        return Retrieval(question, (), False, 0.0, "the question names something the articles never mention")
     weights = information(snapshot, term_ids, question.terms)
     total = sum(weights.values()) or 1.0
     ids = [term_ids.get(t) for t in question.terms]

@@ -91,3 +91,29 @@ def test_who_is_question_puts_definition_first(engine) -> None:
     assert "subsidiary of ByteDance" in first or "parent company" in first
     # A question about an unrecorded role still goes through retrieval and abstains.
     assert not engine.ask("Who is the CEO of TikTok?").answered
+
+
+def test_author_named_in_byline_only(engine) -> None:
+    answer = engine.ask("Who is Denise Jia?")
+    assert answer.answered and "Denise Jia" in answer.quotes[0].text
+    assert answer.quotes[0].citation.paragraph == 0
+
+
+def test_unknown_name_abstains_even_with_topic_words(engine) -> None:
+    assert not engine.ask("What did President Macron say about TikTok?").answered
+    assert not engine.ask("Who is the president of France?").answered
+
+
+def test_percentage_question_meets_percent_sign(engine) -> None:
+    answer = engine.ask("What percentage of Chinese ownership is allowed?")
+    assert answer.answered and "20% Chinese ownership" in answer.quotes[0].text
+
+
+def test_index_format_change_rebuilds(engine) -> None:
+    from bot.build import INDEX_FORMAT
+
+    engine.store.set_meta("index_format", "old")
+    report = engine.reload()
+    assert report.changed == ["caixin-2025-09-26-tiktok-xi-trump-call"]
+    assert engine.store.get_meta("index_format") == INDEX_FORMAT
+    assert not engine.reload().changed_anything

@@ -12,7 +12,8 @@ def test_curly_and_straight_possessives_agree() -> None:
 def test_numbers_and_percentages_are_tokens() -> None:
     assert "270" in tokenize("within 270 days")
     assert "20%" in tokenize("more than 20% Chinese ownership")
-    assert tokenize("20 percent") == tokenize("20%") == ["20%"]
+    assert tokenize("20 percent") == tokenize("20%") == ["20%", "percent"]
+    assert tokenize("What percentage?") == ["percent"]
     assert "2024" in tokenize("a 2024 U.S. law")
 
 
