@@ -8,9 +8,16 @@ transaction (`Store.write_changes`).
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import os
+import re
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from bot.ingest.entities import capitalised_words, extract_mentions
 from bot.ingest.files import FileEntry, FileFailure, LoadedFile, read_article, scan_folder, MAX_FILE_BYTES
@@ -21,8 +28,29 @@ from bot.store import DocumentWrite, Store, StoredDocument
 # Words that let people reach the byline and the date line ("Who wrote the
 # article?", "When was it published?"): these lines say who and when, but not
 # in the words people ask with.
+# Bump when tokenizing, sentence splitting or entity rules change: a database
+# built by another version is then rebuilt in full by the next sync.
+INDEX_FORMAT = "2"
+
 BYLINE_HINTS = "article story piece report wrote written write author authors byline reporter reporters journalist journalists"
 DATE_HINTS = "article story piece report published publish publication date dated released appeared"
+
+# A build that has to read at least this many files parses them in worker
+# processes (parsing and sentence splitting are pure Python: one core each).
+# STORYBOT_BUILD_WORKERS=1 keeps everything in this process.
+PARALLEL_MIN_FILES = 200
+log = logging.getLogger(__name__)
+
+
+def _enlarge_regex_cache() -> None:
+    """pysbd builds a few thousand distinct regular expressions at run time; the
+    `re` module keeps only 512 compiled, so a large build spent more than half
+    its parsing time recompiling them. A larger cache changes no result."""
+    if getattr(re, "_MAXCACHE", 0) < 8192:
+        re._MAXCACHE = 8192  # type: ignore[attr-defined]
+
+
+_enlarge_regex_cache()
 
 
 class KnowledgeFolderError(RuntimeError):
@@ -110,6 +138,8 @@ def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, 
         entries, failures = scan_folder(folder)
     except OSError as exc:
         raise KnowledgeFolderError(f"cannot list the knowledge folder {folder}: {exc.strerror or exc}") from exc
+    if store.get_meta("index_format") != INDEX_FORMAT:
+        force = True
     known = store.documents()
     report = BuildReport()
     writes: list[DocumentWrite] = []
@@ -124,21 +154,23 @@ def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, 
 
     for f in failures:
         record_failure(f)
+    to_read: list[tuple[FileEntry, StoredDocument | None]] = []
     for entry in entries:
         old = known.get(entry.doc_id)
         if (not force and old is not None and old.path == str(entry.path)
                 and old.size == entry.size and old.mtime_ns == entry.mtime_ns):
             report.unchanged += 1
             continue
-        result = read_article(entry, max_bytes)
-        if isinstance(result, FileFailure):
-            record_failure(result)
+        to_read.append((entry, old))
+    for (entry, old), outcome in zip(to_read, _prepare_all(to_read, max_bytes, force)):
+        if isinstance(outcome, FileFailure):
+            record_failure(outcome)
             continue
-        if not force and old is not None and old.content_hash == result.content_hash:
+        if outcome is None:  # same bytes under a new mtime
             report.unchanged += 1
             touch.append((entry.doc_id, entry.size, entry.mtime_ns))
             continue
-        writes.append(document_write(result))
+        writes.append(outcome)
         (report.changed if old is not None else report.added).append(entry.doc_id)
 
     present = {e.doc_id for e in entries} | failed_ids
@@ -158,9 +190,54 @@ def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, 
                 "removed": len(report.removed), "failed": len(report.failed), "report": report.as_dict(),
             },
             touch=touch,
+            meta={"index_format": INDEX_FORMAT},
         )
     report.duration_ms = (time.perf_counter() - t0) * 1000
     return report
+
+
+def _prepare(entry: FileEntry, max_bytes: int, old_hash: str | None) -> DocumentWrite | FileFailure | None:
+    """Read, parse and tokenise one file; None when its bytes equal `old_hash`."""
+    result = read_article(entry, max_bytes)
+    if isinstance(result, FileFailure):
+        return result
+    if old_hash is not None and old_hash == result.content_hash:
+        return None
+    return document_write(result)
+
+
+def _build_workers(n_files: int) -> int:
+    try:
+        configured = int(os.environ.get("STORYBOT_BUILD_WORKERS", "0"))
+    except ValueError:
+        configured = 0
+    if configured == 1 or n_files < PARALLEL_MIN_FILES:
+        return 1
+    return configured if configured > 1 else min(os.cpu_count() or 1, 8)
+
+
+def _prepare_all(
+    to_read: list[tuple[FileEntry, StoredDocument | None]], max_bytes: int, force: bool
+) -> Iterator[DocumentWrite | FileFailure | None]:
+    """`_prepare` for each file, in order; in worker processes for a large build."""
+    hashes = [None if force or old is None else old.content_hash for _, old in to_read]
+    workers = _build_workers(len(to_read))
+    if workers <= 1:
+        for (entry, _), old_hash in zip(to_read, hashes):
+            yield _prepare(entry, max_bytes, old_hash)
+        return
+    done = 0
+    try:
+        # "spawn": the engine runs in a threaded process (the Discord bot), where fork is unsafe.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for outcome in pool.map(_prepare, [e for e, _ in to_read], [max_bytes] * len(to_read), hashes,
+                                    chunksize=max(1, min(64, len(to_read) // (workers * 8)))):
+                yield outcome
+                done += 1
+    except (BrokenProcessPool, OSError) as exc:  # e.g. a __main__ that a worker cannot re-import
+        log.warning("parallel parsing unavailable (%s); parsing in this process", exc)
+    for (entry, _), old_hash in zip(to_read[done:], hashes[done:]):
+        yield _prepare(entry, max_bytes, old_hash)
 
 
 def entry_for(path: Path) -> FileEntry:

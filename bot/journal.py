@@ -59,7 +59,9 @@ class FeedbackCounts:
 
 
 def _clip(text: str, limit: int = MAX_TEXT) -> str:
-    text = " ".join(str(text).split())
+    """One line, no control characters, at most `limit` characters."""
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in str(text))
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -55,11 +55,22 @@ class KbChangeResult:
     message: str
     report: BuildReport | None = None
     title: str | None = None
+    error: bool = False  # True: the file was saved but the database refused the reload
+
+    @property
+    def result(self) -> str:
+        """The audit table's word for the outcome: "ok", "refused" or "error"."""
+        return "ok" if self.ok else ("error" if self.error else "refused")
 
 
 def _one_line(text: str, limit: int = 300) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shown_name(filename: object, limit: int = 120) -> str:
+    """An untrusted file name made printable on one line (control characters escaped)."""
+    return _one_line(repr(str(filename))[1:-1], limit)
 
 
 def _stamp() -> str:
@@ -142,7 +153,7 @@ def _reload_into(engine: "Engine", result: KbChangeResult, doc_id: str | None, *
         return KbChangeResult(False, result.action, result.document, result.file,
                               _one_line(f"{result.message}, but the reload failed: {exc}. "
                                         "The previous articles keep serving; try /kb reload."),
-                              None, result.title)
+                              None, result.title, error=True)
     if doc_id is not None and expect_loaded:
         for name, reason in report.failed:
             if Path(name).stem == doc_id:
@@ -163,13 +174,13 @@ def add_article(engine: "Engine", filename: str, data: bytes, actor: str, *, rep
     """
     with engine._kb_lock:
         result = _add(engine, filename, data, actor, replace)
-    engine.journal.try_audit(actor, result.action, result.file or _one_line(filename, 120),
-                             "ok" if result.ok else "refused", result.message)
+    engine.journal.try_audit(actor, result.action, result.file or _shown_name(filename),
+                             result.result, result.message)
     return result
 
 
 def _add(engine: "Engine", filename: str, data: bytes, actor: str, replace: bool) -> KbChangeResult:
-    shown = _one_line(repr(filename)[1:-1], 80)
+    shown = _shown_name(filename, 80)
     if not isinstance(data, (bytes, bytearray)):
         return KbChangeResult(False, "add", None, None, "the upload has no file content")
     name = safe_article_name(filename or "")
@@ -241,8 +252,8 @@ def remove_article(engine: "Engine", doc_id: str, actor: str) -> KbChangeResult:
     """Retire an article: move its file into `knowledge/.retired/` (timestamped), then reload."""
     with engine._kb_lock:
         result = _remove(engine, doc_id)
-    engine.journal.try_audit(actor, "remove", result.file or _one_line(str(doc_id), 120),
-                             "ok" if result.ok else "refused", result.message)
+    engine.journal.try_audit(actor, "remove", result.file or _shown_name(doc_id),
+                             result.result, result.message)
     return result
 
 
@@ -304,8 +315,9 @@ def restore_article(engine: "Engine", retired_name: str, actor: str, *, replace:
             except OSError:
                 pass
     result = KbChangeResult(result.ok, "restore", result.document, result.file,
-                            result.message.replace("added", "restored", 1), result.report, result.title)
-    engine.journal.try_audit(actor, "restore", result.file or base, "ok" if result.ok else "refused", result.message)
+                            result.message.replace("added", "restored", 1), result.report, result.title,
+                            result.error)
+    engine.journal.try_audit(actor, "restore", result.file or base, result.result, result.message)
     return result
 
 

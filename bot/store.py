@@ -188,6 +188,7 @@ class Store:
         failures: dict[str, tuple[str, str]],
         build: dict[str, Any],
         touch: Iterable[tuple[str, int, int]] = (),
+        meta: dict[str, str] | None = None,
     ) -> None:
         """Replace changed documents, add new ones, drop removed ones: all or nothing.
 
@@ -213,6 +214,8 @@ class Store:
                             pk="path", replace=True,
                         )
                     db["builds"].insert({**build, "report": json.dumps(build.get("report", {}))})
+                    for key, value in (meta or {}).items():
+                        self.set_meta(key, value)
                     self.set_meta("built_at", str(build.get("finished_at", time.time())))
                     self.set_meta("generation", str(int(self.get_meta("generation") or 0) + 1))
             except sqlite3.DatabaseError as exc:
@@ -227,15 +230,17 @@ class Store:
     def _insert_document(self, write: DocumentWrite) -> None:
         doc = write.doc
         row = {**doc.__dict__, "authors": json.dumps(list(doc.authors))}
-        self.db["documents"].insert(row, pk="id")
-        cur = self.conn.cursor()
-        ids: list[int] = []
-        for paragraph, sentence, kind, text in write.passages:
-            cur.execute(
-                "INSERT INTO passages (document, paragraph, sentence, kind, text) VALUES (?, ?, ?, ?, ?)",
-                (doc.id, paragraph, sentence, kind, text),
-            )
-            ids.append(int(cur.lastrowid or 0))
+        self.conn.execute(  # plain SQL: sqlite-utils' insert introspects the table on every call
+            f"INSERT INTO documents ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+        )
+        # The ids SQLite would assign one by one (max + 1), given in one executemany.
+        first = int(self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM passages").fetchone()[0]) + 1
+        ids = list(range(first, first + len(write.passages)))
+        self.conn.executemany(
+            "INSERT INTO passages (id, document, paragraph, sentence, kind, text) VALUES (?, ?, ?, ?, ?, ?)",
+            [(pid, doc.id, paragraph, sentence, kind, text)
+             for pid, (paragraph, sentence, kind, text) in zip(ids, write.passages)],
+        )
         term_ids_map = self._term_ids({t for toks in write.tokens for t in toks})
         t_ids: list[int] = []
         local: list[int] = []

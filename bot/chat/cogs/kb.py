@@ -1,0 +1,199 @@
+"""Moderator commands: /kb reload, status, add, remove, log, gaps.
+
+Why two permission layers: `default_permissions=manage_guild` hides `/kb` in the
+client for people without Manage Server, but server admins can override that in
+Integrations settings and a client can be bypassed, so `moderator_only()` checks
+again on our side (Manage Server, or a role in STORYBOT_MOD_ROLE_IDS). `guild_only`
+keeps `/kb` out of DMs, where there is no server to moderate.
+
+Replies are ephemeral: they are for the moderator, not for the channel. Long work
+(reload, upload) defers first: a reload of many articles can pass Discord's 3 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.build import KnowledgeFolderError
+from bot.chat.checks import moderator_only
+from bot.chat.cogs.ask import article_choices
+from bot.chat.respond import actor_name, send
+from bot.render.discord_embed import escape, lines_embed, report_embed, status_embed
+from bot.store import StoreError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.chat.bot import StoryBot
+
+log = logging.getLogger(__name__)
+
+UPLOAD_SUFFIXES = (".md", ".txt")
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+LIST_LIMIT = 15
+
+
+def discord_time(unix: float | None) -> str:
+    """A Discord timestamp (`<t:…:R>`, shown in each reader's time zone), or "never"."""
+    if unix is None:
+        return "never"
+    return f"<t:{int(unix)}:f> (<t:{int(unix)}:R>)"
+
+
+def upload_problem(filename: str, size: int, limit: int = MAX_UPLOAD_BYTES) -> str | None:
+    """Why an attachment is refused before downloading it, or None if it may be read."""
+    suffix = PurePath(filename or "").suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        return f"Only .md and .txt articles can be added; {escape(filename[:80])} is not one."
+    if size > limit:
+        return f"{escape(filename[:80])} is {size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB."
+    if size == 0:
+        return f"{escape(filename[:80])} is empty."
+    return None
+
+
+class KbCog(commands.Cog, name="Knowledge base"):
+    """Moderators manage the articles the bot answers from."""
+
+    kb = app_commands.Group(
+        name="kb",
+        description="Moderators: manage the articles the bot answers from",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    def __init__(self, bot: "StoryBot") -> None:
+        self.bot = bot
+
+    @property
+    def engine(self) -> Any:
+        return self.bot.engine
+
+    def _journal(self) -> Any | None:
+        return getattr(self.engine, "journal", None)
+
+    # -- reload / status --------------------------------------------------------------------
+    @kb.command(name="reload", description="Re-read the knowledge folder and report what changed")
+    @moderator_only()
+    async def reload(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        actor = actor_name(interaction.user)
+        try:
+            report = await asyncio.to_thread(self._reload, actor)
+        except KnowledgeFolderError as exc:
+            await send(interaction, content=f"Reload failed: {escape(str(exc))}", ephemeral=True)
+            return
+        except StoreError as exc:
+            log.warning("/kb reload: %s", exc)
+            await send(interaction, content=f"Reload failed; the previous articles keep serving. {escape(str(exc))}", ephemeral=True)
+            return
+        log.info("/kb reload by %s: %s", actor, "; ".join(report.summary_lines()))
+        await send(interaction, embed=report_embed("Knowledge base reloaded", report), ephemeral=True)
+
+    def _reload(self, actor: str) -> Any:
+        try:
+            return self.engine.reload(actor=actor)
+        except TypeError:  # an engine without the audit trail
+            return self.engine.reload()
+
+    @kb.command(name="status", description="Articles, passages and the last reload")
+    @moderator_only()
+    async def status(self, interaction: discord.Interaction) -> None:
+        st = self.engine.status()
+        extra: list[tuple[str, str]] = []
+        journal = self._journal()
+        if journal is not None and hasattr(journal, "feedback_counts"):
+            try:
+                counts = await asyncio.to_thread(journal.feedback_counts)
+                extra.append(("Feedback", f"👍 {counts.up} · 👎 {counts.down}"))
+            except StoreError as exc:
+                log.warning("/kb status feedback: %s", exc)
+        embed = status_embed(st.documents, st.passages, discord_time(st.last_reload_at), st.last_reload_ms, extra)
+        # Discord timestamps are markup we made, not untrusted text: keep them unescaped.
+        await send(interaction, embed=embed, ephemeral=True)
+
+    # -- add / remove -----------------------------------------------------------------------
+    @kb.command(name="add", description="Add an article (.md or .txt, up to 5 MB)")
+    @app_commands.describe(file="The article file", replace="Replace an article with the same name")
+    @moderator_only()
+    async def add(self, interaction: discord.Interaction, file: discord.Attachment, replace: bool = False) -> None:
+        if not hasattr(self.engine, "add_article"):
+            await send(interaction, content="Adding articles is not available in this version.", ephemeral=True)
+            return
+        limit = min(MAX_UPLOAD_BYTES, int(getattr(self.engine, "max_file_bytes", MAX_UPLOAD_BYTES)))
+        problem = upload_problem(file.filename, file.size, limit)
+        if problem:  # checked from the metadata, before anything is downloaded
+            await send(interaction, content=problem, ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            data = await file.read()
+        except discord.HTTPException as exc:
+            await send(interaction, content=f"I couldn't download the file ({exc.status}); please try again.", ephemeral=True)
+            return
+        if len(data) > limit:  # the metadata lied
+            await send(interaction, content=upload_problem(file.filename, len(data), limit) or "Too large.", ephemeral=True)
+            return
+        result = await asyncio.to_thread(self.engine.add_article, file.filename, data, actor_name(interaction.user), replace=replace)
+        await self._send_result(interaction, result)
+
+    @kb.command(name="remove", description="Retire an article (kept in .retired/, can be restored)")
+    @app_commands.describe(article="The article to retire")
+    @moderator_only()
+    async def remove(self, interaction: discord.Interaction, article: app_commands.Range[str, 1, 200]) -> None:
+        if not hasattr(self.engine, "remove_article"):
+            await send(interaction, content="Removing articles is not available in this version.", ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await asyncio.to_thread(self.engine.remove_article, article, actor_name(interaction.user))
+        await self._send_result(interaction, result)
+
+    @remove.autocomplete("article")
+    async def remove_article(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await article_choices(self.bot, current)
+
+    async def _send_result(self, interaction: discord.Interaction, result: Any) -> None:
+        title = ("Done: " if result.ok else "Not done: ") + str(result.message)
+        if result.report is not None:
+            await send(interaction, embed=report_embed(title, result.report), ephemeral=True)
+        else:
+            await send(interaction, content=escape(title), ephemeral=True)
+
+    # -- log / gaps -------------------------------------------------------------------------
+    @kb.command(name="log", description="Who changed the knowledge base, and when")
+    @moderator_only()
+    async def audit_log(self, interaction: discord.Interaction) -> None:
+        journal = self._journal()
+        if journal is None or not hasattr(journal, "recent_audit"):
+            await send(interaction, content="The audit log is not available in this version.", ephemeral=True)
+            return
+        entries = await asyncio.to_thread(journal.recent_audit, LIST_LIMIT)
+        lines = []
+        for e in entries:
+            target = f" {escape(e.target)}" if e.target else ""
+            detail = f" — {escape(e.detail[:200])}" if e.detail else ""
+            lines.append(f"<t:{int(e.at)}:R> **{escape(e.actor)}** {escape(e.action)}{target}: {escape(e.result)}{detail}")
+        await send(interaction, embed=lines_embed("Knowledge base log", lines, empty="No changes recorded yet."), ephemeral=True)
+
+    @kb.command(name="gaps", description="Questions the articles could not answer, most asked first")
+    @moderator_only()
+    async def gaps(self, interaction: discord.Interaction) -> None:
+        journal = self._journal()
+        if journal is None or not hasattr(journal, "top_gaps"):
+            await send(interaction, content="Unanswered questions are not recorded in this version.", ephemeral=True)
+            return
+        entries = await asyncio.to_thread(journal.top_gaps, LIST_LIMIT)
+        lines = [f"**{g.count}×** {escape(' '.join(g.question.split())[:300])} (last <t:{int(g.last_asked)}:R>)" for g in entries]
+        await send(interaction, embed=lines_embed("Unanswered questions", lines, empty="No unanswered questions yet."), ephemeral=True)
+
+
+async def setup(bot: "StoryBot") -> None:
+    await bot.add_cog(KbCog(bot))
+
+
+__all__ = ["KbCog", "discord_time", "upload_problem"]

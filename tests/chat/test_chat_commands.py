@@ -1,0 +1,361 @@
+"""Every command through the real command tree: option parsing, checks, cooldowns,
+autocomplete, views and the tree's error handler, with the requests recorded.
+
+Why through the tree and not `command.callback(...)`: the callback skips exactly
+the parts that break in production (checks, cooldowns, transformers, the error
+handler). See tests/chat/harness.py and shared/notes/testing-discord.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import discord
+import pytest
+
+from bot.engine import Engine, EngineError
+from bot.store import StoreError
+from chat.harness import Call, Harness, assert_valid_message, close_harness, make_harness, make_settings
+
+MANAGE_GUILD = discord.Permissions(manage_guild=True, send_messages=True, use_application_commands=True)
+ANSWERABLE = "What did ByteDance say about Chinese law?"
+UNANSWERABLE = "Who won the football match last night?"
+
+
+def only(calls: list[Call]) -> Call:
+    assert len(calls) == 1, calls
+    assert_valid_message(calls[0])
+    return calls[0]
+
+
+# --------------------------------------------------------------------------- /ask
+
+
+@pytest.mark.asyncio
+async def test_ask_answers_with_cited_block_quotes_and_bold_terms(harness: Harness) -> None:
+    call = only(await harness.command("ask", {"question": ANSWERABLE}))
+    assert call.callback_type == 4 and not call.ephemeral
+    embed = call.embeds[0]
+    assert embed["title"].startswith("Q: What did ByteDance")
+    desc = embed["description"]
+    assert desc.startswith("> ")
+    assert "**ByteDance**" in desc and "**Chinese law**" in desc
+    assert "¶5" in desc and "*TikTok Discussions Advance as Xi and Trump Speak by Phone*" in desc
+    assert "(26 Sep 2025)" in desc
+    ids = [c["custom_id"] for row in call.data["components"] for c in row["components"]]
+    assert ids == ["ask:more", "ask:up", "ask:down"]
+
+
+@pytest.mark.asyncio
+async def test_ask_more_button_adds_the_next_quotes(harness: Harness) -> None:
+    call = only(await harness.command("ask", {"question": ANSWERABLE}))
+    before = call.embeds[0]["description"].count("\n> ") + 1
+    message = call_message(harness, call)
+    clicked = await harness.click("ask:more", message)
+    edit = only(clicked)
+    assert edit.callback_type == 7  # the answer message is edited in place
+    after = edit.embeds[0]["description"].count("\n> ") + 1
+    assert after > before
+    more = [c for row in edit.data["components"] for c in row["components"] if c["custom_id"] == "ask:more"]
+    assert more and more[0].get("disabled") is True
+
+
+@pytest.mark.asyncio
+async def test_feedback_buttons_record_votes_once_per_person(harness: Harness, engine: Engine) -> None:
+    call = only(await harness.command("ask", {"question": ANSWERABLE}))
+    message = call_message(harness, call)
+    first = only(await harness.click("ask:up", message))
+    assert first.ephemeral and "Thanks" in first.content
+    again = only(await harness.click("ask:down", message))
+    assert again.ephemeral and "already" in again.content
+    other = only(await harness.click("ask:down", message, user_id=harness.fake.add_user("other")))
+    assert other.ephemeral
+    counts = engine.journal.feedback_counts()
+    assert (counts.up, counts.down) == (1, 1)
+
+
+@pytest.mark.asyncio
+async def test_ask_abstains_clearly_and_records_the_gap(harness: Harness, engine: Engine) -> None:
+    call = only(await harness.command("ask", {"question": UNANSWERABLE}))
+    embed = call.embeds[0]
+    assert embed["title"] == "The articles don't say"
+    assert "football" in embed["description"]
+    gaps = engine.journal.top_gaps(5)
+    assert [g.question for g in gaps] == [UNANSWERABLE]
+
+
+@pytest.mark.asyncio
+async def test_ask_in_one_article_and_unknown_article(harness: Harness, engine: Engine) -> None:
+    doc = engine.documents()[0].id
+    ok = only(await harness.command("ask", {"question": ANSWERABLE, "article": doc}))
+    assert "¶" in ok.embeds[0]["description"]
+    bad = only(await harness.command("ask", {"question": ANSWERABLE, "article": "no-such-article"}))
+    assert bad.ephemeral and "no article with that id" in bad.content
+
+
+@pytest.mark.asyncio
+async def test_question_full_of_markdown_and_everyone_pings_nobody(harness: Harness) -> None:
+    noise = "@everyone **bold** __u__ ~~s~~ ||spoiler|| `code` # head > quote [x](https://evil.example) <@123456789012345678> @here "
+    question = ("ByteDance Chinese law " + noise * 20)[:1000]
+    assert len(question) == 1000
+    for q in (question, "@everyone " + UNANSWERABLE):
+        call = only(await harness.command("ask", {"question": q}))
+        raw = json.dumps(call.body, ensure_ascii=False)
+        assert "@everyone" not in raw and "@here" not in raw and "<@123456789012345678>" not in raw
+        assert call.data["allowed_mentions"] == {"parse": []}
+        # No markdown from the question survives unescaped in the title.
+        title = call.embeds[0].get("title", "")
+        assert "**bold**" not in title and "||spoiler||" not in title
+
+
+# --------------------------------------------------------------------------- /who, /summary, /sources
+
+
+@pytest.mark.asyncio
+async def test_who_card_quotes_with_citations(harness: Harness) -> None:
+    call = only(await harness.command("who", {"name": "ByteDance"}))
+    embed = call.embeds[0]
+    assert embed["title"].startswith("ByteDance")
+    assert "> " in embed["description"] and "¶10" in embed["description"]
+
+
+@pytest.mark.asyncio
+async def test_who_unknown_name_says_so(harness: Harness) -> None:
+    call = only(await harness.command("who", {"name": "Lionel Messi"}))
+    assert call.embeds[0]["title"] == "The articles don't say"
+
+
+@pytest.mark.asyncio
+async def test_summary_and_sources(harness: Harness, engine: Engine) -> None:
+    doc = engine.documents()[0]
+    s = only(await harness.command("summary", {"article": doc.id}))
+    assert s.embeds[0]["title"].startswith("Summary: TikTok Discussions")
+    assert s.embeds[0]["description"].count("¶") >= 2
+    whole = only(await harness.command("summary"))
+    assert whole.embeds[0]["description"]
+    src = only(await harness.command("sources"))
+    assert doc.title in src.embeds[0]["description"] and "26 Sep 2025" in src.embeds[0]["description"]
+    assert doc.id in src.embeds[0]["description"]
+
+
+# --------------------------------------------------------------------------- autocomplete
+
+
+@pytest.mark.asyncio
+async def test_who_autocomplete(harness: Harness) -> None:
+    choices = await harness.autocomplete("who", "name", "Byte")
+    assert choices and all(c["name"].lower().startswith("byte") or "byte" in c["name"].lower() for c in choices)
+    assert len(choices) <= 25 and all(len(c["name"]) <= 100 for c in choices)
+    everything = await harness.autocomplete("who", "name", "")
+    assert 0 < len(everything) <= 25
+
+
+@pytest.mark.asyncio
+async def test_article_autocomplete(harness: Harness, engine: Engine) -> None:
+    doc = engine.documents()[0]
+    for command in ("ask", "summary"):
+        choices = await harness.autocomplete(command, "article", "tiktok", options={"question": "x"} if command == "ask" else None)
+        assert choices == [{"name": f"{doc.title} ({doc.date_text})", "value": doc.id}]
+    assert await harness.autocomplete("summary", "article", "zzzz-nothing") == []
+
+
+@pytest.mark.asyncio
+async def test_autocomplete_survives_an_unavailable_engine(engine: Engine) -> None:
+    h = await make_harness(Broken(engine, EngineError("not loaded")))
+    try:
+        assert await h.autocomplete("who", "name", "Byte") == []
+        assert await h.autocomplete("summary", "article", "") == []
+    finally:
+        await close_harness(h)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class Broken:
+    """An engine whose question methods raise `error` (everything else delegates)."""
+
+    def __init__(self, engine: Engine, error: BaseException) -> None:
+        self._engine = engine
+        self._error = error
+
+    def _raise(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._error
+
+    ask = who = summary = entity_names = documents = _raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+
+@pytest.mark.asyncio
+async def test_cooldown_gives_a_friendly_wait(engine: Engine) -> None:
+    h = await make_harness(engine, make_settings(cooldown_seconds=30))
+    try:
+        only(await h.command("who", {"name": "ByteDance"}))
+        second = only(await h.command("who", {"name": "ByteDance"}))
+        assert second.ephemeral and "try again in 30 s" in second.content
+        other = only(await h.command("who", {"name": "ByteDance"}, user_id=h.fake.add_user("someone")))
+        assert not other.ephemeral  # per user
+    finally:
+        await close_harness(h)
+
+
+@pytest.mark.parametrize("error", [EngineError("not loaded"), StoreError("disk I/O error")])
+@pytest.mark.asyncio
+async def test_engine_failure_is_knowledge_base_unavailable(engine: Engine, error: BaseException) -> None:
+    h = await make_harness(Broken(engine, error))
+    try:
+        call = only(await h.command("ask", {"question": ANSWERABLE}))
+        assert call.ephemeral and "knowledge base is unavailable" in call.content
+    finally:
+        await close_harness(h)
+
+
+@pytest.mark.asyncio
+async def test_unexpected_error_is_logged_with_traceback(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    h = await make_harness(Broken(engine, ZeroDivisionError("boom")))
+    try:
+        with caplog.at_level(logging.ERROR, logger="bot.chat.errors"):
+            call = only(await h.command("who", {"name": "x"}))
+        assert call.ephemeral and "Something went wrong" in call.content and "boom" not in call.content
+        records = [r for r in caplog.records if r.name == "bot.chat.errors"]
+        assert records and records[0].exc_info and records[0].exc_info[0] is ZeroDivisionError
+    finally:
+        await close_harness(h)
+
+
+@pytest.mark.asyncio
+async def test_error_after_defer_goes_to_a_followup(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    import bot.chat.respond as respond
+
+    monkeypatch.setattr(respond, "DEFER_AFTER_SECONDS", 0.01)
+
+    class Slow(Broken):
+        def who(self, *a: Any, **k: Any) -> Any:  # type: ignore[override]
+            time.sleep(0.1)
+            raise EngineError("gone")
+
+    h = await make_harness(Slow(engine, EngineError("gone")))
+    try:
+        calls = await h.command("who", {"name": "x"})
+        assert [c.kind for c in calls] == ["callback", "followup"]
+        assert calls[0].callback_type == 5  # deferred ("thinking…") within the 3 s
+        assert "knowledge base is unavailable" in calls[1].content
+    finally:
+        await close_harness(h)
+
+
+@pytest.mark.asyncio
+async def test_bad_input_is_refused_politely(harness: Harness) -> None:
+    call = only(await harness.command("who", {"name": "x" * 150}))  # over max_length 100
+    assert call.ephemeral and "too long" in call.content
+    call = only(await harness.command("ask", {"question": " ?! "}))
+    assert call.ephemeral and "some words" in call.content
+
+
+@pytest.mark.asyncio
+async def test_channel_restriction_and_dms(engine: Engine) -> None:
+    h = await make_harness(engine, make_settings(channel_ids=(42,), allow_dms=False))
+    try:
+        here = only(await h.command("who", {"name": "ByteDance"}))
+        assert here.ephemeral and "<#42>" in here.content
+        dm = only(await h.command("who", {"name": "ByteDance"}, in_dm=True))
+        assert dm.ephemeral and "direct messages" in dm.content
+    finally:
+        await close_harness(h)
+
+
+# --------------------------------------------------------------------------- /kb
+
+
+@pytest.mark.asyncio
+async def test_kb_refuses_members_without_manage_server(harness: Harness) -> None:
+    for sub in ("reload", "status", "log", "gaps"):
+        call = only(await harness.command("kb", subcommand=sub))
+        assert call.ephemeral and "Only moderators" in call.content, sub
+
+
+@pytest.mark.asyncio
+async def test_kb_refuses_in_dms(harness: Harness) -> None:
+    call = only(await harness.command("kb", subcommand="reload", in_dm=True, permissions=MANAGE_GUILD))
+    assert call.ephemeral and "only works in a server" in call.content
+
+
+@pytest.mark.asyncio
+async def test_kb_reload_for_a_moderator_reports(harness: Harness, engine: Engine) -> None:
+    calls = await harness.command("kb", subcommand="reload", permissions=MANAGE_GUILD)
+    assert [c.kind for c in calls] == ["callback", "followup"]
+    assert calls[0].callback_type == 5 and calls[0].ephemeral
+    assert_valid_message(calls[1])
+    embed = calls[1].embeds[0]
+    assert embed["title"] == "Knowledge base reloaded"
+    assert "1 article(s)" in embed["description"] and "Nothing changed" in embed["description"]
+    audit = engine.journal.recent_audit(1)
+    assert audit and audit[0].action == "reload" and audit[0].actor.startswith("tester")
+
+
+@pytest.mark.asyncio
+async def test_kb_reload_reports_added_and_failed_files(harness: Harness, engine: Engine) -> None:
+    (engine.knowledge_dir / "second.md").write_text("---\ntitle: A second story\ndate: 2025-10-01\n---\nThe second story says that **markdown** @everyone can appear.\n", encoding="utf-8")
+    (engine.knowledge_dir / "broken.md").write_bytes(b"\xff\xfe\x00binary")
+    calls = await harness.command("kb", subcommand="reload", permissions=MANAGE_GUILD)
+    assert_valid_message(calls[-1])
+    fields = {f["name"]: f["value"] for f in calls[-1].embeds[0]["fields"]}
+    assert "second" in fields["Added (1)"]
+    assert "broken.md" in fields["Failed (1)"]
+
+
+@pytest.mark.asyncio
+async def test_kb_status_and_mod_role(engine: Engine) -> None:
+    h = await make_harness(engine, make_settings(mod_role_ids=(777,)))
+    try:
+        call = only(await h.command("kb", subcommand="status", roles=[777]))
+        assert call.ephemeral
+        fields = {f["name"]: f["value"] for f in call.embeds[0]["fields"]}
+        assert fields["Articles"] == "1" and int(fields["Passages"]) > 10
+        assert "<t:" in fields["Last reload"]
+        refused = only(await h.command("kb", subcommand="status", roles=[778]))
+        assert "Only moderators" in refused.content
+    finally:
+        await close_harness(h)
+
+
+@pytest.mark.asyncio
+async def test_kb_log_and_gaps(harness: Harness) -> None:
+    await harness.command("ask", {"question": UNANSWERABLE})
+    await harness.command("kb", subcommand="reload", permissions=MANAGE_GUILD)
+    gaps = only(await harness.command("kb", subcommand="gaps", permissions=MANAGE_GUILD))
+    assert "football" in gaps.embeds[0]["description"] and "1×" in gaps.embeds[0]["description"]
+    log_ = only(await harness.command("kb", subcommand="log", permissions=MANAGE_GUILD))
+    assert "reload" in log_.embeds[0]["description"]
+
+
+@pytest.mark.asyncio
+async def test_kb_remove_unknown_and_known(harness: Harness, engine: Engine) -> None:
+    calls = await harness.command("kb", {"article": "nope"}, subcommand="remove", permissions=MANAGE_GUILD)
+    assert calls[-1].ephemeral and "Not done" in calls[-1].text
+    doc = engine.documents()[0].id
+    choices = await harness.autocomplete("kb", "article", "tik", subcommand="remove", permissions=MANAGE_GUILD)
+    assert choices[0]["value"] == doc
+    calls = await harness.command("kb", {"article": doc}, subcommand="remove", permissions=MANAGE_GUILD)
+    assert_valid_message(calls[-1])
+    assert "Done" in calls[-1].text and doc in calls[-1].text
+    assert engine.documents() == []
+
+
+def call_message(h: Harness, call: Call) -> dict[str, Any]:
+    """The message payload Discord would hold for a callback/followup the bot sent,
+    with the id under which discord.py stored the view."""
+    stored = [k for k in h.bot._connection._view_store._views if k is not None]
+    assert stored, "no view was stored for the answer"
+    message_id = list(stored)[-1]
+    from chat.harness import message_payload
+
+    msg = message_payload(call.data, h.fake.channel_id, h.fake.bot_user_public)
+    msg["id"] = str(message_id)
+    return msg

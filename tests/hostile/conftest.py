@@ -1,0 +1,50 @@
+"""The hostile suite's fixtures and its summary line.
+
+`pytest_terminal_summary` prints what the suite threw at the bot, e.g.
+`hostile: inputs tried: 1234, interactions sent: 230, faults injected: 14, answers lost: 0`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from bot.engine import Engine
+from hostile.support import COUNTS
+
+REPO = Path(__file__).resolve().parents[2]
+SEED_MD = REPO / "knowledge" / "caixin-2025-09-26-tiktok-xi-trump-call.md"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
+    if not any(COUNTS.values()):
+        return
+    terminalreporter.write_line(
+        f"hostile: inputs tried: {COUNTS['inputs']}, interactions sent: {COUNTS['interactions']}, "
+        f"faults injected: {COUNTS['faults']}, answers lost: {COUNTS['lost']}"
+    )
+
+
+@pytest.fixture(scope="module")
+def shared_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """One engine over the seed article for a whole module (hypothesis runs many examples)."""
+    root = tmp_path_factory.mktemp("hostile-engine")
+    folder = root / "knowledge"
+    folder.mkdir()
+    shutil.copy(SEED_MD, folder / SEED_MD.name)
+    eng = Engine(folder, root / "storybot.db")
+    eng.open()
+    yield eng
+    eng.close()
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Path:
+    """A private knowledge folder holding the seed article."""
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    shutil.copy(SEED_MD, folder / SEED_MD.name)
+    return folder
