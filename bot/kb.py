@@ -126,17 +126,23 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _keep_copy(folder: Path, path: Path) -> Path:
+def _retired_dir(folder: Path) -> Path:
     retired = folder / RETIRED_DIR
+    if retired.is_symlink():  # never write through a link out of the folder
+        raise OSError(f"{RETIRED_DIR} is a symlink: refusing to use it")
     retired.mkdir(exist_ok=True)
+    return retired
+
+
+def _keep_copy(folder: Path, path: Path) -> Path:
+    retired = _retired_dir(folder)
     dest = retired / f"{_stamp()}-{path.name}"
     write_atomically(retired, dest.name, path.read_bytes())
     return dest
 
 
 def _retire_file(folder: Path, path: Path) -> Path:
-    retired = folder / RETIRED_DIR
-    retired.mkdir(exist_ok=True)
+    retired = _retired_dir(folder)
     dest = retired / f"{_stamp()}-{path.name}"
     os.replace(path, dest)  # moves a symlink itself, never its target
     _fsync_dir(folder)
@@ -226,9 +232,12 @@ def _add(engine: "Engine", filename: str, data: bytes, actor: str, replace: bool
     try:
         # Keep the old version first (a copy), then swap the new bytes in, then move
         # aside any other file claiming the id (x.txt when x.md is uploaded).
+        # A symlink is moved aside as a link: its target is never read or copied.
         for path in retire:
-            if path.name == name:
+            if path.name == name and not path.is_symlink():
                 _keep_copy(folder, path)
+            elif path.name == name:
+                _retire_file(folder, path)
         write_atomically(folder, name, bytes(data))
         for path in retire:
             if path.name != name:

@@ -25,13 +25,16 @@ from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("bot.chat.cogs.ask", "bot.chat.cogs.kb")
+EXTENSIONS: tuple[str, ...] = ("bot.chat.cogs.ask", "bot.chat.cogs.kb", "bot.chat.cogs.mention")
 
 
 class StoryBot(commands.Bot):
     """StoryBot on Discord. `engine` answers; `settings` configure."""
 
     def __init__(self, settings: Settings, engine: Any, *, sync_on_start: bool = True, **options: Any) -> None:
+        # A text-only bot: the "voice will NOT be supported" warnings are noise in its log.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,  # no prefix commands: slash commands only
             help_command=None,
@@ -83,6 +86,12 @@ class StoryBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s) in %d server(s)", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: questions by mention are answered by cogs/mention.py.
+        (The default would parse "@StoryBot who is …" as a command `who` and log a
+        CommandNotFound error for every mention.)"""
+        return None
 
 
 def create_bot(settings: Settings, engine: Any, *, sync_on_start: bool = True, **options: Any) -> StoryBot:

@@ -15,6 +15,7 @@ from typing import Callable, TypeVar
 import discord
 from discord import app_commands
 
+from bot.chat.where import place_refusal
 from bot.config import Settings
 
 T = TypeVar("T")
@@ -70,20 +71,15 @@ def check_place(interaction: discord.Interaction, settings: Settings) -> None:
 
     A thread counts as its parent channel, so answers in threads follow the same rule.
     """
-    if interaction.guild is None:
-        if not settings.allow_dms:
-            raise NotAllowedHere("I only answer in the server, not in direct messages.")
-        return
-    if not settings.channel_ids:
-        return
-    channel = interaction.channel
-    ids = {interaction.channel_id}
-    parent = getattr(channel, "parent_id", None)
-    if parent:
-        ids.add(parent)
-    if not ids & set(settings.channel_ids):
-        where = ", ".join(f"<#{cid}>" for cid in settings.channel_ids[:5])
-        raise NotAllowedHere(f"I answer in {where} only.")
+    # One rule for slash commands and mentions: bot/chat/where.py.
+    refusal = place_refusal(
+        settings,
+        in_dm=interaction.guild is None,
+        channel_id=interaction.channel_id,
+        parent_id=getattr(interaction.channel, "parent_id", None),
+    )
+    if refusal is not None:
+        raise NotAllowedHere(refusal)
 
 
 def user_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | None:
@@ -99,3 +95,47 @@ def user_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | N
 
 def per_user_cooldown() -> Callable[[T], T]:
     return app_commands.checks.dynamic_cooldown(user_cooldown, key=lambda i: i.user.id)
+
+
+class AskCooldowns:
+    """One cooldown bucket per user shared by `/ask` and questions asked by mention
+    (bot/chat/cogs/mention.py), so switching between the two does not double anyone's
+    rate. Dead buckets are dropped on every use, so the map stays as small as the set
+    of users who asked within the last `STORYBOT_COOLDOWN_SECONDS`."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[int, app_commands.Cooldown] = {}
+
+    def retry_after(self, user_id: int, seconds: float, now: float) -> float | None:
+        """Count one question at `now` (a Unix time); the seconds left if over the rate."""
+        if seconds <= 0:
+            return None
+        for key in [k for k, b in self._buckets.items() if now > b._last + b.per]:
+            del self._buckets[key]
+        bucket = self._buckets.get(user_id)
+        if bucket is None or bucket.per != seconds:
+            bucket = self._buckets[user_id] = app_commands.Cooldown(1, seconds)
+        return bucket.update_rate_limit(now)
+
+
+def ask_cooldowns(client: object) -> AskCooldowns:
+    """The running bot's shared `/ask` buckets (created on first use)."""
+    cooldowns = getattr(client, "ask_cooldowns", None)
+    if not isinstance(cooldowns, AskCooldowns):
+        cooldowns = AskCooldowns()
+        setattr(client, "ask_cooldowns", cooldowns)
+    return cooldowns
+
+
+def ask_cooldown() -> Callable[[T], T]:
+    """`/ask`'s per-user cooldown, in the bucket the mention path uses too; raises
+    `CommandOnCooldown` like `per_user_cooldown`, for the tree's error handler."""
+
+    def predicate(interaction: discord.Interaction) -> bool:
+        seconds = _settings(interaction).cooldown_seconds
+        retry = ask_cooldowns(interaction.client).retry_after(interaction.user.id, seconds, interaction.created_at.timestamp())
+        if retry is not None:
+            raise app_commands.CommandOnCooldown(app_commands.Cooldown(1, seconds), retry)
+        return True
+
+    return app_commands.check(predicate)

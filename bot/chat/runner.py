@@ -45,12 +45,21 @@ def fail(message: str) -> None:
     print(f"storybot: {message}", file=sys.stderr, flush=True)
 
 
+PLAIN_FORMAT = logging.Formatter("[{asctime}] [{levelname:<8}] {name}: {message}", "%Y-%m-%d %H:%M:%S", style="{")
+
+
 def configure_logging(settings: Settings) -> None:
-    """discord.py's own log format, on stdout (containers collect it), at STORYBOT_LOG_LEVEL."""
+    """discord.py's `setup_logging` on stdout (containers collect it), at STORYBOT_LOG_LEVEL.
+
+    Colours only on a terminal: discord.py also colours inside Docker, which leaves
+    escape codes in `docker logs` and log collectors.
+    """
     level = logging.getLevelName(settings.log_level)
     if not isinstance(level, int):
         level = logging.INFO
-    discord.utils.setup_logging(handler=logging.StreamHandler(sys.stdout), level=level, root=True)
+    handler = logging.StreamHandler(sys.stdout)
+    formatter = discord.utils.MISSING if sys.stdout.isatty() else PLAIN_FORMAT
+    discord.utils.setup_logging(handler=handler, formatter=formatter, level=level, root=True)  # type: ignore[arg-type]
 
 
 def configure_endpoints(settings: Settings) -> None:

@@ -62,6 +62,8 @@ _LINE_START_RE = re.compile(r"(?m)^(\s*)([#>\-+]|\d+\.(?=\s))")
 # Mentions: @everyone, @here, <@123>, <@!123>, <@&123>, <#123>, and bare @123.
 _MENTION_RE = re.compile(r"@(everyone|here|[!&]?\d{15,21})", re.IGNORECASE)
 _URL_RE = re.compile(r"https?://", re.IGNORECASE)
+# <@123>, <@!123>, <@&123>, <#123> of any length (short ids are not real, but look like pings).
+_ID_MENTION_RE = re.compile(r"<([@#][!&]?\d+>)")
 
 
 def escape_mentions(text: str) -> str:
@@ -70,7 +72,8 @@ def escape_mentions(text: str) -> str:
     The same idea as `discord.utils.escape_mentions`: even if a message were sent
     without `AllowedMentions.none()`, the text could not ping anyone.
     """
-    return _MENTION_RE.sub(lambda m: "@" + ZWSP + m.group(1), text)
+    text = _MENTION_RE.sub(lambda m: "@" + ZWSP + m.group(1), text)
+    return _ID_MENTION_RE.sub(lambda m: "<" + ZWSP + m.group(1), text)
 
 
 def escape_markdown(text: str) -> str:
@@ -216,32 +219,46 @@ def highlight(text: str, terms: Iterable[str]) -> str:
 # --------------------------------------------------------------------------- pieces
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def clean(text: str, limit: int) -> str:
+    """Untrusted text for one line of an embed: whitespace collapsed (a blank line would
+    split a block), cut to `limit` plain characters, escaped."""
+    return escape(cut_plain(_one_line(text), limit))
+
+
 def _safe_url(url: str | None) -> str | None:
     """A URL usable inside `[text](<url>)`, or None if it is not http(s)."""
     if not url:
         return None
     url = url.strip()
-    if not _URL_RE.match(url) or len(url) > 512:
+    if not _URL_RE.match(url) or len(url) > 512 or any(ch.isspace() or not ch.isprintable() for ch in url):
         return None
-    return url.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E").replace(")", "%29").replace("(", "%28")
+    # Percent-encode what markdown or the <…> wrapper would read (equivalent URLs).
+    for ch, code in ((" ", "%20"), ("<", "%3C"), (">", "%3E"), ("(", "%28"), (")", "%29"), ("*", "%2A"),
+                     ("_", "%5F"), ("~", "%7E"), ("|", "%7C"), ("`", "%60"), ("\\", "%5C")):
+        url = url.replace(ch, code)
+    return url
 
 
 def citation_line(c: Citation, *, max_title: int = 120) -> str:
-    """`— *Title* (date), ¶N · [link]`: where the quote stands, escaped."""
+    """`— Title (date), ¶N · [link]`: where the quote stands, escaped.
+
+    No emphasis around the title: a title that ends in an escape (`\\`) next to a
+    closing `*` is where markdown goes wrong, and the dash already sets it apart."""
     where = f"¶{c.paragraph}" if c.paragraph > 0 else "header"
-    title = escape(cut_plain(c.title or c.document, max_title))
-    line = f"— *{title}*"
-    if c.date_text:
-        line += f" ({escape(cut_plain(c.date_text, 40))})"
+    title = clean(c.title, max_title) or clean(c.document, max_title) or "untitled article"
+    line = f"— {title}"
+    date = clean(c.date_text or "", 40)
+    if date:
+        line += f" ({date})"
     line += f", {where}"
     url = _safe_url(c.url)
     if url:
         line += f" · [link](<{url}>)"
     return line
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def render_quote(q: Quote, terms: Sequence[str] = (), budget: int = QUOTE_BUDGET) -> str:
@@ -250,7 +267,7 @@ def render_quote(q: Quote, terms: Sequence[str] = (), budget: int = QUOTE_BUDGET
     also = ""
     if q.also:
         names = ", ".join(
-            f"{escape(cut_plain(c.title, 60))} ¶{c.paragraph}" for c in q.also[:3]
+            f"{clean(c.title, 60) or clean(c.document, 60)} ¶{c.paragraph}" for c in q.also[:3]
         )
         also = f"\n-# also in: {names}"
         if len(cite) + len(also) > budget // 2:
@@ -343,8 +360,8 @@ def fit_embed(embed: Embed) -> Embed:
         out["author"] = {**out["author"], "name": cut_plain(out["author"].get("name", ""), AUTHOR_NAME_LIMIT)}
     fields = []
     for f in (out.get("fields") or [])[:MAX_FIELDS]:
-        name = cut_markdown(f.get("name") or ZWSP, FIELD_NAME_LIMIT) or ZWSP
-        value = cut_markdown(f.get("value") or ZWSP, FIELD_VALUE_LIMIT) or ZWSP
+        name = cut_markdown(f.get("name") or ZWSP, FIELD_NAME_LIMIT).strip() or ZWSP
+        value = cut_markdown(f.get("value") or ZWSP, FIELD_VALUE_LIMIT).strip() or ZWSP
         fields.append({**f, "name": name, "value": value})
     if "fields" in out:
         out["fields"] = fields
@@ -421,16 +438,20 @@ def card_embed(card: EntityCard) -> Embed:
             }
         )
     head: list[str] = []
-    if card.role:
-        head.append(f"*{escape(cut_plain(card.role, 200))}*")
-    if card.aliases:
-        head.append("Also written: " + escape(cut_plain(", ".join(card.aliases), 400)))
+    role = clean(card.role, 200)
+    if role:
+        head.append(role)
+    aliases = clean(", ".join(a for a in card.aliases if a.strip()), 400)
+    if aliases:
+        head.append("Also written: " + aliases)
     terms = tuple({t for part in (card.name, *card.aliases) for t in tokenize(part)})
     blocks = ["\n".join(head)] if head else []
     blocks += [render_quote(q, terms) for q in card.quotes]
+    if not blocks:
+        blocks = ["The articles name this, but say nothing more about it."]
     return fit_embed(
         {
-            "title": _title("", card.name or card.query),
+            "title": _title("", card.name or card.query) or "Who?",
             "description": join_blocks(blocks, DESCRIPTION_LIMIT - 100),
             "color": COLOUR_CARD,
             "footer": _footer(f"{len(card.quotes)} quote(s) from the articles", _elapsed(card.elapsed_ms)),
@@ -469,13 +490,14 @@ def sources_embed(rows: Sequence[SourceRow]) -> Embed:
         return {"title": "Sources", "description": "No article is loaded.", "color": COLOUR_ADMIN}
     lines = []
     for r in rows:
-        line = f"**{escape(cut_plain(r.title, 150))}**"
-        if r.date_text:
-            line += f" — {escape(cut_plain(r.date_text, 40))}"
+        line = f"**{clean(r.title, 150) or clean(r.id, 150) or 'untitled article'}**"
+        date = clean(r.date_text or "", 40)
+        if date:
+            line += f" — {date}"
         url = _safe_url(r.url)
         if url:
             line += f" · [link](<{url}>)"
-        line += f"\n`{cut_plain(r.id, 100).replace('`', '')}` · {r.passages} passages"
+        line += f"\n{clean(r.id, 100) or '(no id)'} · {r.passages} passages"
         lines.append(line)
     return fit_embed(
         {
@@ -487,7 +509,7 @@ def sources_embed(rows: Sequence[SourceRow]) -> Embed:
 
 
 def _list_field(name: str, items: Sequence[str]) -> dict[str, Any]:
-    value = join_blocks([escape(i) for i in items], FIELD_VALUE_LIMIT).replace("\n\n", "\n")
+    value = join_blocks([clean(i, 300) or "(unnamed)" for i in items], FIELD_VALUE_LIMIT).replace("\n\n", "\n")
     return {"name": name, "value": cut_markdown(value, FIELD_VALUE_LIMIT) or ZWSP, "inline": False}
 
 
@@ -532,14 +554,45 @@ def status_embed(documents: int, passages: int, last_reload: str, last_duration_
         {"name": "Last reload", "value": last_reload, "inline": False},
         {"name": "Reload took", "value": f"{last_duration_ms:.0f} ms" if last_duration_ms is not None else "—", "inline": True},
     ]
-    fields += [{"name": escape(k), "value": escape(v), "inline": False} for k, v in extra]
+    fields += [{"name": clean(k, 200) or "—", "value": clean(v, 1000) or "—", "inline": False} for k, v in extra]
     return fit_embed({"title": "Knowledge base", "color": COLOUR_ADMIN, "fields": fields})
 
 
+_TIDY_RE = re.compile(r"\\.|\*\*|<t:-?\d+(?::[tTdDfFR])?>|[*_~`|\\]", re.S)
+
+
+def tidy_line(line: str) -> str:
+    """Make one line of mixed markup safe: keep escapes, Discord timestamps and balanced
+    `**` pairs; escape every other markdown marker and defuse mentions.
+
+    For lists whose lines mix our bold with text that may not have been escaped
+    (`/kb log`, `/kb gaps`): whatever a caller forgot, nothing can leak or ping.
+    """
+    line = escape_mentions(_one_line(line))
+    out: list[str] = []
+    bold_at: list[int] = []
+    pos = 0
+    for m in _TIDY_RE.finditer(line):
+        out.append(line[pos:m.start()])
+        tok = m.group(0)
+        if tok == "**":
+            bold_at.append(len(out))
+            out.append(tok)
+        elif tok.startswith("\\") and len(tok) == 2 or tok.startswith("<t:"):
+            out.append(tok)
+        else:
+            out.append("\\" + tok)
+        pos = m.end()
+    out.append(line[pos:])
+    if len(bold_at) % 2:
+        out[bold_at[-1]] = "\\*\\*"
+    return "".join(out)
+
+
 def lines_embed(title: str, lines: Sequence[str], *, empty: str = "Nothing yet.") -> Embed:
-    """A titled list of already-escaped lines (`/kb log`, `/kb gaps`)."""
-    description = join_blocks(list(lines), DESCRIPTION_LIMIT - 50).replace("\n\n", "\n") if lines else empty
-    return fit_embed({"title": _title("", title), "description": cut_markdown(description, DESCRIPTION_LIMIT), "color": COLOUR_ADMIN})
+    """A titled list of lines (`/kb log`, `/kb gaps`), one line each, tidied (`tidy_line`)."""
+    description = join_blocks([tidy_line(x) for x in lines], DESCRIPTION_LIMIT - 50).replace("\n\n", "\n") if lines else empty
+    return fit_embed({"title": _title("", title) or "List", "description": cut_markdown(description, DESCRIPTION_LIMIT), "color": COLOUR_ADMIN})
 
 
 def choice_name(text: str) -> str:

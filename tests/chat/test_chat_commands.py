@@ -42,7 +42,7 @@ async def test_ask_answers_with_cited_block_quotes_and_bold_terms(harness: Harne
     desc = embed["description"]
     assert desc.startswith("> ")
     assert "**ByteDance**" in desc and "**Chinese law**" in desc
-    assert "¶5" in desc and "*TikTok Discussions Advance as Xi and Trump Speak by Phone*" in desc
+    assert "¶5" in desc and "— TikTok Discussions Advance as Xi and Trump Speak by Phone" in desc
     assert "(26 Sep 2025)" in desc
     ids = [c["custom_id"] for row in call.data["components"] for c in row["components"]]
     assert ids == ["ask:more", "ask:up", "ask:down"]
@@ -294,7 +294,7 @@ async def test_kb_reload_for_a_moderator_reports(harness: Harness, engine: Engin
     assert_valid_message(calls[1])
     embed = calls[1].embeds[0]
     assert embed["title"] == "Knowledge base reloaded"
-    assert "1 article(s)" in embed["description"] and "Nothing changed" in embed["description"]
+    assert "1 article(s)" in embed["description"]
     audit = engine.journal.recent_audit(1)
     assert audit and audit[0].action == "reload" and audit[0].actor.startswith("tester")
 

@@ -67,9 +67,13 @@ _RAW_MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
 _RAW_ID_MENTION = re.compile(r"<@[!&]?\d+>|<#\d+>")
 
 
+_LINK_TARGET = re.compile(r"\]\(<[^>\s]*>\)")
+
+
 def _unescaped(text: str) -> str:
-    """`text` with every backslash-escaped character removed (what can still format)."""
-    return _ESCAPED.sub("", text)
+    """`text` with every backslash-escaped character and every masked-link target
+    replaced by a neutral letter: what is left is what can still format."""
+    return _ESCAPED.sub("x", _LINK_TARGET.sub("](x)", text))
 
 
 def markdown_problems(block: str, where: str) -> list[str]:

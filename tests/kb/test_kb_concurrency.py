@@ -118,3 +118,55 @@ def test_questions_during_reloads_never_fail_or_mix_versions(knowledge_dir: Path
         assert f"zebra{n}" in final.quotes[0].text
     finally:
         engine.close()
+
+
+def test_questions_during_moderator_operations(knowledge_dir: Path, tmp_path: Path) -> None:
+    """The same guarantees when the changes come through add/replace/remove (and the journal)."""
+    engine = Engine(knowledge_dir, tmp_path / "m.db")
+    engine.open()
+    assert engine.add_article("marker.md", marker_article(0), "mod").ok
+    written = {0}
+    stop = threading.Event()
+    failures: list[str] = []
+    asked = [0]
+
+    def asker() -> None:
+        while not stop.is_set():
+            try:
+                a = engine.ask(MARKER_QUESTION)
+                if not a.answered:
+                    failures.append("marker question not answered")
+                marks = {int(m) for q in a.quotes if q.citation.document == "marker"
+                         for m in re.findall(r"zebra(\d+)", q.text)}
+                if len(marks) != 1 or not marks <= written:
+                    failures.append(f"versions {marks} in one answer")
+                if not engine.ask(SEED_QUESTION).answered:
+                    failures.append("seed question not answered")
+                asked[0] += 1
+            except Exception as exc:  # noqa: BLE001
+                failures.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=asker, daemon=True) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for n in range(1, 16):
+            written.add(n)
+            r = engine.add_article("marker.md", marker_article(n), f"mod{n % 3}", replace=True)
+            assert r.ok and r.action == "replace", r.message
+            if n % 2:
+                assert engine.add_article(f"note{n}.txt", f"Note {n}\n\nA note about ferries number {n}.\n".encode(), "mod").ok
+            else:
+                assert engine.remove_article(f"note{n - 1}", "mod").ok
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)
+    try:
+        assert not failures, failures[:5]
+        assert asked[0] > 0
+        assert len(engine.retired_articles()) == 15 + 7  # 15 old markers, 7 notes: all kept
+        assert "zebra15" in engine.ask(MARKER_QUESTION).quotes[0].text
+        assert len(engine.journal.recent_audit(100)) == 1 + 15 + 15
+    finally:
+        engine.close()

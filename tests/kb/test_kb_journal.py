@@ -94,3 +94,19 @@ def test_engine_journal_property_and_concurrent_writes(engine: Engine, knowledge
     assert engine.journal.feedback_counts().up == 80
     assert sum(g.count for g in engine.journal.top_gaps(100)) == 80
     assert len(engine.journal.recent_audit(100)) == 5
+
+
+def test_cli_and_engine_ask_record_no_gaps(knowledge_dir: Path, tmp_path: Path, capsys) -> None:
+    """Only the Discord layer records gaps (it calls journal.record_gap); asking does not."""
+    from bot.cli import main
+
+    db = tmp_path / "g.db"
+    assert main(["ask", "What is the CEO's favourite colour?", "--json", "--knowledge", str(knowledge_dir), "--db", str(db)]) == 0
+    assert '"answered": false' in capsys.readouterr().out
+    engine = Engine(knowledge_dir, db)
+    engine.open()
+    try:
+        assert not engine.ask("What is the CEO's favourite colour?").answered
+        assert engine.journal.top_gaps() == [] and engine.journal.recent_audit() == []
+    finally:
+        engine.close()

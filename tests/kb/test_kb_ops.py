@@ -201,3 +201,28 @@ def test_journal_survives_a_restart(engine: Engine, knowledge_dir: Path) -> None
         assert again.journal.feedback_counts().up == 1
     finally:
         again.close()
+
+
+def test_replace_over_a_symlink_never_touches_its_target(engine: Engine, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.md"
+    outside.write_bytes(b"# Secret\n\nThe secret text must never be copied into the knowledge folder.\n")
+    (engine.knowledge_dir / "creators.md").symlink_to(outside)
+    assert not engine.add_article("creators.md", NEW, "mod-alice").ok  # the id is taken (by a refused link)
+    result = engine.add_article("creators.md", NEW, "mod-alice", replace=True)
+    assert result.ok, result.message
+    assert outside.read_bytes().startswith(b"# Secret")  # untouched, not written through
+    assert (engine.knowledge_dir / "creators.md").read_bytes() == NEW and not (engine.knowledge_dir / "creators.md").is_symlink()
+    kept = list((engine.knowledge_dir / RETIRED_DIR).iterdir())
+    assert len(kept) == 1 and kept[0].is_symlink()  # the link itself was moved aside
+    for p in engine.knowledge_dir.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            assert b"secret text" not in p.read_bytes()
+
+
+def test_retired_folder_that_is_a_symlink_is_refused(engine: Engine, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (engine.knowledge_dir / RETIRED_DIR).symlink_to(elsewhere)
+    result = engine.remove_article(SEED_ID, "mod-alice")
+    assert not result.ok and "symlink" in result.message
+    assert list(elsewhere.iterdir()) == [] and engine.is_loaded(SEED_ID)

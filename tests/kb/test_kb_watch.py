@@ -43,17 +43,22 @@ def test_fingerprint_sees_article_files_only(tmp_path: Path) -> None:
 async def test_watch_reloads_after_changes_settle(engine: Engine) -> None:
     reloads: list[object] = []
     stop = asyncio.Event()
-    task = asyncio.create_task(watch_knowledge(engine, interval=0.05, debounce=0.3, stop_event=stop,
+    task = asyncio.create_task(watch_knowledge(engine, interval=0.05, debounce=0.4, stop_event=stop,
                                                on_reload=lambda r, e: reloads.append(r if e is None else e)))
     try:
         await asyncio.sleep(0.1)
         # A burst of writes inside the debounce window gives one reload, of the final state.
+        gaps = []
         for n in range(5):
+            t = time.monotonic()
             write_file(engine.knowledge_dir / "ferry.md", _note(n))
-            await asyncio.sleep(0.08)
+            await asyncio.sleep(0.05)
+            gaps.append(time.monotonic() - t)
         await _until(lambda: engine.is_loaded("ferry"))
-        await asyncio.sleep(0.4)
-        assert len(reloads) == 1 and reloads[0].added == ["ferry"]
+        await asyncio.sleep(0.6)
+        assert reloads and reloads[0].added == ["ferry"]
+        if max(gaps) < 0.3:  # a loaded machine may stall a sleep past the debounce window
+            assert len(reloads) == 1, reloads
         answer = await asyncio.to_thread(engine.ask, "When do the boats leave according to the ferry note?")
         assert "4 o'clock" in answer.quotes[0].text
         # Removal is picked up too, and audited as "watch".

@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.chat.checks import check_place, per_user_cooldown
+from bot.chat.checks import ask_cooldown, check_place, per_user_cooldown
 from bot.chat.errors import require_text
 from bot.chat.respond import run_engine, send
 from bot.chat.views import AnswerView
@@ -81,7 +81,7 @@ class AskCog(commands.Cog, name="Ask"):
     # -- /ask ----------------------------------------------------------------------------------------
     @app_commands.command(name="ask", description="Answer a question about the story with quotes from the articles")
     @app_commands.describe(question="What you want to know", article="Only search this article")
-    @per_user_cooldown()
+    @ask_cooldown()  # shared with questions asked by mention (cogs/mention.py)
     async def ask(
         self,
         interaction: discord.Interaction,
