@@ -120,7 +120,11 @@ def phase_serve(args: argparse.Namespace) -> dict:
     idx = snap.index
     okapi = PostingsIndex(idx.term_offsets, idx.post_pos, idx.post_tf, idx.doc_len, BM25Params(variant="okapi"))
     top10 = [[(int(snap.passage_ids[p]), s) for p, s in okapi.top_k(ids, 10)] for ids in term_ids]
-    Path(args.top10).write_text(json.dumps(top10))
+    # Keyed by (document, paragraph, sentence): the reload below gives one article new passage ids.
+    rows = snap.reader.passages([pid for top in top10 for pid, _ in top])
+    Path(args.top10).write_text(json.dumps(
+        [[(f"{rows[pid].document}:{rows[pid].paragraph}:{rows[pid].sentence}", s) for pid, s in top]
+         for top in top10]))
 
     # Reload after one changed article, then after restoring it.
     files = sorted(Path(args.kb).glob("*.md"))
@@ -197,7 +201,16 @@ def phase_baseline(args: argparse.Namespace) -> dict:
         query_ms.append((time.perf_counter() - t) * 1000)
         order = np.lexsort((np.arange(scores.shape[0]), -scores))[:10]
         top10.append([(int(ids[i]), float(scores[i])) for i in order])
-    Path(args.top10).write_text(json.dumps(top10))
+    conn = sqlite3.connect(args.db)
+    keys = {}
+    for top in top10:
+        for pid, _ in top:
+            if pid not in keys:
+                d, para, sent = conn.execute(
+                    "SELECT document, paragraph, sentence FROM passages WHERE id = ?", (pid,)).fetchone()
+                keys[pid] = f"{d}:{para}:{sent}"
+    conn.close()
+    Path(args.top10).write_text(json.dumps([[(keys[pid], s) for pid, s in top] for top in top10]))
     return {"p50_ms": pct(query_ms, 50), "p99_ms": pct(query_ms, 99), "queries": len(query_ms),
             "load_s": load_s, "build_s": build_s, "peak_mb": peak_mb()}
 
@@ -243,6 +256,7 @@ def ensure_corpus(data: Path, label: str, sentences: int, seed: int, n_questions
         corpus = generate(kb, sentences, seed, n_questions=n_questions)
         qfile.write_text(json.dumps(corpus.questions))
         marker.write_text(want)
+        (data / f"build-{label}.json").unlink(missing_ok=True)
         print(f"  generated {len(corpus.files)} articles in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     return kb, qfile
 
@@ -286,6 +300,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--baseline-queries", type=int, default=300,
                     help="questions timed on rank-bm25 (capped to 60 at 1M sentences and above)")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--reuse-build", action="store_true",
+                    help="keep a database (and its build figures) from an earlier run on the same corpus")
+    ap.add_argument("--only-build", action="store_true", help="generate and build, nothing else")
     ap.add_argument("--data", default=str(ROOT / "bench" / ".data"), help="corpora and databases")
     ap.add_argument("--markdown", help="also write the table to this file")
     ap.add_argument("--json", help="also write all measurements to this file")
@@ -316,8 +333,17 @@ def main(argv: list[str] | None = None) -> None:
         kb, qfile = ensure_corpus(data, label, n, args.seed, args.questions)
         db = data / f"db-{label}.sqlite"
         r: dict = {}
-        print(f"[{time.strftime('%H:%M:%S')}] {label}: build", file=sys.stderr, flush=True)
-        r["build"] = child("build", kb=kb, db=db)
+        saved = data / f"build-{label}.json"
+        if args.reuse_build and saved.exists() and db.exists():
+            r["build"] = json.loads(saved.read_text())  # measured by an earlier run on this corpus
+        else:
+            print(f"[{time.strftime('%H:%M:%S')}] {label}: build", file=sys.stderr, flush=True)
+            saved.unlink(missing_ok=True)
+            r["build"] = child("build", kb=kb, db=db)
+            saved.write_text(json.dumps(r["build"]))
+        if args.only_build:
+            print(json.dumps(r["build"]), flush=True)
+            continue
         print(f"[{time.strftime('%H:%M:%S')}] {label}: serve", file=sys.stderr, flush=True)
         ours_top = data / f"top10-ours-{label}.json"
         r["serve"] = child("serve", kb=kb, db=db, questions_file=qfile, top10=ours_top)

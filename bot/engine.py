@@ -11,6 +11,7 @@ worker thread so the event loop never waits on SQLite or numpy.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -36,6 +37,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def _file_identity(path: Path) -> tuple[int, int, int] | None:
+    """(device, inode, size) of a file, None when it is missing."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size)
 
 
 class EngineError(RuntimeError):
@@ -95,6 +105,7 @@ class Engine:
         try:
             report = self._reload(force)
         except (StoreError, KnowledgeFolderError) as exc:
+            log.warning("reload failed, the previous articles keep serving: %s", exc)
             if actor is not None:
                 self.journal.try_audit(actor, "reload", "", "error", str(exc))
             raise
@@ -104,6 +115,7 @@ class Engine:
 
     def _reload(self, force: bool) -> BuildReport:
         with self._reload_lock:
+            self._check_db_file()
             store = self._ensure_store()
             try:
                 report = sync_folder(store, self.knowledge_dir, max_bytes=self.max_file_bytes, force=force)
@@ -131,7 +143,36 @@ class Engine:
     def _ensure_store(self) -> Store:
         if self._store is None:
             self._store = Store(self.db_path)
+            self._db_identity = _file_identity(self.db_path)
         return self._store
+
+    def _check_db_file(self) -> None:
+        """The database file deleted, replaced or emptied under a running engine: the
+        open connections still see the old file, so writing through them would be lost
+        and a new reader would find no tables. Close the store, set aside the old
+        file's -wal/-shm (they belong to the old inode; the current snapshot keeps its
+        open descriptors and answering) and let this reload rebuild from the folder."""
+        known = getattr(self, "_db_identity", None)
+        if known is None:
+            return
+        now = _file_identity(self.db_path)
+        if now is not None and now[:2] == known[:2] and now[2] > 0:
+            return
+        what = "deleted" if now is None else ("emptied" if now[:2] == known[:2] else "replaced")
+        log.warning("the database file %s was %s while running; rebuilding it from %s",
+                    self.db_path, what, self.knowledge_dir)
+        self._drop_store()
+        self._db_identity = None
+        for suffix in ("-wal", "-shm"):
+            try:
+                os.unlink(f"{self.db_path}{suffix}")
+            except OSError:
+                pass
+        if now is not None and now[:2] == known[:2]:  # emptied in place: start a fresh file
+            try:
+                os.unlink(self.db_path)
+            except OSError:
+                pass
 
     def _drop_store(self) -> None:
         if self._store is not None:

@@ -24,6 +24,8 @@ _ORG_WORDS = frozenset(
 _PERSON_PRONOUNS = {"he": "", "him": "", "his": "'s", "she": "", "her": "", "hers": "'s"}
 _ORG_PRONOUNS = {"it": "", "its": "'s"}
 _ORG_STANDINS = re.compile(r"\bthe\s+(company|firm|group|app|platform|parent company)\b", re.IGNORECASE)
+# "the deal" names no one, but it is the deal of the organisation just discussed.
+_DEAL_STANDINS = re.compile(r"\bthe\s+(deal|agreement|talks|negotiations|sale|plan)\b", re.IGNORECASE)
 _PLURAL_PRONOUNS = {"they": "", "them": "", "their": "'s", "theirs": "'s"}
 _LEADING = re.compile(r"^\s*(and|so|but|also|then|ok|okay)\b[\s,]*", re.IGNORECASE)
 
@@ -131,4 +133,6 @@ def rewrite(question: str, context: FollowUpContext) -> str:
     text = sub(_PLURAL_PRONOUNS, plural, text)
     if org is not None:
         text = _ORG_STANDINS.sub(org.name, text)
+        if org.name.lower() not in text.lower():
+            text = _DEAL_STANDINS.sub(lambda m: f"the {org.name} {m.group(1)}", text, count=1)
     return text

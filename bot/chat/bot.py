@@ -13,6 +13,7 @@ Why these choices:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -47,10 +48,24 @@ class StoryBot(commands.Bot):
         self.engine = engine
         self.sync_on_start = sync_on_start
         self.synced: list[app_commands.AppCommand] = []
+        self._watch_stop: asyncio.Event | None = None
+        self._watch_task: asyncio.Task[None] | None = None
+
+    # STORYBOT_WATCH: how often the folder is polled and how long it must be quiet.
+    watch_interval: float = 1.0
+    watch_debounce: float = 2.0
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        if self.settings.watch:
+            from bot.watch import watch_knowledge
+
+            self._watch_stop = asyncio.Event()
+            self._watch_task = asyncio.create_task(
+                watch_knowledge(self.engine, self.watch_interval, self.watch_debounce, self._watch_stop),
+                name="storybot-watch",
+            )
         if self.sync_on_start:
             try:
                 await self.sync_commands()
@@ -83,6 +98,21 @@ class StoryBot(commands.Bot):
             )
             raise
         return self.synced
+
+    async def close(self) -> None:
+        """Stop the folder watcher (if any) before the connection, so no reload starts
+        while the process is shutting down."""
+        if self._watch_stop is not None:
+            self._watch_stop.set()
+        if self._watch_task is not None:
+            try:
+                await asyncio.wait_for(self._watch_task, 10)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                self._watch_task.cancel()
+            except Exception:  # noqa: BLE001 - shutting down: log, don't block the exit
+                log.exception("folder watcher failed")
+            self._watch_task = None
+        await super().close()
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s) in %d server(s)", self.user, getattr(self.user, "id", "?"), len(self.guilds))

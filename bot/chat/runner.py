@@ -12,6 +12,7 @@ is one line on stderr. The token is a `Secret`, revealed only into `bot.start` /
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import signal
 import sys
@@ -166,7 +167,7 @@ def run_bot(knowledge: str | Path | None = None, db: str | Path | None = None) -
 async def _sync(settings: Settings, knowledge_dir: Path, db_path: Path) -> int:
     configure_endpoints(settings)
     # The engine is not opened: syncing only needs the command definitions.
-    bot = create_bot(settings, Engine(knowledge_dir, db_path), sync_on_start=False)
+    bot = create_bot(dataclasses.replace(settings, watch=False), Engine(knowledge_dir, db_path), sync_on_start=False)
     try:
         async with bot:
             await bot.login(settings.token.reveal())

@@ -43,7 +43,7 @@ class AnswerView(discord.ui.View):
         self.message: discord.Message | discord.InteractionMessage | None = None
         if not answer.more:
             self.remove_item(self.more)
-        if not hasattr(engine, "journal"):
+        if not hasattr(type(engine), "journal") and not hasattr(engine, "journal"):  # no DB access here
             self.remove_item(self.up)
             self.remove_item(self.down)
 
@@ -67,11 +67,10 @@ class AnswerView(discord.ui.View):
             await interaction.response.send_message("You already rated this answer. Thanks!", ephemeral=True, allowed_mentions=NO_PINGS)
             return
         self.voters.add(interaction.user.id)
-        journal = self.engine.journal
+        engine, answer, refs = self.engine, self.answer, passage_refs(self.answer, self.shown_more)
         try:
-            await asyncio.to_thread(
-                journal.record_feedback, self.answer.query, self.answer.answered, vote, passage_refs(self.answer, self.shown_more)
-            )
+            # `engine.journal` may open the database: in the worker thread, with the write.
+            await asyncio.to_thread(lambda: engine.journal.record_feedback(answer.query, answer.answered, vote, refs))
         except StoreError as exc:
             log.warning("feedback not recorded: %s", exc)
             self.voters.discard(interaction.user.id)

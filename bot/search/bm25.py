@@ -21,6 +21,10 @@ import numpy as np
 
 Variant = Literal["okapi", "plus"]
 
+# Matches (summed over the query's terms) above n_passages / DENSE_RATIO are
+# scored in a dense array rather than sorted: at that size the O(N) pass is cheaper.
+DENSE_RATIO = 16
+
 
 @dataclass(frozen=True)
 class BM25Params:
@@ -165,13 +169,26 @@ class PostingsIndex:
             val_parts.append(contrib)
         if not pos_parts:
             return np.empty(0, np.int32), np.empty(0, np.float64)
+        total = sum(part.shape[0] for part in pos_parts)
         if len(pos_parts) == 1:
             positions, scores = pos_parts[0].astype(np.int64), val_parts[0]
-        else:
+        elif total * DENSE_RATIO < self.n_passages:
+            # Short lists: sort the few matches (np.unique) and sum per passage.
             all_pos = np.concatenate(pos_parts)
             all_val = np.concatenate(val_parts)
             positions, inverse = np.unique(all_pos, return_inverse=True)
             scores = np.bincount(inverse, weights=all_val, minlength=positions.shape[0])
+        else:
+            # Long lists (common words): add into one array over all passages; a
+            # term's positions are distinct, so `acc[pos] += contrib` is exact and
+            # sums in the same order as the sparse path. No sort of the matches.
+            acc = np.zeros(self.n_passages, dtype=np.float64)
+            hit = np.zeros(self.n_passages, dtype=np.bool_)
+            for pos, contrib in zip(pos_parts, val_parts):
+                acc[pos] += contrib
+                hit[pos] = True
+            positions = np.flatnonzero(hit)
+            scores = acc[positions]
         return positions, scores + constant
 
     def top_k(
@@ -188,7 +205,14 @@ class PostingsIndex:
         if positions.size == 0 or k <= 0:
             return []
         if positions.size > k:
-            part = np.argpartition(-scores, k - 1)[:k]
+            # The k best; of the passages tied with the k-th, the lowest positions
+            # (argpartition alone would pick tied ones arbitrarily).
+            kth = np.partition(scores, positions.size - k)[positions.size - k]
+            better = np.flatnonzero(scores > kth)
+            tied = np.flatnonzero(scores == kth)  # ascending positions: matches are sorted
+            if not (positions[:-1] <= positions[1:]).all():
+                tied = tied[np.argsort(positions[tied], kind="stable")]
+            part = np.concatenate([better, tied[: k - better.size]])
             positions, scores = positions[part], scores[part]
         order = np.lexsort((positions, -scores))
         return [(int(positions[i]), float(scores[i])) for i in order]

@@ -359,3 +359,39 @@ def call_message(h: Harness, call: Call) -> dict[str, Any]:
     msg = message_payload(call.data, h.fake.channel_id, h.fake.bot_user_public)
     msg["id"] = str(message_id)
     return msg
+
+
+@pytest.mark.asyncio
+async def test_watch_mode_reloads_new_articles_and_stops_on_close(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from bot.chat.bot import StoryBot
+
+    monkeypatch.setattr(StoryBot, "watch_interval", 0.05)
+    monkeypatch.setattr(StoryBot, "watch_debounce", 0.1)
+    h = await make_harness(engine, make_settings(watch=True))
+    try:
+        assert h.bot._watch_task is not None and not h.bot._watch_task.done()
+        await asyncio.sleep(0.3)  # the watcher takes its first look at the folder (see report: startup race)
+        (engine.knowledge_dir / "watched.md").write_text("---\ntitle: Watched\ndate: 2025-10-05\n---\nA watched article about TikTok.\n", encoding="utf-8")
+        for _ in range(100):
+            if "watched" in {d.id for d in engine.documents()}:
+                break
+            await asyncio.sleep(0.05)
+        assert "watched" in {d.id for d in engine.documents()}
+        task = h.bot._watch_task
+    finally:
+        await close_harness(h)
+    assert task.done()
+
+
+def test_upload_problems_are_found_before_download() -> None:
+    from bot.chat.cogs.kb import MAX_UPLOAD_BYTES, upload_problem
+
+    assert upload_problem("story.md", 10) is None
+    assert upload_problem("story.TXT", 10) is None
+    assert "Only .md and .txt" in (upload_problem("story.pdf", 10) or "")
+    assert "Only .md and .txt" in (upload_problem("noext", 10) or "")
+    assert "limit is 5 MB" in (upload_problem("big.md", MAX_UPLOAD_BYTES + 1) or "")
+    assert "empty" in (upload_problem("empty.md", 0) or "")
+    assert "\\*" in (upload_problem("**x**.exe", 1) or "")  # the name is escaped

@@ -110,6 +110,17 @@ async def test_logs_in_syncs_and_answers(live: Live) -> None:
     assert "TikTok Discussions Advance" in embed["description"]
     assert inter.response_time is not None and inter.response_time < 3
 
+    inter = await fake.send_interaction(fake.slash_command("ask", {"question": "What did ByteDance say about Chinese law?"}))
+    data = await answer_of(fake, inter)
+    assert "**ByteDance**" in data["embeds"][0]["description"]
+    click = await fake.send_interaction(fake.component("ask:more"))
+    body = await fake.wait_for_response(click)
+    assert body["type"] == 7 and body["data"]["embeds"][0]["description"].count("\n> ") >= 3
+    vote = await fake.send_interaction(fake.component("ask:up"))
+    body = await fake.wait_for_response(vote)
+    assert body["data"]["flags"] & 64 and "Thanks" in body["data"]["content"]
+    assert live.engine.journal.feedback_counts().up == 1
+
     inter = await fake.send_interaction(fake.slash_command("ask", {"question": "Who won the football match last night?"}))
     data = await answer_of(fake, inter)
     assert data["embeds"][0]["title"] == "The articles don't say"
@@ -190,11 +201,11 @@ async def test_kb_add_checks_type_before_download(live: Live) -> None:
 # --------------------------------------------------------------------------- the real process
 
 
-async def run_process(env: dict[str, str], cwd: Path, *, until=None, timeout: float = 20.0) -> tuple[int, str, str]:
-    """`python -m bot run` with exactly `env` (plus PATH); `until` may act on the live process."""
+async def run_process(env: dict[str, str], cwd: Path, *, until=None, timeout: float = 20.0, command: str = "run") -> tuple[int, str, str]:
+    """`python -m bot COMMAND` with exactly `env` (plus PATH); `until` may act on the live process."""
     full = {"PATH": os.environ.get("PATH", ""), "PYTHONUNBUFFERED": "1", **env}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=str(cwd), env=full,
+        sys.executable, "-m", "bot", command, cwd=str(cwd), env=full,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:
@@ -247,3 +258,23 @@ async def test_sigterm_stops_cleanly_with_status_0(tmp_path: Path) -> None:
     assert code == 0, (out, err)
     assert TOKEN not in out and TOKEN not in err
     assert "SIGTERM received" in out
+
+
+@pytest.mark.asyncio
+async def test_sync_command_pushes_to_the_guild_or_globally(tmp_path: Path) -> None:
+    async with FakeDiscord(token=TOKEN) as fake:
+        env = env_for(fake, tmp_path)
+        code, out, err = await run_process(env, tmp_path, command="sync")
+        assert code == 0, (out, err)
+        assert {c["name"] for c in fake.guild_commands[fake.guild_id]} == set(COMMANDS)
+        assert f"synced 5 command(s) to guild {fake.guild_id}" in out
+        assert not fake.global_commands
+
+        env["STORYBOT_GUILD_ID"] = ""
+        code, out, err = await run_process(env, tmp_path, command="sync")
+        assert code == 0, (out, err)
+        assert {c["name"] for c in fake.global_commands} == set(COMMANDS)
+        kb = fake.command("kb")
+        assert kb is not None and kb.get("contexts") in (None, [0]) and kb.get("dm_permission") in (None, False)
+        fake.assert_clean()
+    assert TOKEN not in out and TOKEN not in err

@@ -252,3 +252,17 @@ async def test_a_mention_puts_slash_ask_on_cooldown(engine: Engine) -> None:
         assert ask_cooldowns(h.bot) is ask_cooldowns(h.bot)  # one bucket store per bot
     finally:
         await close_harness(h)
+
+
+@pytest.mark.asyncio
+async def test_a_refused_typing_indicator_does_not_cost_the_answer() -> None:
+    from bot.chat.cogs.mention import typing_indicator
+
+    class Refusing:
+        async def __aenter__(self) -> None:
+            raise discord.Forbidden(SimpleNamespace(status=403, reason="Forbidden"), {"code": 50013, "message": "Missing Permissions"})
+
+    ran = []
+    async with typing_indicator(SimpleNamespace(typing=Refusing)):  # type: ignore[arg-type]
+        ran.append(True)
+    assert ran == [True]

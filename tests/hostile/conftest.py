@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 
 from bot.engine import Engine
-from hostile.support import COUNTS
+from hostile.support import COUNTS, WORST
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_MD = REPO / "knowledge" / "caixin-2025-09-26-tiktok-xi-trump-call.md"
@@ -25,6 +25,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     terminalreporter.write_line(
         f"hostile: inputs tried: {COUNTS['inputs']}, interactions sent: {COUNTS['interactions']}, "
         f"faults injected: {COUNTS['faults']}, answers lost: {COUNTS['lost']}"
+    )
+    terminalreporter.write_line(
+        f"hostile: longest input: {int(WORST['longest_input'])} characters, slowest first response: "
+        f"{WORST['slowest_response_s']:.2f} s, worst event-loop stall: {WORST['loop_stall_ms']:.0f} ms"
     )
 
 

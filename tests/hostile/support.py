@@ -27,6 +27,13 @@ from bot.render.discord_embed import (
 
 # inputs tried, interactions sent, faults injected, answers lost
 COUNTS: Counter[str] = Counter()
+# worst cases seen, for the summary: longest input, slowest first response, longest loop stall
+WORST: dict[str, float] = {"longest_input": 0, "slowest_response_s": 0.0, "loop_stall_ms": 0.0}
+
+
+def note_input(*texts: str) -> None:
+    COUNTS["inputs"] += 1
+    WORST["longest_input"] = max([WORST["longest_input"], *(len(t) for t in texts)])
 
 MAX_INPUT = 6000
 

@@ -29,10 +29,10 @@ from bot.render.discord_embed import (
     status_embed,
     summary_embed,
 )
-from hostile.support import COUNTS, content_problems, embed_problems, hostile_text
+from hostile.support import COUNTS, content_problems, embed_problems, hostile_text, note_input
 
 SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 
 
@@ -47,7 +47,7 @@ def assert_valid(embed: dict) -> None:
 @SETTINGS
 @given(question=hostile_text())
 def test_ask_never_crashes_and_renders_valid(shared_engine: Engine, question: str) -> None:
-    COUNTS["inputs"] += 1
+    note_input(question)
     answer = shared_engine.ask(question)
     assert isinstance(answer.answered, bool)
     if not question.strip():
@@ -60,7 +60,7 @@ def test_ask_never_crashes_and_renders_valid(shared_engine: Engine, question: st
 @SETTINGS
 @given(name=hostile_text())
 def test_who_never_crashes_and_renders_valid(shared_engine: Engine, name: str) -> None:
-    COUNTS["inputs"] += 1
+    note_input(name)
     card = shared_engine.who(name)
     if not name.strip():
         assert not card.answered
@@ -71,7 +71,7 @@ def test_who_never_crashes_and_renders_valid(shared_engine: Engine, name: str) -
         assert len(choice_name(n)) <= 100
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(document=st.one_of(st.none(), hostile_text(300)), question=hostile_text(300))
 def test_document_option_is_validated(shared_engine: Engine, document: str | None, question: str) -> None:
     """A forged `article` value is a clean UnknownDocument, never a crash."""
@@ -147,15 +147,15 @@ _summaries = st.builds(
 )
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(answer=_answers)
 def test_answer_embed_valid(answer: Answer) -> None:
-    COUNTS["inputs"] += 1
+    note_input(answer.query, *(q.text for q in answer.quotes))
     assert_valid(answer_embed(answer))
     assert_valid(answer_embed(answer, extra=answer.more))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(card=_cards)
 def test_card_embed_valid(card: EntityCard) -> None:
     COUNTS["inputs"] += 1
@@ -163,14 +163,14 @@ def test_card_embed_valid(card: EntityCard) -> None:
     assert_valid(card_embed(card))
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(summary=_summaries)
 def test_summary_embed_valid(summary: Summary) -> None:
     COUNTS["inputs"] += 1
     assert_valid(summary_embed(summary))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     names=st.lists(hostile_text(300), max_size=40),
     reasons=st.lists(st.tuples(hostile_text(300), hostile_text(600)), max_size=30),

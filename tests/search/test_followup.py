@@ -33,3 +33,14 @@ def test_entity_kinds() -> None:
     assert entity_kind("He Lifeng", "Chinese Vice Premier") == "person"
     assert entity_kind("APEC") == "org"
     assert entity_kind("Spain") == "other"
+
+
+def test_the_deal_is_the_previous_organisations_deal(engine) -> None:
+    ctx = FollowUpContext("q", (ContextEntity("Donald Trump", "person"), ContextEntity("TikTok", "org")), None)
+    assert rewrite("and have the details of the deal been disclosed?", ctx) == (
+        "have the details of the TikTok deal been disclosed?"
+    )
+    first = engine.ask("What did Trump say about TikTok?")
+    context = engine.follow_up_context("What did Trump say about TikTok?", first)
+    answer = engine.ask("were the details of the deal disclosed?", context=context)
+    assert answer.answered and "Details of the deal have not been disclosed" in answer.quotes[0].text

@@ -98,12 +98,17 @@ class AskCog(commands.Cog, name="Ask"):
 
     async def _record_gap(self, question: str) -> None:
         """Unanswered questions show moderators what the articles lack (no user ids kept)."""
-        journal = getattr(self.engine, "journal", None)
-        if journal is None or not hasattr(journal, "record_gap"):
+        engine = self.engine
+        if not hasattr(type(engine), "journal") and not hasattr(engine, "journal"):
             return
+
+        def record() -> None:
+            journal = engine.journal  # may open the database: in the worker thread
+            if hasattr(journal, "record_gap"):
+                journal.record_gap(question, engine.status().documents)
+
         try:
-            count = self.engine.status().documents
-            await asyncio.to_thread(journal.record_gap, question, count)
+            await asyncio.to_thread(record)
         except (StoreError, EngineError) as exc:
             log.warning("gap not recorded: %s", exc)
 

@@ -25,10 +25,11 @@ What it deliberately does *not* do:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Mapping
 
 import discord
 from discord.ext import commands
@@ -102,6 +103,23 @@ def help_text(bot_name: str) -> str:
         f"Ask me about the story: mention me with a question, e.g. “@{bot_name} who is He Lifeng?”, "
         "or use /ask. Reply to my answer to ask a follow-up."
     )
+
+
+@contextlib.asynccontextmanager
+async def typing_indicator(channel: discord.abc.Messageable) -> AsyncIterator[None]:
+    """"StoryBot is typing…" while the answer is prepared. Cosmetic: if Discord refuses
+    it (a missing permission, a hiccup), the question is still answered."""
+    typing = channel.typing()
+    try:
+        await typing.__aenter__()
+    except discord.HTTPException as exc:
+        log.info("typing indicator refused (%s); answering anyway", exc.status)
+        yield
+        return
+    try:
+        yield
+    finally:
+        await typing.__aexit__(None, None, None)
 
 
 @dataclass(frozen=True)
@@ -200,7 +218,7 @@ class MentionCog(commands.Cog, name="Mentions"):
         if await self._on_cooldown(message):
             return
         try:
-            async with message.channel.typing():
+            async with typing_indicator(message.channel):
                 answer, context = await asyncio.to_thread(self._ask, incoming.question, incoming.previous)
         except Exception as exc:  # noqa: BLE001 - every failure gets the sentence /ask would give
             await self._report_error(message, exc)
@@ -247,7 +265,8 @@ class MentionCog(commands.Cog, name="Mentions"):
         in_dm, channel_id, parent_id = channel_place(message.channel)
         sent: discord.Message | None = None
         thread: discord.Thread | None = None
-        if should_use_thread(self.bot.settings, in_dm=in_dm, in_thread=bool(parent_id), answer_chars=embed_length(embed)):
+        in_thread = bool(parent_id) or incoming.thread_key is not None
+        if should_use_thread(self.bot.settings, in_dm=in_dm, in_thread=in_thread, answer_chars=embed_length(embed)):
             try:
                 thread = await message.create_thread(name=thread_name(incoming.question), auto_archive_duration=60)
                 sent = await thread.send(embed=to_discord(embed), view=view, allowed_mentions=NO_PINGS)

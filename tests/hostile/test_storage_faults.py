@@ -1,0 +1,263 @@
+"""Storage faults while the engine runs: the database file deleted, emptied,
+replaced by garbage, overwritten in place, locked by another process, the disk
+full in the middle of a build.
+
+What must hold for each: a clear log line; questions keep being answered from the
+last good snapshot (its read connection holds the old file open) or fail with a
+readable StoreError/EngineError (never another exception); reloads fail cleanly
+(no crash loop) and the first reload after the fault is gone rebuilds, with the
+new content answerable.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import bot.store
+from bot.engine import Engine, EngineError
+from bot.store import Store, StoreError
+from hostile.support import COUNTS
+
+QUESTION = "How many days did the 2024 law give TikTok to divest?"
+NEW_FACT = "Zebras were seen grazing outside the Columbus courthouse in Ohio."
+NEW_QUESTION = "Where were zebras seen grazing?"
+
+
+def answers_right(engine: Engine) -> bool:
+    answer = engine.ask(QUESTION)
+    return answer.answered and "270 days" in answer.quotes[0].text
+
+
+def add_new_fact(kb: Path) -> None:
+    path = next(kb.glob("*.md"))
+    path.write_text(path.read_text(encoding="utf-8") + f"\n\n{NEW_FACT}\n", encoding="utf-8")
+
+
+def knows_new_fact(engine: Engine) -> bool:
+    answer = engine.ask(NEW_QUESTION)
+    return answer.answered and "Zebras" in answer.quotes[0].text
+
+
+def checkpoint(db: Path) -> None:
+    """Move everything from the WAL into the main file, as a restart or a busy day would:
+    otherwise the faults below would only hit an empty shell."""
+    conn = sqlite3.connect(db, timeout=0)
+    busy, _, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and done > 0, (busy, done)
+    conn.close()
+
+
+def ask_or_clear_error(engine: Engine) -> bool:
+    """True if answered correctly; False if it failed with a readable error. Anything else fails the test."""
+    try:
+        return answers_right(engine)
+    except (StoreError, EngineError) as exc:
+        assert str(exc) and "Traceback" not in str(exc)
+        return False
+
+
+def inject(kind: str, db: Path) -> None:
+    COUNTS["faults"] += 1
+    if kind == "deleted":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    elif kind == "truncated":
+        os.truncate(db, 0)
+    elif kind == "truncated-half":
+        os.truncate(db, db.stat().st_size // 2)
+    elif kind == "replaced-by-garbage":
+        tmp = db.with_suffix(".tmp")
+        tmp.write_bytes(os.urandom(64 * 1024))
+        os.replace(tmp, db)
+    elif kind == "overwritten-with-garbage":
+        size = db.stat().st_size
+        with open(db, "r+b") as fh:
+            fh.write(os.urandom(size))
+    else:  # pragma: no cover
+        raise AssertionError(kind)
+
+
+@pytest.mark.parametrize(
+    "kind", ["deleted", "truncated", "truncated-half", "replaced-by-garbage", "overwritten-with-garbage"]
+)
+def test_database_file_fault(kind: str, kb: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    db = tmp_path / "storybot.db"
+    engine = Engine(kb, db)
+    engine.open()
+    try:
+        assert answers_right(engine)
+        checkpoint(db)
+        inject(kind, db)
+        caplog.set_level(logging.WARNING)
+
+        # The snapshot in memory keeps answering: its connection holds the old file.
+        served_after_fault = ask_or_clear_error(engine)
+        if kind in ("deleted", "replaced-by-garbage", "truncated"):
+            assert served_after_fault, f"{kind}: the last good snapshot stopped answering"
+
+        # Reloads (with a real change to pick up) either work or fail cleanly, again and again.
+        add_new_fact(kb)
+        outcomes = []
+        for _ in range(3):
+            try:
+                engine.reload()
+                outcomes.append("ok")
+            except StoreError as exc:
+                assert "database" in str(exc), str(exc)
+                outcomes.append("StoreError")
+            ask_or_clear_error(engine)  # never any other exception
+        if kind in ("deleted", "truncated"):
+            # Nothing to remove: the engine rebuilds from the folder by itself.
+            assert outcomes[0] == "ok", outcomes
+            assert knows_new_fact(engine) and answers_right(engine)
+        if kind == "replaced-by-garbage":
+            assert outcomes == ["StoreError"] * 3, outcomes
+            assert answers_right(engine), "the old snapshot must keep answering while the file is garbage"
+        if "StoreError" in outcomes or kind in ("deleted", "truncated", "replaced-by-garbage"):
+            assert any(r.levelno >= logging.WARNING and r.name.startswith("bot.") for r in caplog.records), \
+                "a fault must leave a clear log line"
+
+        # An operator removes the broken file: the next reload rebuilds, answers are right.
+        if outcomes[-1] != "ok":
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            engine.reload()
+        assert answers_right(engine) and knows_new_fact(engine)
+    finally:
+        engine.close()
+
+    # And a restart on the rebuilt file is clean.
+    again = Engine(kb, db)
+    again.open()
+    try:
+        assert answers_right(again) and knows_new_fact(again)
+    finally:
+        again.close()
+
+
+def test_fresh_start_on_garbage_is_a_clear_error(kb: Path, tmp_path: Path) -> None:
+    """A bot (re)started on a garbage database refuses with one readable StoreError (the
+    runner prints it and exits 2: no crash loop of tracebacks); removing the file fixes it."""
+    db = tmp_path / "storybot.db"
+    db.write_bytes(b"this is not sqlite" * 1000)
+    COUNTS["faults"] += 1
+    engine = Engine(kb, db)
+    with pytest.raises(StoreError, match="not a database"):
+        engine.open()
+    with pytest.raises(EngineError, match="not loaded"):
+        engine.ask(QUESTION)  # the Discord layer answers this with "unavailable"
+    db.unlink()
+    engine.open()
+    assert answers_right(engine)
+    engine.close()
+
+
+LOCKER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=0)
+conn.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("ROLLBACK")
+"""
+
+
+@pytest.fixture
+def short_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Store waits 5 s for a lock; the tests need not."""
+    real = bot.store.connect
+    monkeypatch.setattr(bot.store, "connect", lambda path, timeout=5.0: real(path, timeout=0.3))
+
+
+def test_locked_by_another_process(kb: Path, tmp_path: Path, short_busy_timeout: None, caplog: pytest.LogCaptureFixture) -> None:
+    db = tmp_path / "storybot.db"
+    engine = Engine(kb, db)
+    engine.open()
+    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(db), "30"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+        COUNTS["faults"] += 1
+        caplog.set_level(logging.WARNING)
+        assert answers_right(engine)  # readers are not blocked (WAL)
+        add_new_fact(kb)
+        t0 = time.monotonic()
+        with pytest.raises(StoreError, match="locked"):
+            engine.reload()
+        assert time.monotonic() - t0 < 3, "a locked database must fail within the busy timeout, not hang"
+        assert any("reload failed" in r.getMessage() for r in caplog.records)
+        assert answers_right(engine) and not knows_new_fact(engine)  # the last good snapshot serves
+        with pytest.raises(StoreError):
+            engine.reload()  # still locked: still a clean error
+    finally:
+        locker.kill()
+        locker.wait()
+    engine.reload()  # the lock is gone: the next reload recovers
+    assert knows_new_fact(engine) and answers_right(engine)
+    engine.close()
+
+
+def test_disk_full_during_reload(kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    db = tmp_path / "storybot.db"
+    engine = Engine(kb, db)
+    engine.open()
+    before = engine.status()
+    generation = Store(db).get_meta("generation")
+
+    def disk_full(self: Store, write: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    add_new_fact(kb)
+    caplog.set_level(logging.WARNING)
+    with monkeypatch.context() as m:
+        m.setattr(Store, "_insert_document", disk_full)
+        for _ in range(3):
+            COUNTS["faults"] += 1
+            with pytest.raises(StoreError, match="disk is full"):
+                engine.reload()
+            assert answers_right(engine) and not knows_new_fact(engine)
+    assert any("disk is full" in r.getMessage() for r in caplog.records)
+    # Nothing half-written: the transaction rolled back.
+    probe = Store(db)
+    assert probe.get_meta("generation") == generation
+    assert len(probe.documents()) == before.documents
+    probe.close()
+    engine.reload()  # space is back
+    assert knows_new_fact(engine) and answers_right(engine)
+    engine.close()
+
+
+def test_disk_full_while_answering_is_a_clear_error(kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read that fails under the snapshot (I/O error) is a StoreError the Discord layer
+    turns into "unavailable", not an unexpected exception; the next reload recovers."""
+    db = tmp_path / "storybot.db"
+    engine = Engine(kb, db)
+    engine.open()
+    snap = engine._snapshot
+    assert snap is not None
+
+    class BrokenConn:
+        def execute(self, *a: object, **k: object) -> object:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        def close(self) -> None:
+            pass
+
+    COUNTS["faults"] += 1
+    real = snap.reader.conn
+    snap.reader.conn = BrokenConn()  # type: ignore[assignment]
+    try:
+        with pytest.raises(StoreError, match="unavailable"):
+            engine.ask(QUESTION)
+    finally:
+        snap.reader.conn = real
+    engine.reload(force=True)
+    assert answers_right(engine)
+    engine.close()

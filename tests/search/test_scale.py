@@ -1,0 +1,148 @@
+"""What makes startup and reload cheap at scale (benchmarks, not timings: no clocks here).
+
+- a restart over an unchanged folder reads no article and tokenises nothing:
+  the index comes from the postings stored in the database;
+- changing one article parses and tokenises that article only;
+- the incrementally updated index answers exactly like a fresh build;
+- the parallel build (worker processes, used for large builds) writes what the
+  sequential one writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import bot.build
+import bot.ingest.files
+from bench.corpus import generate
+from bot.engine import Engine
+from bot.search.question import analyse
+
+
+class Counter:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.parse = 0
+        self.tokenize = 0
+        real_parse = bot.ingest.files.parse_document
+        real_tokenize = bot.build.tokenize
+
+        def parse(*a, **k):
+            self.parse += 1
+            return real_parse(*a, **k)
+
+        def tokenize(*a, **k):
+            self.tokenize += 1
+            return real_tokenize(*a, **k)
+
+        monkeypatch.setattr(bot.ingest.files, "parse_document", parse)
+        monkeypatch.setattr(bot.build, "tokenize", tokenize)
+        monkeypatch.setenv("STORYBOT_BUILD_WORKERS", "1")  # count in this process
+
+
+def scores_by_passage_text(engine: Engine, questions: list[str]) -> list[dict[str, float]]:
+    """Top-20 BM25 scores per question keyed by passage text (ids differ between builds)."""
+    snap = engine._snapshot
+    assert snap is not None
+    out = []
+    for q in questions:
+        terms = analyse(q).terms
+        known = snap.reader.term_ids(terms)
+        top = snap.index.top_k([known.get(t) for t in terms], 20)
+        pids = [int(snap.passage_ids[p]) for p, _ in top]
+        rows = snap.reader.passages(pids)
+        out.append({f"{rows[pid].document}/{rows[pid].text}": round(s, 9) for pid, (_, s) in zip(pids, top)})
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory):
+    return generate(tmp_path_factory.mktemp("scale") / "knowledge", 1500, 3, n_questions=40)
+
+
+def test_restart_reads_and_tokenises_nothing(tmp_path: Path, corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "kb.sqlite"
+    first = Engine(corpus.folder, db)
+    first.open()
+    before = [first.ask(q) for q in corpus.questions]
+    first.close()
+
+    counter = Counter(monkeypatch)
+    again = Engine(corpus.folder, db)
+    report = again.open()
+    try:
+        assert report is not None and not report.changed_anything
+        assert counter.parse == 0 and counter.tokenize == 0
+        assert [again.ask(q).quotes for q in corpus.questions] == [a.quotes for a in before]
+    finally:
+        again.close()
+
+
+def test_one_changed_article_is_the_only_one_reindexed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kb = tmp_path / "knowledge"
+    data = generate(kb, 1200, 4, n_questions=30)
+    engine = Engine(kb, tmp_path / "kb.sqlite")
+    engine.open()
+    try:
+        counter = Counter(monkeypatch)
+        target = data.files[len(data.files) // 2]
+        target.write_text(target.read_text() + "\nThe harbour board approved a sixth crane on Friday.\n")
+        report = engine.reload()
+        assert report.changed == [target.stem] and not report.added and not report.removed
+        assert counter.parse == 1
+        stored = engine._snapshot.documents[target.stem]  # type: ignore[union-attr]
+        # that article's passages (+ the hint words of its byline and date lines), nothing else
+        assert counter.tokenize == stored.passages + 2
+        answer = engine.ask("What did the harbour board approve?")
+        assert answer.answered and "sixth crane" in answer.quotes[0].text
+
+        # The updated index equals a fresh build of the same folder.
+        fresh = Engine(kb, tmp_path / "fresh.sqlite")
+        fresh.open()
+        try:
+            assert scores_by_passage_text(engine, data.questions) == scores_by_passage_text(fresh, data.questions)
+            a, b = engine._snapshot.index, fresh._snapshot.index  # type: ignore[union-attr]
+            assert a.n_passages == b.n_passages
+            assert a.avgdl == pytest.approx(b.avgdl, abs=1e-12)
+            assert np.array_equal(np.sort(a.df[a.df > 0]), np.sort(b.df[b.df > 0]))
+        finally:
+            fresh.close()
+    finally:
+        engine.close()
+
+
+def _dump(db: Path) -> dict[str, object]:
+    conn = sqlite3.connect(db)
+    terms = dict(conn.execute("SELECT id, term FROM terms"))
+    postings = {}
+    for doc, pids, lens, tids, local, tfs in conn.execute("SELECT * FROM postings"):
+        triples = sorted(zip([terms[int(t)] for t in np.frombuffer(tids, np.int32)],
+                             np.frombuffer(local, np.int32).tolist(), np.frombuffer(tfs, np.uint16).tolist()))
+        postings[doc] = (pids, lens, triples)
+    out = {
+        "passages": conn.execute("SELECT * FROM passages ORDER BY id").fetchall(),
+        "mentions": conn.execute("SELECT * FROM mentions ORDER BY rowid").fetchall(),
+        "documents": conn.execute("SELECT id, title, date, authors, content_hash, passages FROM documents "
+                                  "ORDER BY id").fetchall(),
+        "postings": postings,
+    }
+    conn.close()
+    return out
+
+
+def test_parallel_build_writes_what_the_sequential_build_writes(tmp_path: Path, corpus,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STORYBOT_BUILD_WORKERS", "1")
+    seq = bot.store.Store(tmp_path / "seq.sqlite")
+    bot.build.sync_folder(seq, corpus.folder)
+    seq.close()
+    monkeypatch.setenv("STORYBOT_BUILD_WORKERS", "2")
+    monkeypatch.setattr(bot.build, "PARALLEL_MIN_FILES", 1)
+    par = bot.store.Store(tmp_path / "par.sqlite")
+    report = bot.build.sync_folder(par, corpus.folder)
+    par.close()
+    assert len(report.added) == len(corpus.files)
+    assert _dump(tmp_path / "seq.sqlite") == _dump(tmp_path / "par.sqlite")
