@@ -29,31 +29,25 @@ def quote_json(q: Quote) -> dict[str, Any]:
     return out
 
 
-def answer_json(a: Answer) -> dict[str, Any]:
+def _result_json(result: Answer | EntityCard) -> dict[str, Any]:
+    """The shape `ask` and `who` share: query, answered, quotes, elapsed_ms (+ message)."""
     out: dict[str, Any] = {
-        "query": a.query,
-        "answered": a.answered,
-        "quotes": [quote_json(q) for q in a.quotes],
-        "elapsed_ms": float(a.elapsed_ms),
+        "query": result.query,
+        "answered": result.answered,
+        "quotes": [quote_json(q) for q in result.quotes],
+        "elapsed_ms": float(result.elapsed_ms),
     }
-    if not a.answered:
-        out["message"] = a.message
+    if not result.answered:
+        out["message"] = result.message
     return out
+
+
+def answer_json(a: Answer) -> dict[str, Any]:
+    return _result_json(a)
 
 
 def card_json(c: EntityCard) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "query": c.query,
-        "answered": c.answered,
-        "quotes": [quote_json(q) for q in c.quotes],
-        "elapsed_ms": float(c.elapsed_ms),
-        "name": c.name,
-        "role": c.role,
-        "aliases": list(c.aliases),
-    }
-    if not c.answered:
-        out["message"] = c.message
-    return out
+    return {**_result_json(c), "name": c.name, "role": c.role, "aliases": list(c.aliases)}
 
 
 def summary_json(s: Summary) -> dict[str, Any]:
