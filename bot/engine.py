@@ -133,7 +133,7 @@ class Engine:
 
     def _stale(self) -> bool:
         snap = self._snapshot
-        return snap is None or snap.reader.generation != self._current_generation()
+        return snap is None or getattr(snap.reader, "failed", False) or snap.reader.generation != self._current_generation()
 
     def _current_generation(self) -> object:
         store = self._ensure_store()

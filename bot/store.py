@@ -310,6 +310,7 @@ class PassageReader:
             raise StoreError(f"cannot read the database {path}: {exc}") from exc
         self.lock = threading.Lock()
         self.closed = False
+        self.failed = False  # a read failed: the engine replaces this snapshot at the next reload
 
     def close(self) -> None:
         with self.lock:
@@ -328,6 +329,7 @@ class PassageReader:
             try:
                 return self.conn.execute(sql, tuple(params)).fetchall()
             except sqlite3.DatabaseError as exc:
+                self.failed = True
                 raise StoreError(f"knowledge base unavailable: {exc}") from exc
 
     def iter_query(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]:

@@ -34,8 +34,8 @@ def passage_refs(answer: Answer, shown_more: bool) -> list[str]:
 class AnswerView(discord.ui.View):
     """More / 👍 / 👎 under one `/ask` answer."""
 
-    def __init__(self, engine: Any, answer: Answer, *, timeout: float | None = VIEW_TIMEOUT) -> None:
-        super().__init__(timeout=timeout)
+    def __init__(self, engine: Any, answer: Answer, *, timeout: float | None = None) -> None:
+        super().__init__(timeout=VIEW_TIMEOUT if timeout is None else timeout)
         self.engine = engine
         self.answer = answer
         self.shown_more = False

@@ -122,22 +122,37 @@ def cut_plain(text: str, limit: int) -> str:
     return window.rstrip(" ,;:—-\n") + ELLIPSIS
 
 
+def _bold_markers(text: str) -> tuple[list[int], bool]:
+    """Positions of the `**` markers Discord would read (escapes skipped, as Discord
+    does), and whether the text ends in a lone, escaping backslash."""
+    markers: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "\\":
+            if i + 1 == n:
+                return markers, True
+            i += 2
+        elif text.startswith("**", i):
+            markers.append(i)
+            i += 2
+        else:
+            i += 1
+    return markers, False
+
+
 def _close_markup(text: str) -> str:
     """Repair markdown left open by a cut inside rendered text: a trailing lone
     backslash, an unclosed `**` span, an unclosed masked link."""
-    # A trailing odd run of backslashes would escape the ellipsis or whatever follows.
-    stripped = text.rstrip(ELLIPSIS)
-    tail = len(stripped) - len(stripped.rstrip("\\"))
-    if tail % 2:
-        text = stripped[:-1] + text[len(stripped):]
-    unescaped_bold = len(re.findall(r"(?<!\\)\*\*", text))
-    if unescaped_bold % 2:
+    body = text.rstrip(ELLIPSIS)
+    suffix = text[len(body):]
+    markers, dangling = _bold_markers(body)
+    if dangling:  # a lone backslash would escape the ellipsis or whatever follows
+        body = body[:-1]
+    if len(markers) % 2:
         # Drop the unclosed span's opening marker rather than bolding the cut text.
-        i = text.rfind("**")
-        while i > 0 and text[i - 1] == "\\":
-            i = text.rfind("**", 0, i - 1)
-        if i >= 0:
-            text = text[:i] + text[i + 2:]
+        i = markers[-1]
+        body = body[:i] + body[i + 2:]
+    text = body + suffix
     # An unclosed masked link "[x](http…" : drop from its "[".
     j = text.rfind("](")
     if j >= 0 and ")" not in text[j + 2:]:

@@ -80,7 +80,9 @@ class PostingsIndex:
         params: BM25Params,
     ) -> "PostingsIndex":
         """From unordered (term, position, tf) triples, one per distinct term per passage."""
-        term_ids = np.asarray(term_ids, dtype=np.int64)
+        term_ids = np.asarray(term_ids)
+        if term_ids.dtype != np.int32:  # int32 sorts in less than half the time of int64
+            term_ids = term_ids.astype(np.int64)
         order = np.argsort(term_ids, kind="stable")
         counts = np.bincount(term_ids, minlength=vocab_size) if term_ids.size else np.zeros(vocab_size, np.int64)
         offsets = np.zeros(vocab_size + 1, dtype=np.int64)

@@ -5,12 +5,13 @@ swaps the reference, so a question never sees a half-built index.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 import numpy as np
 
 from bot.search.bm25 import BM25Params, PostingsIndex
-from bot.store import PassageReader, StoredDocument
+from bot.store import PassageReader, StoredDocument, StoreError
 
 
 @dataclass
@@ -38,37 +39,51 @@ class Snapshot:
 
 
 def load_snapshot(reader: PassageReader, params: BM25Params) -> Snapshot:
-    """Concatenate the per-document postings stored by the build into one CSR index."""
+    """Concatenate the per-document postings stored by the build into one CSR index.
+
+    The blobs are streamed into arrays allocated once at their final size (no
+    list of every blob, no concatenation copies), and the postings are grouped
+    by term with a stable sort of 32-bit term ids.
+    """
     docs = {d.id: d for d in reader.documents()}
-    rows = reader.query("SELECT document, passage_ids, lengths, term_ids, local, tfs FROM postings ORDER BY document")
-    id_parts: list[np.ndarray] = []
-    len_parts: list[np.ndarray] = []
-    term_parts: list[np.ndarray] = []
-    pos_parts: list[np.ndarray] = []
-    tf_parts: list[np.ndarray] = []
-    ranges: dict[str, tuple[int, int]] = {}
-    order: list[str] = []
-    base = 0
-    for doc_id, pids, lens, tids, local, tfs in rows:
-        if doc_id not in docs:
-            continue
-        pid_arr = np.frombuffer(pids, dtype=np.int64)
-        n = pid_arr.shape[0]
-        id_parts.append(pid_arr)
-        len_parts.append(np.frombuffer(lens, dtype=np.int32))
-        term_parts.append(np.frombuffer(tids, dtype=np.int32))
-        pos_parts.append(np.frombuffer(local, dtype=np.int32) + base)
-        tf_parts.append(np.frombuffer(tfs, dtype=np.uint16))
-        ranges[doc_id] = (base, base + n)
-        order.append(doc_id)
-        base += n
-    vocab_size = int(reader.query("SELECT COALESCE(MAX(id), 0) FROM terms")[0][0]) + 1
+    with reader.lock:
+        if reader.closed:
+            raise StoreError("this snapshot was retired")
+        try:
+            n_passages, n_postings = reader.conn.execute(
+                "SELECT COALESCE(SUM(length(passage_ids)), 0) / 8, COALESCE(SUM(length(term_ids)), 0) / 4 "
+                "FROM postings"
+            ).fetchone()
+            ids = np.empty(n_passages, dtype=np.int64)
+            lengths = np.empty(n_passages, dtype=np.float64)
+            term_ids = np.empty(n_postings, dtype=np.int32)
+            positions = np.empty(n_postings, dtype=np.int32)
+            tfs = np.empty(n_postings, dtype=np.float32)
+            ranges: dict[str, tuple[int, int]] = {}
+            order: list[str] = []
+            base = 0
+            at = 0
+            cursor = reader.conn.execute(
+                "SELECT document, passage_ids, lengths, term_ids, local, tfs FROM postings ORDER BY document"
+            )
+            for doc_id, pids, lens, tids, local, tf in cursor:
+                if doc_id not in docs:
+                    continue
+                pid_arr = np.frombuffer(pids, dtype=np.int64)
+                n = pid_arr.shape[0]
+                m = len(tids) // 4
+                ids[base : base + n] = pid_arr
+                lengths[base : base + n] = np.frombuffer(lens, dtype=np.int32)
+                term_ids[at : at + m] = np.frombuffer(tids, dtype=np.int32)
+                np.add(np.frombuffer(local, dtype=np.int32), base, out=positions[at : at + m])
+                tfs[at : at + m] = np.frombuffer(tf, dtype=np.uint16)
+                ranges[doc_id] = (base, base + n)
+                order.append(doc_id)
+                base += n
+                at += m
+            vocab_size = int(reader.conn.execute("SELECT COALESCE(MAX(id), 0) FROM terms").fetchone()[0]) + 1
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"knowledge base unavailable: {exc}") from exc
 
-    def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
-        return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
-
-    index = PostingsIndex.build(
-        cat(term_parts, np.int64), cat(pos_parts, np.int32), cat(tf_parts, np.float32),
-        cat(len_parts, np.float64), vocab_size, params,
-    )
-    return Snapshot(reader, index, cat(id_parts, np.int64), docs, ranges, order)
+    index = PostingsIndex.build(term_ids[:at], positions[:at], tfs[:at], lengths[:base], vocab_size, params)
+    return Snapshot(reader, index, ids[:base], docs, ranges, order)

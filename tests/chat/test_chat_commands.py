@@ -395,3 +395,32 @@ def test_upload_problems_are_found_before_download() -> None:
     assert "limit is 5 MB" in (upload_problem("big.md", MAX_UPLOAD_BYTES + 1) or "")
     assert "empty" in (upload_problem("empty.md", 0) or "")
     assert "\\*" in (upload_problem("**x**.exe", 1) or "")  # the name is escaped
+
+
+@pytest.mark.asyncio
+async def test_kb_restore_brings_a_retired_article_back(harness: Harness, engine: Engine) -> None:
+    doc = engine.documents()[0].id
+    await harness.command("kb", {"article": doc}, subcommand="remove", permissions=MANAGE_GUILD)
+    assert engine.documents() == []
+    choices = await harness.autocomplete("kb", "file", "", subcommand="restore", permissions=MANAGE_GUILD)
+    assert len(choices) == 1 and doc in choices[0]["value"]
+    calls = await harness.command("kb", {"file": choices[0]["value"]}, subcommand="restore", permissions=MANAGE_GUILD)
+    assert_valid_message(calls[-1])
+    assert calls[0].callback_type == 5 and calls[0].ephemeral and "Done" in calls[-1].text
+    assert [d.id for d in engine.documents()] == [doc]
+    refused = await harness.command("kb", {"file": "nothing-here.md"}, subcommand="restore", permissions=MANAGE_GUILD)
+    assert "Not done" in refused[-1].text
+
+
+@pytest.mark.asyncio
+async def test_buttons_are_disabled_when_the_view_times_out(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.chat.views as views
+
+    monkeypatch.setattr(views, "VIEW_TIMEOUT", 0.2)
+    only(await harness.command("ask", {"question": ANSWERABLE}))
+    calls = await harness.adapter.wait_for(len(harness.adapter.calls) + 1, timeout=3)
+    edit = calls[-1]
+    assert edit.kind == "edit" and edit.method == "PATCH"
+    buttons = [c for row in edit.data["components"] for c in row["components"]]
+    assert buttons and all(b.get("disabled") for b in buttons)
+    assert edit.data.get("allowed_mentions") == {"parse": []}

@@ -174,6 +174,10 @@ async def test_kb_reload_is_for_moderators_only(live: Live) -> None:
     assert embed["title"] == "Knowledge base reloaded"
     assert any(f["name"].startswith("Added") and "extra" in f["value"] for f in embed["fields"])
 
+    dm = await fake.send_interaction(fake.slash_command("kb", subcommand="reload", in_dm=True, permissions=MANAGE_GUILD))
+    body = await fake.wait_for_response(dm)
+    assert body["data"]["flags"] & 64 and "only works in a server" in body["data"]["content"]
+
     inter = await fake.send_interaction(fake.slash_command("kb", subcommand="status", permissions=MANAGE_GUILD))
     body = await fake.wait_for_response(inter)
     fields = {f["name"]: f["value"] for f in body["data"]["embeds"][0]["fields"]}
@@ -244,7 +248,7 @@ async def test_missing_token_exits_2(tmp_path: Path) -> None:
 async def test_sigterm_stops_cleanly_with_status_0(tmp_path: Path) -> None:
     async with FakeDiscord(token=TOKEN) as fake:
         env = env_for(fake, tmp_path)
-        env["STORYBOT_LOG_LEVEL"] = "INFO"
+        env["STORYBOT_LOG_LEVEL"] = "DEBUG"  # the chattiest log, still without the token
 
         async def answer_then_stop(proc: asyncio.subprocess.Process) -> None:
             await fake.wait_until_ready(timeout=15)

@@ -75,7 +75,8 @@ def scan(rendered: str) -> tuple[str, int, bool]:
 
 
 def defused(text: str) -> str:
-    return re.sub(r"@(everyone|here|[!&]?\d{15,21})", lambda m: "@" + ZWSP + m.group(1), text, flags=re.I)
+    text = re.sub(r"@(everyone|here|[!&]?\d{15,21})", lambda m: "@" + ZWSP + m.group(1), text, flags=re.I)
+    return re.sub(r"<([@#][!&]?\d+>)", lambda m: "<" + ZWSP + m.group(1), text)
 
 
 # --------------------------------------------------------------------------- cutting

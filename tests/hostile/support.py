@@ -13,17 +13,27 @@ from typing import Any, Iterable
 
 from hypothesis import strategies as st
 
-from bot.render.discord_embed import (
-    CONTENT_LIMIT,
-    DESCRIPTION_LIMIT,
-    EMBED_TOTAL_LIMIT,
-    FIELD_NAME_LIMIT,
-    FIELD_VALUE_LIMIT,
-    FOOTER_LIMIT,
-    MAX_FIELDS,
-    TITLE_LIMIT,
-    embed_length,
-)
+# Discord's documented limits, written out here rather than imported from the
+# renderer, so a wrong constant there cannot make these checks agree with it.
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FOOTER_LIMIT = 2048
+AUTHOR_LIMIT = 256
+MAX_FIELDS = 25
+EMBED_TOTAL_LIMIT = 6000
+
+
+def embed_length(embed: dict[str, Any]) -> int:
+    """What Discord counts toward the 6,000 total."""
+    n = len(embed.get("title") or "") + len(embed.get("description") or "")
+    for f in embed.get("fields") or []:
+        n += len(f.get("name") or "") + len(f.get("value") or "")
+    n += len((embed.get("footer") or {}).get("text") or "")
+    n += len((embed.get("author") or {}).get("name") or "")
+    return n
 
 # inputs tried, interactions sent, faults injected, answers lost
 COUNTS: Counter[str] = Counter()
@@ -121,7 +131,7 @@ def embed_problems(embed: dict[str, Any]) -> list[str]:
     check("title", embed.get("title"), TITLE_LIMIT)
     check("description", embed.get("description"), DESCRIPTION_LIMIT)
     check("footer", (embed.get("footer") or {}).get("text"), FOOTER_LIMIT)
-    check("author", (embed.get("author") or {}).get("name"), 256)
+    check("author", (embed.get("author") or {}).get("name"), AUTHOR_LIMIT)
     fields = embed.get("fields") or []
     if len(fields) > MAX_FIELDS:
         problems.append(f"fields: {len(fields)} > {MAX_FIELDS}")

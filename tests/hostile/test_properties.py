@@ -186,3 +186,29 @@ def test_admin_embeds_valid(names: list[str], reasons: list[tuple[str, str]], ti
     assert_valid(status_embed(len(names), 10, "never", None, [(n, r) for n, r in reasons[:10]]))
     assert not content_problems(fit_content(escape(title)))
     assert len(choice_name(title)) <= 100 and choice_name(title).strip()
+
+
+_long_text = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cs",)), min_size=300, max_size=2000),
+    hostile_text().map(lambda s: (s + " **`@everyone`** ") * 40).map(lambda s: s[:6000]),
+)
+_long_quotes = st.builds(
+    Quote, text=_long_text, citation=st.builds(
+        Citation, document=_long_text, title=_long_text, paragraph=st.integers(0, 10**9),
+        date_text=st.one_of(st.none(), _long_text), url=st.just("https://example.com/" + "x" * 480),
+    ),
+    score=st.just(1.0), also=st.lists(_citations, min_size=0, max_size=4).map(tuple),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.large_base_example, HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(quotes=st.lists(_long_quotes, min_size=5, max_size=10), query=_long_text, terms=_terms)
+def test_big_answers_stay_within_every_limit(quotes: list[Quote], query: str, terms: tuple[str, ...]) -> None:
+    """The worst case for the limits: many long quotes with long titles and links."""
+    note_input(query, *(q.text for q in quotes))
+    answer = Answer(query=query, answered=True, quotes=tuple(quotes[:5]), elapsed_ms=1.0, terms=terms, more=tuple(quotes[5:]))
+    assert_valid(answer_embed(answer))
+    assert_valid(answer_embed(answer, extra=answer.more))
+    card = EntityCard(query=query, answered=True, name=query, role=query, quotes=tuple(quotes), elapsed_ms=1.0, aliases=(query,) * 10)
+    assert_valid(card_embed(card))
+    assert_valid(summary_embed(Summary(document=None, title=query, quotes=tuple(quotes))))

@@ -256,8 +256,76 @@ def test_disk_full_while_answering_is_a_clear_error(kb: Path, tmp_path: Path, mo
     try:
         with pytest.raises(StoreError, match="unavailable"):
             engine.ask(QUESTION)
+        engine.reload()  # an ordinary reload (nothing changed on disk) must replace the failed snapshot
     finally:
         snap.reader.conn = real
-    engine.reload(force=True)
+    assert engine._snapshot is not snap
     assert answers_right(engine)
     engine.close()
+
+
+def test_questions_during_reloads_and_failed_reloads(kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four threads keep asking while reloads succeed (swapping snapshots) and fail
+    (disk full): not one question fails or gets a wrong answer."""
+    import threading
+
+    db = tmp_path / "storybot.db"
+    engine = Engine(kb, db)
+    engine.open()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    wrong: list[str] = []
+    asked = [0]
+
+    def asker() -> None:
+        while not stop.is_set():
+            try:
+                if not answers_right(engine):
+                    wrong.append("wrong answer")
+                asked[0] += 1
+            except BaseException as exc:  # noqa: BLE001 - any failure is the finding
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=asker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    real_insert = Store._insert_document
+
+    def disk_full(self: Store, write: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    try:
+        for i in range(12):
+            if i % 3 == 2:
+                COUNTS["faults"] += 1
+                monkeypatch.setattr(Store, "_insert_document", disk_full)
+                with pytest.raises(StoreError):
+                    engine.reload(force=True)
+                monkeypatch.setattr(Store, "_insert_document", real_insert)
+            else:
+                engine.reload(force=True)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+    COUNTS["lost"] += len(errors) + len(wrong)
+    assert not errors, errors[:3]
+    assert not wrong
+    assert asked[0] > 20
+    engine.close()
+
+
+def test_bot_run_on_garbage_database_exits_2_with_one_line(kb: Path, tmp_path: Path) -> None:
+    """`python -m bot run` on a garbage database: one readable line, exit 2 (a person
+    must act), no traceback; the token is never needed to get there."""
+    db = tmp_path / "storybot.db"
+    db.write_bytes(b"garbage " * 4096)
+    COUNTS["faults"] += 1
+    env = {**os.environ, "DISCORD_TOKEN": "TESTTOKEN.SECRET.abc123XYZ", "STORYBOT_DB": str(db),
+           "STORYBOT_KNOWLEDGE_DIR": str(kb), "DISCORD_API_BASE": "http://127.0.0.1:9/api/v10"}
+    proc = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "not a database" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout and "abc123XYZ" not in proc.stderr + proc.stdout

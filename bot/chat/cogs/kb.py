@@ -1,4 +1,4 @@
-"""Moderator commands: /kb reload, status, add, remove, log, gaps.
+"""Moderator commands: /kb reload, status, add, remove, restore, log, gaps.
 
 Why two permission layers: `default_permissions=manage_guild` hides `/kb` in the
 client for people without Manage Server, but server admins can override that in
@@ -25,7 +25,7 @@ from bot.build import KnowledgeFolderError
 from bot.chat.checks import moderator_only
 from bot.chat.cogs.ask import article_choices
 from bot.chat.respond import actor_name, send
-from bot.render.discord_embed import escape, lines_embed, report_embed, status_embed
+from bot.render.discord_embed import choice_name, escape, lines_embed, report_embed, status_embed
 from bot.store import StoreError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -156,6 +156,33 @@ class KbCog(commands.Cog, name="Knowledge base"):
     @remove.autocomplete("article")
     async def remove_article(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return await article_choices(self.bot, current)
+
+    @kb.command(name="restore", description="Bring back a retired article")
+    @app_commands.describe(file="The retired file (newest first)", replace="Replace an article that now has the same name")
+    @moderator_only()
+    async def restore(self, interaction: discord.Interaction, file: app_commands.Range[str, 1, 200], replace: bool = False) -> None:
+        if not hasattr(self.engine, "restore_article"):
+            await send(interaction, content="Restoring articles is not available in this version.", ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await asyncio.to_thread(self.engine.restore_article, file, actor_name(interaction.user), replace=replace)
+        await self._send_result(interaction, result)
+
+    @restore.autocomplete("file")
+    async def restore_file(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if not hasattr(self.engine, "retired_articles"):
+            return []
+        try:
+            names = await asyncio.to_thread(self.engine.retired_articles)
+        except OSError as exc:
+            log.warning("/kb restore autocomplete: %s", exc)
+            return []
+        needle = current.casefold().strip()
+        return [
+            app_commands.Choice(name=choice_name(n), value=n)
+            for n in names
+            if len(n) <= 100 and needle in n.casefold()
+        ][:25]
 
     async def _send_result(self, interaction: discord.Interaction, result: Any) -> None:
         title = ("Done: " if result.ok else "Not done: ") + str(result.message)
