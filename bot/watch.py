@@ -84,6 +84,12 @@ async def watch_knowledge(
     stop_event = stop_event or asyncio.Event()
     folder = Path(engine.knowledge_dir)
     loaded = await asyncio.to_thread(folder_fingerprint, folder)
+    # Catch up once: files that changed between the engine's start and this first
+    # look would otherwise count as the baseline and wait for the next change.
+    try:
+        await asyncio.to_thread(engine.reload)
+    except Exception as exc:  # noqa: BLE001 - the watcher must outlive a bad reload
+        log.warning("watch: first reload failed, the previous articles keep serving: %s", exc)
     last_seen = loaded
     changed_at: float | None = None
     log.info("watching %s for changes (every %.1fs, debounce %.1fs)", folder, interval, debounce)
