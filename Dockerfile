@@ -1,9 +1,19 @@
 # StoryBot: the Discord bot in a small image.
 #   docker build -t storybot .
 #   docker run -d --name storybot --env-file .env -v storybot-data:/data storybot
+#   docker run --rm storybot python -m bot ask "Who is ByteDance?"   # the CLI, no token
+#   docker build --target test .      # the README's test command, in a throw-away stage
 # The knowledge folder and the database live on the /data volume; the first start
 # seeds /data/knowledge from the articles baked into the image.
-FROM python:3.11-slim
+
+# The README's test command, run on a copy of the source (only built with --target test).
+FROM python:3.11-slim AS test
+WORKDIR /src
+COPY . .
+RUN python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[test]" && python -m pytest -q
+
+# The runtime image (the default target).
+FROM python:3.11-slim AS runtime
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
