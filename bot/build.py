@@ -8,10 +8,12 @@ transaction (`Store.write_changes`).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import multiprocessing
 import os
 import re
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -143,7 +145,7 @@ def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, 
     known = store.documents()
     report = BuildReport()
     writes: list[DocumentWrite] = []
-    touch: list[tuple[str, int, int]] = []
+    touch: list[tuple[str, int, int, str]] = []
     failed_ids: set[str] = set()
     failure_rows: dict[str, tuple[str, str]] = {}
 
@@ -168,7 +170,7 @@ def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, 
             continue
         if outcome is None:  # same bytes under a new mtime
             report.unchanged += 1
-            touch.append((entry.doc_id, entry.size, entry.mtime_ns))
+            touch.append((entry.doc_id, entry.size, entry.mtime_ns, str(entry.path)))
             continue
         writes.append(outcome)
         (report.changed if old is not None else report.added).append(entry.doc_id)
@@ -206,6 +208,18 @@ def _prepare(entry: FileEntry, max_bytes: int, old_hash: str | None) -> Document
     return document_write(result)
 
 
+def _same_bytes(entry: FileEntry, max_bytes: int, old_hash: str) -> bool:
+    """Whether the file still holds the bytes hashed as `old_hash` (False when unreadable:
+    `read_article` then reports why)."""
+    if entry.size > max_bytes:
+        return False
+    try:
+        with open(entry.path, "rb") as fh:
+            return hashlib.sha256(fh.read(max_bytes + 1)).hexdigest() == old_hash
+    except OSError:
+        return False
+
+
 def _build_workers(n_files: int) -> int:
     try:
         configured = int(os.environ.get("STORYBOT_BUILD_WORKERS", "0"))
@@ -219,24 +233,45 @@ def _build_workers(n_files: int) -> int:
 def _prepare_all(
     to_read: list[tuple[FileEntry, StoredDocument | None]], max_bytes: int, force: bool
 ) -> Iterator[DocumentWrite | FileFailure | None]:
-    """`_prepare` for each file, in order; in worker processes for a large build."""
+    """`_prepare` for each file, in order; in worker processes for a large build.
+
+    When many known files look changed (a checkout, a copy, the folder given by
+    another path), their hashes are compared first, so untouched bytes cost a
+    read and a hash instead of a parse.
+    """
     hashes = [None if force or old is None else old.content_hash for _, old in to_read]
-    workers = _build_workers(len(to_read))
+    same = [False] * len(to_read)
+    if len(to_read) >= PARALLEL_MIN_FILES:
+        same = [h is not None and _same_bytes(e, max_bytes, h) for (e, _), h in zip(to_read, hashes)]
+    pending = [i for i in range(len(to_read)) if not same[i]]
+    outcomes = _prepare_many([to_read[i][0] for i in pending], max_bytes, [hashes[i] for i in pending])
+    for i in range(len(to_read)):
+        yield None if same[i] else next(outcomes)
+
+
+def _prepare_many(
+    entries: list[FileEntry], max_bytes: int, hashes: list[str | None]
+) -> Iterator[DocumentWrite | FileFailure | None]:
+    workers = _build_workers(len(entries))
     if workers <= 1:
-        for (entry, _), old_hash in zip(to_read, hashes):
+        for entry, old_hash in zip(entries, hashes):
             yield _prepare(entry, max_bytes, old_hash)
         return
     done = 0
     try:
         # "spawn": the engine runs in a threaded process (the Discord bot), where fork is unsafe.
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for outcome in pool.map(_prepare, [e for e, _ in to_read], [max_bytes] * len(to_read), hashes,
-                                    chunksize=max(1, min(64, len(to_read) // (workers * 8)))):
+            for outcome in pool.map(_prepare, entries, [max_bytes] * len(entries), hashes,
+                                    chunksize=max(1, min(64, len(entries) // (workers * 8)))):
+                if isinstance(outcome, DocumentWrite):
+                    # Unpickled terms are new string objects per article; interned, the whole
+                    # build shares one object per distinct term, as a build in one process does.
+                    outcome.tokens = [[sys.intern(t) for t in toks] for toks in outcome.tokens]
                 yield outcome
                 done += 1
     except (BrokenProcessPool, OSError) as exc:  # e.g. a __main__ that a worker cannot re-import
         log.warning("parallel parsing unavailable (%s); parsing in this process", exc)
-    for (entry, _), old_hash in zip(to_read[done:], hashes[done:]):
+    for entry, old_hash in zip(entries[done:], hashes[done:]):
         yield _prepare(entry, max_bytes, old_hash)
 
 

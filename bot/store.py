@@ -175,8 +175,13 @@ class Store:
 
     # -- reads used by a build -----------------------------------------------------
     def documents(self) -> dict[str, StoredDocument]:
+        # A plain cursor: sqlite-utils' `.rows` costs several times more per row,
+        # and every reload reads every document row.
+        cur = self.conn.execute("SELECT * FROM documents")
+        names = [d[0] for d in cur.description]
         out: dict[str, StoredDocument] = {}
-        for row in self.db["documents"].rows:
+        for values in cur:
+            row = dict(zip(names, values))
             out[row["id"]] = _doc_from_row(row)
         return out
 
@@ -187,12 +192,12 @@ class Store:
         removed: Iterable[str],
         failures: dict[str, tuple[str, str]],
         build: dict[str, Any],
-        touch: Iterable[tuple[str, int, int]] = (),
+        touch: Iterable[tuple[str, int, int, str]] = (),
         meta: dict[str, str] | None = None,
     ) -> None:
         """Replace changed documents, add new ones, drop removed ones: all or nothing.
 
-        `touch` updates (id, size, mtime_ns) of files whose bytes did not change.
+        `touch` updates (id, size, mtime_ns, path) of files whose bytes did not change.
         """
         with self.lock:
             db = self.db
@@ -203,9 +208,9 @@ class Store:
                     for write in writes:
                         self._delete_document(write.doc.id)
                         self._insert_document(write)
-                    for doc_id, size, mtime_ns in touch:
-                        self.conn.execute("UPDATE documents SET size = ?, mtime_ns = ? WHERE id = ?",
-                                          (size, mtime_ns, doc_id))
+                    for doc_id, size, mtime_ns, path in touch:
+                        self.conn.execute("UPDATE documents SET size = ?, mtime_ns = ?, path = ? WHERE id = ?",
+                                          (size, mtime_ns, path, doc_id))
                     self.conn.execute("DELETE FROM failures")
                     if failures:
                         db["failures"].insert_all(

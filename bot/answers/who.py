@@ -33,10 +33,7 @@ _OF_BEFORE = re.compile(rf"\b({ROLE_NOUNS})\s+(of|at|for)\s+$", re.IGNORECASE)
 
 def _match_keys(snapshot: Snapshot, words: list[str]) -> list[str]:
     """Recorded name keys whose words include every query word."""
-    rarest = max(words, key=len)
-    rows = snapshot.reader.query("SELECT DISTINCT key FROM mentions WHERE key LIKE ?", (f"%{rarest}%",))
-    want = set(words)
-    return [k for (k,) in rows if want <= set(k.split())]
+    return snapshot.mention_keys_with(words)
 
 
 def _defining_score(text: str, name: str) -> float:
@@ -93,12 +90,11 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
             roles[role] += 1
     passages = snapshot.reader.passages(passage_names)
     # Authors are named in bylines, which are not mentions.
-    for doc in snapshot.documents.values():
-        if any(set(words) <= set(name_key(a).split()) for a in doc.authors):
-            for pid, row in _byline_rows(snapshot, doc.id).items():
-                passages[pid] = row
-                passage_names[pid] = [a for a in doc.authors if set(words) <= set(name_key(a).split())]
-                names.update(passage_names[pid])
+    for doc_id, authors in snapshot.documents_by_author(words):
+        for pid, row in _byline_rows(snapshot, doc_id).items():
+            passages[pid] = row
+            passage_names[pid] = list(authors)
+            names.update(passage_names[pid])
     if not passages:
         return EntityCard(query, False, query, "", (), 0.0,
                           message=f"The articles don't mention “{query}”.")
@@ -107,7 +103,7 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
     for pid, row in passages.items():
         best = max((_defining_score(row.text, n) for n in passage_names.get(pid, [display])), default=0.0)
         scored.append((best, row))
-    order = {d: i for i, d in enumerate(sorted(snapshot.documents, key=lambda d: (snapshot.documents[d].date or "", d)))}
+    order = snapshot.document_rank
     scored.sort(key=lambda s: (-s[0], order.get(s[1].document, 0), s[1].paragraph, s[1].sentence))
     top = scored[:1] + sorted(scored[1:], key=lambda s: (order.get(s[1].document, 0), s[1].paragraph, s[1].sentence))
     quotes = tuple(

@@ -146,3 +146,62 @@ def test_parallel_build_writes_what_the_sequential_build_writes(tmp_path: Path, 
     par.close()
     assert len(report.added) == len(corpus.files)
     assert _dump(tmp_path / "seq.sqlite") == _dump(tmp_path / "par.sqlite")
+
+
+def test_mass_touch_costs_hashes_not_parses(tmp_path: Path, corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkout or copy that gives every file a new mtime, or the same folder given by
+    another path, re-reads and hashes the files but parses none of them."""
+    import os
+    import shutil
+
+    kb = tmp_path / "knowledge"
+    shutil.copytree(corpus.folder, kb)
+    engine = Engine(kb, tmp_path / "kb.sqlite")
+    engine.open()
+    engine.close()
+    for f in kb.iterdir():
+        st = f.stat()
+        os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 7_000_000_000))
+    monkeypatch.setattr(bot.build, "PARALLEL_MIN_FILES", 10)
+    counter = Counter(monkeypatch)
+    for folder in (kb, tmp_path / "link"):
+        if folder.name == "link":
+            folder.symlink_to(kb, target_is_directory=True)
+        engine = Engine(folder, tmp_path / "kb.sqlite")
+        report = engine.open()
+        try:
+            assert report is not None and not report.changed_anything and report.unchanged == len(corpus.files)
+            assert counter.parse == 0 and counter.tokenize == 0
+        finally:
+            engine.close()
+
+
+def test_snapshot_name_lookups_equal_the_scans(tmp_path: Path, corpus) -> None:
+    """The per-snapshot look-ups offered to `who()` find what its scans find."""
+    import re
+
+    from bot.ingest.entities import name_key
+
+    engine = Engine(corpus.folder, tmp_path / "kb.sqlite")
+    engine.open()
+    try:
+        snap = engine._snapshot
+        assert snap is not None
+        keys = [k for (k,) in snap.reader.query("SELECT DISTINCT key FROM mentions ORDER BY key")]
+        authors = sorted({a for d in snap.documents.values() for a in d.authors})
+        probes = keys[::7] + authors[::3] + [a.split()[0] for a in authors[::5]] + ["zzz", "ministry", "the of"]
+        for probe in probes:
+            words = [w for w in re.findall(r"[\w.&'-]+", name_key(probe)) if w]
+            if not words:
+                continue
+            like = snap.reader.query("SELECT DISTINCT key FROM mentions WHERE key LIKE ?",
+                                     (f"%{max(words, key=len)}%",))
+            assert snap.mention_keys_with(words) == sorted(k for (k,) in like if set(words) <= set(k.split()))
+            scan = [(d.id, [a for a in d.authors if set(words) <= set(name_key(a).split())])
+                    for d in snap.documents.values()
+                    if any(set(words) <= set(name_key(a).split()) for a in d.authors)]
+            assert snap.documents_by_author(words) == scan
+        dated = sorted(snap.documents, key=lambda d: (snap.documents[d].date or "", d))
+        assert snap.document_rank == {d: i for i, d in enumerate(dated)}
+    finally:
+        engine.close()
