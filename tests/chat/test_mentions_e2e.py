@@ -295,3 +295,21 @@ async def test_engine_failure_gets_the_slash_sentence(engine: Engine, monkeypatc
         assert reply.content == UNAVAILABLE
         assert_valid_reply(reply)
         monkeypatch.undo()
+
+
+async def test_a_reply_to_a_slash_ask_answer_is_a_follow_up(engine: Engine) -> None:
+    """`/ask` answers start conversations too: replying to one resolves "he"."""
+    async with live_bot(engine) as live:
+        fake = live.fake
+        inter = await fake.send_interaction(fake.slash_command("ask", {"question": "Who is He Lifeng?"}))
+        await fake.wait_for_response(inter)
+        answer_id = int(inter.original_message["id"])
+        deadline = asyncio.get_running_loop().time() + 5
+        while answer_id not in live.cog.conversations:
+            assert asyncio.get_running_loop().time() < deadline, "the /ask exchange was never remembered"
+            await asyncio.sleep(0.01)
+        follow = await live.ask("and what did he agree in Madrid?", message_reference={"message_id": str(answer_id)})
+        reply = await live.reply_to(follow)
+        assert_valid_reply(reply)
+        assert "press briefing in Madrid" in first_quote(reply)
+        fake.assert_clean()

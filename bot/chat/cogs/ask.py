@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answers.model import Answer
 from bot.chat.checks import ask_cooldown, check_place, per_user_cooldown
 from bot.chat.errors import require_text
 from bot.chat.respond import run_engine, send
@@ -95,6 +96,23 @@ class AskCog(commands.Cog, name="Ask"):
         view.message = message
         if not answer.answered:
             await self._record_gap(question)
+        elif message is not None and article is None:
+            await self._remember_exchange(question, answer, message)
+
+    async def _remember_exchange(self, question: str, answer: Answer, message: discord.abc.Snowflake) -> None:
+        """A reply to this answer is a follow-up, as for answers to mentions: hand the
+        exchange to the mention cog's bounded conversation store (one store for both)."""
+        cog = self.bot.get_cog("Mentions")
+        conversations = getattr(cog, "conversations", None)
+        if conversations is None:
+            return
+        try:
+            context = await asyncio.to_thread(self.engine.follow_up_context, question, answer)
+        except (StoreError, EngineError) as exc:
+            log.warning("exchange not remembered: %s", exc)
+            return
+        channel = getattr(message, "channel", None)
+        conversations.remember(message.id, context, getattr(channel, "id", 0) or 0)
 
     async def _record_gap(self, question: str) -> None:
         """Unanswered questions show moderators what the articles lack (no user ids kept)."""
