@@ -2,7 +2,7 @@
 against plain rank-bm25 over the same passages.
 
     python -m bench.run                      # sizes 1k,10k,30k,100k,1m
-    python -m bench.run --sizes 1k,10k --markdown docs/bench-table.md
+    python -m bench.run --sizes 1k,10k --markdown /tmp/bench-table.md
 
 For each size it generates (once, cached under --data) a news-like corpus with
 `bench.corpus`, then runs every phase in a fresh Python process, so each
@@ -19,7 +19,7 @@ peak-memory figure (ru_maxrss) belongs to that phase alone:
             with `PostingsIndex` (okapi variant) on the same questions.
 
 Timings are wall-clock on whatever machine runs it; the table in
-docs/performance.md says which machine produced it.
+the README ("Performance at scale") says which machine produced it.
 """
 
 from __future__ import annotations
