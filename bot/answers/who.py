@@ -111,7 +111,7 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
               passage=row.id)
         for score, row in top[:MAX_CARD_QUOTES]
     )
-    role = roles.most_common(1)[0][0] if roles else ""
+    role = max(roles, key=lambda r: (roles[r], len(r))) if roles else ""  # the fullest of the commonest titles
     aliases = tuple(sorted(n for n in names if n != display))
     return EntityCard(query, True, display, role, quotes, 0.0, aliases=aliases)
 

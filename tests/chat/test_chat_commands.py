@@ -424,3 +424,29 @@ async def test_buttons_are_disabled_when_the_view_times_out(harness: Harness, mo
     buttons = [c for row in edit.data["components"] for c in row["components"]]
     assert buttons and all(b.get("disabled") for b in buttons)
     assert edit.data.get("allowed_mentions") == {"parse": []}
+
+
+@pytest.mark.asyncio
+async def test_two_articles_each_cited_by_its_own_title(engine: Engine) -> None:
+    """A second article in the folder: /ask answers from the right one, with its title
+    and date in the citation, and /summary's `article` option keeps to one article."""
+    import shutil
+    from pathlib import Path
+
+    second = Path(__file__).resolve().parent.parent / "kb" / "data" / "tiktok-us-joint-venture-oracle.md"
+    shutil.copy(second, engine.knowledge_dir / second.name)
+    engine.reload()
+    h = await make_harness(engine)
+    try:
+        call = only(await h.command("ask", {"question": "Which firms would each hold about 15% of the joint venture?"}))
+        desc = call.embeds[0]["description"]
+        first_citation = desc.split("\n")[1]
+        assert "Oracle to Anchor New TikTok U.S. Joint Venture" in first_citation and "(29 Sep 2025)" in first_citation
+        call = only(await h.command("ask", {"question": "Where did the fourth round of trade talks take place?"}))
+        first_citation = call.embeds[0]["description"].split("\n")[1]
+        assert "TikTok Discussions Advance as Xi and Trump Speak by Phone" in first_citation
+        call = only(await h.command("summary", {"article": second.stem}))
+        text = json.dumps(call.embeds, ensure_ascii=False)
+        assert "Oracle to Anchor" in text and "TikTok Discussions Advance" not in text
+    finally:
+        await close_harness(h)
