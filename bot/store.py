@@ -110,9 +110,9 @@ class Store:
                         db[name].drop()
         with db.atomic():
             if "meta" not in db.table_names():
-                db["meta"].create({"key": str, "value": str}, pk="key")
+                db.table("meta").create({"key": str, "value": str}, pk="key")
             if "documents" not in db.table_names():
-                db["documents"].create(
+                db.table("documents").create(
                     {
                         "id": str, "title": str, "date": str, "date_text": str, "authors": str,
                         "byline": str, "source": str, "url": str, "path": str, "content_hash": str,
@@ -122,47 +122,47 @@ class Store:
                     pk="id",
                 )
             if "passages" not in db.table_names():
-                db["passages"].create(
+                db.table("passages").create(
                     {"id": int, "document": str, "paragraph": int, "sentence": int, "kind": str, "text": str},
                     pk="id",
                 )
-                db["passages"].create_index(["document", "paragraph", "sentence"])
+                db.table("passages").create_index(["document", "paragraph", "sentence"])
             if "terms" not in db.table_names():
-                db["terms"].create({"id": int, "term": str}, pk="id")
-                db["terms"].create_index(["term"], unique=True)
+                db.table("terms").create({"id": int, "term": str}, pk="id")
+                db.table("terms").create_index(["term"], unique=True)
             if "postings" not in db.table_names():
                 # Per document: passage ids, lengths, and (term id, local passage, tf) triples.
-                db["postings"].create(
+                db.table("postings").create(
                     {"document": str, "passage_ids": bytes, "lengths": bytes, "term_ids": bytes,
                      "local": bytes, "tfs": bytes},
                     pk="document",
                 )
             if "mentions" not in db.table_names():
-                db["mentions"].create(
+                db.table("mentions").create(
                     {"document": str, "passage": int, "name": str, "key": str, "role": str}
                 )
-                db["mentions"].create_index(["key"])
-                db["mentions"].create_index(["document"])
+                db.table("mentions").create_index(["key"])
+                db.table("mentions").create_index(["document"])
             if "builds" not in db.table_names():
-                db["builds"].create(
+                db.table("builds").create(
                     {"id": int, "started_at": float, "finished_at": float, "duration_ms": float,
                      "added": int, "changed": int, "removed": int, "failed": int, "report": str},
                     pk="id",
                 )
             if "failures" not in db.table_names():
-                db["failures"].create({"path": str, "document": str, "reason": str, "at": float}, pk="path")
+                db.table("failures").create({"path": str, "document": str, "reason": str, "at": float}, pk="path")
             if "audit" not in db.table_names():
-                db["audit"].create(
+                db.table("audit").create(
                     {"id": int, "at": float, "actor": str, "action": str, "target": str,
                      "result": str, "detail": str},
                     pk="id",
                 )
             if "gaps" not in db.table_names():
-                db["gaps"].create({"id": int, "question": str, "key": str, "asked_at": float,
+                db.table("gaps").create({"id": int, "question": str, "key": str, "asked_at": float,
                                    "articles": int}, pk="id")
-                db["gaps"].create_index(["key"])
+                db.table("gaps").create_index(["key"])
             if "feedback" not in db.table_names():
-                db["feedback"].create({"id": int, "at": float, "query": str, "answered": int,
+                db.table("feedback").create({"id": int, "at": float, "query": str, "answered": int,
                                        "vote": int, "passages": str}, pk="id")
             self.set_meta("schema_version", str(SCHEMA_VERSION))
 
@@ -171,7 +171,7 @@ class Store:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+        self.db.table("meta").upsert({"key": key, "value": value}, pk="key")
 
     # -- reads used by a build -----------------------------------------------------
     def documents(self) -> dict[str, StoredDocument]:
@@ -213,12 +213,12 @@ class Store:
                                           (size, mtime_ns, path, doc_id))
                     self.conn.execute("DELETE FROM failures")
                     if failures:
-                        db["failures"].insert_all(
+                        db.table("failures").insert_all(
                             [{"path": p, "document": d, "reason": r, "at": time.time()}
                              for p, (d, r) in failures.items()],
                             pk="path", replace=True,
                         )
-                    db["builds"].insert({**build, "report": json.dumps(build.get("report", {}))})
+                    db.table("builds").insert({**build, "report": json.dumps(build.get("report", {}))})
                     for key, value in (meta or {}).items():
                         self.set_meta(key, value)
                     self.set_meta("built_at", str(build.get("finished_at", time.time())))

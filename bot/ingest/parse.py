@@ -134,7 +134,7 @@ def _split_credits(blocks: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _make_paragraphs(blocks: list[str]) -> tuple[Paragraph, ...]:
-    paragraphs = []
+    paragraphs: list[Paragraph] = []
     for block in blocks:
         sentences = tuple(split_sentences(block))
         if sentences:
@@ -202,8 +202,10 @@ def _parse_markdown(doc_id: str, text: str) -> Document:
     authors_value = meta.get("authors", meta.get("author", []))
     if isinstance(authors_value, str):
         authors = split_authors(authors_value)
-    else:
+    elif isinstance(authors_value, list):
         authors = tuple(str(a).strip() for a in authors_value if str(a).strip())
+    else:
+        authors = ()
     date_value = meta.get("date")
     date_iso = parse_date(date_value) if isinstance(date_value, str) and date_value else None
     if isinstance(date_value, str) and date_value and date_iso is None:
