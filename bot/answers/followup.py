@@ -14,13 +14,9 @@ import re
 from dataclasses import dataclass
 
 from bot.answers.model import Answer
-from bot.ingest.entities import TITLE_WORDS, extract_mentions, name_key
+from bot.ingest.entities import entity_kind, extract_mentions, name_key
 from bot.search.snapshot import Snapshot
 
-_ORG_WORDS = frozenset(
-    "ltd inc group capital bank ministry company corp corporation agency council committee university "
-    "news media social partners holdings fund association party government office department".split()
-)
 _PERSON_PRONOUNS = {"he": "", "him": "", "his": "'s", "she": "", "her": "", "hers": "'s"}
 _ORG_PRONOUNS = {"it": "", "its": "'s"}
 _ORG_STANDINS = re.compile(r"\bthe\s+(company|firm|group|app|platform|parent company)\b", re.IGNORECASE)
@@ -43,20 +39,6 @@ class FollowUpContext:
     question: str
     entities: tuple[ContextEntity, ...]
     document: str | None
-
-
-def entity_kind(name: str, role: str = "") -> str:
-    words = name.split()
-    low = [w.lower().strip(".") for w in words]
-    if any(w in _ORG_WORDS for w in low) or any(any(c.isupper() for c in w[1:]) and not w.isupper() for w in words):
-        return "org"
-    if len(words) == 1 and words[0].isupper():
-        return "org"  # an acronym: APEC, NATO
-    if role and any(r.lower() in TITLE_WORDS for r in role.split()):
-        return "person"
-    if len(words) >= 2:
-        return "person"
-    return "other"
 
 
 def build_context(snapshot: Snapshot, question: str, answer: Answer) -> FollowUpContext:

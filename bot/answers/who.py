@@ -13,7 +13,7 @@ from collections import Counter
 
 from bot.answers.ask import citation_for
 from bot.answers.model import EntityCard, Quote, clip_quote
-from bot.ingest.entities import name_key
+from bot.ingest.entities import entity_kind, name_key
 from bot.search.snapshot import Snapshot
 from bot.search.tokenize import STOPWORDS
 from bot.store import PassageRow
@@ -66,8 +66,13 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
     if not words:
         return EntityCard(query, False, query, "", (), 0.0, message="Give a name to look up.")
     keys = _match_keys(snapshot, words)
+    full = ""
     if keys:
         full = max(keys, key=lambda k: (len(k.split()), k))
+        if key in keys and full != key and not _is_person_key(snapshot, full):
+            # "TikTok" is not "TikTok U.S.": a longer name extends a person's name
+            # ("Xi" → "Xi Jinping"), not an organisation's.
+            full = key
         # Shorter forms of the same name ("Xi" for "Xi Jinping") join when they are not common words.
         shorter = {
             k for (k,) in snapshot.reader.query("SELECT DISTINCT key FROM mentions WHERE key IN (%s)"
@@ -76,18 +81,21 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
         }
         keys = sorted(set(keys) | shorter)
         rows = snapshot.reader.query(
-            f"SELECT passage, name, role FROM mentions WHERE key IN ({','.join('?' * len(keys))})", keys
+            f"SELECT passage, name, role, key FROM mentions WHERE key IN ({','.join('?' * len(keys))})", keys
         )
     else:
         rows = []
     passage_names: dict[int, list[str]] = {}
     names: Counter[str] = Counter()
+    full_names: Counter[str] = Counter()
     roles: Counter[str] = Counter()
-    for pid, name, role in rows:
+    for pid, name, role, name_key_ in rows:
         passage_names.setdefault(int(pid), []).append(name)
         names[name] += 1
-        if role:
-            roles[role] += 1
+        if name_key_ == full:
+            full_names[name] += 1
+            if role:
+                roles[role] += 1
     passages = snapshot.reader.passages(passage_names)
     # Authors are named in bylines, which are not mentions.
     for doc_id, authors in snapshot.documents_by_author(words):
@@ -98,7 +106,8 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
     if not passages:
         return EntityCard(query, False, query, "", (), 0.0,
                           message=f"The articles don't mention “{query}”.")
-    display = max(names, key=lambda n: (len(n.split()), names[n])) if names else query
+    pool = full_names or names
+    display = max(pool, key=lambda n: (len(n.split()), pool[n])) if pool else query
     scored: list[tuple[float, PassageRow]] = []
     for pid, row in passages.items():
         best = max((_defining_score(row.text, n) for n in passage_names.get(pid, [display])), default=0.0)
@@ -114,6 +123,11 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
     role = max(roles, key=lambda r: (roles[r], len(r))) if roles else ""  # the fullest of the commonest titles
     aliases = tuple(sorted(n for n in names if n != display))
     return EntityCard(query, True, display, role, quotes, 0.0, aliases=aliases)
+
+
+def _is_person_key(snapshot: Snapshot, key: str) -> bool:
+    rows = snapshot.reader.query("SELECT name, role FROM mentions WHERE key = ? ORDER BY role DESC LIMIT 1", (key,))
+    return bool(rows) and entity_kind(rows[0][0], rows[0][1] or "") == "person"
 
 
 def _byline_rows(snapshot: Snapshot, document: str) -> dict[int, PassageRow]:

@@ -153,3 +153,24 @@ def capitalised_words(sentences: list[str]) -> frozenset[str]:
             if i > 0 and word[:1].isupper():
                 seen.add(word)
     return frozenset(seen)
+
+
+_ORG_WORDS = frozenset(
+    "ltd inc group capital bank ministry company corp corporation agency council committee university "
+    "news media social partners holdings fund association party government office department".split()
+)
+
+
+def entity_kind(name: str, role: str = "") -> str:
+    """person, org or other, from the name's shape and the title written before it."""
+    words = name.split()
+    low = [w.lower().strip(".") for w in words]
+    if any(w in _ORG_WORDS for w in low) or any(any(c.isupper() for c in w[1:]) and not w.isupper() for w in words):
+        return "org"
+    if len(words) == 1 and words[0].isupper():
+        return "org"  # an acronym: APEC, NATO
+    if role and any(r.lower() in TITLE_WORDS for r in role.split()):
+        return "person"
+    if len(words) >= 2:
+        return "person"
+    return "other"

@@ -117,3 +117,9 @@ def test_index_format_change_rebuilds(engine) -> None:
     assert report.changed == ["caixin-2025-09-26-tiktok-xi-trump-call"]
     assert engine.store.get_meta("index_format") == INDEX_FORMAT
     assert not engine.reload().changed_anything
+
+
+def test_who_an_organisation_is_not_its_longer_namesake(engine) -> None:
+    # "TikTok U.S." contains "TikTok" but is not a fuller form of it, as "Xi Jinping" is of "Xi".
+    assert engine.who("TikTok").name == "TikTok"
+    assert engine.who("Xi").name == "Xi Jinping"
