@@ -57,14 +57,18 @@ def _df(snapshot: Snapshot, term_id: int | None) -> int:
     return int(df[term_id]) if term_id is not None and term_id < df.shape[0] else 0
 
 
+LIGHT_WEIGHT = 0.25  # a light word ("happen", "say") counts a quarter of its IDF
+
+
 def information(snapshot: Snapshot, term_ids: dict[str, int], terms: tuple[str, ...]) -> dict[str, float]:
-    """Each term's weight: log((N+1)/(df+0.5)); unseen terms weigh as df = 0."""
+    """Each term's weight: log((N+1)/(df+0.5)); unseen terms weigh as df = 0;
+    light words (no subject of their own) a quarter of that."""
     n = max(snapshot.passage_count, 1)
     out = {}
     for t in terms:
         tid = term_ids.get(t)
         df = int(snapshot.index.df[tid]) if tid is not None and tid < snapshot.index.df.shape[0] else 0
-        out[t] = math.log((n + 1) / (df + 0.5))
+        out[t] = math.log((n + 1) / (df + 0.5)) * (LIGHT_WEIGHT if t in LIGHT_TERMS else 1.0)
     return out
 
 

@@ -3,7 +3,8 @@
 Rules (each one exists because the plain `str.split()` rank-bm25 expects got it wrong):
 - NFKC plus a map for curly quotes and dashes, so "TikTok’s" and "TikTok's" agree;
 - case folding; dotted acronyms become one token ("U.S." → "us", kept: "us" is
-  not a stopword here, because in news it is nearly always the country);
+  not a stopword here, because in news it is nearly always the country), and so
+  do "United States", "United Kingdom", "European Union";
 - numbers and percentages stay tokens ("270", "20%", "12.5"); "20 percent" → "20%",
   and a percentage also yields "percent", which is where "what percentage" meets it;
 - possessive "'s" is dropped ("TikTok's" → "tiktok");
@@ -38,7 +39,7 @@ STOPWORDS: frozenset[str] = frozenset(
     them their theirs what which who whom whose when where why how whether if not no yes
     can could would should shall will might must
     s t d ll re ve also just very too any some such each other more most same only all both
-    up out off again further once per via
+    up out off again further once per via many much
     """.split()
 )
 _CONTENT_KEEP = frozenset({"us"})
@@ -95,11 +96,22 @@ def _number_token(raw: str) -> str:
     return raw
 
 
+# Names news writes several ways: "the United States" is "the U.S." is "the US".
+_PHRASES = re.compile(r"\b(?:united\s+states(?:\s+of\s+america)?|united\s+kingdom|european\s+union)\b")
+_PHRASE_TOKENS = {"united states": "us", "united kingdom": "uk", "european union": "eu"}
+
+
+def _phrase(match: re.Match[str]) -> str:
+    words = " ".join(match.group(0).split()[:2])
+    return _PHRASE_TOKENS[words]
+
+
 def raw_tokens(text: str) -> list[str]:
     """Normalised surface tokens before stopwords and stemming (used by question analysis)."""
     out: list[str] = []
+    text = _PHRASES.sub(_phrase, normalize(text))
     # findall's (acronym, number, word) tuples: half the cost of finditer + group() per token.
-    for acronym, number, word in _TOKEN_RE.findall(normalize(text)):
+    for acronym, number, word in _TOKEN_RE.findall(text):
         if acronym:
             out.append(acronym.replace(".", ""))
         elif number:

@@ -123,3 +123,10 @@ def test_who_an_organisation_is_not_its_longer_namesake(engine) -> None:
     # "TikTok U.S." contains "TikTok" but is not a fuller form of it, as "Xi Jinping" is of "Xi".
     assert engine.who("TikTok").name == "TikTok"
     assert engine.who("Xi").name == "Xi Jinping"
+
+
+def test_light_words_do_not_block_an_answer(engine) -> None:
+    # "happens" and "how many" carry no subject; the subject words are all there.
+    assert engine.ask("How many extensions were granted?").answered
+    answer = engine.ask("When will Xi visit the United States?")
+    assert answer.answered and "Xi would visit the U.S." in answer.quotes[0].text

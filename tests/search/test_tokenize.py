@@ -38,3 +38,12 @@ def test_unicode_normalisation() -> None:
     assert tokenize("non\u2011discriminatory") == tokenize("non-discriminatory")
     assert tokenize("\uff34\uff49\uff4b\uff34\uff4f\uff4b") == ["tiktok"]  # full-width letters
     assert tokenize("zero\u200bwidth") == tokenize("zerowidth")
+
+
+def test_country_names_written_several_ways() -> None:
+    assert tokenize("the United States") == tokenize("the U.S.") == tokenize("the US") == ["us"]
+    assert tokenize("European Union") == ["eu"]
+
+
+def test_how_many_is_not_a_subject() -> None:
+    assert tokenize("How many extensions?") == tokenize("extensions")
