@@ -274,7 +274,3 @@ def _prepare_many(
     for entry, old_hash in zip(entries[done:], hashes[done:]):
         yield _prepare(entry, max_bytes, old_hash)
 
-
-def entry_for(path: Path) -> FileEntry:
-    st = path.stat()
-    return FileEntry(path.stem, path, st.st_size, st.st_mtime_ns)

@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import numpy as np
 import sqlite_utils
@@ -336,9 +336,6 @@ class PassageReader:
             except sqlite3.DatabaseError as exc:
                 self.failed = True
                 raise StoreError(f"knowledge base unavailable: {exc}") from exc
-
-    def iter_query(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]:
-        yield from self.query(sql, params)
 
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         ids = list(dict.fromkeys(int(i) for i in ids))

@@ -194,15 +194,17 @@ class PostingsIndex:
         return positions, scores + constant
 
     def top_k(
-        self, term_ids: Sequence[int | None], k: int, allowed: np.ndarray | None = None
+        self, term_ids: Sequence[int | None], k: int, position_range: tuple[int, int] | None = None
     ) -> list[tuple[int, float]]:
         """The k best matching positions (score descending, position ascending on ties).
 
-        `allowed` is an optional boolean mask over positions (e.g. one document).
+        `position_range` is an optional [start, end) of positions: one document's
+        passages are contiguous, so this limits the search to that document.
         """
         positions, scores = self.sparse_scores(term_ids)
-        if allowed is not None and positions.size:
-            keep = allowed[positions]
+        if position_range is not None and positions.size:
+            lo, hi = position_range
+            keep = (positions >= lo) & (positions < hi)
             positions, scores = positions[keep], scores[keep]
         if positions.size == 0 or k <= 0:
             return []

@@ -21,8 +21,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from bot.search.question import Question, kind_evidence
 from bot.search.snapshot import Snapshot
 from bot.search.tokenize import tokenize
@@ -66,8 +64,7 @@ def information(snapshot: Snapshot, term_ids: dict[str, int], terms: tuple[str, 
     n = max(snapshot.passage_count, 1)
     out = {}
     for t in terms:
-        tid = term_ids.get(t)
-        df = int(snapshot.index.df[tid]) if tid is not None and tid < snapshot.index.df.shape[0] else 0
+        df = _df(snapshot, term_ids.get(t))
         out[t] = math.log((n + 1) / (df + 0.5)) * (LIGHT_WEIGHT if t in LIGHT_TERMS else 1.0)
     return out
 
@@ -102,11 +99,8 @@ def retrieve(
     weights = information(snapshot, term_ids, question.terms)
     total = sum(weights.values()) or 1.0
     ids = [term_ids.get(t) for t in question.terms]
-    if document is not None:
-        lo, hi = snapshot.doc_ranges.get(document, (0, 0))
-        top = _top_in_range(snapshot, ids, lo, hi)
-    else:
-        top = snapshot.index.top_k(ids, CANDIDATES)
+    position_range = snapshot.doc_ranges.get(document, (0, 0)) if document is not None else None
+    top = snapshot.index.top_k(ids, CANDIDATES, position_range)
     if not top:
         return Retrieval(question, (), False, 0.0, "no passage shares a word with the question")
     pids = [int(snapshot.passage_ids[pos]) for pos, _ in top]
@@ -159,16 +153,3 @@ def _meta_terms(kind: str, question: Question) -> set[str]:
     hints = set(tokenize(BYLINE_HINTS if kind == "byline" else DATE_HINTS))
     return hints & set(question.terms)
 
-
-def _top_in_range(snapshot: Snapshot, ids: list[int | None], lo: int, hi: int) -> list[tuple[int, float]]:
-    if hi <= lo:
-        return []
-    positions, scores = snapshot.index.sparse_scores(ids)
-    keep = (positions >= lo) & (positions < hi)
-    positions, scores = positions[keep], scores[keep]
-    if positions.size == 0:
-        return []
-    k = min(CANDIDATES, positions.size)
-    part = np.argpartition(-scores, k - 1)[:k]
-    order = part[np.lexsort((positions[part], -scores[part]))]
-    return [(int(positions[i]), float(scores[i])) for i in order]

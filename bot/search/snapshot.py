@@ -29,13 +29,6 @@ class Snapshot:
     def passage_count(self) -> int:
         return self.index.n_passages
 
-    def document_of(self, position: int) -> str:
-        for doc_id in self.doc_order:  # small helper for tests; retrieval uses passage rows
-            lo, hi = self.doc_ranges[doc_id]
-            if lo <= position < hi:
-                return doc_id
-        raise IndexError(position)
-
     def close(self) -> None:
         self.reader.close()
 
