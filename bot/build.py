@@ -24,7 +24,7 @@ from typing import Iterator
 from bot.ingest.entities import capitalised_words, extract_mentions
 from bot.ingest.files import FileEntry, FileFailure, LoadedFile, read_article, scan_folder, MAX_FILE_BYTES
 from bot.ingest.model import Document
-from bot.search.tokenize import tokenize
+from bot.text.tokenize import tokenize
 from bot.store import DocumentWrite, Store, StoredDocument
 
 # Words that let people reach the byline and the date line ("Who wrote the

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.engine import Engine
-from bot.search.tokenize import normalize
+from bot.text.tokenize import normalize
 
 
 class EvalFileError(ValueError):

@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
-from bot.search.tokenize import tokenize
+from bot.text.tokenize import tokenize
 from bot.store import Store, StoreError
 
 log = logging.getLogger(__name__)

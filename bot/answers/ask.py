@@ -8,7 +8,7 @@ from bot.answers.model import Answer, Citation, Quote, clip_quote
 from bot.search.question import analyse
 from bot.search.retrieve import Hit, retrieve
 from bot.search.snapshot import Snapshot
-from bot.search.tokenize import tokenize
+from bot.text.tokenize import tokenize
 
 DUPLICATE_OVERLAP = 0.7  # token-set Jaccard above which two sentences "say the same thing"
 MORE_QUOTES = 6

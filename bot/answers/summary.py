@@ -15,7 +15,7 @@ from collections import Counter
 from bot.answers.ask import citation_for
 from bot.answers.model import Quote, Summary, clip_quote
 from bot.search.snapshot import Snapshot
-from bot.search.tokenize import tokenize
+from bot.text.tokenize import tokenize
 from bot.store import PassageRow
 
 MMR_LAMBDA = 0.7

@@ -15,7 +15,7 @@ from bot.answers.ask import citation_for
 from bot.answers.model import EntityCard, Quote, clip_quote
 from bot.ingest.entities import entity_kind, name_key
 from bot.search.snapshot import Snapshot
-from bot.search.tokenize import STOPWORDS
+from bot.text.tokenize import STOPWORDS
 from bot.store import PassageRow
 
 MAX_CARD_QUOTES = 6

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.search.tokenize import STOPWORDS, normalize, stem
+from bot.text.tokenize import STOPWORDS, normalize, stem
 
 # Capitalised title words that introduce a name rather than being part of it.
 TITLE_WORDS = frozenset(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from bot.answers.model import Answer, Citation, EntityCard, Quote, Summary
-from bot.search.tokenize import tokenize
+from bot.text.tokenize import tokenize
 
 # Discord's documented limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 CONTENT_LIMIT = 2000

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.search.tokenize import normalize, tokenize
+from bot.text.tokenize import normalize, tokenize
 
 MAX_QUESTION_CHARS = 1000  # longer input is cut; Discord's own option limit is 6,000
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from bot.search.question import Question, kind_evidence
 from bot.search.snapshot import Snapshot
-from bot.search.tokenize import tokenize
+from bot.text.tokenize import tokenize
 from bot.store import PassageRow
 
 MIN_COVERAGE = 0.35

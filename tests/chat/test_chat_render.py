@@ -35,7 +35,7 @@ from bot.render.discord_embed import (
     sources_embed,
     summary_embed,
 )
-from bot.search.tokenize import tokenize
+from bot.text.tokenize import tokenize
 
 MARKDOWN_NOISE = st.lists(
     st.sampled_from(list("ab cd*_~`|>#-[]()\\@!.:<") + ["everyone", "here", "\n", " ByteDance", "**", "@everyone"]),

@@ -24,7 +24,7 @@ from bot.build import BYLINE_HINTS, DATE_HINTS
 from bot.engine import Engine
 from bot.search.bm25 import BM25Params, PostingsIndex
 from bot.search.question import analyse
-from bot.search.tokenize import tokenize
+from bot.text.tokenize import tokenize
 
 REFERENCE = {"okapi": BM25Okapi, "plus": BM25Plus}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.search.tokenize import tokenize
+from bot.text.tokenize import tokenize
 
 
 def test_curly_and_straight_possessives_agree() -> None:
