@@ -83,7 +83,9 @@ class Settings:
     knowledge_dir: Path = Path("knowledge")
     db_path: Path = Path("storybot.db")
     token: Secret = field(default_factory=lambda: Secret(""))
-    guild_id: int | None = None
+    guild_id: int | None = None  # STORYBOT_GUILD_ID: one server (kept for existing .env files)
+    guild_ids: tuple[int, ...] = ()  # STORYBOT_GUILD_IDS: the servers the owner configured
+    any_guild: bool = False  # STORYBOT_ANY_GUILD=1: answer questions in every server (never /kb)
     mod_role_ids: tuple[int, ...] = ()
     cooldown_seconds: float = 5.0
     api_base: str | None = None
@@ -93,6 +95,26 @@ class Settings:
     watch: bool = False
     answer_in_thread: bool = False
     log_level: str = "INFO"
+
+    @property
+    def guilds(self) -> tuple[int, ...]:
+        """The servers the owner configured (STORYBOT_GUILD_IDS plus STORYBOT_GUILD_ID), in order.
+
+        Why one list decides so much: a public bot can be invited anywhere, and a
+        "Manage Server" permission means nothing outside the server it was granted
+        in. Only these servers get `/kb`, and only these get answers at all unless
+        `any_guild` is on.
+        """
+        ids = self.guild_ids + ((self.guild_id,) if self.guild_id is not None else ())
+        return tuple(dict.fromkeys(ids))
+
+    def serves_guild(self, guild_id: int) -> bool:
+        """Whether the bot answers questions in this server."""
+        return self.any_guild or guild_id in self.guilds
+
+    def moderates_guild(self, guild_id: int) -> bool:
+        """Whether `/kb` may run in this server: only the configured ones, never via `any_guild`."""
+        return guild_id in self.guilds
 
 
 def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dict[str, str] | None = None) -> Settings:
@@ -107,6 +129,8 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dic
         db_path=Path(get("STORYBOT_DB") or "storybot.db"),
         token=Secret((get("DISCORD_TOKEN") or "").strip()),
         guild_id=_optional_int("STORYBOT_GUILD_ID", get("STORYBOT_GUILD_ID")),
+        guild_ids=_int_list("STORYBOT_GUILD_IDS", get("STORYBOT_GUILD_IDS") or ""),
+        any_guild=_flag(get("STORYBOT_ANY_GUILD"), False),
         mod_role_ids=_int_list("STORYBOT_MOD_ROLE_IDS", get("STORYBOT_MOD_ROLE_IDS") or ""),
         cooldown_seconds=_float("STORYBOT_COOLDOWN_SECONDS", get("STORYBOT_COOLDOWN_SECONDS"), 5.0),
         api_base=(get("DISCORD_API_BASE") or "").strip() or None,

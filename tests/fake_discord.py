@@ -532,6 +532,7 @@ class FakeDiscord:
         self.add_user(bot_name, user_id=self.bot_user_id, bot=True)
         self.bot_user: JSON = self.users[self.bot_user_id]
         self.user_id: int = self.add_user("tester")
+        self.owner_id: int = self.add_user("owner")  # the application's owner: not the tester
         self.guilds: Dict[int, FakeGuild] = {}
         self.channels: Dict[int, JSON] = {}
         self.attachments: Dict[int, FakeAttachment] = {}
@@ -1262,7 +1263,7 @@ class FakeDiscord:
         return _json_response(self.channels[self.dm_channel_id(uid)])
 
     async def _get_application(self, request: web.Request) -> web.Response:
-        owner = self._user(self.user_id)
+        owner = self._user(self.owner_id)
         return _json_response(
             {
                 "id": str(self.application_id),
@@ -1445,6 +1446,14 @@ class FakeDiscord:
             out["guild_id"] = str(scope)
         return out
 
+    def register_commands(self, scope: Union[str, int], commands: Sequence[JSON]) -> List[JSON]:
+        """Replace the commands of ``scope`` ("global" or a guild id), as a bulk PUT does;
+        tests that skip the REST sync call it with ``command.to_dict(tree)`` payloads."""
+        stored = [self._store_command(scope, c) for c in commands]
+        lst = self._command_list(scope)
+        lst[:] = stored
+        return stored
+
     async def _get_commands(self, request: web.Request) -> web.Response:
         return _json_response(self._command_list(self._command_scope(request)))
 
@@ -1455,9 +1464,7 @@ class FakeDiscord:
         problems = self._validate_commands(commands)
         if problems:
             raise self._refuse(request, 400, 50035, "Invalid Form Body", "; ".join(f"{p}: {m}" for p, _, m in problems), problems)
-        stored = [self._store_command(scope, c) for c in commands]
-        lst = self._command_list(scope)
-        lst[:] = stored
+        stored = self.register_commands(scope, commands)
         self.command_syncs.append((scope, commands))
         self._log("commands", f"synced {scope}: {[c['name'] for c in stored]}")
         self._bump()

@@ -7,8 +7,8 @@ Why these choices:
 - `AllowedMentions.none()` as the client default *and* on every send (see
   `respond.send`): text quoted from articles or typed by users never pings.
 - commands synced in `setup_hook` (after login, before the gateway connects): to
-  one guild when STORYBOT_GUILD_ID is set (instant, for a single community or
-  testing), otherwise globally (can take up to an hour to show everywhere).
+  the configured servers (STORYBOT_GUILD_IDS; instant), globally only when no
+  server is listed or STORYBOT_ANY_GUILD=1; `/kb` only ever to the listed servers.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.chat.checks import MODERATOR_COMMANDS
 from bot.chat.errors import StoryTree
 from bot.config import Settings
 
@@ -58,6 +59,7 @@ class StoryBot(commands.Bot):
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        self._scope_moderator_commands()
         if self.settings.watch:
             from bot.watch import watch_knowledge
 
@@ -74,30 +76,61 @@ class StoryBot(commands.Bot):
                 log.error("command sync failed (%s %s); commands synced earlier keep working", exc.status, exc.text[:200])
 
     async def sync_commands(self) -> list[app_commands.AppCommand]:
-        """Push the slash commands to Discord (guild or global) and return them.
+        """Push the slash commands to Discord and return them.
+
+        Where they go follows the server list (`Settings.guilds`):
+        - servers listed, `any_guild` off: every command to each listed server only;
+        - `any_guild` on: the public commands globally, `/kb` to each listed server;
+        - no server listed, `any_guild` off: the public commands globally (they work in
+          DMs; servers are refused, which is said once in the log at start).
+        `/kb` is never global (see `_scope_moderator_commands`).
 
         A guild sync that Discord refuses (the bot is not in that server, or was
         invited without the `applications.commands` scope) is explained in the log
         and raised; `setup_hook` carries on (commands synced earlier still work),
         `python -m bot sync` exits non-zero.
         """
-        guild_id = self.settings.guild_id
-        try:
-            if guild_id is not None:
-                guild = discord.Object(id=guild_id)
+        settings = self.settings
+        synced: list[app_commands.AppCommand] = []
+        if settings.any_guild or not settings.guilds:
+            if not settings.guilds:
+                log.warning(
+                    "no server configured (STORYBOT_GUILD_IDS is empty): /kb is not available and servers are "
+                    "refused%s", "" if not settings.any_guild else "; answering in every server (STORYBOT_ANY_GUILD=1)",
+                )
+            synced += await self.tree.sync()
+            log.info("synced %d global command(s) (Discord may take up to an hour to show them)", len(synced))
+        for guild_id in settings.guilds:
+            guild = discord.Object(id=guild_id)
+            if not settings.any_guild:
                 self.tree.copy_global_to(guild=guild)
-                self.synced = await self.tree.sync(guild=guild)
-                log.info("synced %d command(s) to guild %s", len(self.synced), guild_id)
-            else:
-                self.synced = await self.tree.sync()
-                log.info("synced %d global command(s) (Discord may take up to an hour to show them)", len(self.synced))
-        except discord.Forbidden:
-            log.error(
-                "Discord refused the command sync for guild %s: is the bot in that server, invited with the "
-                "'applications.commands' scope?", guild_id,
-            )
-            raise
-        return self.synced
+            try:
+                here = await self.tree.sync(guild=guild)
+            except discord.Forbidden:
+                log.error(
+                    "Discord refused the command sync for guild %s: is the bot in that server, invited with the "
+                    "'applications.commands' scope?", guild_id,
+                )
+                raise
+            log.info("synced %d command(s) to guild %s", len(here), guild_id)
+            synced += here
+        self.synced = synced
+        return synced
+
+    def _scope_moderator_commands(self) -> None:
+        """Register `/kb` in the configured servers only, never globally.
+
+        Why: a global `/kb` shows up in every server that invites the bot, and its
+        Manage Server default means that server's admin could edit the owner's
+        articles. The server-side check (`checks.moderator_only`) refuses them
+        anyway; not registering the command there keeps it out of their menus too.
+        """
+        for name in MODERATOR_COMMANDS:
+            command = self.tree.remove_command(name)
+            if command is None:
+                continue
+            for guild_id in self.settings.guilds:
+                self.tree.add_command(command, guild=discord.Object(id=guild_id), override=True)
 
     async def close(self) -> None:
         """Stop the folder watcher (if any) before the connection, so no reload starts

@@ -34,32 +34,68 @@ def _settings(interaction: discord.Interaction) -> Settings:
     return settings if isinstance(settings, Settings) else Settings()
 
 
-def is_moderator_interaction(interaction: discord.Interaction, settings: Settings) -> bool:
-    """Manage Server in this channel, or one of the configured moderator roles."""
-    if interaction.guild is None:
+KB_ELSEWHERE = "Knowledge-base commands only work in the server this bot was set up for."
+MODERATOR_COMMANDS: tuple[str, ...] = ("kb",)  # registered in the configured servers only (chat/bot.py)
+
+
+def is_app_owner(client: object, user: discord.abc.User) -> bool:
+    """The application's owner (or a member of its team), from what discord.py
+    fetched at login: no request, so the check cannot stall or fail on the network."""
+    ids: set[int] = set()
+    owner_id = getattr(client, "owner_id", None)
+    if owner_id:
+        ids.add(owner_id)
+    ids.update(getattr(client, "owner_ids", None) or ())
+    app = getattr(client, "application", None)
+    if app is not None:
+        if app.team is not None:
+            ids.update(member.id for member in app.team.members)
+        elif app.owner is not None:
+            ids.add(app.owner.id)
+    return user.id in ids
+
+
+def has_moderator_role(interaction: discord.Interaction, settings: Settings) -> bool:
+    """A configured moderator role that is a role *of this server* and that the member holds.
+
+    Why so strict: a role id is only meaningful in its own server, so a role of
+    another server never counts, and neither does the server's @everyone role (its
+    id is the server's id; listing it by mistake would make everyone a moderator).
+    A server discord.py has not cached cannot show its roles: the check fails closed.
+    """
+    guild, member = interaction.guild, interaction.user
+    if guild is None or not isinstance(member, discord.Member):
         return False
+    return any(
+        rid != guild.id and guild.get_role(rid) is not None and member.get_role(rid) is not None
+        for rid in settings.mod_role_ids
+    )
+
+
+def is_moderator_interaction(interaction: discord.Interaction, settings: Settings) -> bool:
+    """In a configured server: the application owner, Manage Server there, or a moderator role of it."""
+    guild_id = interaction.guild_id
+    if guild_id is None or not settings.moderates_guild(guild_id):
+        return False
+    if is_app_owner(interaction.client, interaction.user):
+        return True
     if interaction.permissions.manage_guild:
         return True
-    wanted = set(settings.mod_role_ids)
-    return bool(wanted) and bool(wanted & member_role_ids(interaction.user))
-
-
-def member_role_ids(user: discord.abc.User) -> set[int]:
-    """Role ids of a member. `Member.roles` only lists roles in the guild cache, which an
-    interaction from a guild the bot has not cached yet lacks, so the raw ids count too."""
-    ids = {role.id for role in getattr(user, "roles", None) or []}
-    ids.update(int(r) for r in getattr(user, "_roles", None) or ())
-    return ids
+    return has_moderator_role(interaction, settings)
 
 
 def moderator_only() -> Callable[[T], T]:
-    """`app_commands.check`: refuse DMs (`NoPrivateMessage`) and non-moderators
-    (`MissingPermissions(['manage_guild'])`), both answered by the tree's error handler."""
+    """`app_commands.check`: refuse DMs (`NoPrivateMessage`), servers the owner did not
+    configure (`NotAllowedHere`) and non-moderators (`MissingPermissions(['manage_guild'])`),
+    all answered by the tree's error handler."""
 
     def predicate(interaction: discord.Interaction) -> bool:
-        if interaction.guild is None:
+        if interaction.guild_id is None:
             raise app_commands.NoPrivateMessage("This command only works in a server.")
-        if not is_moderator_interaction(interaction, _settings(interaction)):
+        settings = _settings(interaction)
+        if not settings.moderates_guild(interaction.guild_id):
+            raise NotAllowedHere(KB_ELSEWHERE)
+        if not is_moderator_interaction(interaction, settings):
             raise app_commands.MissingPermissions(["manage_guild"])
         return True
 

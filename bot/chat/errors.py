@@ -17,8 +17,10 @@ import discord
 from discord import app_commands
 
 from bot.build import KnowledgeFolderError
-from bot.chat.checks import NotAllowedHere
+from bot.chat.checks import KB_ELSEWHERE, MODERATOR_COMMANDS, NotAllowedHere
 from bot.chat.respond import NO_PINGS
+from bot.chat.where import guild_refusal, note_unconfigured_guild
+from bot.config import Settings
 from bot.engine import EngineError, UnknownDocument
 from bot.render.discord_embed import escape, fit_content
 from bot.store import StoreError
@@ -85,6 +87,8 @@ def describe_error(error: BaseException) -> ErrorReply:
     if isinstance(error, app_commands.CheckFailure):
         return ErrorReply("You can't use this command here.")
     if isinstance(error, app_commands.CommandNotFound):
+        if (error.parents or [error.name])[0] in MODERATOR_COMMANDS:
+            return ErrorReply(KB_ELSEWHERE)  # /kb exists only in the configured servers
         return ErrorReply("I don't know that command any more; it may take a minute for Discord to update the list.")
     return ErrorReply(UNEXPECTED, unexpected=True)
 
@@ -102,7 +106,21 @@ async def reply_error(interaction: discord.Interaction, text: str) -> None:
 
 
 class StoryTree(app_commands.CommandTree):
-    """The command tree with the bot's one error handler."""
+    """The command tree with the bot's one error handler, and the one server gate.
+
+    `interaction_check` runs before any command, its options or its autocomplete:
+    in a server the owner did not configure every command is refused there (see
+    `where.guild_refusal`), whatever Discord shows in that server's command list.
+    """
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        settings = getattr(interaction.client, "settings", None)
+        if isinstance(settings, Settings):
+            refusal = guild_refusal(settings, interaction.guild_id)
+            if refusal is not None:
+                note_unconfigured_guild(interaction.guild_id)
+                raise NotAllowedHere(refusal)
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         reply = describe_error(error)

@@ -181,7 +181,10 @@ async def _sync(settings: Settings, knowledge_dir: Path, db_path: Path) -> int:
     except (aiohttp.ClientError, OSError) as exc:
         fail(f"cannot reach Discord ({type(exc).__name__}); check the network or DISCORD_API_BASE")
         return EXIT_FAILED
-    where = f"guild {settings.guild_id}" if settings.guild_id else "all servers (global; may take up to an hour to appear)"
+    where = (
+        ", ".join(f"guild {g}" for g in settings.guilds) + (" and globally" if settings.any_guild else "")
+        if settings.guilds else "all servers (global; may take up to an hour to appear)"
+    )
     print(f"synced {len(synced)} command(s) to {where}: {', '.join('/' + c.name for c in synced)}")
     return EXIT_OK
 

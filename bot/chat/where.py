@@ -14,9 +14,12 @@ bot can see), `allow_dms` (STORYBOT_ALLOW_DMS=0 turns DMs off), `answer_in_threa
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from bot.config import Settings
+
+log = logging.getLogger(__name__)
 
 # An answer longer than this (characters Discord counts in an embed) is "long": with
 # STORYBOT_ANSWER_IN_THREAD it goes to a thread rather than filling the channel.
@@ -26,11 +29,41 @@ THREAD_NAME_LIMIT = 100
 MAX_CHANNELS_LISTED = 5
 
 
-def place_refusal(settings: Settings, *, in_dm: bool, channel_id: int | None, parent_id: int | None = None) -> str | None:
-    """None if the bot answers here; otherwise the sentence saying where to ask.
+NOT_CONFIGURED = "StoryBot is not set up for this server, so it does not answer here."
 
-    A thread counts as its parent channel, so threads under an allowed channel
-    (including the ones the bot starts) are allowed too.
+
+def guild_refusal(settings: Settings, guild_id: int | None) -> str | None:
+    """None if the bot answers in this server (or in a DM); otherwise why not.
+
+    A public bot can be invited to any server; answering there spends the owner's
+    resources and shows the owner's articles to strangers, so only the configured
+    servers are served unless the owner opts in (STORYBOT_ANY_GUILD=1).
+    """
+    if guild_id is None or settings.serves_guild(guild_id):
+        return None
+    return NOT_CONFIGURED
+
+
+_warned_guilds: set[int] = set()  # servers already named in the log
+
+
+def note_unconfigured_guild(guild_id: int | None) -> None:
+    """Say once per server (in the log) that the bot was used where it is not set up."""
+    if guild_id is None or guild_id in _warned_guilds:
+        return
+    _warned_guilds.add(guild_id)
+    log.warning(
+        "used in server %s, which is not in STORYBOT_GUILD_IDS: refused there "
+        "(set STORYBOT_ANY_GUILD=1 to answer in every server)", guild_id,
+    )
+
+
+def place_refusal(settings: Settings, *, in_dm: bool, channel_id: int | None, parent_id: int | None = None) -> str | None:
+    """None if the bot answers in this channel; otherwise the sentence saying where to ask.
+
+    The server itself is `guild_refusal`'s call, made first by both paths. A thread
+    counts as its parent channel, so threads under an allowed channel (including the
+    ones the bot starts) are allowed too.
     """
     if in_dm:
         if not settings.allow_dms:

@@ -11,6 +11,7 @@ answers like Discord would.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import discord
+from discord import app_commands
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
 from bot.chat.bot import StoryBot, create_bot
@@ -163,8 +165,16 @@ class Harness:
         """Run one command/autocomplete through the tree; return the calls it made."""
         start = len(self.adapter.calls)
         interaction = discord.Interaction(data=payload, state=self.bot._connection)
-        await self.bot.tree._call(interaction)
+        try:
+            await self.bot.tree._call(interaction)
+        except app_commands.AppCommandError as error:  # what discord.py's dispatch does with it
+            await self.bot.tree.on_error(interaction, error)
         return self.adapter.calls[start:]
+
+    def cache_guild(self) -> None:
+        """(Re)send the fake's guild to the client, as GUILD_CREATE does: its roles and
+        channels become known (e.g. after `fake.add_role`)."""
+        self.bot._connection.parse_guild_create(self.fake.guild_create_payload(self.fake.guild_id))
 
     async def command(self, name: str, options: dict[str, Any] | None = None, **kwargs: Any) -> list[Call]:
         return await self.run(self.fake.slash_command(name, options, **kwargs))
@@ -199,15 +209,25 @@ def make_settings(**overrides: Any) -> Settings:
 
 
 async def make_harness(engine: Any, settings: Settings | None = None) -> Harness:
+    """A bot configured for the fake's server (unless `settings` name servers of their own)."""
     fake = FakeDiscord()
-    bot = create_bot(settings or make_settings(), engine, sync_on_start=False)
+    settings = settings or make_settings()
+    if not settings.guilds:
+        settings = dataclasses.replace(settings, guild_ids=(fake.guild_id,))
+    bot = create_bot(settings, engine, sync_on_start=False)
     state = bot._connection
     state.user = discord.ClientUser(state=state, data=fake.bot_user)
     state.application_id = fake.application_id
     await bot.setup_hook()
     adapter = RecordingAdapter(fake.bot_user_public, fake.channel_id)
     token = async_context.set(adapter)
-    return Harness(bot, fake, adapter, token)
+    harness = Harness(bot, fake, adapter, token)
+    harness.cache_guild()
+    # What a sync would tell Discord: the global commands, and /kb in the configured servers.
+    fake.register_commands("global", [c.to_dict(bot.tree) for c in bot.tree.get_commands()])
+    for guild_id in settings.guilds:
+        fake.register_commands(guild_id, [c.to_dict(bot.tree) for c in bot.tree.get_commands(guild=discord.Object(guild_id))])
+    return harness
 
 
 async def close_harness(h: Harness) -> None:

@@ -8,6 +8,8 @@ handler). See tests/chat/harness.py and shared/notes/testing-discord.md.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import logging
 from typing import Any
@@ -283,7 +285,7 @@ async def test_kb_refuses_members_without_manage_server(harness: Harness) -> Non
 @pytest.mark.asyncio
 async def test_kb_refuses_in_dms(harness: Harness) -> None:
     call = only(await harness.command("kb", subcommand="reload", in_dm=True, permissions=MANAGE_GUILD))
-    assert call.ephemeral and "only works in a server" in call.content
+    assert call.ephemeral and "only work in the server" in call.content
 
 
 @pytest.mark.asyncio
@@ -312,14 +314,18 @@ async def test_kb_reload_reports_added_and_failed_files(harness: Harness, engine
 
 @pytest.mark.asyncio
 async def test_kb_status_and_mod_role(engine: Engine) -> None:
-    h = await make_harness(engine, make_settings(mod_role_ids=(777,)))
+    h = await make_harness(engine)
     try:
-        call = only(await h.command("kb", subcommand="status", roles=[777]))
+        mods = h.fake.add_role(h.fake.guild_id, "Mods")
+        other = h.fake.add_role(h.fake.guild_id, "Readers")
+        h.cache_guild()
+        h.bot.settings = dataclasses.replace(h.bot.settings, mod_role_ids=(mods,))
+        call = only(await h.command("kb", subcommand="status", roles=[mods]))
         assert call.ephemeral
         fields = {f["name"]: f["value"] for f in call.embeds[0]["fields"]}
         assert fields["Articles"] == "1" and int(fields["Passages"]) > 10
         assert "<t:" in fields["Last reload"]
-        refused = only(await h.command("kb", subcommand="status", roles=[778]))
+        refused = only(await h.command("kb", subcommand="status", roles=[other]))
         assert "Only moderators" in refused.content
     finally:
         await close_harness(h)

@@ -176,7 +176,7 @@ async def test_kb_reload_is_for_moderators_only(live: Live) -> None:
 
     dm = await fake.send_interaction(fake.slash_command("kb", subcommand="reload", in_dm=True, permissions=MANAGE_GUILD))
     body = await fake.wait_for_response(dm)
-    assert body["data"]["flags"] & 64 and "only works in a server" in body["data"]["content"]
+    assert body["data"]["flags"] & 64 and "only work in the server" in body["data"]["content"]
 
     inter = await fake.send_interaction(fake.slash_command("kb", subcommand="status", permissions=MANAGE_GUILD))
     body = await fake.wait_for_response(inter)
@@ -274,11 +274,21 @@ async def test_sync_command_pushes_to_the_guild_or_globally(tmp_path: Path) -> N
         assert f"synced 5 command(s) to guild {fake.guild_id}" in out
         assert not fake.global_commands
 
-        env["STORYBOT_GUILD_ID"] = ""
+        kb = fake.command("kb", guild_id=fake.guild_id)
+        assert kb is not None and kb.get("contexts") in (None, [0]) and kb.get("dm_permission") in (None, False)
+
+        # Every server may ask, but /kb stays in the configured one: never global.
+        env["STORYBOT_ANY_GUILD"] = "1"
         code, out, err = await run_process(env, tmp_path, command="sync")
         assert code == 0, (out, err)
-        assert {c["name"] for c in fake.global_commands} == set(COMMANDS)
-        kb = fake.command("kb")
-        assert kb is not None and kb.get("contexts") in (None, [0]) and kb.get("dm_permission") in (None, False)
+        assert {c["name"] for c in fake.global_commands} == set(COMMANDS) - {"kb"}
+        assert [c["name"] for c in fake.guild_commands[fake.guild_id]] == ["kb"]
+
+        # No server configured: public commands globally (DMs), /kb nowhere.
+        env["STORYBOT_GUILD_ID"] = ""
+        env["STORYBOT_ANY_GUILD"] = "0"
+        code, out, err = await run_process(env, tmp_path, command="sync")
+        assert code == 0, (out, err)
+        assert {c["name"] for c in fake.global_commands} == set(COMMANDS) - {"kb"}
         fake.assert_clean()
     assert TOKEN not in out and TOKEN not in err

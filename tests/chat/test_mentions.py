@@ -37,6 +37,8 @@ GUILD_CHANNEL = 900000000000000010
 OTHER_CHANNEL = 900000000000000011
 THREAD = 900000000000000012
 DM_CHANNEL = 900000000000000013
+GUILD_ID = 900000000000000014
+OTHER_GUILD_ID = 900000000000000015
 ANSWER_ID = 900000000000000020
 PREVIOUS = FollowUpContext("who is He Lifeng?", (ContextEntity("He Lifeng", "person"),), "doc")
 
@@ -132,6 +134,7 @@ def test_channel_place_reads_discord_channels() -> None:
 
 
 def make_cog(**settings: Any) -> MentionCog:
+    settings.setdefault("guild_ids", (GUILD_ID,))
     bot = SimpleNamespace(user=SimpleNamespace(id=BOT_ID, display_name="StoryBot"), settings=Settings(**settings))
     return MentionCog(bot)  # type: ignore[arg-type]
 
@@ -148,7 +151,7 @@ def message(
     kind: discord.MessageType = discord.MessageType.default,
     role_mentioned: bool = False,
 ) -> Any:
-    guild = SimpleNamespace(self_role=SimpleNamespace(id=ROLE_ID, name="StoryBot"))
+    guild = SimpleNamespace(id=GUILD_ID, self_role=SimpleNamespace(id=ROLE_ID, name="StoryBot"))
     if channel is None:
         channel = SimpleNamespace(guild=guild, id=GUILD_CHANNEL)
     in_guild = getattr(channel, "guild", None) is not None
@@ -189,6 +192,14 @@ def test_the_bots_managed_role_counts_as_a_mention() -> None:
 )
 def test_not_a_question(msg: Any) -> None:
     assert make_cog(channel_ids=(GUILD_CHANNEL,)).incoming(msg) is None
+
+
+def test_a_server_the_owner_did_not_configure_gets_silence() -> None:
+    msg = message()
+    msg.guild = SimpleNamespace(id=OTHER_GUILD_ID, self_role=None)
+    assert make_cog().incoming(msg) is None
+    assert make_cog(guild_ids=()).incoming(msg) is None  # nothing configured: no server is served
+    assert make_cog(any_guild=True).incoming(msg) == Incoming("who is He Lifeng?", None, None)
 
 
 def test_dms_need_no_mention_unless_turned_off() -> None:

@@ -41,7 +41,7 @@ from bot.chat.conversations import Conversations
 from bot.chat.errors import describe_error
 from bot.chat.respond import NO_PINGS, to_discord
 from bot.chat.views import AnswerView
-from bot.chat.where import channel_place, place_refusal, should_use_thread, thread_name
+from bot.chat.where import channel_place, guild_refusal, note_unconfigured_guild, place_refusal, should_use_thread, thread_name
 from bot.render.discord_embed import answer_embed, embed_length, fit_content
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -180,6 +180,10 @@ class MentionCog(commands.Cog, name="Mentions"):
         addressed = in_dm or self._mentions_me(message) or exchange is not None
         if not addressed:
             return None
+        guild_id = message.guild.id if message.guild is not None else None
+        if guild_refusal(self.bot.settings, guild_id) is not None:
+            note_unconfigured_guild(guild_id)
+            return None  # a server the owner did not configure: silent, whatever the thread
         refusal = place_refusal(self.bot.settings, in_dm=in_dm, channel_id=channel_id, parent_id=parent_id)
         if refusal is not None and thread_key is None:  # a thread the bot started is in an allowed place
             log.debug("mention in channel %s ignored: not an allowed place", channel_id)
