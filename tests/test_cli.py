@@ -52,7 +52,8 @@ def test_human_output_cites(knowledge_dir: Path, tmp_path: Path, capsys) -> None
     code, out, _ = run_cli(["ask", "How many days did the law give TikTok to divest?"], knowledge_dir, tmp_path / "d.db", capsys)
     assert code == 0
     assert "within 270 days" in out
-    assert "— TikTok Discussions Advance as Xi and Trump Speak by Phone" in out and "¶9" in out
+    assert "Source: TikTok Discussions Advance as Xi and Trump Speak by Phone · Caixin Global" in out and "¶9" in out
+    assert "\x1b[" not in out  # piped: plain text
 
 
 @pytest.mark.parametrize(
