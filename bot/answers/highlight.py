@@ -170,6 +170,8 @@ def answer_spans(text: str, kind: str, question: str = "") -> tuple[Span, ...]:
         return ()
     if not found:
         return ()
+    if kind == "author":  # a byline's every author answers "who wrote it"
+        return tuple(sorted(span for _, span in found))
     best = max(found, key=lambda s: (s[0], -s[1][0]))  # the highest score, then the first
     return (best[1],)
 
