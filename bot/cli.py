@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -74,25 +75,46 @@ def _engine(args: argparse.Namespace) -> Engine:
     return engine
 
 
-def _progress(enabled: bool) -> tuple[Any, Any]:
-    """A progress bar on stderr for a parse that runs longer than a second, only on a
-    terminal (tqdm's `delay`); (callback, closer), or (None, no-op) when quiet."""
-    if not enabled or not sys.stderr.isatty():
-        return None, lambda: None
-    from tqdm import tqdm
+class _Progress:
+    """A progress bar on stderr for an `index` run longer than a second, only on a
+    terminal (tqdm's `delay`); quiet when piped. Files parsed count up; the writing
+    that follows shows as "saving", kept alive by a heartbeat so a long write is
+    never a silent terminal."""
 
-    bar: dict[str, Any] = {}
+    def __init__(self, enabled: bool) -> None:
+        self.bar: Any = None
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
 
-    def tick(done: int, total: int) -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, unit="file", delay=1.0, leave=False, file=sys.stderr, desc="indexing")
-        bar["bar"].update(done - bar["bar"].n)
+            self.bar = tqdm(total=None, unit="file", desc="reading", delay=1.0, leave=False, file=sys.stderr)
+            threading.Thread(target=self._beat, daemon=True).start()
 
-    def close() -> None:
-        if "bar" in bar:
-            bar["bar"].close()
+    def _beat(self) -> None:
+        while not self.stop.wait(0.25):
+            with self.lock:
+                self.bar.update(0)  # lets tqdm show itself once `delay` has passed
 
-    return tick, close
+    def tick(self, done: int, total: int) -> None:
+        if self.bar is None:
+            return
+        with self.lock:
+            if self.bar.total != total:
+                self.bar.total = total
+            self.bar.update(done - self.bar.n)
+            if done >= total:
+                self.bar.set_description("saving", refresh=False)
+
+    @property
+    def callback(self) -> Any:
+        return self.tick if self.bar is not None else None
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.bar is not None:
+            with self.lock:
+                self.bar.close()
 
 
 def _print(obj: Any, as_json: bool, text: str) -> None:
@@ -151,13 +173,13 @@ def run_command(args: argparse.Namespace) -> int:
         settings = load_settings()
         engine = Engine(Path(args.knowledge) if args.knowledge else settings.knowledge_dir,
                         Path(args.db) if args.db else settings.db_path)
-        tick, close = _progress(not args.json)
+        progress = _Progress(not args.json)
         try:
-            report = engine.reload(force=args.force, progress=tick)
+            report = engine.reload(force=args.force, progress=progress.callback)
         except (KnowledgeFolderError, StoreError) as exc:
             raise CliError(str(exc)) from None
         finally:
-            close()
+            progress.close()
         _print(jsonout.report_json(report), args.json, "\n".join(report.summary_lines(verbose=args.verbose)))
     elif args.command == "eval":
         from bot.evaluate import EvalFileError, evaluate, load_questions

@@ -35,6 +35,8 @@ _NUMBER_RE = re.compile(
     rf"(?:{_SCALE})?",
     re.IGNORECASE,
 )
+_MONEY_Q_RE = re.compile(r"\b(worth|cost|costs|price|priced|paid|pay|pays|value|valued|fine|fined|spend|spent|raise|raised)\b", re.IGNORECASE)
+_SHARE_Q_RE = re.compile(r"\b(share|percent|percentage|proportion|stake|fraction|rate)\b", re.IGNORECASE)
 _YEAR_RE = re.compile(r"^(?:19|20)\d\d$")
 _MONTH = (r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|"
           r"Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)")
@@ -78,6 +80,10 @@ def _number_spans(text: str, qwords: set[str], question: str) -> list[tuple[floa
             score += 2.0  # "270 days" for "how many days"
         if any(ch.isdigit() for ch in value):
             score += 0.5
+        if value[:1] in "$€£¥" and _MONEY_Q_RE.search(question):
+            score += 1.0  # "how much is it worth": an amount of money
+        if re.search(r"%|per\s?cent", value, re.IGNORECASE) and _SHARE_Q_RE.search(question):
+            score += 1.0  # "what share": a percentage
         out.append((score, (m.start(), m.end())))
     return out
 
@@ -109,7 +115,8 @@ def _place_spans(text: str, qwords: set[str]) -> list[tuple[float, Span]]:
         end = start + len(value)
         if _in_question(value, qwords):
             continue
-        out.append((1.0, (start, end)))
+        # "in" names a place more surely than "at" / "to" ("at the APEC summit in South Korea").
+        out.append((1.5 if m.group(0).lower().startswith("in ") else 1.0, (start, end)))
     return out
 
 
