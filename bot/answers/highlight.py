@@ -152,6 +152,8 @@ def _name_scored(text: str, qwords: set[str], question: str = "") -> list[tuple[
         low = value.lower()
         if low in NATIONALITIES or low in TITLE_WORDS or _in_question(value, qwords):
             continue
+        if key and all(w in qwords for w in key.split()):
+            continue  # "ByteDance Ltd." when the question says "ByteDance"
         if _DATE_RE.fullmatch(value):
             continue
         score = 1.0 + 0.3 * min(len(key.split()), 3)
@@ -162,8 +164,57 @@ def _name_scored(text: str, qwords: set[str], question: str = "") -> list[tuple[
     return out
 
 
+_DEFINE_RE = re.compile(r"^\s*(?:who|what)\s+(?:is|are|was|were)\s+(?P<name>[^?]{1,100}?)\s*\??\s*$", re.IGNORECASE)
+# An apposition says what something is: "ByteDance Ltd., TikTok’s parent company," —
+# not a relative clause ("…, whose shareholders …,") or the next item of a list.
+_APPOSITION_START = re.compile(r"(?:a|an|the|its|his|her|their)\s|[\w.-]+[’']s\s", re.IGNORECASE)
+_CORP = r"(?:\s+(?:Ltd|Inc|Co|Corp|LLC|PLC)\.?)?"
+
+
+def _definition_spans(text: str, subject: str) -> tuple[Span, ...]:
+    """For "Who is X?" / "What is X?": what the quote says X is: the title written
+    before the name ("Chinese Vice Premier"), an apposition ("ByteDance Ltd., TikTok's
+    parent company,"), or "X is a …". Nothing else: the other names are not the answer."""
+    wanted = set(name_key(subject).split())
+    if not wanted:
+        return ()
+    for mention in extract_mentions(text):
+        if not wanted & set(mention.key.split()):
+            continue
+        words = mention.name.split()
+        m = re.compile(r"\s+".join(re.escape(w) for w in words)).search(text, mention.start)
+        if m is None:
+            continue
+        if mention.role:
+            role = re.search(r"\s+".join(re.escape(w) for w in mention.role.split()) + r"\s+$", text[:m.start()])
+            if role:
+                return ((role.start(), role.start() + len(role.group(0).rstrip())),)
+        titles = list(re.finditer(r"[A-Za-z][\w.-]*", text[max(0, m.start() - 60):m.start()]))
+        offset = max(0, m.start() - 60)
+        lead = []
+        for w in reversed(titles):  # "founder Zhang Yiming", "chief executive Shou Chew"
+            gap = text[offset + w.end():m.start() if not lead else offset + lead[-1].start()]
+            if w.group(0).lower() not in TITLE_WORDS or gap.strip():
+                break
+            lead.append(w)
+        if lead:
+            return ((offset + lead[-1].start(), offset + lead[0].end()),)
+        after = text[m.end():]
+        appos = re.match(_CORP + r",\s+([^,]{3,80}?),", after)
+        if appos and _APPOSITION_START.match(appos.group(1)):
+            return ((m.end() + appos.start(1), m.end() + appos.end(1)),)
+        copula = re.match(_CORP + r"\s+(?:is|was|are|were|remains)\s+((?:a|an|the)\s+[^,.;:“”\"]{2,80})", after)
+        if copula:
+            value = copula.group(1).rstrip()
+            return ((m.end() + copula.start(1), m.end() + copula.start(1) + len(value)),)
+    return ()
+
+
 def answer_spans(text: str, kind: str, question: str = "") -> tuple[Span, ...]:
     """The span of `text` that answers a question of this `kind` (at most one), or ()."""
+    definition = _DEFINE_RE.match(question)
+    if definition and kind in ("who", "other"):
+        return _definition_spans(text, definition.group("name"))
     qwords = _question_words(question)
     if kind == "quantity":
         found = _number_spans(text, qwords, question)

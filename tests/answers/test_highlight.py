@@ -47,3 +47,12 @@ def test_segments_cover_the_text_exactly() -> None:
     text = "alpha beta gamma"
     parts = segments(text, [(6, 10)])
     assert "".join(p for p, _ in parts) == text and [p for p, bold in parts if bold] == ["beta"]
+
+
+def test_who_is_x_marks_what_x_is_not_other_names() -> None:
+    text = "The deal came after Trade Minister Rosa Lind met Olav Berg in Oslo."
+    assert marked(text, "who", "Who is Rosa Lind?") == ["Trade Minister"]
+    assert marked("Nordbank Ltd., the region's largest lender, agreed.", "who", "Who is Nordbank?") == ["the region's largest lender"]
+    assert marked("Nordbank is a cooperative bank based in Bergen.", "other", "What is Nordbank?") == ["a cooperative bank based in Bergen"]
+    # A relative clause or a list is not what the name is: nothing rather than a wrong bold.
+    assert marked("Shares are held by Nordbank, whose owners include Olav Berg, and others.", "who", "Who is Nordbank?") == []

@@ -374,3 +374,23 @@ async def test_click_after_a_real_restart_end_to_end(tmp_path: Path) -> None:
             finally:
                 await bot2.close()
                 await asyncio.wait_for(task2, 10)
+
+
+@pytest.mark.asyncio
+async def test_two_articles_each_named_once(engine: Engine) -> None:
+    import shutil as _shutil
+
+    second = Path(__file__).resolve().parent.parent / "kb" / "data" / "tiktok-us-joint-venture-oracle.md"
+    _shutil.copy(second, engine.knowledge_dir / second.name)
+    engine.reload()
+    h = await make_harness(engine)
+    try:
+        call = only(await h.command("ask", {"question": DAYS}))
+        assert_public(call, ids=tuple(d.id for d in engine.documents()))
+        desc = call.embeds[0]["description"]
+        labels = re.findall(r"-# ¶\d+ · ([^\n]+)", desc)
+        assert len(labels) == len(set(labels)) >= 2  # each article named on its first quote only
+        assert all(desc.count(label) == 1 for label in labels)
+        assert call.embeds[0]["footer"]["text"].endswith("from 2 articles")
+    finally:
+        await close_harness(h)
