@@ -202,6 +202,11 @@ def join_blocks(blocks: Sequence[str], limit: int, *, more_note: str = "…and {
 def mark(text: str, marks: Sequence[tuple[int, int]]) -> str:
     """Escape `text` and bold exactly the spans in `marks` (the answering part, see
     bot/answers/highlight.py). Each span is opened and closed here, on escaped text."""
+    # A mark that splits a mention ("@" | "everyone") would keep each piece from being
+    # defused: such a mark is dropped (real marks are whole names, numbers, dates).
+    mentions = [m.span() for rx in (_MENTION_RE, _ID_MENTION_RE) for m in rx.finditer(text)]
+    marks = [(a, b) for a, b in marks
+             if not any((s < a < e) or (s < b < e) for s, e in mentions)]
     out: list[str] = []
     for piece, bold in segments(text, marks):
         esc = escape(piece)

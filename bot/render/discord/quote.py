@@ -10,6 +10,7 @@ say just "¶11". Quotes of one article are shown in reading order.
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from bot.answers.model import Citation, Quote
@@ -57,7 +58,7 @@ def reading_order(quotes: Sequence[Quote]) -> list[Quote]:
 def quote_text(q: Quote, room: int) -> str:
     """The quote escaped with its marks in bold, cut to `room` rendered characters.
     A mark the cut would split is dropped rather than half bolded."""
-    text = q.text
+    text = re.sub(r"\s", " ", q.text)  # one line inside the block quote, offsets kept for the marks
     limit = len(text)
     body = ""
     while limit > 0:
