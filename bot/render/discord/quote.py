@@ -69,7 +69,7 @@ def quote_text(q: Quote, room: int) -> str:
         if len(body) <= room:
             break
         limit -= max(1, len(body) - room)
-    return body or ELLIPSIS
+    return body if body and len(body) <= max(room, 1) else ELLIPSIS
 
 
 def render_quotes(quotes: Sequence[Quote], *, budget: int = QUOTE_BUDGET) -> list[str]:
