@@ -90,7 +90,8 @@ class AskCog(commands.Cog, name="Ask"):
     ) -> None:
         question = require_text(question, "question", MAX_QUESTION)
         answer = await run_engine(interaction, self.engine.ask, question, document=article)
-        suggestions = None if answer.answered else await asyncio.to_thread(nearest_topics, self.engine, question)
+        # A "no" says what to try instead; looked up under the same 3 s guard as the answer.
+        suggestions = None if answer.answered else await run_engine(interaction, nearest_topics, self.engine, question)
         view = AnswerView(self.engine, answer)
         message = await send(interaction, embed=answer_embed(answer, suggestions=suggestions), view=view)
         view.message = message
@@ -180,7 +181,7 @@ def nearest_topics(engine: Any, question: str) -> Suggestions:
     try:
         words = list(dict.fromkeys(w for w in re.findall(r"[^\W\d_]{3,}", question) if tokenize(w)))
         names: list[str] = []
-        for word in words[:8]:
+        for word in words[:4]:
             for name in engine.entity_names(word, 3):
                 if name not in names:
                     names.append(name)
