@@ -394,3 +394,11 @@ async def test_two_articles_each_named_once(engine: Engine) -> None:
         assert call.embeds[0]["footer"]["text"].endswith("from 2 articles")
     finally:
         await close_harness(h)
+
+
+@pytest.mark.asyncio
+async def test_who_unknown_says_so_once_with_next_steps(harness: Harness) -> None:
+    call = only(await harness.command("who", {"name": "Lionel Messi"}))
+    assert_public(call)
+    text = public_text(call).lower()
+    assert text.count("don't") == 1 and "/sources" in text and "`/who`" in text

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from bot.answers.model import EntityCard
 from bot.render.discord.answer import ABSTAIN_TITLE, COLOUR_ABSTAIN
-from bot.render.discord.limits import DESCRIPTION_LIMIT, Embed, cut_markdown, fit_embed, one_line, plural
-from bot.render.discord.markup import clean, escape, footer, join_blocks, title
+from bot.render.discord.limits import DESCRIPTION_LIMIT, Embed, fit_embed, plural
+from bot.render.discord.markup import clean, footer, join_blocks, title
 from bot.render.discord.quote import render_quotes
 
 COLOUR_CARD = 0x2F855A
 
 
 def card_embed(card: EntityCard) -> Embed:
-    if not card.answered:
-        text = one_line(card.message) or "No one by that name in the articles."
+    if not card.answered:  # the verdict once (the title), then what to do next
         return fit_embed({
             "title": ABSTAIN_TITLE,
-            "description": cut_markdown(escape(text) + "\n- `/sources` lists every article I answer from.", DESCRIPTION_LIMIT),
+            "description": "- Start typing a name in `/who` to see the people and organisations they mention.\n"
+                           "- `/sources` lists every article I answer from.",
             "color": COLOUR_ABSTAIN,
         })
     head: list[str] = []
