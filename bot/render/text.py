@@ -90,9 +90,12 @@ def quotes_block(quotes: Sequence[Quote], style: Style = PLAIN) -> list[str]:
     return out
 
 
+NEXT_STEPS = "See what they cover: storybot sources, or storybot who NAME for a person or organisation."
+
+
 def render_answer(a: Answer, style: Style = PLAIN) -> str:
-    if not a.answered:
-        return a.message
+    if not a.answered:  # one sentence (the question is not echoed back, cut), then what to try
+        return "The articles don't say.\n" + style.dim(NEXT_STEPS)
     return "\n".join(quotes_block(a.quotes, style)).rstrip()
 
 
