@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from bot.ingest.entities import capitalised_words, extract_mentions
 from bot.ingest.files import FileEntry, FileFailure, LoadedFile, read_article, scan_folder, MAX_FILE_BYTES
@@ -84,17 +84,33 @@ class BuildReport:
             "duration_ms": round(self.duration_ms, 1),
         }
 
-    def summary_lines(self) -> list[str]:
-        lines = [
-            f"{self.documents} article(s), {self.passages} passage(s) indexed in {self.duration_ms:.0f} ms.",
-        ]
+    def summary_lines(self, verbose: bool = False, handful: int = 5) -> list[str]:
+        """Counts first ("911 added, 2 changed, 1 refused"), then at most `handful`
+        names per kind with "and N more" (every name with `verbose`). No timings:
+        they are in `duration_ms` and the logs."""
+        counts = [f"{len(items):,} {label}" for label, items in
+                  (("added", self.added), ("changed", self.changed), ("removed", self.removed), ("refused", self.failed))
+                  if items]
+        total = (f"{self.documents:,} article{'s' if self.documents != 1 else ''}, "
+                 f"{self.passages:,} passage{'s' if self.passages != 1 else ''} indexed")
+        if not self.changed_anything:
+            counts.insert(0, f"nothing changed ({self.unchanged:,} unchanged)")
+        lines = [f"{', '.join(counts)}; {total}."]
+        limit = None if verbose else handful
+
+        def some(items: list[str]) -> str:
+            shown = items if limit is None else items[:limit]
+            more = len(items) - len(shown)
+            return ", ".join(shown) + (f" and {more:,} more" if more else "")
+
         for label, items in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
             if items:
-                lines.append(f"{label}: {', '.join(items)}")
-        if not self.changed_anything:
-            lines.append(f"nothing changed ({self.unchanged} unchanged)")
-        for name, reason in self.failed:
+                lines.append(f"{label}: {some(items)}")
+        shown_failed = self.failed if limit is None else self.failed[:limit]
+        for name, reason in shown_failed:
             lines.append(f"failed: {name}: {reason}")
+        if len(shown_failed) < len(self.failed):
+            lines.append(f"failed: and {len(self.failed) - len(shown_failed):,} more")
         return lines
 
 
@@ -129,9 +145,11 @@ def document_write(loaded: LoadedFile) -> DocumentWrite:
     return DocumentWrite(stored, passages, tokens, mentions)
 
 
-def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, force: bool = False) -> BuildReport:
+def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, force: bool = False,
+                progress: Callable[[int, int], None] | None = None) -> BuildReport:
     """Make the database match `folder`; returns what changed. Raises KnowledgeFolderError
-    when the folder is missing, StoreError when the database refuses the write."""
+    when the folder is missing, StoreError when the database refuses the write.
+    `progress(done, total)` is called as each file to read is parsed (for a progress bar)."""
     started = time.time()
     t0 = time.perf_counter()
     if not folder.is_dir():
@@ -164,7 +182,9 @@ def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, 
             report.unchanged += 1
             continue
         to_read.append((entry, old))
-    for (entry, old), outcome in zip(to_read, _prepare_all(to_read, max_bytes, force)):
+    for done, ((entry, old), outcome) in enumerate(zip(to_read, _prepare_all(to_read, max_bytes, force)), start=1):
+        if progress is not None:
+            progress(done, len(to_read))
         if isinstance(outcome, FileFailure):
             record_failure(outcome)
             continue

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p = sub.add_parser("index", help="build or refresh the database and say what changed")
     p.add_argument("--force", action="store_true", help="re-read every file")
+    p.add_argument("--verbose", action="store_true", help="list every added, changed, removed and refused file")
     _common(p)
     p = sub.add_parser("eval", help="score a question set: Recall@1, Recall@3, abstention accuracy")
     p.add_argument("file")
@@ -73,6 +75,48 @@ def _engine(args: argparse.Namespace) -> Engine:
     return engine
 
 
+class _Progress:
+    """A progress bar on stderr for an `index` run longer than a second, only on a
+    terminal (tqdm's `delay`); quiet when piped. Files parsed count up; the writing
+    that follows shows as "saving", kept alive by a heartbeat so a long write is
+    never a silent terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.bar: Any = None
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=None, unit="file", desc="reading", delay=1.0, leave=False, file=sys.stderr)
+            threading.Thread(target=self._beat, daemon=True).start()
+
+    def _beat(self) -> None:
+        while not self.stop.wait(0.25):
+            with self.lock:
+                self.bar.update(0)  # lets tqdm show itself once `delay` has passed
+
+    def tick(self, done: int, total: int) -> None:
+        if self.bar is None:
+            return
+        with self.lock:
+            if self.bar.total != total:
+                self.bar.total = total
+            self.bar.update(done - self.bar.n)
+            if done >= total:
+                self.bar.set_description("saving", refresh=False)
+
+    @property
+    def callback(self) -> Any:
+        return self.tick if self.bar is not None else None
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.bar is not None:
+            with self.lock:
+                self.bar.close()
+
+
 def _print(obj: Any, as_json: bool, text: str) -> None:
     if as_json:
         print(json.dumps(obj, ensure_ascii=False))
@@ -89,6 +133,8 @@ def _non_empty(value: str, what: str) -> str:
 def run_command(args: argparse.Namespace) -> int:
     from bot.render import jsonout, text
 
+    style = text.Style.for_stream(sys.stdout)
+
     if args.command == "run":
         from bot.chat.runner import run_bot
 
@@ -104,34 +150,37 @@ def run_command(args: argparse.Namespace) -> int:
             answer = engine.ask(question, document=args.document)
         except UnknownDocument as exc:
             raise CliError(f"{exc}; see `storybot sources`") from None
-        _print(jsonout.answer_json(answer), args.json, text.render_answer(answer))
+        _print(jsonout.answer_json(answer), args.json, text.render_answer(answer, style))
     elif args.command == "who":
         name = _non_empty(args.name, "name")
         engine = _engine(args)
         card = engine.who(name)
-        _print(jsonout.card_json(card), args.json, text.render_card(card))
+        _print(jsonout.card_json(card), args.json, text.render_card(card, style))
     elif args.command == "summary":
         engine = _engine(args)
         try:
             s = engine.summary(args.document)
         except UnknownDocument as exc:
             raise CliError(f"{exc}; see `storybot sources`") from None
-        _print(jsonout.summary_json(s), args.json, text.render_summary(s))
+        _print(jsonout.summary_json(s), args.json, text.render_summary(s, style))
     elif args.command == "sources":
         engine = _engine(args)
         docs = engine.documents()
-        rows = [{"document": d.id, "title": d.title, "date": d.date, "url": d.url, "passages": d.passages} for d in docs]
-        _print({"documents": rows}, args.json,
-               "\n".join(f"{d.id}: {d.title} ({d.date_text or 'undated'})" for d in docs) or "no articles loaded")
+        rows = [{"document": d.id, "title": d.title, "date": d.date, "url": d.url, "passages": d.passages,
+                 "outlet": d.source, "authors": list(d.authors)} for d in docs]
+        _print({"documents": rows}, args.json, text.render_sources(docs, style))
     elif args.command == "index":
         settings = load_settings()
         engine = Engine(Path(args.knowledge) if args.knowledge else settings.knowledge_dir,
                         Path(args.db) if args.db else settings.db_path)
+        progress = _Progress(not args.json)
         try:
-            report = engine.reload(force=args.force)
+            report = engine.reload(force=args.force, progress=progress.callback)
         except (KnowledgeFolderError, StoreError) as exc:
             raise CliError(str(exc)) from None
-        _print(jsonout.report_json(report), args.json, "\n".join(report.summary_lines()))
+        finally:
+            progress.close()
+        _print(jsonout.report_json(report), args.json, "\n".join(report.summary_lines(verbose=args.verbose)))
     elif args.command == "eval":
         from bot.evaluate import EvalFileError, evaluate, load_questions
 

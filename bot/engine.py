@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Callable, TypeVar
 
 from bot.answers.ask import ask as _ask
 from bot.answers.followup import FollowUpContext, build_context, rewrite
+from bot.answers.highlight import mark_answer, mark_card
 from bot.answers.model import Answer, EntityCard, Summary
 from bot.answers.summary import summarise
 from bot.answers.who import entity_names as _entity_names
@@ -95,7 +96,8 @@ class Engine:
         self._swap(self._load())
         return None
 
-    def reload(self, *, force: bool = False, actor: str | None = None) -> BuildReport:
+    def reload(self, *, force: bool = False, actor: str | None = None,
+               progress: Callable[[int, int], None] | None = None) -> BuildReport:
         """Sync the folder into the database and swap in the new snapshot.
 
         On any failure the current snapshot keeps serving and the error propagates
@@ -103,7 +105,7 @@ class Engine:
         reload and its outcome are recorded in the audit table.
         """
         try:
-            report = self._reload(force)
+            report = self._reload(force, progress)
         except (StoreError, KnowledgeFolderError) as exc:
             log.warning("reload failed, the previous articles keep serving: %s", exc)
             if actor is not None:
@@ -113,12 +115,13 @@ class Engine:
             self.journal.try_audit(actor, "reload", "", "ok", "; ".join(report.summary_lines()))
         return report
 
-    def _reload(self, force: bool) -> BuildReport:
+    def _reload(self, force: bool, progress: Callable[[int, int], None] | None = None) -> BuildReport:
         with self._reload_lock:
             self._check_db_file()
             store = self._ensure_store()
             try:
-                report = sync_folder(store, self.knowledge_dir, max_bytes=self.max_file_bytes, force=force)
+                report = sync_folder(store, self.knowledge_dir, max_bytes=self.max_file_bytes, force=force,
+                                     progress=progress)
             except StoreError:
                 self._drop_store()
                 raise
@@ -279,7 +282,7 @@ class Engine:
                           prefer_document=context.document if context.document in snap.documents else None)
             return replace(answer, query=" ".join(question.split())[:1000])
 
-        answer = self._with_snapshot(run)
+        answer = mark_answer(self._with_snapshot(run))
         return replace(answer, elapsed_ms=round((time.perf_counter() - t0) * 1000, 3))
 
     def follow_up_context(self, question: str, answer: Answer) -> FollowUpContext:
@@ -288,7 +291,7 @@ class Engine:
 
     def who(self, name: str) -> EntityCard:
         t0 = time.perf_counter()
-        card = self._with_snapshot(lambda snap: _who(snap, name))
+        card = mark_card(self._with_snapshot(lambda snap: _who(snap, name)))
         return replace(card, elapsed_ms=round((time.perf_counter() - t0) * 1000, 3))
 
     def summary(self, document: str | None = None) -> Summary:

@@ -27,6 +27,7 @@ from bot.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
+MAX_ANSWERS = 5000  # answers whose buttons survive a restart
 MAX_TEXT = 500  # questions and details are clipped to this many characters
 
 
@@ -174,6 +175,19 @@ class Journal:
             "SELECT COALESCE(SUM(vote > 0), 0), COALESCE(SUM(vote < 0), 0) FROM feedback"
         )[0]
         return FeedbackCounts(int(row[0]), int(row[1]))
+
+    # -- answers shown with buttons ------------------------------------------------------------------------
+    def save_answer(self, key: str, body: str, keep: int = MAX_ANSWERS) -> None:
+        """Keep an answer (JSON, `bot.answers.model.answer_to_dict`) under `key`, so its
+        buttons still page and record feedback after a restart. Only the newest `keep`
+        answers are kept; no user id is stored."""
+        self._write("INSERT OR REPLACE INTO answers (key, at, body) VALUES (?, ?, ?)", (key, time.time(), body))
+        self._write("DELETE FROM answers WHERE key NOT IN (SELECT key FROM answers ORDER BY at DESC LIMIT ?)",
+                    (max(1, int(keep)),))
+
+    def load_answer(self, key: str) -> str | None:
+        rows = self._read("SELECT body FROM answers WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
 
 
 __all__ = ["AuditEntry", "FeedbackCounts", "GapEntry", "Journal", "gap_key"]

@@ -164,6 +164,8 @@ class Store:
             if "feedback" not in db.table_names():
                 db.table("feedback").create({"id": int, "at": float, "query": str, "answered": int,
                                        "vote": int, "passages": str}, pk="id")
+            if "answers" not in db.table_names():  # what answer buttons act on, across restarts
+                db.table("answers").create({"key": str, "at": float, "body": str}, pk="key")
             self.set_meta("schema_version", str(SCHEMA_VERSION))
 
     def get_meta(self, key: str) -> str | None:

@@ -52,7 +52,8 @@ def test_human_output_cites(knowledge_dir: Path, tmp_path: Path, capsys) -> None
     code, out, _ = run_cli(["ask", "How many days did the law give TikTok to divest?"], knowledge_dir, tmp_path / "d.db", capsys)
     assert code == 0
     assert "within 270 days" in out
-    assert "— TikTok Discussions Advance as Xi and Trump Speak by Phone" in out and "¶9" in out
+    assert "Source: TikTok Discussions Advance as Xi and Trump Speak by Phone · Caixin Global" in out and "¶9" in out
+    assert "\x1b[" not in out  # piped: plain text
 
 
 @pytest.mark.parametrize(
@@ -93,3 +94,10 @@ def test_eval_command(knowledge_dir: Path, tmp_path: Path, capsys) -> None:
 
     code, out, _ = run_cli(["eval", str(DATA / "questions.jsonl")], knowledge_dir, tmp_path / "g.db", capsys)
     assert code == 0 and "Recall@1" in out and "Recall@3" in out and "Abstention accuracy" in out
+
+
+def test_human_output_for_no_answer_and_sources(knowledge_dir: Path, tmp_path: Path, capsys) -> None:
+    code, out, _ = run_cli(["ask", "Who won the football match last night? " + "and the referee " * 20], knowledge_dir, tmp_path / "n.db", capsys)
+    assert code == 0 and out.count("don't say") == 1 and "referee" not in out and "storybot sources" in out
+    code, out, _ = run_cli(["sources"], knowledge_dir, tmp_path / "n.db", capsys)
+    assert "Caixin Global · 26 Sep 2025 · Guan Cong, Denise Jia" in out and "\x1b[" not in out

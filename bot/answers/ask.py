@@ -18,7 +18,7 @@ def citation_for(snapshot: Snapshot, document: str, paragraph: int) -> Citation:
     doc = snapshot.documents.get(document)
     if doc is None:
         return Citation(document, document, paragraph)
-    return Citation(document, doc.title, paragraph, doc.date_text, doc.url)
+    return Citation(document, doc.title, paragraph, doc.date_text, doc.url, doc.source, tuple(doc.authors))
 
 
 def quote_for(snapshot: Snapshot, hit: Hit) -> Quote:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -12,6 +13,8 @@ class Citation:
     paragraph: int
     date_text: str | None = None
     url: str | None = None
+    outlet: str | None = None  # the publication ("Caixin Global"), from the article's `source`
+    authors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class Quote:
     score: float
     also: tuple[Citation, ...] = ()
     passage: int = 0  # passages.id, for feedback and follow-ups; 0 when unknown
+    # Character spans of `text` that answer the question (bot/answers/highlight.py);
+    # every renderer marks these and nothing else.
+    marks: tuple[tuple[int, int], ...] = ()
 
     @property
     def document(self) -> str:
@@ -67,6 +73,39 @@ class Summary:
     quotes: tuple[Quote, ...]
     elapsed_ms: float = 0.0
     documents: tuple[str, ...] = field(default=())
+
+
+def _citation_to_dict(c: Citation) -> dict[str, Any]:
+    return {"document": c.document, "title": c.title, "paragraph": c.paragraph, "date_text": c.date_text,
+            "url": c.url, "outlet": c.outlet, "authors": list(c.authors)}
+
+
+def _citation_from_dict(d: dict[str, Any]) -> Citation:
+    return Citation(str(d["document"]), str(d["title"]), int(d["paragraph"]), d.get("date_text"), d.get("url"),
+                    d.get("outlet"), tuple(d.get("authors") or ()))
+
+
+def _quote_to_dict(q: Quote) -> dict[str, Any]:
+    return {"text": q.text, "citation": _citation_to_dict(q.citation), "score": q.score, "passage": q.passage,
+            "also": [_citation_to_dict(c) for c in q.also], "marks": [list(m) for m in q.marks]}
+
+
+def _quote_from_dict(d: dict[str, Any]) -> Quote:
+    return Quote(str(d["text"]), _citation_from_dict(d["citation"]), float(d["score"]),
+                 tuple(_citation_from_dict(c) for c in d.get("also") or ()), int(d.get("passage") or 0),
+                 tuple((int(a), int(b)) for a, b in d.get("marks") or ()))
+
+
+def answer_to_dict(a: Answer) -> dict[str, Any]:
+    """An answer as plain data, to keep it (buttons act on it after a restart)."""
+    return {"query": a.query, "answered": a.answered, "quotes": [_quote_to_dict(q) for q in a.quotes],
+            "more": [_quote_to_dict(q) for q in a.more], "terms": list(a.terms), "message": a.message}
+
+
+def answer_from_dict(d: dict[str, Any]) -> Answer:
+    return Answer(str(d["query"]), bool(d["answered"]), tuple(_quote_from_dict(q) for q in d.get("quotes") or ()),
+                  0.0, tuple(d.get("terms") or ()), str(d.get("message") or ""),
+                  tuple(_quote_from_dict(q) for q in d.get("more") or ()))
 
 
 MAX_QUOTE_CHARS = 320

@@ -24,6 +24,12 @@ def quote_json(q: Quote) -> dict[str, Any]:
         out["date"] = q.citation.date_text
     if q.citation.url:
         out["url"] = q.citation.url
+    if q.citation.outlet:
+        out["outlet"] = q.citation.outlet
+    if q.citation.authors:
+        out["authors"] = list(q.citation.authors)
+    if q.marks:  # the part that answers the question (bot/answers/highlight.py)
+        out["marks"] = [{"start": a, "end": b, "text": q.text[a:b]} for a, b in q.marks]
     if q.also:
         out["also"] = [citation_json(c) for c in q.also]
     return out

@@ -223,3 +223,37 @@ def test_total_limit_shrinks_the_description() -> None:
     assert limit_problems(out) == []
     assert sum(len(x) for x in (out["title"], out["description"])) + sum(len(f["name"]) + len(f["value"]) for f in out["fields"]) <= EMBED_TOTAL_LIMIT
     assert len(out["description"]) < DESCRIPTION_LIMIT
+
+
+# --------------------------------------------------------------------------- the answering span
+
+
+@given(MARKDOWN_NOISE, st.lists(st.tuples(st.integers(0, 130), st.integers(0, 130)), max_size=3),
+       st.integers(min_value=60, max_value=900))
+@settings(max_examples=300, deadline=None)
+def test_marks_bold_only_their_span_and_never_leak(text: str, spans: list[tuple[int, int]], budget: int) -> None:
+    """Any spans on any text: the rendered quote is within budget, its bold is closed,
+    and (uncut) removing our markers gives back the escaped text."""
+    from bot.render.discord.markup import mark
+    from bot.render.discord.quote import render_quotes
+
+    marks = tuple((min(a, b), max(a, b)) for a, b in spans if a != b)
+    q = Quote(text, cite(), 1.0, marks=marks)
+    block = render_quotes([q], budget=budget)[0]
+    citation = block.split("\n")[-1]
+    assert len(block) <= max(budget, len(citation) + 4)
+    _, markers, dangling = scan(block)
+    assert markers % 2 == 0 and not dangling, block
+    literal, _, _ = scan(mark(text, marks))
+    assert literal == defused(text)
+
+
+def test_the_answer_span_is_the_bold_part_and_sources_are_named_once() -> None:
+    c = Citation("d1", "A long title here", 9, "26 Sep 2025", "https://example.com/a", "Caixin Global")
+    other = Citation("d1", "A long title here", 3, "26 Sep 2025", "https://example.com/a", "Caixin Global")
+    text = "The law gave the firm 270 days to sell."
+    a = Answer("How many days?", True, (Quote(text, c, 2.0, marks=((22, 25),)), Quote("Earlier text.", other, 1.0)), 0.0)
+    desc = answer_embed(a)["description"]
+    assert re.findall(r"\*\*(.+?)\*\*", desc) == ["270"]
+    assert desc.count("Caixin Global · 26 Sep 2025") == 1 and "(<https://example.com/a>)" in desc
+    assert desc.index("-# ¶3") < desc.index("-# ¶9")  # one article's quotes in reading order

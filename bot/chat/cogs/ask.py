@@ -2,14 +2,15 @@
 
 Every engine call runs in a worker thread (`run_engine`), every reply goes through
 `send` (no pings, response or followup), every text is rendered by
-`bot.render.discord_embed` (limits, escaping). Errors go to the tree's handler.
+`bot.render.discord` (limits, escaping). Errors go to the tree's handler.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -19,17 +20,15 @@ from bot.answers.model import Answer
 from bot.chat.checks import ask_cooldown, check_place, per_user_cooldown
 from bot.chat.errors import require_text
 from bot.chat.respond import run_engine, send
-from bot.chat.views import AnswerView
+from bot.chat.views import AnswerView, register, source_rows, sources_view
 from bot.engine import EngineError
-from bot.render.discord_embed import (
-    SourceRow,
-    answer_embed,
-    card_embed,
-    choice_name,
-    sources_embed,
-    summary_embed,
-)
+from bot.render.discord.answer import Suggestions, answer_embed
+from bot.render.discord.markup import choice_name
+from bot.render.discord.sources import sources_embed
+from bot.render.discord.summary import summary_embed
+from bot.render.discord.who import card_embed
 from bot.store import StoreError
+from bot.text.tokenize import tokenize
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.chat.bot import StoryBot
@@ -91,8 +90,10 @@ class AskCog(commands.Cog, name="Ask"):
     ) -> None:
         question = require_text(question, "question", MAX_QUESTION)
         answer = await run_engine(interaction, self.engine.ask, question, document=article)
+        # A "no" says what to try instead; looked up under the same 3 s guard as the answer.
+        suggestions = None if answer.answered else await run_engine(interaction, nearest_topics, self.engine, question)
         view = AnswerView(self.engine, answer)
-        message = await send(interaction, embed=answer_embed(answer), view=view)
+        message = await send(interaction, embed=answer_embed(answer, suggestions=suggestions), view=view)
         view.message = message
         if not answer.answered:
             await self._record_gap(question)
@@ -169,9 +170,32 @@ class AskCog(commands.Cog, name="Ask"):
     @per_user_cooldown()
     async def sources(self, interaction: discord.Interaction) -> None:
         docs = await run_engine(interaction, self.engine.documents)
-        rows = [SourceRow(d.id, d.title, d.date_text, d.url, d.passages) for d in docs]
-        await send(interaction, embed=sources_embed(rows))
+        rows = source_rows(docs)
+        await send(interaction, embed=sources_embed(rows, 0), view=sources_view(len(rows), 0))
+
+
+def nearest_topics(engine: Any, question: str) -> Suggestions:
+    """What the articles do cover, nearest to an unanswered question: names `/who`
+    knows that share a word with it (else the most mentioned), and article titles
+    sharing the most words with it (else the newest). Never raises: a "no" must go out."""
+    try:
+        words = list(dict.fromkeys(w for w in re.findall(r"[^\W\d_]{3,}", question) if tokenize(w)))
+        names: list[str] = []
+        for word in words[:4]:
+            for name in engine.entity_names(word, 3):
+                if name not in names:
+                    names.append(name)
+        names = names[:2] or list(engine.entity_names("", 2))
+        docs = list(engine.documents())
+        wanted = set(tokenize(question))
+        ranked = sorted(reversed(docs), key=lambda d: -len(wanted & set(tokenize(d.title or ""))))
+        titles = [d.title for d in ranked if d.title][:2]
+        return Suggestions(tuple(names[:2]), tuple(titles))
+    except (EngineError, StoreError) as exc:
+        log.warning("no suggestions for an unanswered question: %s", exc)
+        return Suggestions()
 
 
 async def setup(bot: "StoryBot") -> None:
+    register(bot)  # buttons on messages from before a restart still work
     await bot.add_cog(AskCog(bot))

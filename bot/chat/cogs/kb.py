@@ -25,7 +25,8 @@ from bot.build import KnowledgeFolderError
 from bot.chat.checks import moderator_only
 from bot.chat.cogs.ask import article_choices
 from bot.chat.respond import actor_name, send
-from bot.render.discord_embed import choice_name, escape, lines_embed, report_embed, status_embed
+from bot.render.discord.kb import audit_line, lines_embed, report_embed, status_embed
+from bot.render.discord.markup import choice_name, escape
 from bot.store import StoreError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -200,11 +201,7 @@ class KbCog(commands.Cog, name="Knowledge base"):
             await send(interaction, content="The audit log is not available in this version.", ephemeral=True)
             return
         entries = await asyncio.to_thread(journal.recent_audit, LIST_LIMIT)
-        lines = []
-        for e in entries:
-            target = f" {escape(e.target)}" if e.target else ""
-            detail = f" — {escape(e.detail[:200])}" if e.detail else ""
-            lines.append(f"<t:{int(e.at)}:R> **{escape(e.actor)}** {escape(e.action)}{target}: {escape(e.result)}{detail}")
+        lines = [audit_line(e.at, e.actor, e.action, e.target, e.result, e.detail) for e in entries]  # names, no raw ids
         await send(interaction, embed=lines_embed("Knowledge base log", lines, empty="No changes recorded yet."), ephemeral=True)
 
     @kb.command(name="gaps", description="Questions the articles could not answer, most asked first")

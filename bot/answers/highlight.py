@@ -1,0 +1,287 @@
+"""Which part of a quote answers the question: character spans for every renderer.
+
+Why here and not in a renderer: Discord (bold), the terminal (bold on a tty) and
+`--json` (`marks`) must agree on what the answer is, so the span is found once,
+on the engine side, and carried on the `Quote`.
+
+What is marked, by the kind of question (`bot.search.question.question_kind`):
+- how many / how much: the number (with its scale word: "$14 billion", "45%"),
+- when: the date ("Friday", "Sept. 26", "early next year"),
+- where: the place after in / at / to / from,
+- who (and who said, who wrote): a whole name, from the same name finder the
+  entity cards use, so a name is never half marked ("He Lifeng", not "Lifeng").
+Whatever the question itself already says is not the answer and is never marked.
+Nothing is marked when no such part is found: no bold is better than a wrong bold.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Iterable, Sequence
+
+from bot.answers.model import Answer, EntityCard, Quote
+from bot.ingest.entities import NATIONALITIES, TITLE_WORDS, extract_mentions, name_key
+from bot.search.question import question_kind
+from bot.text.tokenize import tokenize
+
+Span = tuple[int, int]
+
+_SCALE = r"(?:\s?(?:%|per\s?cent|percent|million|billion|trillion|thousand|hundred|bn|mn|m\b|k\b))"
+_NUMBER_RE = re.compile(
+    rf"(?<![\w.])(?:[$€£¥]\s?)?\d+(?:[,.]\d+)*(?:{_SCALE})?(?![\w])"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|a\s+dozen|dozens|half|a\s+third|a\s+quarter|a\s+majority)\b"
+    rf"(?:{_SCALE})?",
+    re.IGNORECASE,
+)
+_MONEY_Q_RE = re.compile(r"\b(worth|cost|costs|price|priced|paid|pay|pays|value|valued|fine|fined|spend|spent|raise|raised)\b", re.IGNORECASE)
+_SHARE_Q_RE = re.compile(r"\b(share|percent|percentage|proportion|stake|fraction|rate)\b", re.IGNORECASE)
+_YEAR_RE = re.compile(r"^(?:19|20)\d\d$")
+_MONTH = (r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|"
+          r"Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)")
+_DATE_RE = re.compile(
+    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+(?:19|20)\d\d)?"
+    rf"|\d{{1,2}}\s+{_MONTH}(?:\s+(?:19|20)\d\d)?"
+    rf"|(?:(?:early|mid|late|earlier|later)[\s-]+(?:this\s+|next\s+|last\s+)?)?{_MONTH}(?:\s+(?:19|20)\d\d)?"
+    r"|(?:early|mid|late|earlier|later)(?:\s+|-)(?:this|next|last)\s+(?:week|month|year)"
+    r"|(?:this|next|last)\s+(?:week|month|year|spring|summer|autumn|fall|winter)"
+    r"|(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+    r"|yesterday|today|tomorrow|tonight"
+    r"|(?:19|20)\d\d)\b"
+)
+_PLACE_RE = re.compile(r"\b(?:in|at|to|from|near|inside|outside)\s+(?:the\s+)?((?:[A-Z][\w.’'-]*)(?:\s+(?:of\s+)?[A-Z][\w.’'-]*)*)")
+_SAID_RE = re.compile(r"\b(?:said|says|say|told|added|stated|wrote|announced|according\s+to|urged|noted)\b", re.IGNORECASE)
+
+
+def _question_words(question: str) -> set[str]:
+    return set(tokenize(question)) | {w.casefold() for w in re.findall(r"[\w.]+", question)}
+
+
+def _in_question(text: str, qwords: set[str]) -> bool:
+    """Every word of `text` is already in the question: it cannot be the answer."""
+    words = [w for w in re.findall(r"\w+", text.casefold())]
+    stems = tokenize(text)
+    return bool(words) and (all(w in qwords for w in words) or (bool(stems) and all(s in qwords for s in stems)))
+
+
+def _number_spans(text: str, qwords: set[str], question: str) -> list[tuple[float, Span]]:
+    asks_year = bool(re.search(r"\byears?\b", question, re.IGNORECASE))
+    out: list[tuple[float, Span]] = []
+    for m in _NUMBER_RE.finditer(text):
+        value = m.group(0).strip()
+        if _in_question(value, qwords):
+            continue
+        if _YEAR_RE.match(value) and not asks_year:
+            continue  # "the 2024 law": a year is a date, not a quantity
+        score = 1.0
+        after = re.match(r"\s*([A-Za-z]+)", text[m.end():])
+        if after and set(tokenize(after.group(1))) & qwords:
+            score += 2.0  # "270 days" for "how many days"
+        if any(ch.isdigit() for ch in value):
+            score += 0.5
+        if value[:1] in "$€£¥" and _MONEY_Q_RE.search(question):
+            score += 1.0  # "how much is it worth": an amount of money
+        if re.search(r"%|per\s?cent", value, re.IGNORECASE) and _SHARE_Q_RE.search(question):
+            score += 1.0  # "what share": a percentage
+        out.append((score, (m.start(), m.end())))
+    return out
+
+
+def _date_spans(text: str, qwords: set[str]) -> list[tuple[float, Span]]:
+    out: list[tuple[float, Span]] = []
+    for m in _DATE_RE.finditer(text):
+        start = m.start() + (3 if m.group(0).startswith("on ") else 0)
+        value = text[start:m.end()]
+        if _in_question(value, qwords):
+            continue
+        score = 1.0 + (0.5 if re.search(r"\d", value) else 0.0)
+        out.append((score, (start, m.end())))
+    return out
+
+
+def _place_spans(text: str, qwords: set[str]) -> list[tuple[float, Span]]:
+    out: list[tuple[float, Span]] = []
+    for m in _PLACE_RE.finditer(text):
+        words = m.group(1).split()
+        while words and words[-1].lower() in ("of",):
+            words.pop()
+        if not words or words[0].lower() in TITLE_WORDS or _DATE_RE.fullmatch(" ".join(words)):
+            continue
+        value = " ".join(words)
+        start = m.start(1)
+        end = start + len(value)
+        value = value.rstrip(".’'")  # sentence end or possessive
+        end = start + len(value)
+        if _in_question(value, qwords):
+            continue
+        # "in" names a place more surely than "at" / "to" ("at the APEC summit in South Korea").
+        out.append((1.5 if m.group(0).lower().startswith("in ") else 1.0, (start, end)))
+    return out
+
+
+def name_spans(text: str) -> list[tuple[Span, str]]:
+    """Whole names in `text` (titles and nationalities split off), with their keys."""
+    out: list[tuple[Span, str]] = []
+    for mention in extract_mentions(text):
+        words = mention.name.split()
+        pattern = r"\s+".join(re.escape(w) for w in words)
+        m = re.compile(pattern).search(text, mention.start)
+        if m is None:
+            continue
+        end = m.end()
+        if text[m.start():end].endswith((".",)) and not re.search(r"[A-Z]\.[A-Z]\.$|\b(?:Ltd|Inc|Co|Corp|Jr|Sr)\.$", text[m.start():end]):
+            end -= 1  # a sentence's full stop is not part of the name
+        out.append(((m.start(), end), mention.key))
+    return out
+
+
+def _quoted_regions(text: str) -> list[Span]:
+    """Spans inside quotation marks (an unclosed one runs to the end)."""
+    return [(m.start(), m.end()) for m in re.finditer(r"[“\"][^”\"]*(?:[”\"]|$)", text)]
+
+
+def _name_scored(text: str, qwords: set[str], question: str = "") -> list[tuple[float, Span]]:
+    out: list[tuple[float, Span]] = []
+    # For "who said …", a name inside the quotation is what was said, not who said it.
+    quoted = _quoted_regions(text) if _SAID_RE.search(question) else []
+    for (start, end), key in name_spans(text):
+        if any(a <= start < b for a, b in quoted):
+            continue
+        value = text[start:end]
+        low = value.lower()
+        if low in NATIONALITIES or low in TITLE_WORDS or _in_question(value, qwords):
+            continue
+        if key and all(w in qwords for w in key.split()):
+            continue  # "ByteDance Ltd." when the question says "ByteDance"
+        if _DATE_RE.fullmatch(value):
+            continue
+        score = 1.0 + 0.3 * min(len(key.split()), 3)
+        near = text[max(0, start - 40):start] + " " + text[end:end + 40]
+        if _SAID_RE.search(near):
+            score += 1.0  # the speaker, for "who said"
+        out.append((score, (start, end)))
+    return out
+
+
+_DEFINE_RE = re.compile(r"^\s*(?:who|what)\s+(?:is|are|was|were)\s+(?P<name>[^?]{1,100}?)\s*\??\s*$", re.IGNORECASE)
+# An apposition says what something is: "ByteDance Ltd., TikTok’s parent company," —
+# not a relative clause ("…, whose shareholders …,") or the next item of a list.
+_APPOSITION_START = re.compile(r"(?:a|an|the|its|his|her|their)\s|[\w.-]+[’']s\s", re.IGNORECASE)
+_CORP = r"(?:\s+(?:Ltd|Inc|Co|Corp|LLC|PLC)\.?)?"
+
+
+def _definition_spans(text: str, subject: str) -> tuple[Span, ...]:
+    """For "Who is X?" / "What is X?": what the quote says X is: the title written
+    before the name ("Chinese Vice Premier"), an apposition ("ByteDance Ltd., TikTok's
+    parent company,"), or "X is a …". Nothing else: the other names are not the answer."""
+    wanted = set(name_key(subject).split())
+    if not wanted:
+        return ()
+    for mention in extract_mentions(text):
+        if not wanted & set(mention.key.split()):
+            continue
+        words = mention.name.split()
+        m = re.compile(r"\s+".join(re.escape(w) for w in words)).search(text, mention.start)
+        if m is None:
+            continue
+        if mention.role:
+            role = re.search(r"\s+".join(re.escape(w) for w in mention.role.split()) + r"\s+$", text[:m.start()])
+            if role:
+                return ((role.start(), role.start() + len(role.group(0).rstrip())),)
+        titles = list(re.finditer(r"[A-Za-z][\w.-]*", text[max(0, m.start() - 60):m.start()]))
+        offset = max(0, m.start() - 60)
+        lead = []
+        for w in reversed(titles):  # "founder Zhang Yiming", "chief executive Shou Chew"
+            gap = text[offset + w.end():m.start() if not lead else offset + lead[-1].start()]
+            if w.group(0).lower() not in TITLE_WORDS or gap.strip():
+                break
+            lead.append(w)
+        if lead:
+            return ((offset + lead[-1].start(), offset + lead[0].end()),)
+        after = text[m.end():]
+        appos = re.match(_CORP + r",\s+([^,]{3,80}?),", after)
+        if appos and _APPOSITION_START.match(appos.group(1)):
+            return ((m.end() + appos.start(1), m.end() + appos.end(1)),)
+        copula = re.match(_CORP + r"\s+(?:is|was|are|were|remains)\s+((?:a|an|the)\s+[^,.;:“”\"]{2,80})", after)
+        if copula:
+            value = copula.group(1).rstrip()
+            return ((m.end() + copula.start(1), m.end() + copula.start(1) + len(value)),)
+    return ()
+
+
+def answer_spans(text: str, kind: str, question: str = "") -> tuple[Span, ...]:
+    """The span of `text` that answers a question of this `kind` (at most one), or ()."""
+    definition = _DEFINE_RE.match(question)
+    if definition and kind in ("who", "other"):
+        return _definition_spans(text, definition.group("name"))
+    qwords = _question_words(question)
+    if kind == "quantity":
+        found = _number_spans(text, qwords, question)
+    elif kind in ("when", "published"):
+        found = _date_spans(text, qwords)
+    elif kind == "where":
+        found = _place_spans(text, qwords)
+    elif kind in ("who", "author"):
+        found = _name_scored(text, qwords, question)
+    else:
+        return ()
+    if not found:
+        return ()
+    if kind == "author":  # a byline's every author answers "who wrote it"
+        return tuple(sorted(span for _, span in found))
+    best = max(found, key=lambda s: (s[0], -s[1][0]))  # the highest score, then the first
+    return (best[1],)
+
+
+def _occurrences(text: str, names: Iterable[str]) -> tuple[Span, ...]:
+    """Whole-name occurrences of any of `names` in `text` (by name key, so "Xi" in
+    "Xi Jinping" is one span "Xi Jinping", never half of it)."""
+    keys = {name_key(n) for n in names if n.strip()}
+    keys.discard("")
+    spans = [span for span, key in name_spans(text) if key in keys or any(k in key.split() for k in keys)]
+    return tuple(sorted(spans))
+
+
+def mark_quote(q: Quote, kind: str, question: str) -> Quote:
+    return replace(q, marks=answer_spans(q.text, kind, question))
+
+
+def mark_answer(answer: Answer) -> Answer:
+    """The answer with each quote's answering span set (`Quote.marks`)."""
+    if not answer.answered:
+        return answer
+    kind = question_kind(answer.query)
+    return replace(
+        answer,
+        quotes=tuple(mark_quote(q, kind, answer.query) for q in answer.quotes),
+        more=tuple(mark_quote(q, kind, answer.query) for q in answer.more),
+    )
+
+
+def mark_card(card: EntityCard) -> EntityCard:
+    """An entity card's quotes with the entity's own name marked wherever it is written in full."""
+    if not card.answered:
+        return card
+    names: Sequence[str] = (card.name, *card.aliases)
+    return replace(card, quotes=tuple(replace(q, marks=_occurrences(q.text, names)) for q in card.quotes))
+
+
+def segments(text: str, marks: Sequence[Span]) -> list[tuple[str, bool]]:
+    """`text` cut into (piece, marked?) runs: what every renderer walks."""
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for start, end in sorted(marks):
+        start, end = max(start, pos), min(end, len(text))
+        if end <= start:
+            continue
+        if start > pos:
+            out.append((text[pos:start], False))
+        out.append((text[start:end], True))
+        pos = end
+    if pos < len(text):
+        out.append((text[pos:], False))
+    return out
+
+
+__all__ = ["answer_spans", "mark_answer", "mark_card", "mark_quote", "name_spans", "segments"]
