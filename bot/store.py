@@ -397,6 +397,23 @@ class PassageReader:
             out += [(int(p), n, r or "", k) for p, n, r, k in rows]
         return out
 
+    def mention_key_counts(self, keys: Iterable[str]) -> dict[str, int]:
+        """How many mentions each name key has."""
+        keys = list(dict.fromkeys(keys))
+        out: dict[str, int] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            rows = self.query(
+                f"SELECT key, COUNT(*) FROM mentions WHERE key IN ({','.join('?' * len(chunk))}) GROUP BY key", chunk
+            )
+            out.update({k: int(n) for k, n in rows})
+        return out
+
+    def mention_with_role(self, key: str) -> tuple[str, str] | None:
+        """One (name as written, role) for a name key, one written with a title if any."""
+        rows = self.query("SELECT name, role FROM mentions WHERE key = ? ORDER BY role DESC LIMIT 1", (key,))
+        return (rows[0][0], rows[0][1] or "") if rows else None
+
     def mention_counts(self, like: str = "%", limit: int = 400) -> list[tuple[str, int]]:
         """(a name as written, mentions of its key), commonest keys first, keys matching `like`."""
         rows = self.query(

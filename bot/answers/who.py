@@ -74,8 +74,11 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
     rows: list[tuple[int, str, str, str]] = []
     if keys:
         kinds = {k: _key_kind(snapshot, k) for k in keys}
-        # A person's fuller name first ("Xi" → "Xi Jinping"), then the longest name.
-        full = max(keys, key=lambda k: (kinds[k] == "person", len(k.split()), k))
+        counts = snapshot.reader.mention_key_counts(keys)
+        # A person's fuller name first ("Xi" → "Xi Jinping"), the most mentioned of them,
+        # then the longest name.
+        full = max(keys, key=lambda k: (kinds[k] == "person" and len(k.split()) > 1, counts.get(k, 0)
+                                        if kinds[k] == "person" else 0, len(k.split()), k))
         if key in keys and full != key and kinds[full] != "person":
             # "TikTok" is not "TikTok U.S.": a longer name extends a person's name
             # ("Xi" → "Xi Jinping"), not an organisation's.
@@ -131,9 +134,7 @@ _NOT_SHORT_FORMS = STOPWORDS | TITLE_WORDS | HEAD_TITLES | NATIONALITIES
 
 def _key_kind(snapshot: Snapshot, key: str) -> str:
     """person, org or other for a recorded name key: a role written with it counts."""
-    rows = snapshot.reader.mentions_of([key])
-    with_role = [r for r in rows if r[2]]
-    name, role = (with_role[0][1], with_role[0][2]) if with_role else (rows[0][1], "") if rows else (key, "")
+    name, role = snapshot.reader.mention_with_role(key) or (key, "")
     return entity_kind(name, role)
 
 

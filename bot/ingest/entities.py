@@ -152,6 +152,12 @@ def extract_mentions(sentence: str, known_capitalised: frozenset[str] = frozense
         if sentence_initial and span[0][0].lower() in STOPWORDS:
             span.pop(0)
             sentence_initial = False
+        if (sentence_initial and len(span) > 1 and known_capitalised and span[0][0] not in known_capitalised
+                and not any(ch.isupper() for ch in span[0][0][1:])):
+            # "If Charles Kennedy …", "Vote Blair …": a word capitalised only because it
+            # starts the sentence, never written capitalised elsewhere in the article.
+            span.pop(0)
+            sentence_initial = False
         if not span:
             continue
         first = span[0][0]

@@ -94,3 +94,11 @@ def test_who_title_word_is_not_a_person(farm: Engine) -> None:
 def test_who_surname_finds_the_full_name(farm: Engine) -> None:
     card = farm.who("Bello")
     assert card.name == "Adamu Bello" and card.role == "Agriculture Minister"
+
+
+def test_sentence_initial_word_is_not_part_of_a_name() -> None:
+    known = frozenset({"Charles", "Kennedy", "Blair"})
+    assert [m.name for m in extract_mentions("If Charles Kennedy wins, the party gains.", known)] == ["Charles Kennedy"]
+    assert [m.name for m in extract_mentions("Vote Blair, the posters said.", known)] == ["Blair"]
+    # A name written capitalised elsewhere keeps its first word at the start of a sentence.
+    assert [m.name for m in extract_mentions("Charles Kennedy said so.", known)] == ["Charles Kennedy"]
