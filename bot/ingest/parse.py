@@ -212,6 +212,8 @@ def parse_front_matter(text: str) -> tuple[dict[str, object], str]:
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise ParseError(f"front matter {where} is not 'key: value' YAML ({problem}); "
                          "quote a value that holds ': ' or '#'") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # e.g. `date: 2025-13-45`
+        raise ParseError(f"front matter holds a value YAML cannot read: {str(exc)[:80]}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

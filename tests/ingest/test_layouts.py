@@ -90,6 +90,8 @@ def test_front_matter_flow_list_and_string_of_names() -> None:
         ("title: T\nauthors: [a, b\n", "front matter line"),
         ("- just\n- a list\n", "not a set of 'key: value'"),
         ("title: T\ndate: next Tuesday\n", "not a date"),
+        ("title: T\ndate: 2025-13-45\n", "cannot read"),
+        ("title: !!python/object:os.system x\n", "front matter line 2"),
     ],
 )
 def test_bad_yaml_is_one_line(front: str, message: str) -> None:
