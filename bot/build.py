@@ -12,7 +12,6 @@ import hashlib
 import logging
 import multiprocessing
 import os
-import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -32,7 +31,7 @@ from bot.store import DocumentWrite, Store, StoredDocument
 # in the words people ask with.
 # Bump when tokenizing, sentence splitting or entity rules change: a database
 # built by another version is then rebuilt in full by the next sync.
-INDEX_FORMAT = "3"
+INDEX_FORMAT = "4"
 
 BYLINE_HINTS = "article story piece report wrote written write author authors byline reporter reporters journalist journalists"
 DATE_HINTS = "article story piece report published publish publication date dated released appeared"
@@ -42,17 +41,6 @@ DATE_HINTS = "article story piece report published publish publication date date
 # STORYBOT_BUILD_WORKERS=1 keeps everything in this process.
 PARALLEL_MIN_FILES = 200
 log = logging.getLogger(__name__)
-
-
-def _enlarge_regex_cache() -> None:
-    """pysbd builds a few thousand distinct regular expressions at run time; the
-    `re` module keeps only 512 compiled, so a large build spent more than half
-    its parsing time recompiling them. A larger cache changes no result."""
-    if getattr(re, "_MAXCACHE", 0) < 8192:
-        re._MAXCACHE = 8192  # type: ignore[attr-defined]
-
-
-_enlarge_regex_cache()
 
 
 class KnowledgeFolderError(RuntimeError):

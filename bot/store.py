@@ -366,3 +366,60 @@ class PassageReader:
             return {}
         rows = self.query(f"SELECT term, id FROM terms WHERE term IN ({','.join('?' * len(terms))})", terms)
         return {t: int(i) for t, i in rows}
+
+    # -- reads for summaries and entity cards (bot/answers/summary.py, who.py) ------------
+    def body_passages(self, document: str) -> list[PassageRow]:
+        """One document's body sentences in reading order (no byline or date lines)."""
+        rows = self.query(
+            "SELECT id, document, paragraph, sentence, kind, text FROM passages "
+            "WHERE document = ? AND kind = 'body' ORDER BY paragraph, sentence",
+            (document,),
+        )
+        return [PassageRow(*r) for r in rows]
+
+    def byline_passages(self, document: str) -> list[PassageRow]:
+        """A document's byline line(s): authors are named there, not in mentions."""
+        rows = self.query(
+            "SELECT id, document, paragraph, sentence, kind, text FROM passages "
+            "WHERE document = ? AND kind = 'byline'",
+            (document,),
+        )
+        return [PassageRow(*r) for r in rows]
+
+    def mentions_of(self, keys: Iterable[str]) -> list[tuple[int, str, str, str]]:
+        """(passage id, name as written, role, key) of every mention whose key is one of `keys`."""
+        keys = list(dict.fromkeys(keys))
+        out: list[tuple[int, str, str, str]] = []
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            rows = self.query(
+                f"SELECT passage, name, role, key FROM mentions WHERE key IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            out += [(int(p), n, r or "", k) for p, n, r, k in rows]
+        return out
+
+    def mention_key_counts(self, keys: Iterable[str]) -> dict[str, int]:
+        """How many mentions each name key has."""
+        keys = list(dict.fromkeys(keys))
+        out: dict[str, int] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            rows = self.query(
+                f"SELECT key, COUNT(*) FROM mentions WHERE key IN ({','.join('?' * len(chunk))}) GROUP BY key", chunk
+            )
+            out.update({k: int(n) for k, n in rows})
+        return out
+
+    def mention_with_role(self, key: str) -> tuple[str, str] | None:
+        """One (name as written, role) for a name key, one written with a title if any."""
+        rows = self.query("SELECT name, role FROM mentions WHERE key = ? ORDER BY role DESC LIMIT 1", (key,))
+        return (rows[0][0], rows[0][1] or "") if rows else None
+
+    def mention_counts(self, like: str = "%", limit: int = 400) -> list[tuple[str, int]]:
+        """(a name as written, mentions of its key), commonest keys first, keys matching `like`."""
+        rows = self.query(
+            "SELECT name, COUNT(*) AS n FROM mentions WHERE key LIKE ? GROUP BY key ORDER BY n DESC, name LIMIT ?",
+            (like, limit),
+        )
+        return [(name, int(n)) for name, n in rows]

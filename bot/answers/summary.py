@@ -1,26 +1,56 @@
 """`summary`: 3–5 sentences that cover the story's main points.
 
-Extractive and cited. Sentences are scored by how central they are (cosine
-similarity of IDF-weighted terms to the whole text) and picked greedily with
-a penalty for repeating what is already picked (maximal marginal relevance),
-at most one per paragraph, so the summary covers the story rather than its
-first paragraphs. The picked sentences are shown in reading order.
+Extractive and cited. Each sentence gets a score from signals that hold for
+news writing in general, then sentences are picked greedily with a penalty for
+repeating what is already picked (maximal marginal relevance). The picked
+sentences are shown in reading order.
+
+The signals, and why:
+- position in its article (news puts the point first; the prior decays as
+  1/sqrt(1 + index), so later sentences still compete);
+- similarity to the article's own title (IDF-weighted cosine): the headline is
+  the editor's summary of the story;
+- similarity to the whole text (centrality), a small weight: it keeps a
+  story-wide summary on the common thread;
+- reported statements ("…, the minister said") are what news summaries keep;
+- direct quotations (a sentence that opens with a quote mark, or quotes after a
+  colon) and sentences that open with a pronoun or a connective ("He", "But")
+  read badly out of context; very short and very long sentences too.
+
+The weights are round numbers, checked on public news data (a reference
+extract set, fitted on one half and measured on the other, both ways); see the
+README's "Summaries" section for the figures.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 
 from bot.answers.ask import citation_for
 from bot.answers.model import Quote, Summary, clip_quote
 from bot.search.snapshot import Snapshot
-from bot.text.tokenize import tokenize
 from bot.store import PassageRow
+from bot.text.tokenize import tokenize
 
 MMR_LAMBDA = 0.7
 MAX_DOCUMENTS = 12  # a story-wide summary reads the latest articles only
-MIN_TOKENS = 6
+
+W_POSITION = 1.0
+W_TITLE = 3.5
+W_CENTRAL = 0.5
+W_REPORTED = 1.1
+W_LENGTH_OK = 0.6
+W_OPENS_QUOTE = -1.0
+W_COLON = -1.5
+W_DANGLING = -0.5
+MIN_TOKENS, MAX_TOKENS = 8, 30  # index terms: outside this, a sentence is a fragment or a run-on
+
+_REPORTED = re.compile(r"\b(said|says|told|added|announced|according to)\b", re.IGNORECASE)
+_OPENS_QUOTE = re.compile(r"^[\"“‘'«]")
+_DANGLING = re.compile(r"^(he|she|it|they|this|these|that|those|but|and|so|also|however|meanwhile|yet)\b",
+                       re.IGNORECASE)
 
 
 def _vector(tokens: list[str], idf: dict[str, float]) -> dict[str, float]:
@@ -40,6 +70,22 @@ def summary_size(sentences: int) -> int:
     return max(3, min(5, round(sentences / 5)))
 
 
+def sentence_score(text: str, tokens: list[str], index: int, title_sim: float, centrality: float) -> float:
+    """How much one body sentence belongs in a summary (see the module docstring)."""
+    score = W_POSITION / math.sqrt(1 + index) + W_TITLE * title_sim + W_CENTRAL * centrality
+    if _REPORTED.search(text):
+        score += W_REPORTED
+    if MIN_TOKENS <= len(tokens) <= MAX_TOKENS:
+        score += W_LENGTH_OK
+    if _OPENS_QUOTE.match(text):
+        score += W_OPENS_QUOTE
+    if ":" in text:
+        score += W_COLON
+    if _DANGLING.match(text):
+        score += W_DANGLING
+    return score
+
+
 def summarise(snapshot: Snapshot, document: str | None = None) -> Summary:
     if document is not None:
         docs = [document]
@@ -51,14 +97,11 @@ def summarise(snapshot: Snapshot, document: str | None = None) -> Summary:
     if not docs:
         return Summary(document, title, ())
     rows: list[PassageRow] = []
+    index_in_doc: dict[int, int] = {}
     for doc_id in docs:
-        rows += [
-            PassageRow(*r)
-            for r in snapshot.reader.query(
-                "SELECT id, document, paragraph, sentence, kind, text FROM passages "
-                "WHERE document = ? AND kind = 'body' ORDER BY paragraph, sentence", (doc_id,)
-            )
-        ]
+        body = snapshot.reader.body_passages(doc_id)
+        index_in_doc.update({r.id: k for k, r in enumerate(body)})
+        rows += body
     tokens = {r.id: tokenize(r.text) for r in rows}
     df: Counter[str] = Counter()
     for toks in tokens.values():
@@ -66,20 +109,14 @@ def summarise(snapshot: Snapshot, document: str | None = None) -> Summary:
     n = len(rows)
     idf = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
     vectors = {r.id: _vector(tokens[r.id], idf) for r in rows}
-    centroid_counts: Counter[str] = Counter()
-    for toks in tokens.values():
-        centroid_counts.update(set(toks))
-    centroid = _vector([t for t, c in centroid_counts.items() for _ in range(c)], idf)
-    relevance = {}
-    for r in rows:
-        rel = _cosine(vectors[r.id], centroid)
-        if len(tokens[r.id]) < MIN_TOKENS:
-            rel *= 0.5
-        if r.text.lstrip().startswith(("“", '"')):
-            rel *= 0.8  # a quotation out of context summarises less well
-        relevance[r.id] = rel
+    centroid = _vector([t for toks in tokens.values() for t in toks], idf)
+    titles = {d: _vector(tokenize(snapshot.documents[d].title), idf) for d in docs}
+    relevance = {
+        r.id: sentence_score(r.text, tokens[r.id], index_in_doc[r.id], _cosine(vectors[r.id], titles[r.document]),
+                             _cosine(vectors[r.id], centroid))
+        for r in rows
+    }
     picked: list[PassageRow] = []
-    used_paragraphs: set[tuple[str, int]] = set()
     want = summary_size(n)
     candidates = list(rows)
     while candidates and len(picked) < want:
@@ -87,12 +124,9 @@ def summarise(snapshot: Snapshot, document: str | None = None) -> Summary:
             redundancy = max((_cosine(vectors[r.id], vectors[p.id]) for p in picked), default=0.0)
             return MMR_LAMBDA * relevance[r.id] - (1 - MMR_LAMBDA) * redundancy
 
-        candidates = [r for r in candidates if (r.document, r.paragraph) not in used_paragraphs]
-        if not candidates:
-            break
         best = max(candidates, key=lambda r: (mmr(r), -r.id))
         picked.append(best)
-        used_paragraphs.add((best.document, best.paragraph))
+        candidates = [r for r in candidates if r.id != best.id]
     order = {d: i for i, d in enumerate(reversed(docs))}
     picked.sort(key=lambda r: (order[r.document], r.paragraph, r.sentence))
     quotes = tuple(

@@ -2,6 +2,10 @@
 
 Aliases resolve by words: a query matches every recorded name whose words
 include the query's ("Xi" → "Xi Jinping", "ByteDance Ltd." → "ByteDance").
+A shorter form joins a name only when it is a name itself: a person's first
+name or surname ("Bello" for "Adamu Bello"), or an organisation's name without
+its trailing organisation words ("HongShan" for "HongShan Capital Group"),
+never a title or a common word; titles are roles, split off at ingest.
 The most defining sentence comes first: one that says what the entity is
 (an apposition, "is a … of", a title written before the name).
 """
@@ -13,7 +17,7 @@ from collections import Counter
 
 from bot.answers.ask import citation_for
 from bot.answers.model import EntityCard, Quote, clip_quote
-from bot.ingest.entities import entity_kind, name_key
+from bot.ingest.entities import HEAD_TITLES, NATIONALITIES, ORG_WORDS, TITLE_WORDS, entity_kind, name_key
 from bot.search.snapshot import Snapshot
 from bot.text.tokenize import STOPWORDS
 from bot.store import PassageRow
@@ -67,24 +71,24 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
         return EntityCard(query, False, query, "", (), 0.0, message="Give a name to look up.")
     keys = _match_keys(snapshot, words)
     full = ""
+    rows: list[tuple[int, str, str, str]] = []
     if keys:
-        full = max(keys, key=lambda k: (len(k.split()), k))
-        if key in keys and full != key and not _is_person_key(snapshot, full):
+        kinds = {k: _key_kind(snapshot, k) for k in keys}
+        counts = snapshot.reader.mention_key_counts(keys)
+        # A person's fuller name first ("Xi" → "Xi Jinping"), the most mentioned of them,
+        # then the longest name.
+        full = max(keys, key=lambda k: (kinds[k] == "person" and len(k.split()) > 1, counts.get(k, 0)
+                                        if kinds[k] == "person" else 0, len(k.split()), k))
+        if key in keys and full != key and kinds[full] != "person":
             # "TikTok" is not "TikTok U.S.": a longer name extends a person's name
             # ("Xi" → "Xi Jinping"), not an organisation's.
             full = key
-        # Shorter forms of the same name ("Xi" for "Xi Jinping") join when they are not common words.
-        shorter = {
-            k for (k,) in snapshot.reader.query("SELECT DISTINCT key FROM mentions WHERE key IN (%s)"
-                                                % ",".join("?" * len(full.split())), full.split())
-            if k not in STOPWORDS
-        }
-        keys = sorted(set(keys) | shorter)
-        rows = snapshot.reader.query(
-            f"SELECT passage, name, role, key FROM mentions WHERE key IN ({','.join('?' * len(keys))})", keys
-        )
-    else:
-        rows = []
+        forms = set(keys) if kinds.get(full) != "person" else {k for k in keys if _is_form_of(k, full)}
+        rows = snapshot.reader.mentions_of(sorted(forms | {full}))
+        present = {k for _, _, _, k in rows}
+        shorter = [k for k in _short_forms(full, kinds.get(full, "other")) if k not in present]
+        if shorter:
+            rows += snapshot.reader.mentions_of(shorter)
     passage_names: dict[int, list[str]] = {}
     names: Counter[str] = Counter()
     full_names: Counter[str] = Counter()
@@ -125,26 +129,47 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
     return EntityCard(query, True, display, role, quotes, 0.0, aliases=aliases)
 
 
-def _is_person_key(snapshot: Snapshot, key: str) -> bool:
-    rows = snapshot.reader.query("SELECT name, role FROM mentions WHERE key = ? ORDER BY role DESC LIMIT 1", (key,))
-    return bool(rows) and entity_kind(rows[0][0], rows[0][1] or "") == "person"
+_NOT_SHORT_FORMS = STOPWORDS | TITLE_WORDS | HEAD_TITLES | NATIONALITIES
+
+
+def _key_kind(snapshot: Snapshot, key: str) -> str:
+    """person, org or other for a recorded name key: a role written with it counts."""
+    name, role = snapshot.reader.mention_with_role(key) or (key, "")
+    return entity_kind(name, role)
+
+
+def _is_form_of(short: str, full: str) -> bool:
+    """`short` is `full` itself or its first name or surname part ("xi" / "xi jinping")."""
+    s, f = short.split(), full.split()
+    return s == f or (len(s) < len(f) and (f[: len(s)] == s or f[-len(s) :] == s)
+                      and not any(w in _NOT_SHORT_FORMS for w in s))
+
+
+def _short_forms(full: str, kind: str) -> list[str]:
+    """The shorter keys that may stand for `full`: a person's first name and surname;
+    an organisation's name without trailing organisation words. Never a title or a
+    common word."""
+    words = full.split()
+    if len(words) < 2:
+        return []
+    if kind == "person":
+        forms = [words[-1], words[0]]
+    elif kind == "org":
+        forms = [" ".join(words[:i]) for i in range(len(words) - 1, 0, -1)
+                 if all(w in ORG_WORDS for w in words[i:])]
+    else:
+        forms = []
+    return [f for f in forms if f not in _NOT_SHORT_FORMS and len(f) > 1]
 
 
 def _byline_rows(snapshot: Snapshot, document: str) -> dict[int, PassageRow]:
-    rows = snapshot.reader.query(
-        "SELECT id, document, paragraph, sentence, kind, text FROM passages WHERE document = ? AND kind = 'byline'",
-        (document,),
-    )
-    return {r[0]: PassageRow(*r) for r in rows}
+    return {r.id: r for r in snapshot.reader.byline_passages(document)}
 
 
 def entity_names(snapshot: Snapshot, prefix: str = "", limit: int = 25) -> list[str]:
     """Names for autocomplete: the most mentioned first, filtered by a typed prefix of any word."""
     prefix = name_key(prefix) if prefix.strip() else ""
-    rows = snapshot.reader.query(
-        "SELECT name, COUNT(*) AS n FROM mentions WHERE key LIKE ? GROUP BY key ORDER BY n DESC, name LIMIT 400",
-        (f"%{prefix}%",),
-    )
+    rows = snapshot.reader.mention_counts(f"%{prefix}%", 400)
     out: list[str] = []
     for name, _ in rows:
         key_words = name_key(name).split()

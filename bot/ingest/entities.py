@@ -1,8 +1,12 @@
 """Find the people and organisations a sentence names, offline and without a model.
 
 No spaCy English model is available offline here, so entities come from
-capitalised spans, with the titles in front of them ("Vice Premier", "U.S.
-President") split off as the role, and a few rules for sentence-initial words.
+capitalised spans, with the titles in front of them split off as the role, and
+a few rules for sentence-initial words. A title is everything up to the last
+personal title word that has a name after it, so the portfolio goes with it:
+"Agriculture Minister Adamu Bello" is Adamu Bello, role "Agriculture Minister";
+"Secretary of State Colin Powell" is Colin Powell. Names never hold title words,
+so a card for a person never gathers sentences about "Agriculture".
 Good enough for a news story's cast: it is a look-up aid (entity cards,
 autocomplete), never shown as text of its own: cards quote the sentences.
 """
@@ -22,8 +26,24 @@ TITLE_WORDS = frozenset(
     prof. professor king queen prince princess ambassador commissioner director spokesperson
     spokesman spokeswoman founder co-founder treasury commerce state foreign defense defence
     finance trade deputy acting former late general-secretary chancellor pope speaker leader
+    mr mrs ms dr prof sir dame lord lady baroness baron attorney envoy cardinal bishop
+    secretary-general president-elect
     """.split()
 )
+# Title words that name a post held by a person: the role ends at the last of these
+# that has a name after it. (Qualifiers like "Treasury" or "Foreign" only join a role.)
+HEAD_TITLES = frozenset(
+    """
+    president premier minister secretary chairman chairwoman chair ceo executive senator sen.
+    rep. representative governor mayor judge justice mr. mrs. ms. dr. prof. mr mrs ms dr prof
+    professor king queen prince princess ambassador commissioner director spokesperson spokesman
+    spokeswoman founder co-founder chancellor pope speaker general-secretary secretary-general
+    sir dame lord lady baroness baron attorney envoy cardinal bishop president-elect
+    """.split()
+)
+# Words that continue a title after its head: "Attorney General", "Director General".
+POST_TITLES = frozenset({"general"})
+_NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 NATIONALITIES = frozenset(
     """
     chinese american u.s. us british french german japanese korean indian russian
@@ -88,7 +108,12 @@ def extract_mentions(sentence: str, known_capitalised: frozenset[str] = frozense
         low = word.lower()
         if _is_capitalised(word) and low not in NOT_NAMES:
             current.append((word, start, raw))
-        elif low in _CONNECTORS and current and i + 1 < len(words) and _is_capitalised(words[i + 1][0]):
+        elif current and (
+            (low in _CONNECTORS and i + 1 < len(words) and _is_capitalised(words[i + 1][0]))
+            or (low == "of" and i + 2 < len(words) and words[i + 1][0] == "the" and _is_capitalised(words[i + 2][0]))
+            or (low == "the" and current[-1][0].lower() == "of" and i + 1 < len(words)
+                and _is_capitalised(words[i + 1][0]))
+        ):
             current.append((word, start, raw))
             continue
         else:
@@ -107,17 +132,30 @@ def extract_mentions(sentence: str, known_capitalised: frozenset[str] = frozense
 
     mentions: list[Mention] = []
     for span in spans:
-        while span and span[-1][0].lower() in _CONNECTORS:
+        while span and (span[-1][0].lower() in _CONNECTORS or span[-1][0].lower() == "the"):
             span.pop()
         if not span:
             continue
         sentence_initial = span[0][1] == words[0][1] if words else False
-        role_words: list[str] = []
-        # Split titles and nationalities off the front ("Chinese Vice Premier He Lifeng").
-        while len(span) > 1 and (span[0][0].lower() in TITLE_WORDS or span[0][0].lower() in NATIONALITIES):
-            role_words.append(span.pop(0)[0])
+        if sentence_initial and len(span) > 1 and span[0][0].lower() in STOPWORDS:
+            span.pop(0)  # "The Bank of England Governor …"
             sentence_initial = False
+        # Split the title off the front ("Chinese Vice Premier He Lifeng", "Agriculture Minister Adamu Bello").
+        cut = role_end([w for w, _, _ in span])
+        role_words = [w for w, _, _ in span[:cut]]
+        if cut:
+            span = span[cut:]
+            sentence_initial = False
+            while span and span[0][0].lower() in _CONNECTORS | {"the"}:
+                span.pop(0)  # "President of China": the mention is China; the title is not its role
+                role_words = []
         if sentence_initial and span[0][0].lower() in STOPWORDS:
+            span.pop(0)
+            sentence_initial = False
+        if (sentence_initial and len(span) > 1 and known_capitalised and span[0][0] not in known_capitalised
+                and not any(ch.isupper() for ch in span[0][0][1:])):
+            # "If Charles Kennedy …", "Vote Blair …": a word capitalised only because it
+            # starts the sentence, never written capitalised elsewhere in the article.
             span.pop(0)
             sentence_initial = False
         if not span:
@@ -132,6 +170,40 @@ def extract_mentions(sentence: str, known_capitalised: frozenset[str] = frozense
         name = " ".join(w for w, _, _ in span)
         mentions.append(Mention(name=name, key=name_key(name), role=" ".join(role_words), start=span[0][1]))
     return mentions
+
+
+def role_end(words: list[str]) -> int:
+    """How many of a capitalised span's words are the title before the name (0: none).
+
+    Leading title words and nationalities ("U.S. President"), then up to the last
+    personal title that has a name after it, with the words before it (the
+    portfolio: "Agriculture Minister", "Bank of England Governor"), then an
+    "of [the] X" that completes the title ("Secretary of State") and qualifiers
+    ("Attorney General"). A span that ends in an organisation word ("Justice
+    Department", "Foreign Ministry") is an organisation: nothing is split off.
+    """
+    lows = [w.lower() for w in words]
+    n = len(words)
+    if n < 2 or lows[-1].strip(".") in _ORG_WORDS:
+        return 0
+    k = 0
+    while k < n - 1 and (lows[k] in TITLE_WORDS or lows[k] in NATIONALITIES):
+        k += 1
+    heads = [i for i in range(n - 1) if lows[i] in HEAD_TITLES and lows[i + 1] not in _NAME_SUFFIXES]
+    if heads and heads[-1] + 1 > k:
+        k = heads[-1] + 1
+    if 0 < k < n and lows[k] == "of":
+        j = k + 1
+        if j < n and lows[j] == "the":
+            j += 1
+        if j < n - 1:  # the title takes one word after "of" and any organisation words after it
+            j += 1
+            while j < n - 1 and lows[j].strip(".") in _ORG_WORDS:
+                j += 1
+            k = j
+    while 0 < k < n - 1 and lows[k] in POST_TITLES:
+        k += 1
+    return k
 
 
 def _looks_like_name(word: str, known_capitalised: frozenset[str]) -> bool:
@@ -157,20 +229,46 @@ def capitalised_words(sentences: list[str]) -> frozenset[str]:
 
 _ORG_WORDS = frozenset(
     "ltd inc group capital bank ministry company corp corporation agency council committee university "
-    "news media social partners holdings fund association party government office department".split()
+    "news media social partners holdings fund association party government office department "
+    "commission union foundation institute court parliament congress senate assembly army navy police "
+    "airlines airways motors systems technologies industries networks labs studios entertainment "
+    "exchange securities investments ventures management services pharmaceuticals club league "
+    "federation organisation organization school college academy hospital museum church times post "
+    "journal press television radio network general global international national united digital".split()
+)
+# Words of place names: a name holding one is not a person ("South Korea", "New York").
+_PLACE_WORDS = frozenset(
+    "north south east west northern southern eastern western new city county province republic kingdom "
+    "island islands valley river lake mountain mountains street road square bay gulf sea ocean coast "
+    "atlantic pacific".split()
 )
 
 
 def entity_kind(name: str, role: str = "") -> str:
-    """person, org or other, from the name's shape and the title written before it."""
+    """person, org or other, from the name's shape and the title written before it.
+
+    A name is a person's when a personal title comes before it ("Minister"), or
+    when it is two to four capitalised words none of which marks an
+    organisation ("Capital", "Group", "General") or a place ("South", "Atlantic").
+    """
     words = name.split()
-    low = [w.lower().strip(".") for w in words]
-    if any(w in _ORG_WORDS for w in low) or any(any(c.isupper() for c in w[1:]) and not w.isupper() for w in words):
+    low = [w.lower().strip(".,") for w in words]
+    if not words:
+        return "other"
+    if any(w in _ORG_WORDS or w in CORPORATE_SUFFIXES for w in low) or any(
+        any(c.isupper() for c in w[1:]) and not w.isupper() for w in words
+    ):
         return "org"
     if len(words) == 1 and words[0].isupper():
         return "org"  # an acronym: APEC, NATO
-    if role and any(r.lower() in TITLE_WORDS for r in role.split()):
+    if any(w in _PLACE_WORDS for w in low):
+        return "other"
+    if role and any(r.lower() in HEAD_TITLES for r in role.split()):
         return "person"
-    if len(words) >= 2:
+    if 2 <= len(words) <= 4 and all(w[:1].isupper() or w.lower() in _CONNECTORS for w in words):
         return "person"
     return "other"
+
+
+# Words that end an organisation's name ("Capital Group", "Ltd"): dropping them leaves its short name.
+ORG_WORDS = _ORG_WORDS | frozenset(s.strip(".") for s in CORPORATE_SUFFIXES)

@@ -1,0 +1,104 @@
+"""`who`: titles are roles, not names; a short form joins a name only when it is a name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine
+from bot.ingest.entities import entity_kind, extract_mentions
+
+HARVEST = """---
+title: Farm Output Rises
+date: 2025-10-02
+---
+Agriculture Minister Adamu Bello said on Monday that grain output rose by a tenth this year.
+
+Agriculture accounts for a quarter of the economy, and Agriculture exports doubled since 2020.
+
+Bello added that fertiliser subsidies would continue until the next harvest.
+
+Adamu Bello is a former banker who joined the cabinet in 2023.
+
+Finance Minister Wale Edun said the budget would fund new storage.
+
+Investors such as General Atlantic and Carlyle have backed farm start-ups.
+"""
+
+
+@pytest.fixture
+def farm(tmp_path: Path):
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "farm.md").write_text(HARVEST, encoding="utf-8")
+    eng = Engine(kb, tmp_path / "db.sqlite")
+    eng.open()
+    yield eng
+    eng.close()
+
+
+@pytest.mark.parametrize(
+    "sentence, name, role",
+    [
+        ("Agriculture Minister Adamu Bello said so.", "Adamu Bello", "Agriculture Minister"),
+        ("It came after Secretary of State Colin Powell spoke.", "Colin Powell", "Secretary of State"),
+        ("Then Chancellor of the Exchequer Gordon Brown replied.", "Gordon Brown", "Chancellor of the Exchequer"),
+        ("The Bank of England Governor Mervyn King spoke.", "Mervyn King", "Bank of England Governor"),
+        ("Chinese Vice Premier He Lifeng led the talks.", "He Lifeng", "Chinese Vice Premier"),
+        ("It was Mr Blair who spoke.", "Blair", "Mr"),
+    ],
+)
+def test_title_is_the_role_not_the_name(sentence: str, name: str, role: str) -> None:
+    mentions = {m.name: m.role for m in extract_mentions(sentence)}
+    assert mentions.get(name) == role, mentions
+
+
+def test_an_organisation_keeps_its_title_like_words() -> None:
+    names = [m.name for m in extract_mentions("The Justice Department and the Foreign Ministry replied.")]
+    assert names == ["Justice Department", "Foreign Ministry"]
+    assert [m.name for m in extract_mentions("Martin Luther King Jr spoke.")] == ["Martin Luther King Jr"]
+
+
+@pytest.mark.parametrize(
+    "name, kind",
+    [("General Atlantic", "org"), ("Truth Social", "org"), ("HongShan Capital Group", "org"),
+     ("South Korea", "other"), ("Adamu Bello", "person"), ("Zhang Yiming", "person")],
+)
+def test_entity_kind(name: str, kind: str) -> None:
+    assert entity_kind(name) == kind
+
+
+def test_who_person_with_a_portfolio_title(farm: Engine) -> None:
+    card = farm.who("Adamu Bello")
+    assert card.answered
+    assert card.name == "Adamu Bello"
+    assert card.role == "Agriculture Minister"
+    texts = [q.text for q in card.quotes]
+    # The sentence about agriculture that never names him is not on his card...
+    assert not any(t.startswith("Agriculture accounts") for t in texts)
+    # ...his surname alone joins, and the defining sentence comes first.
+    assert any(t.startswith("Bello added") for t in texts)
+    assert texts[0].startswith("Adamu Bello is a former banker")
+    assert "Agriculture" not in card.aliases and "Agriculture Minister Adamu Bello" not in card.aliases
+
+
+def test_who_title_word_is_not_a_person(farm: Engine) -> None:
+    # "Minister" is a title: it names no one, and the two ministers stay apart.
+    edun = farm.who("Wale Edun")
+    assert edun.answered and edun.role == "Finance Minister"
+    assert all("Bello" not in q.text for q in edun.quotes)
+    assert not farm.who("Minister").answered  # no recorded name holds the title word
+
+
+def test_who_surname_finds_the_full_name(farm: Engine) -> None:
+    card = farm.who("Bello")
+    assert card.name == "Adamu Bello" and card.role == "Agriculture Minister"
+
+
+def test_sentence_initial_word_is_not_part_of_a_name() -> None:
+    known = frozenset({"Charles", "Kennedy", "Blair"})
+    assert [m.name for m in extract_mentions("If Charles Kennedy wins, the party gains.", known)] == ["Charles Kennedy"]
+    assert [m.name for m in extract_mentions("Vote Blair, the posters said.", known)] == ["Blair"]
+    # A name written capitalised elsewhere keeps its first word at the start of a sentence.
+    assert [m.name for m in extract_mentions("Charles Kennedy said so.", known)] == ["Charles Kennedy"]
