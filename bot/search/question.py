@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.text.tokenize import normalize, tokenize
 
-MAX_QUESTION_CHARS = 1000  # longer input is cut; Discord's own option limit is 6,000
+MAX_QUESTION_CHARS = 6000  # Discord's own option limit; a long question is judged by its key terms (retrieve.py)
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,17 @@ _NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten
 _PLACE_RE = re.compile(r"\b(in|at|to|from|near)\s+(the\s+)?[A-Z][\w.-]+")
 _NAME_RE = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][\w.-]+)+")
 _CAUSE_RE = re.compile(r"\b(because|since|due to|after|stems? from|caused|reason|so that|in order to|amid|following)\b")
+
+
+# Grammatical negators. "X or not" is a disjunction ("whether or not"), not a negation.
+_NEGATION_RE = re.compile(r"\b(?:not|never|no|cannot|neither|nor|none|nobody|nothing)\b|n't\b")
+_OR_NOT_RE = re.compile(r"\bor\s+not\b")
+
+
+def negated(text: str) -> bool:
+    """Whether a text says something is not so ("What does X not do?", "never", "isn't")."""
+    folded = _OR_NOT_RE.sub(" ", normalize(text))
+    return bool(_NEGATION_RE.search(folded))
 
 
 def kind_evidence(kind: str, text: str) -> bool:

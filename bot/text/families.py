@@ -1,0 +1,49 @@
+"""Word families: stems that WordNet records as forms of one another.
+
+"owns" / "ownership" / "owner", "founded" / "founder", "extended" /
+"extension", "sell" / "sale" stem differently, yet a sentence that says one
+answers a question that says another. The table (stem → family id) is derived
+from WordNet 3.0's derivational links by tools/build_families.py and shipped
+beside this module (licence: WORDNET-LICENSE.txt), so nothing needs WordNet
+installed. Stems are the index's own (bot.text.tokenize).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+from pathlib import Path
+
+TABLE = Path(__file__).with_name("families.tsv.gz")
+
+
+@functools.lru_cache(maxsize=1)
+def _table() -> dict[str, str]:
+    try:
+        with gzip.open(TABLE, "rt", encoding="ascii") as fh:
+            return dict(line.rstrip("\n").split("\t", 1) for line in fh if "\t" in line)
+    except OSError:  # a broken install answers with stems alone rather than failing
+        return {}
+
+
+def family(stem: str) -> str:
+    """The family id of an index stem; a stem outside every family is its own family."""
+    return _table().get(stem, stem)
+
+
+def members(stem: str) -> tuple[str, ...]:
+    """Every stem of `stem`'s family, itself included (sorted)."""
+    fid = family(stem)
+    return tuple(sorted({s for s, f in _by_family().get(fid, ())} | {stem}))
+
+
+@functools.lru_cache(maxsize=1)
+def _by_family() -> dict[str, tuple[tuple[str, str], ...]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for s, f in _table().items():
+        out.setdefault(f, []).append((s, f))
+    return {f: tuple(v) for f, v in out.items()}
+
+
+def same_family(a: str, b: str) -> bool:
+    return a == b or family(a) == family(b)
