@@ -78,14 +78,21 @@ _NAME_RE = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][\w.-]+)+")
 _CAUSE_RE = re.compile(r"\b(because|since|due to|after|stems? from|caused|reason|so that|in order to|amid|following)\b")
 
 
-# Grammatical negators. "X or not" is a disjunction ("whether or not"), not a negation.
+# Grammatical negators. "X or not" is a disjunction ("whether or not"), not a
+# negation, and a negation inside a condition ("what if it did not divest?")
+# describes a hypothetical rather than asserting that something did not happen.
 _NEGATION_RE = re.compile(r"\b(?:not|never|no|cannot|neither|nor|none|nobody|nothing)\b|n't\b")
 _OR_NOT_RE = re.compile(r"\bor\s+not\b")
+_CONDITION_RE = re.compile(r"\b(?:if|unless|whether|suppose|supposing)\b.*$")
 
 
-def negated(text: str) -> bool:
-    """Whether a text says something is not so ("What does X not do?", "never", "isn't")."""
+def negated(text: str, *, asserted_only: bool = False) -> bool:
+    """Whether a text says something is not so ("What does X not do?", "never", "isn't").
+
+    `asserted_only` ignores negations inside a condition ("if … not …")."""
     folded = _OR_NOT_RE.sub(" ", normalize(text))
+    if asserted_only:
+        folded = _CONDITION_RE.sub(" ", folded)
     return bool(_NEGATION_RE.search(folded))
 
 

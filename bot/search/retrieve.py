@@ -227,7 +227,7 @@ def retrieve(
                          f"no article covers more than {signals['doc_coverage']:.0%} of the question",
                          "off-topic", signals)
     # A question about what did *not* happen is answered only by a sentence that says so.
-    signals["negation_unmet"] = float(not long and negated(question.text) and not any(negated(h.passage.text) for h in hits[:3]))
+    signals["negation_unmet"] = float(not long and negated(question.text, asserted_only=True) and not any(negated(h.passage.text) for h in hits[:3]))
     if abstain and signals["negation_unmet"]:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          "the question asks what did not happen; no passage says anything did not", "near-miss", signals)
