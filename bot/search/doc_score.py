@@ -30,7 +30,7 @@ class DocStats:
     ids: list[str]  # in position order
     starts: np.ndarray  # first position of each document
     lengths: np.ndarray  # tokens per document (title included)
-    titles: list[Counter[str]]
+    titles: dict[str, list[tuple[int, int]]]  # title term → (document index, count)
 
     @property
     def avg_length(self) -> float:
@@ -48,12 +48,16 @@ def doc_stats(snapshot: Snapshot) -> DocStats:
         ids = [d for d, _ in ranges]
         starts = np.array([lo for _, (lo, _) in ranges], dtype=np.int64)
         doc_len = getattr(snapshot.index, "doc_len", None)
-        titles = [Counter(tokenize(snapshot.documents[d].title)) if d in snapshot.documents else Counter() for d in ids]
+        counts = [Counter(tokenize(snapshot.documents[d].title)) if d in snapshot.documents else Counter() for d in ids]
         lengths = np.array(
             [(float(doc_len[lo:hi].sum()) if doc_len is not None else float(hi - lo)) + TITLE_WEIGHT * sum(t.values())
-             for (_, (lo, hi)), t in zip(ranges, titles)],
+             for (_, (lo, hi)), t in zip(ranges, counts)],
             dtype=np.float64,
         )
+        titles: dict[str, list[tuple[int, int]]] = {}
+        for i, c in enumerate(counts):
+            for term, n in c.items():
+                titles.setdefault(term, []).append((i, n))
         stats = _CACHE[snapshot.index] = DocStats(ids, starts, lengths, titles)
     return stats
 
@@ -74,9 +78,8 @@ def doc_scores(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str, i
             if pos.size:
                 which = np.searchsorted(stats.starts, pos, side="right") - 1
                 tf += np.bincount(which, weights=tfs.astype(np.float64), minlength=n_docs)
-        for i, title in enumerate(stats.titles):
-            if t in title:
-                tf[i] += TITLE_WEIGHT * title[t]
+        for i, n in stats.titles.get(t, ()):
+            tf[i] += TITLE_WEIGHT * n
         df = int((tf > 0).sum())
         if not df:
             continue
@@ -97,7 +100,6 @@ def doc_term_sets(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str
             if pos.size:
                 for i in np.unique(np.searchsorted(stats.starts, pos, side="right") - 1):
                     out.setdefault(stats.ids[int(i)], set()).add(t)
-        for i, title in enumerate(stats.titles):
-            if t in title:
-                out.setdefault(stats.ids[i], set()).add(t)
+        for i, _ in stats.titles.get(t, ()):
+            out.setdefault(stats.ids[i], set()).add(t)
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.text.tokenize import normalize, tokenize
+from bot.text.tokenize import STOPWORDS, normalize, stem, tokenize
 
 MAX_QUESTION_CHARS = 6000  # Discord's own option limit; a long question is judged by its key terms (retrieve.py)
 
@@ -44,10 +44,17 @@ def question_kind(text: str) -> str:
     return "other"
 
 
+# Negated auxiliaries ("doesn't" → "doesnt") are stopwords with a suffix: as terms they
+# would count as words the articles never use. Their negation is read by `negated`.
+_CONTRACTIONS = frozenset(stem(w + "nt") for w in STOPWORDS if w.isalpha()) | frozenset(
+    stem(w) for w in ("cant", "wont", "shant", "aint", "dont")
+)
+
+
 def analyse(text: str) -> Question:
     """Normalise a raw question (cut to MAX_QUESTION_CHARS) and find its kind and terms."""
     text = " ".join(text.split())[:MAX_QUESTION_CHARS]
-    terms = tuple(dict.fromkeys(tokenize(text)))
+    terms = tuple(t for t in dict.fromkeys(tokenize(text)) if t not in _CONTRACTIONS)
     return Question(text=text, kind=question_kind(text), terms=terms, names=named_terms(text))
 
 

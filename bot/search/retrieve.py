@@ -37,7 +37,7 @@ from bot.search.doc_score import doc_scores, doc_term_sets
 from bot.search.question import Question, kind_evidence, negated
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
-from bot.text.families import family
+from bot.text.families import family, members
 from bot.text.tokenize import tokenize
 
 # Calibrated on public data (README "Abstention, calibrated"); not per question.
@@ -53,9 +53,13 @@ DOC_CANDIDATES = 3  # the best articles each add their best sentences
 PER_DOC = 10
 KIND_BONUS = 0.12
 CONTEXT_WEIGHT = 0.5
-FAMILY_WEIGHT = 1.0  # a family word's share of a term's weight in coverage
-FAMILY_RANK_WEIGHT = 0.5  # ... and in the ranking's own-coverage part
+FAMILY_WEIGHT = 0.75  # a family word's share of a term's weight in coverage (measured: 1.0 lets off-topic in)
+FAMILY_SEARCH = True  # family members of question words join the sentence BM25 query
+FAMILY_RANK_WEIGHT = 1.0  # ... and in the ranking's own-coverage part
 DOC_WEIGHT = 0.15  # weight of the article's normalised BM25 in a sentence's score
+CONTEXT_FULL = True  # paragraph context from every sentence of the paragraph, not only candidates
+OWN_WEIGHT = 1.0  # the sentence's own coverage of the question
+COVER_WEIGHT = 0.5  # coverage with paragraph context
 BM25_WEIGHT = 0.5  # weight of the sentence's own normalised BM25
 RELATIVE_KEEP = 0.55  # further quotes must score this fraction of the best
 
@@ -159,6 +163,12 @@ def retrieve(
     total = sum(weights.values()) or 1.0
     term_set = set(terms)
     ids = [term_ids.get(t) for t in terms]
+    if FAMILY_SEARCH:
+        # Sentences that hold a question word only in another form ("ownership" for "owns")
+        # are searched too: the family's other stems join the BM25 query.
+        relatives = [m for t in terms for m in members(t) if m not in term_set]
+        if relatives:
+            ids += [i for i in snapshot.reader.term_ids(relatives).values() if _df(snapshot, i) > 0]
 
     # The article is evidence: document-level BM25 over body and title.
     if document is not None:
@@ -180,12 +190,8 @@ def retrieve(
     pids = [int(snapshot.passage_ids[pos]) for pos, _ in top]
     rows = snapshot.reader.passages(pids)
     candidates = [(rows[pid], score) for pid, (_, score) in zip(pids, top) if pid in rows]
-    # Paragraph context: the terms the paragraph's other candidate sentences hold.
     token_sets = {row.id: set(tokenize(row.text)) for row, _ in candidates}
-    para_tokens: dict[tuple[str, int], set[str]] = {}
-    for row, _ in candidates:
-        if row.kind == "body":
-            para_tokens.setdefault((row.document, row.paragraph), set()).update(token_sets[row.id])
+    para_tokens = _paragraph_tokens(snapshot, [pos for pos, _ in top], rows)
     best_bm25 = max(score for _, score in candidates) or 1.0
     floor = min(score for _, score in candidates)
     hits: list[Hit] = []
@@ -203,7 +209,7 @@ def retrieve(
         coverage = (own_w + FAMILY_WEIGHT * fam_w + CONTEXT_WEIGHT * ctx_w) / total
         own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w) / total
         norm = (score - floor) / (best_bm25 - floor) if best_bm25 > floor else 1.0
-        final = BM25_WEIGHT * norm + own_coverage + 0.5 * coverage + DOC_WEIGHT * dscores.get(row.document, 0.0) / best_doc
+        final = BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage + DOC_WEIGHT * dscores.get(row.document, 0.0) / best_doc
         if row.kind == "body" and kind_evidence(question.kind, row.text):
             final += KIND_BONUS
         if prefer_document is not None and row.document == prefer_document:
@@ -239,6 +245,31 @@ def retrieve(
     return Retrieval(question, tuple(kept[: max(k, 1) * 4]), True, best.coverage, "", "", signals)
 
 
+NEIGHBOURS = 4  # sentences either side read for paragraph context
+
+
+def _paragraph_tokens(snapshot: Snapshot, positions: list[int], rows: dict[int, PassageRow]) -> dict[tuple[str, int], set[str]]:
+    """The terms of each candidate's paragraph: its neighbouring sentences (a paragraph's
+    sentences have neighbouring positions), candidates or not, when CONTEXT_FULL is set;
+    otherwise only the candidate sentences themselves."""
+    wanted = set(positions)
+    if CONTEXT_FULL:
+        n = len(snapshot.passage_ids)
+        for pos in positions:
+            wanted.update(range(max(0, pos - NEIGHBOURS), min(n, pos + NEIGHBOURS + 1)))
+    extra = [int(snapshot.passage_ids[p]) for p in wanted]
+    missing = [pid for pid in extra if pid not in rows]
+    all_rows = dict(rows)
+    if missing:
+        all_rows.update(snapshot.reader.passages(missing))
+    out: dict[tuple[str, int], set[str]] = {}
+    for pid in extra:
+        row = all_rows.get(pid)
+        if row is not None and row.kind == "body":
+            out.setdefault((row.document, row.paragraph), set()).update(tokenize(row.text))
+    return out
+
+
 def _doc_coverage(
     snapshot: Snapshot,
     terms: tuple[str, ...],
@@ -250,8 +281,6 @@ def _doc_coverage(
     """The largest share of the question's information one article holds (family words count)."""
     total = sum(weights.values()) or 1.0
     expanded: dict[str, str] = {}  # family member stem present in the index → question term
-    from bot.text.families import members
-
     for t in terms:
         for m in members(t):
             expanded.setdefault(m, t)
