@@ -22,7 +22,8 @@ first) the articles never use, unless its best sentence still holds
   question about a story that is not loaded cannot borrow a few shared words;
 - near-miss: the article fits but no sentence (with its paragraph) holds
   `MIN_COVERAGE` of the question's information; or the question asks what did
-  *not* happen ("not", "never", "n't") and none of the top sentences negates anything.
+  *not* happen ("not", "never", "n't") and none of the top sentences negates
+  anything; or it asks "how many / how much" and none of them holds a number.
 A long question (a pasted paragraph) is judged by its `KEY_TERMS` most
 informative words that the articles use, once its unseen share passes the
 off-topic test.
@@ -57,7 +58,6 @@ FAMILY_WEIGHT = 0.75  # a family word's share of a term's weight in coverage (me
 FAMILY_SEARCH = True  # family members of question words join the sentence BM25 query
 FAMILY_RANK_WEIGHT = 1.0  # ... and in the ranking's own-coverage part
 DOC_WEIGHT = 0.15  # weight of the article's normalised BM25 in a sentence's score
-CONTEXT_FULL = True  # paragraph context from every sentence of the paragraph, not only candidates
 OWN_WEIGHT = 1.0  # the sentence's own coverage of the question
 COVER_WEIGHT = 0.5  # coverage with paragraph context
 BM25_WEIGHT = 0.5  # weight of the sentence's own normalised BM25
@@ -191,7 +191,11 @@ def retrieve(
     rows = snapshot.reader.passages(pids)
     candidates = [(rows[pid], score) for pid, (_, score) in zip(pids, top) if pid in rows]
     token_sets = {row.id: set(tokenize(row.text)) for row, _ in candidates}
-    para_tokens = _paragraph_tokens(snapshot, [pos for pos, _ in top], rows)
+    # Paragraph context: the terms the paragraph's other candidate sentences hold.
+    para_tokens: dict[tuple[str, int], set[str]] = {}
+    for row, _ in candidates:
+        if row.kind == "body":
+            para_tokens.setdefault((row.document, row.paragraph), set()).update(token_sets[row.id])
     best_bm25 = max(score for _, score in candidates) or 1.0
     floor = min(score for _, score in candidates)
     hits: list[Hit] = []
@@ -221,6 +225,9 @@ def retrieve(
     hits.sort(key=lambda h: (-h.score, h.passage.id))
     best = hits[0]
     signals["coverage"] = best.coverage
+    # "How many / how much" is answered by a number: none in the top sentences, no answer.
+    signals["number_unmet"] = float(question.kind == "quantity"
+                                    and not any(kind_evidence("quantity", h.passage.text) for h in hits[:3]))
     signals["missing"] = missing[best.passage.id] / max(weights.values())
     signals["doc_coverage"] = _doc_coverage(snapshot, terms, term_ids, weights, dscores, document)
     if len(hits) > 1:
@@ -234,6 +241,9 @@ def retrieve(
                          "off-topic", signals)
     # A question about what did *not* happen is answered only by a sentence that says so.
     signals["negation_unmet"] = float(not long and negated(question.text, asserted_only=True) and not any(negated(h.passage.text) for h in hits[:3]))
+    if abstain and signals["number_unmet"]:
+        return Retrieval(question, tuple(hits[:k]), False, best.coverage,
+                         "the question asks for a number; the best passages hold none", "near-miss", signals)
     if abstain and signals["negation_unmet"]:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          "the question asks what did not happen; no passage says anything did not", "near-miss", signals)
@@ -243,31 +253,6 @@ def retrieve(
     floor_cov = MIN_COVERAGE / 2 if abstain else 0.0
     kept = [h for h in hits if h.score >= RELATIVE_KEEP * best.score and h.coverage >= floor_cov]
     return Retrieval(question, tuple(kept[: max(k, 1) * 4]), True, best.coverage, "", "", signals)
-
-
-NEIGHBOURS = 4  # sentences either side read for paragraph context
-
-
-def _paragraph_tokens(snapshot: Snapshot, positions: list[int], rows: dict[int, PassageRow]) -> dict[tuple[str, int], set[str]]:
-    """The terms of each candidate's paragraph: its neighbouring sentences (a paragraph's
-    sentences have neighbouring positions), candidates or not, when CONTEXT_FULL is set;
-    otherwise only the candidate sentences themselves."""
-    wanted = set(positions)
-    if CONTEXT_FULL:
-        n = len(snapshot.passage_ids)
-        for pos in positions:
-            wanted.update(range(max(0, pos - NEIGHBOURS), min(n, pos + NEIGHBOURS + 1)))
-    extra = [int(snapshot.passage_ids[p]) for p in wanted]
-    missing = [pid for pid in extra if pid not in rows]
-    all_rows = dict(rows)
-    if missing:
-        all_rows.update(snapshot.reader.passages(missing))
-    out: dict[tuple[str, int], set[str]] = {}
-    for pid in extra:
-        row = all_rows.get(pid)
-        if row is not None and row.kind == "body":
-            out.setdefault((row.document, row.paragraph), set()).update(tokenize(row.text))
-    return out
 
 
 def _doc_coverage(
