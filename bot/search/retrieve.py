@@ -38,7 +38,7 @@ from bot.search.doc_score import doc_scores, doc_term_sets
 from bot.search.question import Question, kind_evidence, negated
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
-from bot.text.families import family, members
+from bot.text.families import families_of, family, members
 from bot.text.tokenize import tokenize
 
 # Calibrated on public data (README "Abstention, calibrated"); not per question.
@@ -114,12 +114,15 @@ LIGHT_TERMS = frozenset(
 PREFER_BONUS = 0.1  # a follow-up prefers the article the previous answer quoted
 
 
-def held(terms: set[str] | tuple[str, ...], tokens: set[str]) -> tuple[set[str], set[str]]:
+def held(terms: set[str] | tuple[str, ...], tokens: set[str], token_families: frozenset[str] | None = None
+         ) -> tuple[set[str], set[str]]:
     """(question terms the tokens hold, terms held only through a word of their family)."""
     exact = {t for t in terms if t in tokens}
-    fams = {family(x) for x in tokens}
-    by_family = {t for t in terms if t not in exact and family(t) in fams}
-    return exact, by_family
+    rest = [t for t in terms if t not in exact]
+    if not rest:
+        return exact, set()
+    fams = token_families if token_families is not None else families_of(tokens)
+    return exact, {t for t in rest if family(t) in fams}
 
 
 def key_terms(question: Question, weights: dict[str, float], known: set[str]) -> tuple[str, ...]:
@@ -163,12 +166,12 @@ def retrieve(
     total = sum(weights.values()) or 1.0
     term_set = set(terms)
     ids = [term_ids.get(t) for t in terms]
+    # A question word's family ("ownership" for "owns"): relative stem → question term.
+    relatives = {m: t for t in terms for m in members(t) if m not in term_set}
+    relative_ids = snapshot.reader.term_ids(tuple(relatives)) if relatives else {}
     if FAMILY_SEARCH:
-        # Sentences that hold a question word only in another form ("ownership" for "owns")
-        # are searched too: the family's other stems join the BM25 query.
-        relatives = [m for t in terms for m in members(t) if m not in term_set]
-        if relatives:
-            ids += [i for i in snapshot.reader.term_ids(relatives).values() if _df(snapshot, i) > 0]
+        # Sentences that hold a question word only in another form are searched too.
+        ids += [i for i in relative_ids.values() if _df(snapshot, i) > 0]
 
     # The article is evidence: document-level BM25 over body and title.
     if document is not None:
@@ -191,22 +194,27 @@ def retrieve(
     rows = snapshot.reader.passages(pids)
     candidates = [(rows[pid], score) for pid, (_, score) in zip(pids, top) if pid in rows]
     token_sets = {row.id: set(tokenize(row.text)) for row, _ in candidates}
+    token_fams = {pid: families_of(toks) for pid, toks in token_sets.items()}
     # Paragraph context: the terms the paragraph's other candidate sentences hold.
     para_tokens: dict[tuple[str, int], set[str]] = {}
+    para_fams: dict[tuple[str, int], set[str]] = {}
     for row, _ in candidates:
         if row.kind == "body":
             para_tokens.setdefault((row.document, row.paragraph), set()).update(token_sets[row.id])
+            para_fams.setdefault((row.document, row.paragraph), set()).update(token_fams[row.id])
     best_bm25 = max(score for _, score in candidates) or 1.0
     floor = min(score for _, score in candidates)
     hits: list[Hit] = []
     missing: dict[int, float] = {}  # passage → weight of its heaviest question term held nowhere near
     for row, score in candidates:
-        own, own_fam = held(term_set, token_sets[row.id])
+        own, own_fam = held(term_set, token_sets[row.id], token_fams[row.id])
         if row.kind != "body":
             if not _meta_fits(row.kind, question.kind):
                 continue
             own |= _meta_terms(row.kind, question)
-        ctx_exact, ctx_fam = held(term_set - own - own_fam, para_tokens.get((row.document, row.paragraph), set()))
+        key = (row.document, row.paragraph)
+        ctx_exact, ctx_fam = held(term_set - own - own_fam, para_tokens.get(key, set()),
+                                  frozenset(para_fams.get(key, ())))
         own_w = sum(weights[t] for t in own)
         fam_w = sum(weights[t] for t in own_fam)
         ctx_w = sum(weights[t] for t in ctx_exact) + FAMILY_WEIGHT * sum(weights[t] for t in ctx_fam)
@@ -229,7 +237,7 @@ def retrieve(
     signals["number_unmet"] = float(question.kind == "quantity"
                                     and not any(kind_evidence("quantity", h.passage.text) for h in hits[:3]))
     signals["missing"] = missing[best.passage.id] / max(weights.values())
-    signals["doc_coverage"] = _doc_coverage(snapshot, terms, term_ids, weights, dscores, document)
+    signals["doc_coverage"] = _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, weights, document)
     if len(hits) > 1:
         signals["margin"] = best.score - hits[1].score
     if abstain and signals.get("unknown_names") and best.coverage < UNKNOWN_NAME_COVERAGE:
@@ -258,18 +266,14 @@ def retrieve(
 def _doc_coverage(
     snapshot: Snapshot,
     terms: tuple[str, ...],
-    term_ids: dict[str, int],
+    ids: dict[str, int],
+    relatives: dict[str, str],
     weights: dict[str, float],
-    dscores: dict[str, float],
     document: str | None,
 ) -> float:
     """The largest share of the question's information one article holds (family words count)."""
     total = sum(weights.values()) or 1.0
-    expanded: dict[str, str] = {}  # family member stem present in the index → question term
-    for t in terms:
-        for m in members(t):
-            expanded.setdefault(m, t)
-    ids = snapshot.reader.term_ids(tuple(expanded))
+    expanded = {**relatives, **{t: t for t in terms}}  # stem → the question term it stands for
     per_doc = doc_term_sets(snapshot, tuple(expanded), ids)
     best = 0.0
     for doc_id, found in per_doc.items():

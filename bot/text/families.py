@@ -31,6 +31,12 @@ def family(stem: str) -> str:
     return _table().get(stem, stem)
 
 
+def families_of(stems: "set[str] | frozenset[str] | list[str]") -> frozenset[str]:
+    """The family ids of many stems at once (one table look-up each)."""
+    table = _table()
+    return frozenset(table.get(s, s) for s in stems)
+
+
 def members(stem: str) -> tuple[str, ...]:
     """Every stem of `stem`'s family, itself included (sorted)."""
     fid = family(stem)
