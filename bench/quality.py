@@ -150,7 +150,7 @@ def abstains(row: dict[str, Any], min_doc: float, min_cov: float) -> bool:
             return True
     elif row.get("unknown_names", 0.0) > 0 and row.get("coverage", 0.0) < R.UNKNOWN_NAME_COVERAGE:
         return True
-    if row.get("negation_unmet") or row.get("number_unmet"):
+    if row.get("negation_unmet") or row.get("number_unmet") or row.get("opposite"):
         return True
     return row.get("doc_coverage", 0.0) < min_doc or row.get("coverage", 0.0) < min_cov
 

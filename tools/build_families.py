@@ -16,6 +16,9 @@ family larger than MAX_FAMILY is refused: chains through homonyms
 Pairs are joined in order of how alike the two stems are (longest common prefix
 first), so the closest derivations win a place before distant ones.
 
+Also bot/text/antonyms.tsv.gz: adjective and adverb stem pairs WordNet records
+as antonyms ("!" between words: small/large, active/inactive), one pair a line.
+
 Output: one line per stem, "stem<TAB>family id", for stems in a family of two
 or more; the id is the family's alphabetically first stem. The runtime
 (bot/text/families.py) reads only this table; WordNet is not needed at run time.
@@ -143,6 +146,39 @@ def build(wordnet: Path) -> dict[str, str]:
     return table
 
 
+def antonym_pairs(wordnet: Path) -> list[tuple[str, str]]:
+    """Stem pairs WordNet records as antonyms ("!" between words) among adjectives and
+    adverbs: small/large, active/inactive, first/second. (Verb and noun antonyms
+    — pass/fail, win/loss — describe events, where the text's wording varies freely.)"""
+    stemmer = Stemmer.Stemmer("english")
+    synsets: dict[tuple[str, str], list[str]] = {}
+    links: list[tuple[tuple[str, str], int, tuple[str, str], int]] = []
+    for pos, letter in (("adj", "a"), ("adv", "r")):
+        with open(wordnet / f"data.{pos}", encoding="latin-1") as fh:
+            for line in fh:
+                if line.startswith("  "):
+                    continue
+                fields = line.split(" | ")[0].split()
+                offset, w_cnt = fields[0], int(fields[3], 16)
+                synsets[(letter, offset)] = [fields[4 + 2 * i].lower() for i in range(w_cnt)]
+                at = 4 + 2 * w_cnt
+                for j in range(int(fields[at])):
+                    sym, target, tpos, st = fields[at + 1 + 4 * j : at + 5 + 4 * j]
+                    if sym == "!" and st != "0000" and tpos in ("a", "s", "r"):
+                        tletter = "a" if tpos == "s" else tpos
+                        links.append(((letter, offset), int(st[:2], 16), (tletter, target), int(st[2:], 16)))
+    pairs: set[tuple[str, str]] = set()
+    for src_key, src, tgt_key, tgt in links:
+        a, b = synsets.get(src_key), synsets.get(tgt_key)
+        if a and b and src <= len(a) and tgt <= len(b):
+            wa, wb = clean(a[src - 1]), clean(b[tgt - 1])
+            if wa and wb:
+                sa, sb = stemmer.stemWord(wa), stemmer.stemWord(wb)
+                if sa != sb:
+                    pairs.add((min(sa, sb), max(sa, sb)))
+    return sorted(pairs)
+
+
 def main(argv: list[str]) -> int:
     wordnet = Path(argv[1] if len(argv) > 1 else os.environ.get("WNSEARCHDIR", "/usr/share/wordnet"))
     out = Path(argv[2] if len(argv) > 2 else Path(__file__).resolve().parent.parent / "bot/text/families.tsv.gz")
@@ -151,6 +187,11 @@ def main(argv: list[str]) -> int:
     with gzip.GzipFile(out, "wb", mtime=0) as fh:  # mtime 0: the same input gives the same bytes
         fh.write(lines.encode("ascii"))
     print(f"{len(table)} stems in {len(set(table.values()))} families → {out}")
+    antonyms = out.with_name("antonyms.tsv.gz")
+    pairs = antonym_pairs(wordnet)
+    with gzip.GzipFile(antonyms, "wb", mtime=0) as fh:
+        fh.write("".join(f"{a}\t{b}\n" for a, b in pairs).encode("ascii"))
+    print(f"{len(pairs)} antonym pairs → {antonyms}")
     return 0
 
 

@@ -23,7 +23,9 @@ first) the articles never use, unless its best sentence still holds
 - near-miss: the article fits but no sentence (with its paragraph) holds
   `MIN_COVERAGE` of the question's information; or the question asks what did
   *not* happen ("not", "never", "n't") and none of the top sentences negates
-  anything; or it asks "how many / how much" and none of them holds a number.
+  anything; or it asks "how many / how much" and none of them holds a number;
+  or the best sentence holds the opposite (a WordNet antonym) of a question
+  word it lacks: "the *first* arm" where the text says "the second arm".
 A long question (a pasted paragraph) is judged by its `KEY_TERMS` most
 informative words that the articles use, once its unseen share passes the
 off-topic test.
@@ -38,7 +40,7 @@ from bot.search.doc_score import doc_scores, doc_term_sets
 from bot.search.question import Question, kind_evidence, negated
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
-from bot.text.families import families_of, family, members
+from bot.text.families import antonyms, families_of, family, members
 from bot.text.tokenize import tokenize
 
 # Calibrated on public data (README "Abstention, calibrated"); not per question.
@@ -233,6 +235,13 @@ def retrieve(
     hits.sort(key=lambda h: (-h.score, h.passage.id))
     best = hits[0]
     signals["coverage"] = best.coverage
+    # A question about the opposite of what the best sentence says ("the *first* arm"
+    # where it says "the second arm"; WordNet antonyms) is a near-miss.
+    best_tokens = token_sets[best.passage.id]
+    best_own, best_fam = held(term_set, best_tokens, token_fams[best.passage.id])
+    # (Not when the question names both sides: "abstract or concrete?")
+    signals["opposite"] = float(any(antonyms(t) & best_tokens and not antonyms(t) & term_set
+                                    for t in term_set - best_own - best_fam))
     # "How many / how much" is answered by a number: none in the top sentences, no answer.
     signals["number_unmet"] = float(question.kind == "quantity"
                                     and not any(kind_evidence("quantity", h.passage.text) for h in hits[:3]))
@@ -249,6 +258,9 @@ def retrieve(
                          "off-topic", signals)
     # A question about what did *not* happen is answered only by a sentence that says so.
     signals["negation_unmet"] = float(not long and negated(question.text, asserted_only=True) and not any(negated(h.passage.text) for h in hits[:3]))
+    if abstain and signals["opposite"]:
+        return Retrieval(question, tuple(hits[:k]), False, best.coverage,
+                         "the best passage says the opposite of what the question asks about", "near-miss", signals)
     if abstain and signals["number_unmet"]:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          "the question asks for a number; the best passages hold none", "near-miss", signals)

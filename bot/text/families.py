@@ -5,7 +5,9 @@
 answers a question that says another. The table (stem → family id) is derived
 from WordNet 3.0's derivational links by tools/build_families.py and shipped
 beside this module (licence: WORDNET-LICENSE.txt), so nothing needs WordNet
-installed. Stems are the index's own (bot.text.tokenize).
+installed. Stems are the index's own (bot.text.tokenize). The same script
+derives WordNet's antonym pairs (antonyms.tsv.gz), which tell a near-miss
+question ("the *first* arm" where the text says "the second arm") from an answerable one.
 """
 
 from __future__ import annotations
@@ -53,3 +55,26 @@ def _by_family() -> dict[str, tuple[tuple[str, str], ...]]:
 
 def same_family(a: str, b: str) -> bool:
     return a == b or family(a) == family(b)
+
+
+ANTONYMS = Path(__file__).with_name("antonyms.tsv.gz")
+
+
+@functools.lru_cache(maxsize=1)
+def _antonyms() -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    try:
+        with gzip.open(ANTONYMS, "rt", encoding="ascii") as fh:
+            for line in fh:
+                a, _, b = line.rstrip("\n").partition("\t")
+                if a and b:
+                    out.setdefault(a, set()).add(b)
+                    out.setdefault(b, set()).add(a)
+    except OSError:
+        return {}
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def antonyms(stem: str) -> frozenset[str]:
+    """Stems WordNet records as the opposite of `stem` ("small" → "larg", "activ" → "inact")."""
+    return _antonyms().get(stem, frozenset())

@@ -152,3 +152,14 @@ def test_eval_reports_abstention_per_tag(mini: Engine) -> None:
     assert (result.hit1, result.answerable, result.abstained_wrong) == (1, 2, 1)
     assert result.abstention_by_tag() == {"adversarial": 0.0, "offtopic": 1.0}
     assert result.false_abstention_rate == 0.5
+
+
+def test_near_miss_opposite(mini: Engine) -> None:
+    # The text says "high winds"; a question about *low* winds asks about something it does not say.
+    result = _retrieve(mini, "Which sailings were cancelled because of low winds?")
+    assert not result.answered
+    assert result.kind == "near-miss"
+    assert result.signals["opposite"] == 1.0
+    assert _retrieve(mini, "Which sailings were cancelled because of high winds?").answered
+    # A question naming both sides is a choice, not a swap.
+    assert _retrieve(mini, "Were sailings cancelled because of high or low winds?").signals["opposite"] == 0.0

@@ -74,3 +74,14 @@ def test_builder_on_a_tiny_wordnet(tmp_path: Path) -> None:
     assert table["own"] == table["ownership"]
     assert table["sale"] == table["sell"]  # the gloss "activity of selling"
     assert table["own"] != table["sell"]
+
+
+def test_antonyms_from_wordnet() -> None:
+    from bot.text.families import antonyms
+
+    assert _stem("large") in antonyms(_stem("small"))
+    assert _stem("small") in antonyms(_stem("large"))
+    assert _stem("second") in antonyms(_stem("first"))
+    assert _stem("closed") in antonyms(_stem("open")) or _stem("close") in antonyms(_stem("open"))
+    assert _stem("large") not in antonyms(_stem("big"))
+    assert antonyms("zzqxv") == frozenset()
