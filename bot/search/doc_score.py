@@ -42,24 +42,32 @@ _CACHE: "weakref.WeakKeyDictionary[object, DocStats]" = weakref.WeakKeyDictionar
 
 
 def doc_stats(snapshot: Snapshot) -> DocStats:
-    stats = _CACHE.get(snapshot.index)
+    try:
+        stats = _CACHE.get(snapshot.index)
+    except TypeError:  # an index type that cannot be weakly referenced: no cache
+        return _build_stats(snapshot)
     if stats is None:
-        ranges = sorted(snapshot.doc_ranges.items(), key=lambda kv: kv[1][0])
-        ids = [d for d, _ in ranges]
-        starts = np.array([lo for _, (lo, _) in ranges], dtype=np.int64)
-        doc_len = getattr(snapshot.index, "doc_len", None)
-        counts = [Counter(tokenize(snapshot.documents[d].title)) if d in snapshot.documents else Counter() for d in ids]
-        lengths = np.array(
-            [(float(doc_len[lo:hi].sum()) if doc_len is not None else float(hi - lo)) + TITLE_WEIGHT * sum(t.values())
-             for (_, (lo, hi)), t in zip(ranges, counts)],
-            dtype=np.float64,
-        )
-        titles: dict[str, list[tuple[int, int]]] = {}
-        for i, c in enumerate(counts):
-            for term, n in c.items():
-                titles.setdefault(term, []).append((i, n))
-        stats = _CACHE[snapshot.index] = DocStats(ids, starts, lengths, titles)
+        stats = _CACHE[snapshot.index] = _build_stats(snapshot)
     return stats
+
+
+def _build_stats(snapshot: Snapshot) -> DocStats:
+    """Per-document ids, first positions, lengths (title included) and a title-term index."""
+    ranges = sorted(snapshot.doc_ranges.items(), key=lambda kv: kv[1][0])
+    ids = [d for d, _ in ranges]
+    starts = np.array([lo for _, (lo, _) in ranges], dtype=np.int64)
+    doc_len = getattr(snapshot.index, "doc_len", None)
+    counts = [Counter(tokenize(snapshot.documents[d].title)) if d in snapshot.documents else Counter() for d in ids]
+    lengths = np.array(
+        [(float(doc_len[lo:hi].sum()) if doc_len is not None else float(hi - lo)) + TITLE_WEIGHT * sum(t.values())
+         for (_, (lo, hi)), t in zip(ranges, counts)],
+        dtype=np.float64,
+    )
+    titles: dict[str, list[tuple[int, int]]] = {}
+    for i, c in enumerate(counts):
+        for term, n in c.items():
+            titles.setdefault(term, []).append((i, n))
+    return DocStats(ids, starts, lengths, titles)
 
 
 def doc_scores(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str, int]) -> dict[str, float]:
