@@ -207,7 +207,6 @@ def retrieve(
     best_bm25 = max(score for _, score in candidates) or 1.0
     floor = min(score for _, score in candidates)
     hits: list[Hit] = []
-    missing: dict[int, float] = {}  # passage → weight of its heaviest question term held nowhere near
     for row, score in candidates:
         own, own_fam = held(term_set, token_sets[row.id], token_fams[row.id])
         if row.kind != "body":
@@ -223,13 +222,13 @@ def retrieve(
         coverage = (own_w + FAMILY_WEIGHT * fam_w + CONTEXT_WEIGHT * ctx_w) / total
         own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w) / total
         norm = (score - floor) / (best_bm25 - floor) if best_bm25 > floor else 1.0
-        final = BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage + DOC_WEIGHT * dscores.get(row.document, 0.0) / best_doc
+        final = (BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage
+                 + DOC_WEIGHT * dscores.get(row.document, 0.0) / best_doc)
         if row.kind == "body" and kind_evidence(question.kind, row.text):
             final += KIND_BONUS
         if prefer_document is not None and row.document == prefer_document:
             final += PREFER_BONUS
         hits.append(Hit(row, final, score, coverage))
-        missing[row.id] = max((weights[t] for t in term_set - own - own_fam - ctx_exact - ctx_fam), default=0.0)
     if not hits:
         return Retrieval(question, (), False, 0.0, "no passage shares a word with the question", "off-topic", signals)
     hits.sort(key=lambda h: (-h.score, h.passage.id))
@@ -243,9 +242,11 @@ def retrieve(
     signals["opposite"] = float(any(antonyms(t) & best_tokens and not antonyms(t) & term_set
                                     for t in term_set - best_own - best_fam))
     # "How many / how much" is answered by a number: none in the top sentences, no answer.
-    signals["number_unmet"] = float(question.kind == "quantity"
+    signals["number_unmet"] = float(not long and question.kind == "quantity"
                                     and not any(kind_evidence("quantity", h.passage.text) for h in hits[:3]))
-    signals["missing"] = missing[best.passage.id] / max(weights.values())
+    # A question about what did *not* happen is answered only by a sentence that says so.
+    signals["negation_unmet"] = float(not long and negated(question.text, asserted_only=True)
+                                      and not any(negated(h.passage.text) for h in hits[:3]))
     signals["doc_coverage"] = _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, weights, document)
     if len(hits) > 1:
         signals["margin"] = best.score - hits[1].score
@@ -256,8 +257,6 @@ def retrieve(
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          f"no article covers more than {signals['doc_coverage']:.0%} of the question",
                          "off-topic", signals)
-    # A question about what did *not* happen is answered only by a sentence that says so.
-    signals["negation_unmet"] = float(not long and negated(question.text, asserted_only=True) and not any(negated(h.passage.text) for h in hits[:3]))
     if abstain and signals["opposite"]:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          "the best passage says the opposite of what the question asks about", "near-miss", signals)
