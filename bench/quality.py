@@ -133,7 +133,7 @@ def signals(engine: Engine, cases: list[dict[str, Any]]) -> list[dict[str, Any]]
             continue
         question = analyse(c["q"])
         res = R.retrieve(snap, question, abstain=False)
-        quotes = merge_duplicates(snap, list(res.hits))[:3]
+        quotes = merge_duplicates(snap, list(res.hits), frozenset(question.terms))[:3]
         texts = [fold(q.text) for q in quotes]
         ok = [any(fold(e) in t for e in c.get("expect", [])) for t in texts]
         out.append({"id": c["id"], "answerable": c["kind"] == "ask", "tag": c.get("tag") or "untagged",
