@@ -40,8 +40,10 @@ from bot.search.doc_score import doc_scores, doc_term_sets
 from bot.search.question import Question, kind_evidence, negated
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
-from bot.text.families import antonyms, families_of, family, members
+from bot.text.families import antonyms, families_of, family, members, preload
 from bot.text.tokenize import tokenize
+
+preload()  # the lexicon tables are read when retrieval is imported, not by the first question
 
 # Calibrated on public data (README "Abstention, calibrated"); not per question.
 MIN_COVERAGE = 0.30  # near-miss: the best sentence + paragraph context must hold this share

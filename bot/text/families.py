@@ -41,16 +41,24 @@ def families_of(stems: "set[str] | frozenset[str] | list[str]") -> frozenset[str
 
 def members(stem: str) -> tuple[str, ...]:
     """Every stem of `stem`'s family, itself included (sorted)."""
-    fid = family(stem)
-    return tuple(sorted({s for s, f in _by_family().get(fid, ())} | {stem}))
+    found = _by_family().get(family(stem))
+    if not found:
+        return (stem,)
+    return found if stem in found else tuple(sorted(found + (stem,)))
 
 
 @functools.lru_cache(maxsize=1)
-def _by_family() -> dict[str, tuple[tuple[str, str], ...]]:
-    out: dict[str, list[tuple[str, str]]] = {}
+def _by_family() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
     for s, f in _table().items():
-        out.setdefault(f, []).append((s, f))
-    return {f: tuple(v) for f, v in out.items()}
+        out.setdefault(f, []).append(s)
+    return {f: tuple(sorted(v)) for f, v in out.items()}
+
+
+def preload() -> None:
+    """Read the shipped tables now (about 50 ms) rather than during the first question."""
+    _by_family()
+    _antonyms()
 
 
 def same_family(a: str, b: str) -> bool:
