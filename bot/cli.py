@@ -196,6 +196,9 @@ def run_command(args: argparse.Namespace) -> int:
             f"Abstention accuracy: {result.abstention_accuracy:.3f} "
             f"(unanswerable abstained {result.abstained_right}/{result.unanswerable}, "
             f"answerable abstained {result.abstained_wrong})",
+            f"False abstentions: {result.abstained_wrong}/{result.answerable} ({result.false_abstention_rate:.1%})",
+        ] + [f"Abstained ({tag}): {share:.3f} ({result.by_tag[tag][0]}/{result.by_tag[tag][1]})"
+             for tag, share in result.abstention_by_tag().items()
         ] + [f"  {f['id']}: {f['problem']}: {f['q']}" for f in result.failures]
         _print(result.as_dict(), args.json, "\n".join(lines))
     return 0

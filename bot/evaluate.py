@@ -22,6 +22,7 @@ class EvalFileError(ValueError):
 
 
 def fold(text: str) -> str:
+    """Case, curly quotes and dashes folded, spaces squashed (the shared sets' scoring rule)."""
     return " ".join(normalize(text).split())
 
 
@@ -34,6 +35,7 @@ class EvalResult:
     abstained_right: int = 0
     abstained_wrong: int = 0  # answerable questions the engine abstained on
     failures: list[dict[str, Any]] = field(default_factory=list)
+    by_tag: dict[str, list[int]] = field(default_factory=dict)  # tag → [abstained, total] (unanswerable)
 
     @property
     def recall1(self) -> float:
@@ -49,8 +51,17 @@ class EvalResult:
         right = self.abstained_right + (self.answerable - self.abstained_wrong)
         return right / total if total else 0.0
 
+    def abstention_by_tag(self) -> dict[str, float]:
+        """The share of unanswerable questions abstained on, per `tag` ("untagged" when none)."""
+        return {tag: (a / n if n else 0.0) for tag, (a, n) in sorted(self.by_tag.items())}
+
+    @property
+    def false_abstention_rate(self) -> float:
+        return self.abstained_wrong / self.answerable if self.answerable else 0.0
+
     def as_dict(self) -> dict[str, Any]:
         return {
+            "abstention_by_tag": {t: round(v, 4) for t, v in self.abstention_by_tag().items()},
             "answerable": self.answerable, "recall@1": round(self.recall1, 4), "recall@3": round(self.recall3, 4),
             "unanswerable": self.unanswerable, "abstained_correctly": self.abstained_right,
             "answerable_abstained": self.abstained_wrong,
@@ -86,8 +97,11 @@ def evaluate(engine: Engine, items: list[dict[str, Any]]) -> EvalResult:
         texts = [fold(quote.text) for quote in res.quotes]
         if kind == "unanswerable":
             result.unanswerable += 1
+            tally = result.by_tag.setdefault(str(item.get("tag") or "untagged"), [0, 0])
+            tally[1] += 1
             if not res.answered:
                 result.abstained_right += 1
+                tally[0] += 1
             else:
                 result.failures.append({"id": item.get("id"), "q": q, "problem": "answered", "got": texts[:1]})
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.answers.model import Answer, Citation, Quote, clip_quote
+from bot.answers.model import MAX_QUOTE_CHARS, Answer, Citation, Quote, clip_quote
 from bot.search.question import analyse
 from bot.search.retrieve import Hit, retrieve
 from bot.search.snapshot import Snapshot
@@ -21,18 +21,54 @@ def citation_for(snapshot: Snapshot, document: str, paragraph: int) -> Citation:
     return Citation(document, doc.title, paragraph, doc.date_text, doc.url, doc.source, tuple(doc.authors))
 
 
-def quote_for(snapshot: Snapshot, hit: Hit) -> Quote:
+def focus_clip(text: str, terms: frozenset[str], limit: int = MAX_QUOTE_CHARS) -> str:
+    """A long sentence cut to `limit` around the part that holds the question's words.
+
+    `clip_quote` keeps the start; when the question's words sit past the cut
+    ("… on the banks of the Charles River" at character 400), whole words around
+    them are shown instead, the first of them about a third of the way in, with
+    "…" where the sentence was cut.
+    """
+    text = " ".join(text.split())
+    if len(text) <= limit or not terms:
+        return clip_quote(text, limit)
+    words = [(m.start(), m.end(), set(tokenize(m.group(0))) & terms) for m in re.finditer(r"\S+", text)]
+    room = limit - 2  # two ellipses at most
+
+    def window(i: int) -> int:  # index past the last word that fits from word i
+        j = i
+        while j < len(words) and words[j][1] - words[i][0] <= room:
+            j += 1
+        return j
+
+    best_i, best_found = 0, -1
+    for i in range(len(words)):
+        found = set().union(*(w[2] for w in words[i:window(i)]))
+        if len(found) > best_found:
+            best_i, best_found = i, len(found)
+    if best_found <= 0 or window(0) >= len(words):
+        return clip_quote(text, limit)
+    first = next(k for k in range(best_i, len(words)) if words[k][2])
+    lead = words[first][0] - room // 3
+    i = next(k for k in range(best_i, first + 1) if words[k][0] >= lead)
+    if i == 0:
+        return clip_quote(text, limit)
+    j = window(i)
+    return "…" + text[words[i][0]:words[j - 1][1]] + ("…" if j < len(words) else "")
+
+
+def quote_for(snapshot: Snapshot, hit: Hit, terms: frozenset[str] = frozenset()) -> Quote:
     row = hit.passage
-    return Quote(clip_quote(row.text), citation_for(snapshot, row.document, row.paragraph), round(hit.score, 4),
-                 passage=row.id)
+    return Quote(focus_clip(row.text, terms), citation_for(snapshot, row.document, row.paragraph),
+                 round(hit.score, 4), passage=row.id)
 
 
-def merge_duplicates(snapshot: Snapshot, hits: list[Hit]) -> list[Quote]:
+def merge_duplicates(snapshot: Snapshot, hits: list[Hit], terms: frozenset[str] = frozenset()) -> list[Quote]:
     """Keep the best of near-identical sentences; the others become `also` citations."""
     kept: list[tuple[set[str], Quote]] = []
     for hit in hits:
         tokens = set(tokenize(hit.passage.text))
-        quote = quote_for(snapshot, hit)
+        quote = quote_for(snapshot, hit, terms)
         for i, (other_tokens, other) in enumerate(kept):
             union = tokens | other_tokens
             if union and len(tokens & other_tokens) / len(union) >= DUPLICATE_OVERLAP:
@@ -83,6 +119,6 @@ def ask(
     result = retrieve(snapshot, analysed, k=k, document=document, prefer_document=prefer_document)
     if not result.answered:
         return Answer(analysed.text, False, (), 0.0, analysed.terms, abstention(analysed.text))
-    quotes = merge_duplicates(snapshot, list(result.hits))
+    quotes = merge_duplicates(snapshot, list(result.hits), frozenset(result.question.terms))
     return Answer(analysed.text, True, tuple(quotes[:k]), 0.0, analysed.terms,
                   more=tuple(quotes[k : k + MORE_QUOTES]))

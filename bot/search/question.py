@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.text.tokenize import normalize, tokenize
+from bot.text.tokenize import STOPWORDS, normalize, stem, tokenize
 
-MAX_QUESTION_CHARS = 1000  # longer input is cut; Discord's own option limit is 6,000
+MAX_QUESTION_CHARS = 6000  # Discord's own option limit; a long question is judged by its key terms (retrieve.py)
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,17 @@ def question_kind(text: str) -> str:
     return "other"
 
 
+# Negated auxiliaries ("doesn't" → "doesnt") are stopwords with a suffix: as terms they
+# would count as words the articles never use. Their negation is read by `negated`.
+_CONTRACTIONS = frozenset(stem(w + "nt") for w in STOPWORDS if w.isalpha()) | frozenset(
+    stem(w) for w in ("cant", "wont", "shant", "aint", "dont")
+)
+
+
 def analyse(text: str) -> Question:
     """Normalise a raw question (cut to MAX_QUESTION_CHARS) and find its kind and terms."""
     text = " ".join(text.split())[:MAX_QUESTION_CHARS]
-    terms = tuple(dict.fromkeys(tokenize(text)))
+    terms = tuple(t for t in dict.fromkeys(tokenize(text)) if t not in _CONTRACTIONS)
     return Question(text=text, kind=question_kind(text), terms=terms, names=named_terms(text))
 
 
@@ -76,6 +83,24 @@ _NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten
 _PLACE_RE = re.compile(r"\b(in|at|to|from|near)\s+(the\s+)?[A-Z][\w.-]+")
 _NAME_RE = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][\w.-]+)+")
 _CAUSE_RE = re.compile(r"\b(because|since|due to|after|stems? from|caused|reason|so that|in order to|amid|following)\b")
+
+
+# Grammatical negators. "X or not" is a disjunction ("whether or not"), not a
+# negation, and a negation inside a condition ("what if it did not divest?")
+# describes a hypothetical rather than asserting that something did not happen.
+_NEGATION_RE = re.compile(r"\b(?:not|never|no|cannot|neither|nor|none|nobody|nothing)\b|n't\b")
+_OR_NOT_RE = re.compile(r"\bor\s+not\b")
+_CONDITION_RE = re.compile(r"\b(?:if|unless|whether|suppose|supposing)\b.*$")
+
+
+def negated(text: str, *, asserted_only: bool = False) -> bool:
+    """Whether a text says something is not so ("What does X not do?", "never", "isn't").
+
+    `asserted_only` ignores negations inside a condition ("if … not …")."""
+    folded = _OR_NOT_RE.sub(" ", normalize(text))
+    if asserted_only:
+        folded = _CONDITION_RE.sub(" ", folded)
+    return bool(_NEGATION_RE.search(folded))
 
 
 def kind_evidence(kind: str, text: str) -> bool:

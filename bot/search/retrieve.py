@@ -2,34 +2,69 @@
 
 Ranking: rank-bm25's BM25Plus (chosen by measurement, see README: Okapi's IDF
 floor zeroes the story's main words in a one-article corpus) over sentences,
-then three principled adjustments on the top candidates:
+then principled adjustments on the top candidates:
 - coverage: the share of the question's information (IDF-weighted terms) that
-  the sentence holds, with its paragraph's other sentences counting half;
+  the sentence holds, a word of the same family (bot.text.families: "owns" /
+  "ownership") counting as held, with its paragraph's other sentences counting half;
+- the article is evidence: the document-level BM25 of the sentence's article
+  (title included), normalised by the best article's, is mixed in, and the best
+  articles' own best sentences join the candidates;
 - kind evidence: a "when" question prefers a sentence with a date, "how many"
   one with a number, "where" a place, "who" a name;
 - metadata lines (byline, date) only answer "who wrote" / "when published".
 
-Abstention: a question that names something (a capitalised word after the
-first) the articles never use is not answered. Otherwise, answer only when the best passage covers at least
-`MIN_COVERAGE` of the question's information. Unseen question words weigh as
-much as the rarest word, so a question about something the articles never
-mention ("the CEO", "revenue") cannot be answered by quoting its topic words.
+Abstention (README "Abstention, calibrated"): a question of only vague words
+is not answered, nor one that names something (a capitalised word after the
+first) the articles never use, unless its best sentence still holds
+`UNKNOWN_NAME_COVERAGE` of it (a misspelt name). Otherwise two kinds are told apart:
+- off-topic: the best *article* holds less than `MIN_DOC_COVERAGE` of the
+  question's information; unseen words weigh as much as the rarest word, so a
+  question about a story that is not loaded cannot borrow a few shared words;
+- near-miss: the article fits but no sentence (with its paragraph) holds
+  `MIN_COVERAGE` of the question's information; or the question asks what did
+  *not* happen ("not", "never", "n't") and none of the top sentences negates
+  anything; or it asks "how many / how much" and none of them holds a number;
+  or the best sentence holds the opposite (a WordNet antonym) of a question
+  word it lacks: "the *first* arm" where the text says "the second arm".
+A long question (a pasted paragraph) is judged by its `KEY_TERMS` most
+informative words that the articles use, once its unseen share passes the
+off-topic test.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bot.search.question import Question, kind_evidence
+from bot.search.doc_score import doc_scores, doc_term_sets
+from bot.search.question import Question, kind_evidence, negated
 from bot.search.snapshot import Snapshot
-from bot.text.tokenize import tokenize
 from bot.store import PassageRow
+from bot.text.families import antonyms, families_of, family, members, preload
+from bot.text.tokenize import tokenize
 
-MIN_COVERAGE = 0.35
+preload()  # the lexicon tables are read when retrieval is imported, not by the first question
+
+# Calibrated on public data (README "Abstention, calibrated"); not per question.
+MIN_COVERAGE = 0.30  # near-miss: the best sentence + paragraph context must hold this share
+MIN_DOC_COVERAGE = 0.35  # off-topic: the best article must hold this share of the question
+UNKNOWN_NAME_COVERAGE = 0.5  # an unknown name is forgiven only when the best sentence holds this share
+LONG_UNSEEN = 0.35  # a long question whose unseen words carry more than this share is off-topic
+KEY_TERMS = 10  # a long question is judged by this many of its most informative known words
+LONG_TERMS = 16  # distinct terms from which a question counts as long
+
 CANDIDATES = 60
+DOC_CANDIDATES = 3  # the best articles each add their best sentences
+PER_DOC = 10
 KIND_BONUS = 0.12
 CONTEXT_WEIGHT = 0.5
+FAMILY_WEIGHT = 0.75  # a family word's share of a term's weight in coverage (measured: 1.0 lets off-topic in)
+FAMILY_SEARCH = True  # family members of question words join the sentence BM25 query
+FAMILY_RANK_WEIGHT = 1.0  # ... and in the ranking's own-coverage part
+DOC_WEIGHT = 0.15  # weight of the article's normalised BM25 in a sentence's score
+OWN_WEIGHT = 1.0  # the sentence's own coverage of the question
+COVER_WEIGHT = 0.5  # coverage with paragraph context
+BM25_WEIGHT = 0.5  # weight of the sentence's own normalised BM25
 RELATIVE_KEEP = 0.55  # further quotes must score this fraction of the best
 
 
@@ -48,6 +83,8 @@ class Retrieval:
     answered: bool
     coverage: float
     reason: str
+    kind: str = ""  # why not answered: empty | vague | unknown-name | off-topic | near-miss
+    signals: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 def _df(snapshot: Snapshot, term_id: int | None) -> int:
@@ -81,65 +118,183 @@ LIGHT_TERMS = frozenset(
 PREFER_BONUS = 0.1  # a follow-up prefers the article the previous answer quoted
 
 
+def held(terms: set[str] | tuple[str, ...], tokens: set[str], token_families: frozenset[str] | None = None
+         ) -> tuple[set[str], set[str]]:
+    """(question terms the tokens hold, terms held only through a word of their family)."""
+    exact = {t for t in terms if t in tokens}
+    rest = [t for t in terms if t not in exact]
+    if not rest:
+        return exact, set()
+    fams = token_families if token_families is not None else families_of(tokens)
+    return exact, {t for t in rest if family(t) in fams}
+
+
+def key_terms(question: Question, weights: dict[str, float], known: set[str]) -> tuple[str, ...]:
+    """A long question's most informative words that the articles use, in question order."""
+    ranked = sorted((t for t in question.terms if t in known and t not in LIGHT_TERMS), key=lambda t: -weights[t])
+    keep = set(ranked[:KEY_TERMS])
+    return tuple(t for t in question.terms if t in keep)
+
+
 def retrieve(
     snapshot: Snapshot,
     question: Question,
     k: int = 3,
     document: str | None = None,
     prefer_document: str | None = None,
+    *,
+    abstain: bool = True,
 ) -> Retrieval:
+    """`abstain=False` ranks even what the rules would refuse (for calibration)."""
     if not question.terms:
-        return Retrieval(question, (), False, 0.0, "the question has no searchable words")
+        return Retrieval(question, (), False, 0.0, "the question has no searchable words", "vague")
     if all(t in LIGHT_TERMS for t in question.terms):
-        return Retrieval(question, (), False, 0.0, "the question names no subject")
+        return Retrieval(question, (), False, 0.0, "the question names no subject", "vague")
     term_ids = snapshot.reader.term_ids(question.terms)
-    unknown_names = [t for t in question.names if t in question.terms and _df(snapshot, term_ids.get(t)) == 0]
-    if unknown_names:
-        return Retrieval(question, (), False, 0.0, "the question names something the articles never mention")
-    weights = information(snapshot, term_ids, question.terms)
+    long = len(question.terms) >= LONG_TERMS
+    all_weights = information(snapshot, term_ids, question.terms)
+    signals: dict[str, float] = {}
+    terms = question.terms
+    if long:
+        known = {t for t in question.terms if _df(snapshot, term_ids.get(t)) > 0}
+        unseen = sum(w for t, w in all_weights.items() if t not in known) / (sum(all_weights.values()) or 1.0)
+        signals["unseen"] = unseen
+        if abstain and unseen > LONG_UNSEEN:
+            return Retrieval(question, (), False, 0.0, "most of the question's words are not in the articles",
+                             "off-topic", signals)
+        terms = key_terms(question, all_weights, known) or question.terms
+    else:
+        unknown_names = [t for t in question.names if t in question.terms and _df(snapshot, term_ids.get(t)) == 0]
+        signals["unknown_names"] = float(len(unknown_names))
+    weights = {t: all_weights[t] for t in terms}
     total = sum(weights.values()) or 1.0
-    ids = [term_ids.get(t) for t in question.terms]
+    term_set = set(terms)
+    ids = [term_ids.get(t) for t in terms]
+    # A question word's family ("ownership" for "owns"): relative stem → question term.
+    relatives = {m: t for t in terms for m in members(t) if m not in term_set}
+    relative_ids = snapshot.reader.term_ids(tuple(relatives)) if relatives else {}
+    if FAMILY_SEARCH:
+        # Sentences that hold a question word only in another form are searched too.
+        ids += [i for i in relative_ids.values() if _df(snapshot, i) > 0]
+
+    # The article is evidence: document-level BM25 over body and title.
+    if document is not None:
+        dscores = {document: 1.0}
+    else:
+        dscores = doc_scores(snapshot, terms, term_ids)
+    best_doc = max(dscores.values(), default=0.0) or 1.0
+
     position_range = snapshot.doc_ranges.get(document, (0, 0)) if document is not None else None
     top = snapshot.index.top_k(ids, CANDIDATES, position_range)
+    if document is None and dscores:
+        seen = {pos for pos, _ in top}
+        for doc_id in sorted(dscores, key=lambda d: -dscores[d])[:DOC_CANDIDATES]:
+            rng = snapshot.doc_ranges.get(doc_id)
+            if rng is not None:
+                top.extend(x for x in snapshot.index.top_k(ids, PER_DOC, rng) if x[0] not in seen)
     if not top:
-        return Retrieval(question, (), False, 0.0, "no passage shares a word with the question")
+        return Retrieval(question, (), False, 0.0, "no passage shares a word with the question", "off-topic", signals)
     pids = [int(snapshot.passage_ids[pos]) for pos, _ in top]
     rows = snapshot.reader.passages(pids)
     candidates = [(rows[pid], score) for pid, (_, score) in zip(pids, top) if pid in rows]
-    # Paragraph context: the terms the paragraph's other candidate sentences hold.
     token_sets = {row.id: set(tokenize(row.text)) for row, _ in candidates}
-    para_terms: dict[tuple[str, int], set[str]] = {}
+    token_fams = {pid: families_of(toks) for pid, toks in token_sets.items()}
+    # Paragraph context: the terms the paragraph's other candidate sentences hold.
+    para_tokens: dict[tuple[str, int], set[str]] = {}
+    para_fams: dict[tuple[str, int], set[str]] = {}
     for row, _ in candidates:
         if row.kind == "body":
-            para_terms.setdefault((row.document, row.paragraph), set()).update(token_sets[row.id])
+            para_tokens.setdefault((row.document, row.paragraph), set()).update(token_sets[row.id])
+            para_fams.setdefault((row.document, row.paragraph), set()).update(token_fams[row.id])
     best_bm25 = max(score for _, score in candidates) or 1.0
     floor = min(score for _, score in candidates)
     hits: list[Hit] = []
     for row, score in candidates:
-        own = token_sets[row.id] & set(question.terms)
+        own, own_fam = held(term_set, token_sets[row.id], token_fams[row.id])
         if row.kind != "body":
             if not _meta_fits(row.kind, question.kind):
                 continue
             own |= _meta_terms(row.kind, question)
-        context = (para_terms.get((row.document, row.paragraph), set()) & set(question.terms)) - own
-        coverage = (sum(weights[t] for t in own) + CONTEXT_WEIGHT * sum(weights[t] for t in context)) / total
-        own_coverage = sum(weights[t] for t in own) / total
+        key = (row.document, row.paragraph)
+        ctx_exact, ctx_fam = held(term_set - own - own_fam, para_tokens.get(key, set()),
+                                  frozenset(para_fams.get(key, ())))
+        own_w = sum(weights[t] for t in own)
+        fam_w = sum(weights[t] for t in own_fam)
+        ctx_w = sum(weights[t] for t in ctx_exact) + FAMILY_WEIGHT * sum(weights[t] for t in ctx_fam)
+        coverage = (own_w + FAMILY_WEIGHT * fam_w + CONTEXT_WEIGHT * ctx_w) / total
+        own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w) / total
         norm = (score - floor) / (best_bm25 - floor) if best_bm25 > floor else 1.0
-        final = 0.5 * norm + own_coverage + 0.5 * coverage
+        final = (BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage
+                 + DOC_WEIGHT * dscores.get(row.document, 0.0) / best_doc)
         if row.kind == "body" and kind_evidence(question.kind, row.text):
             final += KIND_BONUS
         if prefer_document is not None and row.document == prefer_document:
             final += PREFER_BONUS
         hits.append(Hit(row, final, score, coverage))
     if not hits:
-        return Retrieval(question, (), False, 0.0, "no passage shares a word with the question")
+        return Retrieval(question, (), False, 0.0, "no passage shares a word with the question", "off-topic", signals)
     hits.sort(key=lambda h: (-h.score, h.passage.id))
     best = hits[0]
-    if best.coverage < MIN_COVERAGE:
+    signals["coverage"] = best.coverage
+    # A question about the opposite of what the best sentence says ("the *first* arm"
+    # where it says "the second arm"; WordNet antonyms) is a near-miss.
+    best_tokens = token_sets[best.passage.id]
+    best_own, best_fam = held(term_set, best_tokens, token_fams[best.passage.id])
+    # (Not when the question names both sides: "abstract or concrete?")
+    signals["opposite"] = float(any(antonyms(t) & best_tokens and not antonyms(t) & term_set
+                                    for t in term_set - best_own - best_fam))
+    # "How many / how much" is answered by a number: none in the top sentences, no answer.
+    signals["number_unmet"] = float(not long and question.kind == "quantity"
+                                    and not any(kind_evidence("quantity", h.passage.text) for h in hits[:3]))
+    # A question about what did *not* happen is answered only by a sentence that says so.
+    signals["negation_unmet"] = float(not long and negated(question.text, asserted_only=True)
+                                      and not any(negated(h.passage.text) for h in hits[:3]))
+    signals["doc_coverage"] = _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, weights, document)
+    if len(hits) > 1:
+        signals["margin"] = best.score - hits[1].score
+    if abstain and signals.get("unknown_names") and best.coverage < UNKNOWN_NAME_COVERAGE:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
-                         f"the best passage covers {best.coverage:.0%} of the question")
-    kept = [h for h in hits if h.score >= RELATIVE_KEEP * best.score and h.coverage >= MIN_COVERAGE / 2]
-    return Retrieval(question, tuple(kept[: max(k, 1) * 4]), True, best.coverage, "")
+                         "the question names something the articles never mention", "unknown-name", signals)
+    if abstain and signals["doc_coverage"] < MIN_DOC_COVERAGE:
+        return Retrieval(question, tuple(hits[:k]), False, best.coverage,
+                         f"no article covers more than {signals['doc_coverage']:.0%} of the question",
+                         "off-topic", signals)
+    if abstain and signals["opposite"]:
+        return Retrieval(question, tuple(hits[:k]), False, best.coverage,
+                         "the best passage says the opposite of what the question asks about", "near-miss", signals)
+    if abstain and signals["number_unmet"]:
+        return Retrieval(question, tuple(hits[:k]), False, best.coverage,
+                         "the question asks for a number; the best passages hold none", "near-miss", signals)
+    if abstain and signals["negation_unmet"]:
+        return Retrieval(question, tuple(hits[:k]), False, best.coverage,
+                         "the question asks what did not happen; no passage says anything did not", "near-miss", signals)
+    if abstain and best.coverage < MIN_COVERAGE:
+        return Retrieval(question, tuple(hits[:k]), False, best.coverage,
+                         f"the best passage covers {best.coverage:.0%} of the question", "near-miss", signals)
+    floor_cov = MIN_COVERAGE / 2 if abstain else 0.0
+    kept = [h for h in hits if h.score >= RELATIVE_KEEP * best.score and h.coverage >= floor_cov]
+    return Retrieval(question, tuple(kept[: max(k, 1) * 4]), True, best.coverage, "", "", signals)
+
+
+def _doc_coverage(
+    snapshot: Snapshot,
+    terms: tuple[str, ...],
+    ids: dict[str, int],
+    relatives: dict[str, str],
+    weights: dict[str, float],
+    document: str | None,
+) -> float:
+    """The largest share of the question's information one article holds (family words count)."""
+    total = sum(weights.values()) or 1.0
+    expanded = {**relatives, **{t: t for t in terms}}  # stem → the question term it stands for
+    per_doc = doc_term_sets(snapshot, tuple(expanded), ids)
+    best = 0.0
+    for doc_id, found in per_doc.items():
+        if document is not None and doc_id != document:
+            continue
+        share = sum(weights[t] for t in {expanded[f] for f in found}) / total
+        best = max(best, share)
+    return best
 
 
 def _meta_fits(kind: str, question_kind: str) -> bool:
@@ -152,4 +307,3 @@ def _meta_terms(kind: str, question: Question) -> set[str]:
 
     hints = set(tokenize(BYLINE_HINTS if kind == "byline" else DATE_HINTS))
     return hints & set(question.terms)
-

@@ -2,6 +2,7 @@
 
 Rules (each one exists because the plain `str.split()` rank-bm25 expects got it wrong):
 - NFKC plus a map for curly quotes and dashes, so "TikTok’s" and "TikTok's" agree;
+- accents off Latin letters ("Schrödinger" = "Schrodinger"); other scripts untouched;
 - case folding; dotted acronyms become one token ("U.S." → "us", kept: "us" is
   not a stopword here, because in news it is nearly always the country), and so
   do "United States", "United Kingdom", "European Union";
@@ -106,10 +107,27 @@ def _phrase(match: re.Match[str]) -> str:
     return _PHRASE_TOKENS[words]
 
 
+@functools.lru_cache(maxsize=4096)
+def _latin_base(ch: str) -> str:
+    """"ö" → "o", "ç" → "c": a Latin letter without its accents; any other character unchanged."""
+    parts = unicodedata.normalize("NFKD", ch)
+    if len(parts) > 1 and parts[0].isascii() and parts[0].isalpha() and all(unicodedata.combining(c) for c in parts[1:]):
+        return parts[0]
+    return ch
+
+
+def fold_accents(text: str) -> str:
+    """Accents off Latin letters ("Schrödinger" → "schrodinger"): people type names without
+    them. Other scripts keep their marks (an Arabic or Devanagari vowel sign is a letter)."""
+    if text.isascii():
+        return text
+    return "".join(_latin_base(ch) if not ch.isascii() else ch for ch in text)
+
+
 def raw_tokens(text: str) -> list[str]:
     """Normalised surface tokens before stopwords and stemming (used by question analysis)."""
     out: list[str] = []
-    text = _PHRASES.sub(_phrase, normalize(text))
+    text = _PHRASES.sub(_phrase, fold_accents(normalize(text)))
     # findall's (acronym, number, word) tuples: half the cost of finditer + group() per token.
     for acronym, number, word in _TOKEN_RE.findall(text):
         if acronym:

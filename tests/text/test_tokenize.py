@@ -47,3 +47,13 @@ def test_country_names_written_several_ways() -> None:
 
 def test_how_many_is_not_a_subject() -> None:
     assert tokenize("How many extensions?") == tokenize("extensions")
+
+
+def test_accents_fold_on_latin_letters_only() -> None:
+    from bot.text.tokenize import fold_accents, tokenize
+
+    assert tokenize("Schrödinger") == tokenize("Schrodinger")
+    assert tokenize("Erdoğan café") == tokenize("Erdogan cafe")
+    assert fold_accents("São Paulo") == "Sao Paulo"
+    assert fold_accents("नमस्ते") == "नमस्ते"  # a vowel sign is part of the letter
+    assert fold_accents("مرحبا") == "مرحبا"

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION = 1000
+MAX_QUESTION = 6000  # Discord's own option limit: a pasted paragraph is judged by its key terms
 MAX_NAME = 100
 
 

@@ -1,0 +1,113 @@
+"""Document-level BM25: how well a whole article (title included) matches a question.
+
+A sentence is evidence, and so is the article around it: among many articles,
+the one whose body and title hold the question's words is where the answer
+usually is. Scores are computed per question from the sentence index's own
+postings (positions → documents), so nothing new is stored and a reload
+needs no extra build step. Lucene's non-negative IDF is used, so a term in
+most articles adds little but never subtracts.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.search.snapshot import Snapshot
+from bot.text.tokenize import tokenize
+
+K1 = 1.2
+B = 0.75
+TITLE_WEIGHT = 2.0  # a title word counts as this many body occurrences
+
+
+@dataclass(frozen=True)
+class DocStats:
+    ids: list[str]  # in position order
+    starts: np.ndarray  # first position of each document
+    lengths: np.ndarray  # tokens per document (title included)
+    titles: dict[str, list[tuple[int, int]]]  # title term → (document index, count)
+
+    @property
+    def avg_length(self) -> float:
+        return float(self.lengths.mean()) if self.lengths.size else 0.0
+
+
+# Keyed by the snapshot's index (one per snapshot; the Snapshot dataclass is unhashable).
+_CACHE: "weakref.WeakKeyDictionary[object, DocStats]" = weakref.WeakKeyDictionary()
+
+
+def doc_stats(snapshot: Snapshot) -> DocStats:
+    try:
+        stats = _CACHE.get(snapshot.index)
+    except TypeError:  # an index type that cannot be weakly referenced: no cache
+        return _build_stats(snapshot)
+    if stats is None:
+        stats = _CACHE[snapshot.index] = _build_stats(snapshot)
+    return stats
+
+
+def _build_stats(snapshot: Snapshot) -> DocStats:
+    """Per-document ids, first positions, lengths (title included) and a title-term index."""
+    ranges = sorted(snapshot.doc_ranges.items(), key=lambda kv: kv[1][0])
+    ids = [d for d, _ in ranges]
+    starts = np.array([lo for _, (lo, _) in ranges], dtype=np.int64)
+    doc_len = getattr(snapshot.index, "doc_len", None)
+    counts = [Counter(tokenize(snapshot.documents[d].title)) if d in snapshot.documents else Counter() for d in ids]
+    lengths = np.array(
+        [(float(doc_len[lo:hi].sum()) if doc_len is not None else float(hi - lo)) + TITLE_WEIGHT * sum(t.values())
+         for (_, (lo, hi)), t in zip(ranges, counts)],
+        dtype=np.float64,
+    )
+    titles: dict[str, list[tuple[int, int]]] = {}
+    for i, c in enumerate(counts):
+        for term, n in c.items():
+            titles.setdefault(term, []).append((i, n))
+    return DocStats(ids, starts, lengths, titles)
+
+
+def doc_scores(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str, int]) -> dict[str, float]:
+    """BM25 of each document that holds at least one of `terms` (title included)."""
+    stats = doc_stats(snapshot)
+    n_docs = len(stats.ids)
+    if not n_docs:
+        return {}
+    total = np.zeros(n_docs, dtype=np.float64)
+    norm = K1 * (1 - B + B * stats.lengths / (stats.avg_length or 1.0))
+    for t in terms:
+        tf = np.zeros(n_docs, dtype=np.float64)
+        tid = term_ids.get(t)
+        if tid is not None:
+            pos, tfs = snapshot.index.postings(tid)
+            if pos.size:
+                which = np.searchsorted(stats.starts, pos, side="right") - 1
+                tf += np.bincount(which, weights=tfs.astype(np.float64), minlength=n_docs)
+        for i, n in stats.titles.get(t, ()):
+            tf[i] += TITLE_WEIGHT * n
+        df = int((tf > 0).sum())
+        if not df:
+            continue
+        idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+        total += idf * tf * (K1 + 1) / (tf + norm)
+    hit = np.flatnonzero(total > 0)
+    return {stats.ids[i]: float(total[i]) for i in hit}
+
+
+def doc_term_sets(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str, int]) -> dict[str, set[str]]:
+    """For each document holding any of `terms`: which of them it holds (body or title)."""
+    stats = doc_stats(snapshot)
+    out: dict[str, set[str]] = {}
+    for t in terms:
+        tid = term_ids.get(t)
+        if tid is not None:
+            pos, _ = snapshot.index.postings(tid)
+            if pos.size:
+                for i in np.unique(np.searchsorted(stats.starts, pos, side="right") - 1):
+                    out.setdefault(stats.ids[int(i)], set()).add(t)
+        for i, _ in stats.titles.get(t, ()):
+            out.setdefault(stats.ids[i], set()).add(t)
+    return out

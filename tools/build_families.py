@@ -1,0 +1,199 @@
+"""Build bot/text/families.tsv.gz: word families from WordNet's derivational links.
+
+    apt-get install wordnet-base          # Princeton WordNet 3.0 data files
+    python tools/build_families.py [/usr/share/wordnet] [bot/text/families.tsv.gz]
+
+A family is a set of index stems that WordNet links as derivationally related
+forms ("+": own/owner/ownership, sell/sale, extend/extension) or as an adverb's
+adjective ("\\": quickly/quick), and nouns whose gloss defines them as the act
+of a verb ("sale: the general activity of selling"). Each lemma is stemmed with the same Porter2
+stemmer the index uses (the lemma is already a base form, so the tokenizer's
+irregular-verb table is not applied: "found" the verb stays "found").
+
+Families are joined transitively (union-find), but a join that would make a
+family larger than MAX_FAMILY is refused: chains through homonyms
+("found" → "foundation" → "base" …) would otherwise merge unrelated words.
+Pairs are joined in order of how alike the two stems are (longest common prefix
+first), so the closest derivations win a place before distant ones.
+
+Also bot/text/antonyms.tsv.gz: adjective and adverb stem pairs WordNet records
+as antonyms ("!" between words: small/large, active/inactive), one pair a line.
+
+Output: one line per stem, "stem<TAB>family id", for stems in a family of two
+or more; the id is the family's alphabetically first stem. The runtime
+(bot/text/families.py) reads only this table; WordNet is not needed at run time.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import os
+import sys
+from pathlib import Path
+
+import Stemmer
+
+MAX_FAMILY = 6
+POINTERS = {"+", "\\"}
+
+
+def lemmas_and_links(wordnet: Path) -> list[tuple[str, str]]:
+    """(word, related word) for every lexical "+" or "\\" pointer in the data files."""
+    synsets: dict[tuple[str, str], list[str]] = {}
+    glosses: dict[str, str] = {}
+    links: list[tuple[tuple[str, str], int, tuple[str, str], int]] = []
+    for pos, letter in (("noun", "n"), ("verb", "v"), ("adj", "a"), ("adv", "r")):
+        with open(wordnet / f"data.{pos}", encoding="latin-1") as fh:
+            for line in fh:
+                if line.startswith("  "):  # the licence header
+                    continue
+                fields = line.split(" | ")[0].split()
+                offset, w_cnt = fields[0], int(fields[3], 16)
+                synsets[(letter, offset)] = [fields[4 + 2 * i].lower() for i in range(w_cnt)]
+                if letter == "n" and " | " in line:
+                    glosses[offset] = line.split(" | ", 1)[1].lower()
+                at = 4 + 2 * w_cnt
+                for j in range(int(fields[at])):
+                    sym, target, tpos, st = fields[at + 1 + 4 * j : at + 5 + 4 * j]
+                    if sym in POINTERS and st != "0000":  # 0000: a link between synsets, not words
+                        tletter = "a" if tpos == "s" else tpos
+                        links.append(((letter, offset), int(st[:2], 16), (tletter, target), int(st[2:], 16)))
+    out: list[tuple[str, str]] = []
+    verbs = {w for (letter, _), words in synsets.items() if letter == "v" for w in words}
+    linked = {synsets[key][src - 1] for key, src, _, _ in links if src <= len(synsets[key])}
+    for (letter, offset), words in synsets.items():
+        if letter == "n" and (verb := _gloss_verb(glosses.get(offset, ""), verbs)):
+            # Only nouns WordNet left without any derivational link, and only when the
+            # noun starts like the verb: "sale"/"sell", not "theft"/"take".
+            out.extend((w, verb) for w in words if w not in linked and w[0] == verb[0])
+    for src_key, src, tgt_key, tgt in links:
+        a, b = synsets.get(src_key), synsets.get(tgt_key)
+        if a and b and src <= len(a) and tgt <= len(b):
+            out.append((a[src - 1], b[tgt - 1]))
+    return out
+
+
+# A noun WordNet defines as the act of a verb ("sale: the general activity of
+# selling") is that verb's noun even where no "+" link was recorded.
+_ACT_GLOSS = re.compile(r"^(?:an? |the )?(?:particular |general )?(?:act|activity|action|process|instance)s? of (\w+?)ing\b")
+
+
+def _gloss_verb(gloss: str, verbs: set[str]) -> str | None:
+    m = _ACT_GLOSS.match(gloss)
+    if not m:
+        return None
+    base = m.group(1)
+    for cand in (base, base + "e", base[:-1] if len(base) > 2 and base[-1] == base[-2] else ""):
+        if cand in verbs:
+            return cand
+    return None
+
+
+def clean(lemma: str) -> str | None:
+    lemma = lemma.split("(")[0]  # adjective markers: "big(a)"
+    return lemma if lemma.isalpha() and lemma.isascii() and len(lemma) >= 2 else None
+
+
+def common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def build(wordnet: Path) -> dict[str, str]:
+    stemmer = Stemmer.Stemmer("english")
+    edges: set[tuple[str, str]] = set()
+    for a, b in lemmas_and_links(wordnet):
+        a, b = clean(a), clean(b)
+        if not a or not b:
+            continue
+        sa, sb = stemmer.stemWord(a), stemmer.stemWord(b)
+        if sa != sb:
+            edges.add((min(sa, sb), max(sa, sb)))
+    parent: dict[str, str] = {}
+    size: dict[str, int] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        size.setdefault(x, 1)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in sorted(edges, key=lambda e: (-common_prefix(*e), e)):
+        ra, rb = find(a), find(b)
+        if ra == rb or size[ra] + size[rb] > MAX_FAMILY:
+            continue
+        if size[ra] < size[rb]:
+            ra, rb = rb, ra
+        parent[rb] = ra
+        size[ra] += size[rb]
+    groups: dict[str, list[str]] = {}
+    for x in parent:
+        groups.setdefault(find(x), []).append(x)
+    table: dict[str, str] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        fid = min(members)
+        for m in members:
+            table[m] = fid
+    return table
+
+
+def antonym_pairs(wordnet: Path) -> list[tuple[str, str]]:
+    """Stem pairs WordNet records as antonyms ("!" between words) among adjectives and
+    adverbs: small/large, active/inactive, first/second. (Verb and noun antonyms
+    — pass/fail, win/loss — describe events, where the text's wording varies freely.)"""
+    stemmer = Stemmer.Stemmer("english")
+    synsets: dict[tuple[str, str], list[str]] = {}
+    links: list[tuple[tuple[str, str], int, tuple[str, str], int]] = []
+    for pos, letter in (("adj", "a"), ("adv", "r")):
+        with open(wordnet / f"data.{pos}", encoding="latin-1") as fh:
+            for line in fh:
+                if line.startswith("  "):
+                    continue
+                fields = line.split(" | ")[0].split()
+                offset, w_cnt = fields[0], int(fields[3], 16)
+                synsets[(letter, offset)] = [fields[4 + 2 * i].lower() for i in range(w_cnt)]
+                at = 4 + 2 * w_cnt
+                for j in range(int(fields[at])):
+                    sym, target, tpos, st = fields[at + 1 + 4 * j : at + 5 + 4 * j]
+                    if sym == "!" and st != "0000" and tpos in ("a", "s", "r"):
+                        tletter = "a" if tpos == "s" else tpos
+                        links.append(((letter, offset), int(st[:2], 16), (tletter, target), int(st[2:], 16)))
+    pairs: set[tuple[str, str]] = set()
+    for src_key, src, tgt_key, tgt in links:
+        a, b = synsets.get(src_key), synsets.get(tgt_key)
+        if a and b and src <= len(a) and tgt <= len(b):
+            wa, wb = clean(a[src - 1]), clean(b[tgt - 1])
+            if wa and wb:
+                sa, sb = stemmer.stemWord(wa), stemmer.stemWord(wb)
+                if sa != sb:
+                    pairs.add((min(sa, sb), max(sa, sb)))
+    return sorted(pairs)
+
+
+def main(argv: list[str]) -> int:
+    wordnet = Path(argv[1] if len(argv) > 1 else os.environ.get("WNSEARCHDIR", "/usr/share/wordnet"))
+    out = Path(argv[2] if len(argv) > 2 else Path(__file__).resolve().parent.parent / "bot/text/families.tsv.gz")
+    table = build(wordnet)
+    lines = "".join(f"{s}\t{f}\n" for s, f in sorted(table.items()))
+    with gzip.GzipFile(out, "wb", mtime=0) as fh:  # mtime 0: the same input gives the same bytes
+        fh.write(lines.encode("ascii"))
+    print(f"{len(table)} stems in {len(set(table.values()))} families → {out}")
+    antonyms = out.with_name("antonyms.tsv.gz")
+    pairs = antonym_pairs(wordnet)
+    with gzip.GzipFile(antonyms, "wb", mtime=0) as fh:
+        fh.write("".join(f"{a}\t{b}\n" for a, b in pairs).encode("ascii"))
+    print(f"{len(pairs)} antonym pairs → {antonyms}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
