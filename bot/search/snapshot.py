@@ -1,10 +1,15 @@
-"""The in-memory side of one committed database state: the BM25 arrays and the
-document table. Immutable once built; a reload builds a new one and the engine
-swaps the reference, so a question never sees a half-built index.
+"""What answers one committed database state: the BM25 index (memory-mapped
+segments, bot/search/indexfiles.py) and the document table. Immutable once
+loaded; a reload loads a new one and the engine swaps the reference, so a
+question never sees a half-built index.
+
+A snapshot holds no read transaction: the index and the document table are in
+memory (or mapped), and passage rows are read by short statements (bot/store.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sqlite3
 from dataclasses import dataclass
@@ -12,7 +17,8 @@ from typing import Iterable
 
 import numpy as np
 
-from bot.search.bm25 import BM25Params, PostingsIndex
+from bot.search.bm25 import BM25Params, Part, PostingsIndex
+from bot.search.indexfiles import IndexState, Segment, open_index
 from bot.store import PassageReader, StoredDocument, StoreError
 
 
@@ -24,10 +30,35 @@ class Snapshot:
     documents: dict[str, StoredDocument]
     doc_ranges: dict[str, tuple[int, int]]  # document → [start, end) positions
     doc_order: list[str]
+    segments: list[Segment] = dataclasses.field(default_factory=list)
+    segment_bases: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(1, np.int64))
+    rebuilt: str = ""  # what loading it wrote to the index folder ("", "delta", "merge", "full")
 
     @property
     def passage_count(self) -> int:
         return self.index.n_passages
+
+    def passage_terms(self, positions: Iterable[int], term_ids: dict[str, int]) -> dict[int, set[str]]:
+        """For each position: its passage id → which of `term_ids`' terms the passage
+        holds (what `set(tokenize(text)) & terms` gives for a body sentence), read from
+        the index's per-passage term lists instead of re-tokenising the text.
+
+        A byline or date line also holds its hint words (BYLINE_HINTS, DATE_HINTS)."""
+        by_id: dict[int, str] = {}
+        for term, tid in term_ids.items():
+            if tid is not None:
+                by_id[int(tid)] = term
+        wanted = np.fromiter(by_id, dtype=np.int32, count=len(by_id))
+        out: dict[int, set[str]] = {}
+        for pos in positions:
+            pos = int(pos)
+            i = int(np.searchsorted(self.segment_bases, pos, side="right")) - 1
+            seg = self.segments[i]
+            local = pos - int(self.segment_bases[i])
+            terms = seg.pt_terms[int(seg.pt_offsets[local]) : int(seg.pt_offsets[local + 1])]
+            found = wanted[np.isin(wanted, terms)] if wanted.size else wanted
+            out[int(self.passage_ids[pos])] = {by_id[int(t)] for t in found}
+        return out
 
     def close(self) -> None:
         self.reader.close()
@@ -89,51 +120,66 @@ class Snapshot:
 
 
 def load_snapshot(reader: PassageReader, params: BM25Params) -> Snapshot:
-    """Concatenate the per-document postings stored by the build into one CSR index.
+    """Map the persisted index of the reader's database state (bringing it up to
+    date first when a build changed the database: bot/search/indexfiles.py).
 
-    The blobs are streamed into arrays allocated once at their final size (no
-    list of every blob, no concatenation copies), and the postings are grouped
-    by term with a stable sort of 32-bit term ids.
+    The document table, the generation and the index are read in one short read
+    transaction, so they describe the same state; nothing stays open afterwards.
     """
-    docs = {d.id: d for d in reader.documents()}
-    with reader.lock:
-        if reader.closed:
-            raise StoreError("this snapshot was retired")
-        try:
-            n_passages, n_postings = reader.conn.execute(
-                "SELECT COALESCE(SUM(length(passage_ids)), 0) / 8, COALESCE(SUM(length(term_ids)), 0) / 4 "
-                "FROM postings"
-            ).fetchone()
-            ids = np.empty(n_passages, dtype=np.int64)
-            lengths = np.empty(n_passages, dtype=np.float64)
-            term_ids = np.empty(n_postings, dtype=np.int32)
-            positions = np.empty(n_postings, dtype=np.int32)
-            tfs = np.empty(n_postings, dtype=np.float32)
-            ranges: dict[str, tuple[int, int]] = {}
-            order: list[str] = []
-            base = 0
-            at = 0
-            cursor = reader.conn.execute(
-                "SELECT document, passage_ids, lengths, term_ids, local, tfs FROM postings ORDER BY document"
-            )
-            for doc_id, pids, lens, tids, local, tf in cursor:
-                if doc_id not in docs:
-                    continue
-                pid_arr = np.frombuffer(pids, dtype=np.int64)
-                n = pid_arr.shape[0]
-                m = len(tids) // 4
-                ids[base : base + n] = pid_arr
-                lengths[base : base + n] = np.frombuffer(lens, dtype=np.int32)
-                term_ids[at : at + m] = np.frombuffer(tids, dtype=np.int32)
-                np.add(np.frombuffer(local, dtype=np.int32), base, out=positions[at : at + m])
-                tfs[at : at + m] = np.frombuffer(tf, dtype=np.uint16)
-                ranges[doc_id] = (base, base + n)
-                order.append(doc_id)
-                base += n
-                at += m
-            vocab_size = int(reader.conn.execute("SELECT COALESCE(MAX(id), 0) FROM terms").fetchone()[0]) + 1
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"knowledge base unavailable: {exc}") from exc
+    try:
+        with reader.read_transaction() as conn:
+            docs = {d.id: d for d in _documents(conn)}
+            uid_row = conn.execute("SELECT value FROM meta WHERE key = 'store_uid'").fetchone()
+            vocab_size = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM terms").fetchone()[0]) + 1
+            state = open_index(conn, reader.path, reader.generation[0] if reader.generation else None,
+                               uid_row[0] if uid_row else None, vocab_size)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"knowledge base unavailable: {exc}") from exc
+    return snapshot_from_index(reader, state, docs, params)
 
-    index = PostingsIndex.build(term_ids[:at], positions[:at], tfs[:at], lengths[:base], vocab_size, params)
-    return Snapshot(reader, index, ids[:base], docs, ranges, order)
+
+def _documents(conn: sqlite3.Connection) -> list[StoredDocument]:
+    from bot.store import _doc_from_row
+
+    cur = conn.execute("SELECT * FROM documents ORDER BY date, id")
+    names = [d[0] for d in cur.description]
+    return [_doc_from_row(dict(zip(names, r))) for r in cur.fetchall()]
+
+
+def snapshot_from_index(reader: PassageReader, state: IndexState, docs: dict[str, StoredDocument],
+                        params: BM25Params) -> Snapshot:
+    """Lay the segments end to end: positions, passage ids, lengths, the live mask,
+    and document frequencies without the deleted passages."""
+    segments = state.segments
+    bases = np.zeros(len(segments) + 1, dtype=np.int64)
+    np.cumsum([s.n for s in segments], out=bases[1:])
+    total = int(bases[-1])
+    ids = np.empty(total, dtype=np.int64)
+    lengths = np.empty(total, dtype=np.float64)
+    live = np.ones(total, dtype=np.bool_)
+    df = np.zeros(state.vocab_size, dtype=np.int64)
+    parts: list[Part] = []
+    ranges: dict[str, tuple[int, int]] = {}
+    any_deleted = False
+    for seg, base in zip(segments, bases[:-1].tolist()):
+        ids[base : base + seg.n] = seg.passage_ids
+        lengths[base : base + seg.n] = seg.doc_len
+        counts = np.diff(seg.term_offsets)
+        if counts.shape[0] > df.shape[0]:
+            df = np.concatenate([df, np.zeros(counts.shape[0] - df.shape[0], np.int64)])
+        df[: counts.shape[0]] += counts
+        filtered = False
+        for doc_id, start, end, _ in seg.docs:
+            if doc_id in seg.deleted or doc_id not in docs:
+                filtered = True
+                live[base + start : base + end] = False
+                gone = seg.pt_terms[int(seg.pt_offsets[start]) : int(seg.pt_offsets[end])]
+                if gone.size:
+                    np.subtract.at(df, np.asarray(gone, dtype=np.int64), 1)
+            else:
+                ranges[doc_id] = (base + start, base + end)
+        any_deleted |= filtered
+        parts.append(Part(seg.term_offsets, seg.post_pos, seg.post_tf, base, filtered))
+    index = PostingsIndex.from_parts(parts, lengths, params, live if any_deleted else None, df)
+    order = sorted(ranges, key=lambda d: ranges[d][0])
+    return Snapshot(reader, index, ids, docs, ranges, order, segments, bases[:-1], state.rebuilt)
