@@ -117,8 +117,9 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = connect(self.path)
             self.conn.execute("PRAGMA journal_mode = WAL")
-            # FULL: a commit is on disk when it returns (the journal's records matter).
-            self.conn.execute("PRAGMA synchronous = FULL")
+            # NORMAL: a commit may wait for the next sync; the checkpoint that follows
+            # each build and each journal write syncs the WAL and then the main file.
+            self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
             self.conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
             self.db = sqlite_utils.Database(self.conn)
@@ -407,12 +408,9 @@ class PassageReader:
         life): questions asked meanwhile still read the rows this snapshot's index
         was built from. False when the database already moved past this snapshot."""
         with self.lock:
-            if self.closed or self.failed or getattr(self.conn, "in_transaction", True):
+            if self.closed or self.failed or self._released or getattr(self.conn, "in_transaction", True):
                 return False
             try:
-                if self._released:
-                    self._released = False
-                    self.reopen()
                 self.conn.execute("BEGIN")
                 now = self.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
                 if now == self.generation:
@@ -429,7 +427,7 @@ class PassageReader:
     def unpin(self) -> None:
         with self.lock:
             try:
-                if not self.closed and getattr(self.conn, "in_transaction", False):
+                if not self.closed and not self._released and getattr(self.conn, "in_transaction", False):
                     self.conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
