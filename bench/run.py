@@ -116,7 +116,7 @@ def phase_serve(args: argparse.Namespace) -> dict:
 
     # Top 10 of the okapi variant over the same arrays, for the comparison with rank-bm25.
     idx = snap.index
-    okapi = PostingsIndex(idx.term_offsets, idx.post_pos, idx.post_tf, idx.doc_len, BM25Params(variant="okapi"))
+    okapi = idx.with_params(BM25Params(variant="okapi"))
     top10 = [[(int(snap.passage_ids[p]), s) for p, s in okapi.top_k(ids, 10)] for ids in term_ids]
     # Keyed by (document, paragraph, sentence): the reload below gives one article new passage ids.
     rows = snap.reader.passages([pid for top in top10 for pid, _ in top])

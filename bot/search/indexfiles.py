@@ -260,6 +260,7 @@ def open_index(conn: sqlite3.Connection, db_path: Path | str, generation: object
     (a delta segment, a merge, or a full rebuild) and persisted first."""
     folder = index_dir(db_path)
     want = {"store_uid": store_uid, "generation": generation}
+    logged = False
     try:
         manifest = _read_manifest(folder)
         if manifest is not None and all(manifest.get(k) == v for k, v in want.items()):
@@ -267,17 +268,18 @@ def open_index(conn: sqlite3.Connection, db_path: Path | str, generation: object
                               max(vocab_size, int(manifest.get("vocab_size", 0))), "", True)
     except IndexFileError as exc:
         log.warning("index at %s is damaged (%s): rebuilding it from the database", folder, exc)
+        logged = True
     try:
         folder.mkdir(exist_ok=True)
         with _Lock(folder):
-            return _update(conn, folder, want, vocab_size)
+            return _update(conn, folder, want, vocab_size, logged)
     except OSError as exc:
         log.warning("cannot write the index at %s (%s): building it in memory", folder, exc)
         seg = _build_segment(conn, None, vocab_size)
         return IndexState([seg], vocab_size, "full", False)
 
 
-def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int) -> IndexState:
+def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int, logged: bool) -> IndexState:
     segments: list[Segment] | None = None
     try:
         manifest = _read_manifest(folder)
@@ -286,7 +288,8 @@ def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int)
             if manifest.get("generation") == want["generation"]:  # another process just did it
                 return IndexState(segments, max(vocab_size, int(manifest.get("vocab_size", 0))), "", True)
     except IndexFileError as exc:
-        log.warning("index at %s is damaged (%s): rebuilding it from the database", folder, exc)
+        if not logged:  # (one line per damage)
+            log.warning("index at %s is damaged (%s): rebuilding it from the database", folder, exc)
         segments = None
     rebuilt = "full"
     if segments is not None:

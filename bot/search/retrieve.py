@@ -109,7 +109,7 @@ def retrieve(
     if not candidates:  # the rows went (the database changed under this snapshot)
         return Retrieval(question, (), False, 0.0, "the knowledge base is being updated")
     # Paragraph context: the terms the paragraph's other candidate sentences hold.
-    token_sets = {row.id: set(tokenize(row.text)) for row, _ in candidates}
+    token_sets = snapshot.passage_terms([pos for pos, _ in top], term_ids)  # from the index, not re-tokenised
     para_terms: dict[tuple[str, int], set[str]] = {}
     for row, _ in candidates:
         if row.kind == "body":
