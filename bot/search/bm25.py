@@ -25,6 +25,10 @@ Variant = Literal["okapi", "plus"]
 # scored in a dense array rather than sorted: at that size the O(N) pass is cheaper.
 DENSE_RATIO = 16
 
+# Queries whose terms hold fewer postings than this are scored in full; above it,
+# top_k first tries MaxScore pruning (see `_top_k_pruned`).
+PRUNE_MIN_POSTINGS = 20_000
+
 
 @dataclass(frozen=True)
 class BM25Params:
@@ -47,6 +51,26 @@ class Part:
     post_tf: np.ndarray
     base: int
     filtered: bool = False  # holds deleted passages: check the index's `live` mask
+    # Per term: its largest tf and the shortest passage holding it (upper bounds for
+    # pruning; computed on first use when not given).
+    term_tfmax: np.ndarray | None = None
+    term_mindl: np.ndarray | None = None
+
+
+def term_bounds(term_offsets: np.ndarray, post_pos: np.ndarray, post_tf: np.ndarray,
+                doc_len: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per term: max tf and min passage length over its postings (`doc_len` indexed
+    by the postings' positions); 0 and a huge length for terms without postings."""
+    v = term_offsets.shape[0] - 1
+    tfmax = np.zeros(v, dtype=np.uint16)
+    mindl = np.full(v, np.iinfo(np.int32).max, dtype=np.int32)
+    counts = np.diff(term_offsets)
+    nonempty = np.flatnonzero(counts > 0)
+    if nonempty.size:
+        starts = np.asarray(term_offsets[:-1])[nonempty]
+        tfmax[nonempty] = np.maximum.reduceat(np.asarray(post_tf), starts)
+        mindl[nonempty] = np.minimum.reduceat(np.asarray(doc_len)[np.asarray(post_pos)].astype(np.int32), starts)
+    return tfmax, mindl
 
 
 class PostingsIndex:
@@ -293,7 +317,14 @@ class PostingsIndex:
         `position_range` is an optional [start, end) of positions: one document's
         passages are contiguous, so this limits the search to that document.
         """
+        if k > 0:
+            pruned = self._top_k_pruned(term_ids, k, position_range)
+            if pruned is not None:
+                return pruned
         positions, scores = self.sparse_scores(term_ids, position_range)
+        return self._select(positions, scores, k)
+
+    def _select(self, positions: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
         if positions.size == 0 or k <= 0:
             return []
         if positions.size > k:
@@ -308,6 +339,117 @@ class PostingsIndex:
             positions, scores = positions[part], scores[part]
         order = np.lexsort((positions, -scores))
         return [(int(positions[i]), float(scores[i])) for i in order]
+
+    # -- MaxScore pruning ---------------------------------------------------------------
+    def _stats(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        part = self.parts[i]
+        if part.term_tfmax is None or part.term_mindl is None:
+            end = self.parts[i + 1].base if i + 1 < len(self.parts) else self.n_positions
+            tfmax, mindl = term_bounds(part.term_offsets, part.post_pos, part.post_tf,
+                                       self.doc_len[part.base : end])
+            part = self.parts[i] = Part(part.term_offsets, part.post_pos, part.post_tf, part.base,
+                                        part.filtered, tfmax, mindl)
+        return part.term_tfmax, part.term_mindl  # type: ignore[return-value]
+
+    def _upper_bound(self, t: int) -> float:
+        """The most one occurrence of term t can add to a passage's score."""
+        tfmax, mindl = 0, None
+        for i, part in enumerate(self.parts):
+            if t < part.term_offsets.shape[0] - 1 and part.term_offsets[t + 1] > part.term_offsets[t]:
+                tf_arr, dl_arr = self._stats(i)
+                tfmax = max(tfmax, int(tf_arr[t]))
+                mindl = int(dl_arr[t]) if mindl is None else min(mindl, int(dl_arr[t]))
+        if tfmax == 0 or mindl is None:
+            return 0.0
+        p = self.params
+        norm = p.k1 * (1.0 - p.b + p.b * mindl / self.avgdl)
+        return float(self.idf[t]) * tfmax * (p.k1 + 1.0) / (tfmax + norm) * (1 + 1e-9)
+
+    def _contrib(self, t: int, pos: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        p = self.params
+        tf64 = tf.astype(np.float64)
+        if p.variant == "okapi":
+            return self.idf[t] * (tf64 * (p.k1 + 1.0) / (tf64 + self._norm[pos]))
+        return self.idf[t] * (tf64 * (p.k1 + 1.0) / (self._norm[pos] + tf64))
+
+    def _lookup(self, t: int, cand: np.ndarray) -> np.ndarray:
+        """Term t's contribution to each of the (ascending, live) positions `cand`."""
+        out = np.zeros(cand.shape[0], dtype=np.float64)
+        for i, part in enumerate(self.parts):
+            if t >= part.term_offsets.shape[0] - 1:
+                continue
+            lo, hi = int(part.term_offsets[t]), int(part.term_offsets[t + 1])
+            if lo == hi:
+                continue
+            end = self.parts[i + 1].base if i + 1 < len(self.parts) else self.n_positions
+            a, b = np.searchsorted(cand, [part.base, end])
+            if a == b:
+                continue
+            local = cand[a:b] - part.base
+            pos = part.post_pos[lo:hi]
+            idx = np.searchsorted(pos, local)
+            idx[idx >= pos.shape[0]] = 0
+            hit = np.flatnonzero(pos[idx] == local)
+            if hit.size:
+                gpos = cand[a:b][hit]
+                out[a + hit] = self._contrib(t, gpos, part.post_tf[lo:hi][idx[hit]])
+        return out
+
+    def _top_k_pruned(self, term_ids: Sequence[int | None], k: int,
+                      position_range: tuple[int, int] | None) -> list[tuple[int, float]] | None:
+        """Exact top k without reading the long postings of common terms in full (MaxScore).
+
+        Terms are taken by their upper bound, highest (rarest) first: the passages
+        holding one of the first terms are the candidates; once the k-th best partial
+        score among them exceeds what the remaining terms could add together, no
+        other passage can enter the top k, and the candidates' scores are completed
+        by binary search in the remaining terms' postings. None when pruning cannot
+        help (few postings, a term with IDF ≤ 0, or no split point): score in full.
+        """
+        counts: dict[int, int] = {}
+        for t in term_ids:
+            if t is None or t >= self.df.shape[0] or self.df[t] == 0:
+                continue
+            counts[int(t)] = counts.get(int(t), 0) + 1
+        if len(counts) < 2 or sum(int(self.df[t]) for t in counts) < PRUNE_MIN_POSTINGS:
+            return None
+        if any(self.idf[t] <= 0 for t in counts):
+            return None
+        terms = list(counts)
+        bounds = [self._upper_bound(t) * counts[t] for t in terms]
+        order = sorted(range(len(terms)), key=lambda i: (-bounds[i], int(self.df[terms[i]])))
+        constant = sum(float(self.idf[t]) * self.params.delta * c for t, c in counts.items()) \
+            if self.params.variant == "plus" else 0.0
+        for split in range(1, len(terms)):
+            essential = [terms[i] for i in order[:split]]
+            rest = [terms[i] for i in order[split:]]
+            rest_bound = sum(bounds[i] for i in order[split:])
+            if sum(int(self.df[t]) for t in essential) * 2 > sum(int(self.df[t]) for t in counts):
+                return None  # the essential terms are most of the work anyway
+            pos_parts, val_parts = [], []
+            for t in essential:
+                pos, tf = self.postings(t, position_range)
+                if pos.shape[0]:
+                    pos_parts.append(pos)
+                    val_parts.append(self._contrib(t, pos, tf) * counts[t])
+            if not pos_parts:
+                continue
+            if len(pos_parts) == 1:
+                cand, partial = pos_parts[0], val_parts[0]
+            else:
+                cand, inverse = np.unique(np.concatenate(pos_parts), return_inverse=True)
+                partial = np.bincount(inverse, weights=np.concatenate(val_parts), minlength=cand.shape[0])
+            if cand.shape[0] < k:
+                continue
+            theta = np.partition(partial, cand.shape[0] - k)[cand.shape[0] - k]
+            if not rest_bound < theta:
+                continue
+            keep = partial + rest_bound >= theta
+            cand, partial = cand[keep], partial[keep]
+            for t in rest:
+                partial = partial + self._lookup(t, cand) * counts[t]
+            return self._select(cand, partial + constant, k)
+        return None
 
     def full_scores(self, term_ids: Sequence[int | None]) -> np.ndarray:
         """Dense scores over all passages, as rank-bm25's `get_scores` returns them."""

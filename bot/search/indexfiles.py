@@ -35,9 +35,11 @@ from typing import Iterable
 
 import numpy as np
 
+from bot.search.bm25 import term_bounds
+
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 MAX_SEGMENTS = 8  # more than this: merge the small ones
 REWRITE_DELETED_SHARE = 1 / 3  # deleted passages above this share: write the index anew
 CHECK_BYTES = 1 << 16  # the checksum covers each file's first and last 64 KiB
@@ -50,6 +52,8 @@ ARRAYS = {  # name → dtype
     "post_tf": np.uint16,
     "pt_offsets": np.int64,
     "pt_terms": np.int32,
+    "term_tfmax": np.uint16,  # per term: its largest tf in this segment (pruning bounds)
+    "term_mindl": np.int32,  # per term: the shortest passage holding it in this segment
 }
 
 
@@ -69,6 +73,8 @@ class Segment:
     post_tf: np.ndarray
     pt_offsets: np.ndarray
     pt_terms: np.ndarray
+    term_tfmax: np.ndarray
+    term_mindl: np.ndarray
     docs: list[tuple[str, int, int, int]]  # (document, start, end, key = its first passage id)
     deleted: set[str] = field(default_factory=set)
     files: dict[str, list[int]] = field(default_factory=dict)
@@ -134,9 +140,12 @@ def _segment_from_rows(rows: Iterable[tuple], sizes: tuple[int, int], vocab_size
     v = max(vocab_size, int(term_ids.max()) + 1 if at else 0)
     term_offsets = np.zeros(v + 1, dtype=np.int64)
     np.cumsum(np.bincount(term_ids, minlength=v), out=term_offsets[1:])
+    post_pos, post_tf = positions[order], tfs[order]
+    tfmax, mindl = term_bounds(term_offsets, post_pos, post_tf, lengths)
     return Segment(
         name="", passage_ids=ids, doc_len=lengths, term_offsets=term_offsets,
-        post_pos=positions[order], post_tf=tfs[order], pt_offsets=pt_offsets, pt_terms=term_ids, docs=docs,
+        post_pos=post_pos, post_tf=post_tf, pt_offsets=pt_offsets, pt_terms=term_ids,
+        term_tfmax=tfmax, term_mindl=mindl, docs=docs,
     )
 
 
@@ -204,7 +213,8 @@ def _load_segment(folder: Path, entry: dict) -> Segment:
           and arrays["pt_offsets"].shape[0] == n + 1 and arrays["post_pos"].shape[0] == m
           and arrays["post_tf"].shape[0] == m and arrays["pt_terms"].shape[0] == m
           and int(arrays["term_offsets"][-1]) == m and int(arrays["pt_offsets"][-1]) == m
-          and int(arrays["term_offsets"][0]) == 0 and int(arrays["pt_offsets"][0]) == 0)
+          and int(arrays["term_offsets"][0]) == 0 and int(arrays["pt_offsets"][0]) == 0
+          and arrays["term_tfmax"].shape[0] == arrays["term_mindl"].shape[0] == arrays["term_offsets"].shape[0] - 1)
     if not ok:
         raise IndexFileError(f"{entry['name']}: arrays of inconsistent sizes")
     docs = [(str(d), int(s), int(e), int(k)) for d, s, e, k in entry["docs"]]

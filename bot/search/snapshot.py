@@ -179,7 +179,7 @@ def snapshot_from_index(reader: PassageReader, state: IndexState, docs: dict[str
             else:
                 ranges[doc_id] = (base + start, base + end)
         any_deleted |= filtered
-        parts.append(Part(seg.term_offsets, seg.post_pos, seg.post_tf, base, filtered))
+        parts.append(Part(seg.term_offsets, seg.post_pos, seg.post_tf, base, filtered, seg.term_tfmax, seg.term_mindl))
     index = PostingsIndex.from_parts(parts, lengths, params, live if any_deleted else None, df)
     order = sorted(ranges, key=lambda d: ranges[d][0])
     return Snapshot(reader, index, ids, docs, ranges, order, segments, bases[:-1], state.rebuilt)
