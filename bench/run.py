@@ -17,6 +17,13 @@ peak-memory figure (ru_maxrss) belongs to that phase alone:
 - baseline: rank-bm25 `BM25Okapi` over all passages (the same tokens, read back
             from the database), `get_scores` per question; its top 10 are compared
             with `PostingsIndex` (okapi variant) on the same questions.
+- cold:     `python -m bot ask --json` in a fresh process on the built database
+            (the CLI's cold start), median of 5;
+- engines:  StoryBot's index, tantivy, bm25s and SQLite FTS5 over the same tokens
+            and queries, queries interleaved: top-10 p50/p99, open + first query,
+            build from tokens (`pip install -e ".[bench]"`; a missing one is skipped).
+
+The serve phase also times `reload()` with nothing changed (what `index` does then).
 
 Timings are wall-clock on whatever machine runs it; the table in
 the README ("Performance at scale") says which machine produced it.

@@ -154,10 +154,13 @@ class Store:
         return complete
 
     def close(self) -> None:
-        try:
-            self.conn.close()
-        except sqlite3.Error:
-            pass
+        # Under the lock: closing a connection while another thread runs a statement
+        # on it (a journal write's checkpoint at shutdown) crashes the interpreter.
+        with self.lock:
+            try:
+                self.conn.close()
+            except sqlite3.Error:
+                pass
 
     # -- schema ---------------------------------------------------------------------
     def _ensure_schema(self) -> None:

@@ -26,8 +26,10 @@ Variant = Literal["okapi", "plus"]
 DENSE_RATIO = 16
 
 # Queries whose terms hold fewer postings than this are scored in full; above it,
-# top_k first tries MaxScore pruning (see `_top_k_pruned`).
-PRUNE_MIN_POSTINGS = 20_000
+# top_k first tries MaxScore pruning (see `_top_k_pruned`). At 100k sentences and
+# k = 60 pruning measured no gain (p50 0.67 vs 0.62 ms, p99 13.5 vs 9.9 ms, same
+# process, interleaved), so it only engages for the long lists of a far larger index.
+PRUNE_MIN_POSTINGS = 300_000
 
 
 @dataclass(frozen=True)
@@ -424,6 +426,8 @@ class PostingsIndex:
             essential = [terms[i] for i in order[:split]]
             rest = [terms[i] for i in order[split:]]
             rest_bound = sum(bounds[i] for i in order[split:])
+            if rest_bound >= sum(bounds[i] for i in order[:split]):
+                continue  # the k-th partial score cannot exceed rest_bound: no need to look
             if sum(int(self.df[t]) for t in essential) * 2 > sum(int(self.df[t]) for t in counts):
                 return None  # the essential terms are most of the work anyway
             pos_parts, val_parts = [], []
