@@ -209,7 +209,7 @@ class Engine:
     def _load(self) -> Snapshot:
         reader = PassageReader(self.db_path)
         try:
-            return load_snapshot(reader, self.params)
+            return load_snapshot(reader, self.params, self._snapshot)
         except Exception:
             reader.close()
             raise

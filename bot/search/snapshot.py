@@ -34,6 +34,7 @@ class Snapshot:
     segments: list[Segment] = dataclasses.field(default_factory=list)
     segment_bases: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(1, np.int64))
     rebuilt: str = ""  # what loading it wrote to the index folder ("", "delta", "merge", "full")
+    document_rows: dict[str, tuple] = dataclasses.field(default_factory=dict)  # raw rows, for the next load
 
     @property
     def passage_count(self) -> int:
@@ -120,41 +121,56 @@ class Snapshot:
         return {d: i for i, d in enumerate(sorted(self.documents, key=lambda d: (self.documents[d].date or "", d)))}
 
 
-def load_snapshot(reader: PassageReader, params: BM25Params) -> Snapshot:
+def load_snapshot(reader: PassageReader, params: BM25Params, previous: "Snapshot | None" = None) -> Snapshot:
     """Map the persisted index of the reader's database state (bringing it up to
     date first when a build changed the database: bot/search/indexfiles.py).
 
     The document table, the generation and the index are read in one short read
     transaction, so they describe the same state; nothing stays open afterwards.
+    Document rows equal to the `previous` snapshot's are reused, not rebuilt.
     """
     try:
         with reader.read_transaction() as conn:
-            docs = {d.id: d for d in _documents(conn)}
+            raw = _document_rows(conn, previous)
             uid_row = conn.execute("SELECT value FROM meta WHERE key = 'store_uid'").fetchone()
             vocab_size = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM terms").fetchone()[0]) + 1
             state = open_index(conn, reader.path, reader.generation[0] if reader.generation else None,
                                uid_row[0] if uid_row else None, vocab_size)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"knowledge base unavailable: {exc}") from exc
-    return snapshot_from_index(reader, state, docs, params)
+    snap = snapshot_from_index(reader, state, {d.id: d for _, d in raw}, params)
+    snap.document_rows = {d.id: row for row, d in raw}
+    return snap
 
 
 _DOC_COLUMNS = ("id, title, date, date_text, authors, byline, source, url, path, content_hash, "
                 "size, mtime_ns, paragraphs, passages, loaded_at")
 
 
-def _documents(conn: sqlite3.Connection) -> list[StoredDocument]:
-    """The document rows, built positionally (a reload reads them all: at 100k
-    sentences the dict-per-row path cost more than mapping the index)."""
+def _document_rows(conn: sqlite3.Connection, previous: "Snapshot | None") -> list[tuple[tuple, StoredDocument]]:
+    """(raw row, document) sorted by (date, id) as `ORDER BY date, id` sorts them
+    (no date first), built positionally; rows unchanged since `previous` reuse its
+    objects. A reload reads every row: at 100k sentences the dict-per-row path and
+    SQLite's sort cost more than mapping the index."""
+    known = previous.document_rows if previous is not None else {}
+    old_docs = previous.documents if previous is not None else {}
     out = []
-    for (doc_id, title, date, date_text, authors, byline, source, url, path, content_hash,
-         size, mtime_ns, paragraphs, passages, loaded_at) in conn.execute(
-            f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY date, id"):
-        out.append(StoredDocument(
-            doc_id, title, date, date_text, tuple(json.loads(authors)) if authors and authors != "[]" else (),
-            byline, source, url, path, content_hash, size or 0, mtime_ns or 0, paragraphs or 0,
-            passages or 0, loaded_at or 0.0))
+    for row in conn.execute(f"SELECT {_DOC_COLUMNS} FROM documents"):
+        doc = old_docs.get(row[0]) if known.get(row[0]) == row else None
+        if doc is None:
+            (doc_id, title, date, date_text, authors, byline, source, url, path, content_hash,
+             size, mtime_ns, paragraphs, passages, loaded_at) = row
+            doc = StoredDocument(
+                doc_id, title, date, date_text, tuple(json.loads(authors)) if authors and authors != "[]" else (),
+                byline, source, url, path, content_hash, size or 0, mtime_ns or 0, paragraphs or 0,
+                passages or 0, loaded_at or 0.0)
+        out.append((row, doc))
+    out.sort(key=lambda rd: (rd[1].date is not None, rd[1].date or "", rd[1].id))
     return out
+
+
+def _documents(conn: sqlite3.Connection) -> list[StoredDocument]:
+    return [d for _, d in _document_rows(conn, None)]
 
 
 def snapshot_from_index(reader: PassageReader, state: IndexState, docs: dict[str, StoredDocument],
