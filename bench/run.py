@@ -17,6 +17,13 @@ peak-memory figure (ru_maxrss) belongs to that phase alone:
 - baseline: rank-bm25 `BM25Okapi` over all passages (the same tokens, read back
             from the database), `get_scores` per question; its top 10 are compared
             with `PostingsIndex` (okapi variant) on the same questions.
+- cold:     `python -m bot ask --json` in a fresh process on the built database
+            (the CLI's cold start), median of 5;
+- engines:  StoryBot's index, tantivy, bm25s and SQLite FTS5 over the same tokens
+            and queries, queries interleaved: top-10 p50/p99, open + first query,
+            build from tokens (`pip install -e ".[bench]"`; a missing one is skipped).
+
+The serve phase also times `reload()` with nothing changed (what `index` does then).
 
 Timings are wall-clock on whatever machine runs it; the table in
 the README ("Performance at scale") says which machine produced it.
@@ -116,13 +123,21 @@ def phase_serve(args: argparse.Namespace) -> dict:
 
     # Top 10 of the okapi variant over the same arrays, for the comparison with rank-bm25.
     idx = snap.index
-    okapi = PostingsIndex(idx.term_offsets, idx.post_pos, idx.post_tf, idx.doc_len, BM25Params(variant="okapi"))
+    okapi = idx.with_params(BM25Params(variant="okapi"))
     top10 = [[(int(snap.passage_ids[p]), s) for p, s in okapi.top_k(ids, 10)] for ids in term_ids]
     # Keyed by (document, paragraph, sentence): the reload below gives one article new passage ids.
     rows = snap.reader.passages([pid for top in top10 for pid, _ in top])
     Path(args.top10).write_text(json.dumps(
         [[(f"{rows[pid].document}:{rows[pid].paragraph}:{rows[pid].sentence}", s) for pid, s in top]
          for top in top10]))
+
+    # `index` with nothing changed (a reload that finds no change), three times.
+    unchanged_s: list[float] = []
+    for _ in range(3):
+        t = time.perf_counter()
+        report = engine.reload()
+        unchanged_s.append(time.perf_counter() - t)
+        assert not report.changed_anything
 
     # Reload after one changed article, then after restoring it.
     files = sorted(Path(args.kb).glob("*.md"))
@@ -153,6 +168,7 @@ def phase_serve(args: argparse.Namespace) -> dict:
         "index_p50_ms": pct(index_ms, 50), "index_p99_ms": pct(index_ms, 99),
         "answered": answered, "questions": len(questions),
         "reload_s": float(np.mean(reload_s)), "reload_runs_s": reload_s, "reload_changed": changed,
+        "unchanged_s": float(np.median(unchanged_s)),
         "base_mb": base_mb, "startup_peak_mb": startup_mb, "serve_peak_mb": serve_mb, "peak_mb": peak_mb(),
     }
 
@@ -213,6 +229,179 @@ def phase_baseline(args: argparse.Namespace) -> dict:
             "load_s": load_s, "build_s": build_s, "peak_mb": peak_mb()}
 
 
+def phase_cold(args: argparse.Namespace) -> dict:
+    """Wall-clock of `python -m bot ask --json` in a fresh process on the built database
+    (median of 5), beside a bare `python -c pass` on the same machine at the same moment."""
+    questions = json.loads(Path(args.questions).read_text())
+    runs: list[float] = []
+    bare: list[float] = []
+    for i in range(5):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "bot", "ask", questions[i], "--json",
+                               "--knowledge", str(args.kb), "--db", str(args.db)],
+                              cwd=ROOT, capture_output=True, text=True)
+        runs.append(time.perf_counter() - t)
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"ask failed: {proc.stderr[-500:]}")
+    return {"cold_ask_s": float(np.median(runs)), "python_s": float(np.median(bare))}
+
+
+def _stored_tokens(db: str) -> tuple[list[list[str]], np.ndarray]:
+    """Every passage's terms as the index holds them (term ids as words, repeated tf
+    times), in the order the store's postings list them."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    corpus: list[list[str]] = []
+    ids: list[np.ndarray] = []
+    for pids, tids, local, tfs in conn.execute(
+        "SELECT passage_ids, term_ids, local, tfs FROM postings ORDER BY document"
+    ):
+        pid = np.frombuffer(pids, dtype=np.int64)
+        docs: list[list[str]] = [[] for _ in range(pid.shape[0])]
+        for t, li, tf in zip(np.frombuffer(tids, np.int32).tolist(), np.frombuffer(local, np.int32).tolist(),
+                             np.frombuffer(tfs, np.uint16).tolist()):
+            docs[li].extend([f"t{t}"] * tf)
+        corpus.extend(docs)
+        ids.append(pid)
+    conn.close()
+    return corpus, np.concatenate(ids) if ids else np.empty(0, np.int64)
+
+
+def phase_engines(args: argparse.Namespace) -> dict:
+    """StoryBot's index against tantivy, bm25s and SQLite FTS5 over the same tokens and
+    queries, queries interleaved (each question runs on every engine in turn), so the
+    ratios hold on a busy machine. Build = from the tokens; open = a new process's
+    first step (load or map the index) and the first query."""
+    import gc
+    import shutil
+    import sqlite3
+    import tempfile
+
+    from bot.engine import Engine
+    from bot.search.question import analyse
+
+    out: dict = {}
+    questions = json.loads(Path(args.questions).read_text())
+    t = time.perf_counter()
+    engine = Engine(args.kb, args.db)
+    engine.open(refresh=False)
+    snap = engine._snapshot
+    assert snap is not None
+    out["storybot_open_s"] = time.perf_counter() - t
+    vocab = dict(snap.reader.query("SELECT term, id FROM terms"))
+    queries = [[vocab[t] for t in analyse(q).terms if t in vocab] for q in questions]
+    queries = [q for q in queries if q]
+    corpus, _ = _stored_tokens(args.db)
+    work = Path(tempfile.mkdtemp(prefix="storybot-bench-"))
+    engines: dict[str, object] = {}
+    try:
+        try:
+            import tantivy
+
+            sb = tantivy.SchemaBuilder()
+            sb.add_text_field("body", stored=False, tokenizer_name="whitespace")
+            sb.add_integer_field("pos", stored=True, fast=True)
+            schema = sb.build()
+            t = time.perf_counter()
+            (work / "tantivy").mkdir()
+            index = tantivy.Index(schema, path=str(work / "tantivy"))
+            writer = index.writer(heap_size=256_000_000, num_threads=2)
+            for i, toks in enumerate(corpus):
+                writer.add_document(tantivy.Document(body=" ".join(toks), pos=i))
+            writer.commit()
+            writer.wait_merging_threads()
+            out["tantivy_build_s"] = time.perf_counter() - t
+            t = time.perf_counter()
+            index = tantivy.Index.open(str(work / "tantivy"))
+            index.reload()
+            searcher = index.searcher()
+            searcher.search(index.parse_query(f"t{queries[0][0]}", ["body"]), 10)
+            out["tantivy_open_s"] = time.perf_counter() - t
+
+            def run_tantivy(q: list[int]) -> None:
+                searcher.search(index.parse_query(" ".join(f"t{x}" for x in q), ["body"]), 10)
+
+            engines["tantivy"] = run_tantivy
+        except ImportError:
+            out["tantivy"] = "not installed"
+        try:
+            import bm25s
+
+            t = time.perf_counter()
+            retriever = bm25s.BM25(method="robertson")
+            retriever.index(corpus, show_progress=False)
+            out["bm25s_build_s"] = time.perf_counter() - t
+            retriever.save(str(work / "bm25s"))
+            del retriever
+            gc.collect()
+            t = time.perf_counter()
+            retriever = bm25s.BM25.load(str(work / "bm25s"), mmap=True)
+            retriever.retrieve([[f"t{queries[0][0]}"]], k=10, show_progress=False)
+            out["bm25s_open_s"] = time.perf_counter() - t
+            known = set(retriever.vocab_dict)
+
+            def run_bm25s(q: list[int]) -> None:
+                toks = [f"t{x}" for x in q if f"t{x}" in known]
+                if toks:
+                    retriever.retrieve([toks], k=10, show_progress=False, n_threads=1)
+
+            engines["bm25s"] = run_bm25s
+        except ImportError:
+            out["bm25s"] = "not installed"
+        t = time.perf_counter()
+        fts = sqlite3.connect(work / "fts.db")
+        fts.execute("CREATE VIRTUAL TABLE f USING fts5(body, tokenize='unicode61')")
+        with fts:
+            fts.executemany("INSERT INTO f(rowid, body) VALUES (?, ?)",
+                            ((i, " ".join(toks)) for i, toks in enumerate(corpus)))
+        fts.close()
+        out["fts5_build_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        fts = sqlite3.connect(work / "fts.db")
+        fts.execute("SELECT rowid FROM f WHERE f MATCH ? ORDER BY rank LIMIT 10", (f"t{queries[0][0]}",)).fetchall()
+        out["fts5_open_s"] = time.perf_counter() - t
+
+        def run_fts5(q: list[int]) -> None:
+            fts.execute("SELECT rowid FROM f WHERE f MATCH ? ORDER BY rank LIMIT 10",
+                        (" OR ".join(f"t{x}" for x in q),)).fetchall()
+
+        engines["fts5"] = run_fts5
+        del corpus
+        gc.collect()
+
+        def run_ours(q: list[int]) -> None:
+            snap.index.top_k(q, 10)
+
+        engines = {"storybot": run_ours, **engines}
+        times: dict[str, list[float]] = {name: [] for name in engines}
+        fts_limit = args.fts_queries
+        for i, q in enumerate(queries):
+            for name, fn in engines.items():
+                if name == "fts5" and i >= fts_limit:
+                    continue
+                t = time.perf_counter()
+                fn(q)  # type: ignore[operator]
+                times[name].append((time.perf_counter() - t) * 1000)
+        for name, ms in times.items():
+            out[f"{name}_p50_ms"] = pct(ms, 50)
+            out[f"{name}_p99_ms"] = pct(ms, 99)
+        short = [i for i, q in enumerate(queries) if len(q) <= 2]
+        long = [i for i, q in enumerate(queries) if len(q) >= 4]
+        for name, ms in times.items():
+            out[f"{name}_p50_short_ms"] = pct([ms[i] for i in short if i < len(ms)], 50)
+            out[f"{name}_p50_long_ms"] = pct([ms[i] for i in long if i < len(ms)], 50)
+        out["queries"] = len(queries)
+    finally:
+        engine.close()
+        shutil.rmtree(work, ignore_errors=True)
+    out["peak_mb"] = peak_mb()
+    return out
+
+
 def compare_top10(ours: list, theirs: list) -> tuple[int, int]:
     """Questions whose top 10 agree (passages and scores to 1e-6; ties may swap places)."""
     same = 0
@@ -267,19 +456,42 @@ def fmt(v: object, spec: str = ".1f") -> str:
     return format(v, spec) if isinstance(v, (int, float)) else str(v)
 
 
+ENGINE_HEADER = (
+    "| sentences | top-10 p50 ms: StoryBot | tantivy | bm25s | FTS5 | StoryBot/tantivy "
+    "| 2-term / 4+-term p50 ms: StoryBot | tantivy "
+    "| open+1st query s: StoryBot | tantivy | bm25s | FTS5 | build from tokens s: tantivy | bm25s | FTS5 |\n"
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+)
+
+
+def engine_row(label: str, r: dict) -> str:
+    e = r["engines"]
+    g = lambda k, spec=".2f": fmt(e.get(k), spec)  # noqa: E731
+    ratio = (e["storybot_p50_ms"] / e["tantivy_p50_ms"]) if e.get("tantivy_p50_ms") else None
+    cells = [label, g("storybot_p50_ms"), g("tantivy_p50_ms"), g("bm25s_p50_ms"), g("fts5_p50_ms", ".1f"),
+             fmt(ratio, ".2f"),
+             f"{g('storybot_p50_short_ms')} / {g('storybot_p50_long_ms')}",
+             f"{g('tantivy_p50_short_ms')} / {g('tantivy_p50_long_ms')}",
+             g("storybot_open_s", ".3f"), g("tantivy_open_s", ".3f"), g("bm25s_open_s", ".3f"),
+             g("fts5_open_s", ".3f"), g("tantivy_build_s", ".1f"), g("bm25s_build_s", ".1f"),
+             g("fts5_build_s", ".1f")]
+    return "| " + " | ".join(cells) + " |"
+
+
 HEADER = (
-    "| sentences | passages | articles | build s | build peak MB | startup s | reload s "
+    "| sentences | passages | articles | build s | build peak MB | startup s | CLI ask s | index unchanged s | reload s "
     "| ask p50 ms | ask p99 ms | ask+embed p50 ms | serve peak MB "
     "| rank-bm25 p50 ms | rank-bm25 p99 ms | rank-bm25 MB | p50 ours/base | p99 ours/base | MB ours/base "
     "| top 10 = rank-bm25 |\n"
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
 def row(label: str, r: dict) -> str:
     b, s, base = r["build"], r["serve"], r.get("baseline")
     cells = [label, f"{b['passages']:,}", f"{b['documents']:,}", fmt(b["build_s"]), fmt(b["peak_mb"], ".0f"),
-             fmt(s["startup_s"], ".2f"), fmt(s["reload_s"], ".2f"), fmt(s["ask_p50_ms"], ".2f"),
+             fmt(s["startup_s"], ".2f"), fmt(r.get("cold", {}).get("cold_ask_s"), ".2f"),
+             fmt(s.get("unchanged_s"), ".3f"), fmt(s["reload_runs_s"][0], ".3f"), fmt(s["ask_p50_ms"], ".2f"),
              fmt(s["ask_p99_ms"], ".1f"), fmt(s["embed_p50_ms"], ".2f"), fmt(s["serve_peak_mb"], ".0f")]
     if base:
         cells += [fmt(base["p50_ms"], ".1f"), fmt(base["p99_ms"], ".1f"), fmt(base["peak_mb"], ".0f"),
@@ -305,7 +517,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--markdown", help="also write the table to this file")
     ap.add_argument("--json", help="also write all measurements to this file")
     # child-phase arguments
-    ap.add_argument("--phase", choices=["build", "serve", "baseline"], help=argparse.SUPPRESS)
+    ap.add_argument("--no-engines", action="store_true", help="skip tantivy / bm25s / FTS5")
+    ap.add_argument("--fts-queries", type=int, default=100, help="questions timed on FTS5 (the slowest)")
+    ap.add_argument("--phase", choices=["build", "serve", "baseline", "cold", "engines"], help=argparse.SUPPRESS)
     ap.add_argument("--kb", help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
     ap.add_argument("--questions-file", dest="questions_file", help=argparse.SUPPRESS)
@@ -314,7 +528,8 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.phase:
         args.questions = args.questions_file
-        fn = {"build": phase_build, "serve": phase_serve, "baseline": phase_baseline}[args.phase]
+        fn = {"build": phase_build, "serve": phase_serve, "baseline": phase_baseline, "cold": phase_cold,
+              "engines": phase_engines}[args.phase]
         print(json.dumps(fn(args)))
         return
 
@@ -324,6 +539,7 @@ def main(argv: list[str] | None = None) -> None:
     data.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict] = {}
     lines = [HEADER]
+    engine_lines: list[str] = []
     print(HEADER, flush=True)
     for label in [s.strip() for s in args.sizes.split(",") if s.strip()]:
         n = parse_size(label)
@@ -352,6 +568,11 @@ def main(argv: list[str] | None = None) -> None:
             r["baseline"] = child("baseline", db=db, questions_file=qfile, top10=base_top, baseline_queries=nq)
             r["top10_same"], r["top10_n"] = compare_top10(json.loads(ours_top.read_text()),
                                                           json.loads(base_top.read_text()))
+        print(f"[{time.strftime('%H:%M:%S')}] {label}: cold CLI ask", file=sys.stderr, flush=True)
+        r["cold"] = child("cold", kb=kb, db=db, questions_file=qfile)
+        if not args.no_engines:
+            print(f"[{time.strftime('%H:%M:%S')}] {label}: tantivy, bm25s, FTS5", file=sys.stderr, flush=True)
+            r["engines"] = child("engines", kb=kb, db=db, questions_file=qfile, fts_queries=args.fts_queries)
         results[label] = r
         line = row(label, r)
         lines.append(line)
@@ -359,8 +580,12 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(r), file=sys.stderr, flush=True)
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=1))
+        if "engines" in r:
+            engine_lines.append(engine_row(label, r))
         if args.markdown:
-            Path(args.markdown).write_text("\n".join(lines) + "\n")
+            Path(args.markdown).write_text("\n".join(lines + ["", ENGINE_HEADER] + engine_lines) + "\n")
+    if engine_lines:
+        print("\n" + ENGINE_HEADER + "\n" + "\n".join(engine_lines), flush=True)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 A reload syncs the database (one transaction), builds a new snapshot beside
 the current one and swaps the reference in one assignment. Questions asked
-meanwhile are answered from the old snapshot, whose pinned read transaction
-keeps seeing the old rows; it is closed once no question is using it.
+meanwhile are answered from the old snapshot (its index is in memory or mapped
+files; it reads passage rows by short statements, holding no transaction), which
+is closed once no question is using it.
 Methods are synchronous and thread-safe: the Discord layer runs them in a
 worker thread so the event loop never waits on SQLite or numpy.
 """
@@ -30,7 +31,7 @@ from bot.build import BuildReport, KnowledgeFolderError, sync_folder
 from bot.ingest.files import MAX_FILE_BYTES
 from bot.search.bm25 import BM25Params
 from bot.search.snapshot import Snapshot, load_snapshot
-from bot.store import PassageReader, Store, StoreError, StoredDocument
+from bot.store import PassageReader, Store, StoreError, StoredDocument, sidecar_identity
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.journal import Journal
@@ -111,25 +112,34 @@ class Engine:
             if actor is not None:
                 self.journal.try_audit(actor, "reload", "", "error", str(exc))
             raise
-        if actor is not None:
+        if actor is not None:  # (the journal's write checkpoints)
             self.journal.try_audit(actor, "reload", "", "ok", "; ".join(report.summary_lines()))
+        elif self._store is not None and report.changed_anything:
+            self._store.checkpoint()  # what the snapshot pinned during the reload held back
         return report
 
     def _reload(self, force: bool, progress: Callable[[int, int], None] | None = None) -> BuildReport:
         with self._reload_lock:
             self._check_db_file()
+            self._check_sidecars()
             store = self._ensure_store()
+            serving = self._snapshot
+            pinned = serving is not None and serving.reader.pin()
             try:
-                report = sync_folder(store, self.knowledge_dir, max_bytes=self.max_file_bytes, force=force,
-                                     progress=progress)
-            except StoreError:
-                self._drop_store()
-                raise
-            except sqlite3.DatabaseError as exc:
-                self._drop_store()
-                raise StoreError(f"the database refused the reload ({exc}); the previous articles keep serving") from exc
-            if report.changed_anything or force or self._snapshot is None or self._stale():
-                self._swap(self._load())
+                try:
+                    report = sync_folder(store, self.knowledge_dir, max_bytes=self.max_file_bytes, force=force,
+                                         progress=progress)
+                except StoreError:
+                    self._drop_store()
+                    raise
+                except sqlite3.DatabaseError as exc:
+                    self._drop_store()
+                    raise StoreError(f"the database refused the reload ({exc}); the previous articles keep serving") from exc
+                if report.changed_anything or force or self._snapshot is None or self._stale():
+                    self._swap(self._load())
+            finally:
+                if pinned and serving is not None:
+                    serving.reader.unpin()
             self.last_report = report
             self.last_reload_at = time.time()
             return report
@@ -147,7 +157,23 @@ class Engine:
         if self._store is None:
             self._store = Store(self.db_path)
             self._db_identity = _file_identity(self.db_path)
+            self._sidecars = sidecar_identity(self.db_path)
         return self._store
+
+    def _check_sidecars(self) -> None:
+        """The -wal/-shm files deleted or replaced while connections held them: a new
+        connection would fail ("disk I/O error") as long as an old one stays open, so
+        close them all (every build and journal write was checkpointed into the main
+        file: nothing is lost) and let the next statement open fresh ones."""
+        known = getattr(self, "_sidecars", None)
+        if known is None or self._store is None or sidecar_identity(self.db_path) == known:
+            return
+        log.warning("the database's -wal/-shm files were removed or replaced; reopening %s", self.db_path)
+        self._store.checkpoint()
+        self._drop_store()
+        snap = self._snapshot
+        if snap is not None:
+            snap.reader.release()
 
     def _check_db_file(self) -> None:
         """The database file deleted, replaced or emptied under a running engine: the
@@ -186,7 +212,7 @@ class Engine:
     def _load(self) -> Snapshot:
         reader = PassageReader(self.db_path)
         try:
-            return load_snapshot(reader, self.params)
+            return load_snapshot(reader, self.params, self._snapshot)
         except Exception:
             reader.close()
             raise

@@ -92,7 +92,8 @@ class Journal:
             try:
                 with store.conn:  # one short transaction
                     cur = store.conn.execute(sql, params)
-                    return int(cur.lastrowid or 0)
+                store.checkpoint()  # into the main file: losing the -wal loses no record
+                return int(cur.lastrowid or 0)
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"cannot write the journal: {exc}") from exc
 

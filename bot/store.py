@@ -5,15 +5,23 @@ postings (so a restart does not re-tokenise), entity mentions, and the
 moderators' records (audit, gaps, feedback). Writes of a build happen in one
 transaction (`Store.write_changes`): SQLite's journal makes a crash or
 `kill -9` mid-build leave the file as it was. The database runs in WAL mode
-so readers keep a consistent snapshot while a build writes.
+so readers are not blocked while a build writes.
+
+The WAL stays small and the main file stays whole: no read transaction outlives
+one question (`PassageReader` reads in autocommit), so checkpoints complete;
+each build and each journal write ends with `Store.checkpoint()` (everything
+moved into the main file, the WAL truncated), so a plain copy of the database
+file is complete and deleting `-wal`/`-shm` loses nothing.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -69,15 +77,39 @@ class DocumentWrite:
     mentions: list[tuple[int, str, str, str]]  # (passage index, name, key, role)
 
 
+# The WAL file is cut back to this size when a checkpoint resets it, and an automatic
+# checkpoint runs once it holds this many pages: it cannot grow far between two.
+WAL_LIMIT_BYTES = 1 << 20
+WAL_AUTOCHECKPOINT_PAGES = 256
+
+
 def connect(path: Path | str, *, timeout: float = 5.0) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = %d" % int(timeout * 1000))
     return conn
 
 
+def sidecar_identity(path: Path | str) -> tuple[tuple[int, int] | None, ...]:
+    """(device, inode) of the database's -wal and -shm files (None when missing).
+
+    Connections opened before someone deletes these files keep the old ones open,
+    and a new connection then fails ("disk I/O error"): the engine compares this
+    before a reload and, when it moved, closes and reopens every connection."""
+    out: list[tuple[int, int] | None] = []
+    for suffix in ("-wal", "-shm"):
+        try:
+            st = os.stat(f"{path}{suffix}")
+            out.append((st.st_dev, st.st_ino))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
 class Store:
     """Owns the write connection and the schema. Reads for answering go through
-    `PassageReader`, which pins a snapshot."""
+    `PassageReader`."""
+
+    _last_passage_id = 0  # the largest passage id given during the current write
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -85,18 +117,50 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = connect(self.path)
             self.conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL: a commit may wait for the next sync; the checkpoint that follows
+            # each build and each journal write syncs the WAL and then the main file.
             self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
+            self.conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
             self.db = sqlite_utils.Database(self.conn)
             self._ensure_schema()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
         self.lock = threading.RLock()
+        self.checkpoints = 0  # completed checkpoints (every frame moved into the main file)
+        self.checkpoint()
+
+    def checkpoint(self) -> bool:
+        """Move the WAL into the main file and truncate it; True when it completed.
+
+        A reader in the middle of a question can make it partial; the next one
+        (or SQLite's automatic one) finishes the job. Never raises: a failed
+        checkpoint leaves the data safely in the WAL."""
+        try:
+            with self.lock:
+                # Without a busy handler: a reader mid-question (or a snapshot pinned
+                # during a reload) makes it copy what it can and return, never wait.
+                wait_ms = int(self.conn.execute("PRAGMA busy_timeout").fetchone()[0])
+                self.conn.execute("PRAGMA busy_timeout = 0")
+                try:
+                    busy, log_frames, done = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                finally:
+                    self.conn.execute(f"PRAGMA busy_timeout = {wait_ms}")
+        except sqlite3.Error:
+            return False
+        complete = busy == 0 and (log_frames == done or log_frames <= 0)
+        if complete:
+            self.checkpoints += 1
+        return complete
 
     def close(self) -> None:
-        try:
-            self.conn.close()
-        except sqlite3.Error:
-            pass
+        # Under the lock: closing a connection while another thread runs a statement
+        # on it (a journal write's checkpoint at shutdown) crashes the interpreter.
+        with self.lock:
+            try:
+                self.conn.close()
+            except sqlite3.Error:
+                pass
 
     # -- schema ---------------------------------------------------------------------
     def _ensure_schema(self) -> None:
@@ -111,6 +175,9 @@ class Store:
         with db.atomic():
             if "meta" not in db.table_names():
                 db.table("meta").create({"key": str, "value": str}, pk="key")
+            if self.get_meta("store_uid") is None:
+                # Names this database for the derived index files beside it (bot/search/indexfiles.py).
+                self.set_meta("store_uid", uuid.uuid4().hex)
             if "documents" not in db.table_names():
                 db.table("documents").create(
                     {
@@ -203,6 +270,7 @@ class Store:
         """
         with self.lock:
             db = self.db
+            self._last_passage_id = 0
             try:
                 with db.atomic():
                     for doc_id in removed:
@@ -225,8 +293,13 @@ class Store:
                         self.set_meta(key, value)
                     self.set_meta("built_at", str(build.get("finished_at", time.time())))
                     self.set_meta("generation", str(int(self.get_meta("generation") or 0) + 1))
+                    if self._last_passage_id:
+                        self.set_meta("last_passage_id", str(self._last_passage_id))
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"the database refused the build: {exc}") from exc
+            finally:
+                self._last_passage_id = 0
+            self.checkpoint()
 
     def _delete_document(self, doc_id: str) -> None:
         for table in ("passages", "mentions"):
@@ -240,9 +313,16 @@ class Store:
         self.conn.execute(  # plain SQL: sqlite-utils' insert introspects the table on every call
             f"INSERT INTO documents ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
         )
-        # The ids SQLite would assign one by one (max + 1), given in one executemany.
-        first = int(self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM passages").fetchone()[0]) + 1
+        # Ids are never reused (above both the largest present and the largest ever given):
+        # a snapshot still serving the previous state then finds a replaced passage
+        # missing rather than reads another passage's text under its id.
+        if not self._last_passage_id:
+            self._last_passage_id = max(
+                int(self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM passages").fetchone()[0]),
+                int(self.get_meta("last_passage_id") or 0))
+        first = self._last_passage_id + 1
         ids = list(range(first, first + len(write.passages)))
+        self._last_passage_id = first + len(write.passages) - 1
         self.conn.executemany(
             "INSERT INTO passages (id, document, paragraph, sentence, kind, text) VALUES (?, ?, ?, ?, ?, ?)",
             [(pid, doc.id, paragraph, sentence, kind, text)
@@ -301,30 +381,96 @@ def _doc_from_row(row: dict[str, Any]) -> StoredDocument:
 
 
 class PassageReader:
-    """A read connection pinned to one committed state of the database.
+    """The read connection a snapshot answers from.
 
-    It holds an open read transaction, so a build committing meanwhile is not
-    seen: the index built from this state and the texts read for it agree.
+    It holds no transaction between statements: a reader that kept one open for
+    the snapshot's life stopped every checkpoint, and the WAL grew by every write
+    (issue 12). Each statement reads the latest committed state; passage ids are
+    never reused, so a snapshot retired by a build at worst misses the rows of
+    an article that changed meanwhile. `read_transaction()` gives one consistent
+    view for the few reads that need it (loading a snapshot), for their length only.
     """
 
     def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
         try:
             self.conn = connect(path)
             self.conn.isolation_level = None
-            self.conn.execute("BEGIN")
             self.generation = self.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot read the database {path}: {exc}") from exc
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.closed = False
         self.failed = False  # a read failed: the engine replaces this snapshot at the next reload
+
+    def read_transaction(self) -> "_ReadTransaction":
+        """`with reader.read_transaction():` one consistent view, released at the end."""
+        return _ReadTransaction(self)
+
+    def pin(self) -> bool:
+        """Hold the current state while a build in this process commits and the
+        engine swaps in the next snapshot (a reload's length, not the snapshot's
+        life): questions asked meanwhile still read the rows this snapshot's index
+        was built from. False when the database already moved past this snapshot."""
+        with self.lock:
+            if self.closed or self.failed or self._released or getattr(self.conn, "in_transaction", True):
+                return False
+            try:
+                self.conn.execute("BEGIN")
+                now = self.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+                if now == self.generation:
+                    return True
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                try:
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            return False
+
+    def unpin(self) -> None:
+        with self.lock:
+            try:
+                if not self.closed and not self._released and getattr(self.conn, "in_transaction", False):
+                    self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    def reopen(self) -> None:
+        """A new connection (the -wal/-shm files were replaced under the old one)."""
+        with self.lock:
+            if self.closed:
+                return
+            try:
+                self.conn.close()
+            except sqlite3.Error:
+                pass
+            try:
+                self.conn = connect(self.path)
+                self.conn.isolation_level = None
+            except sqlite3.DatabaseError as exc:
+                self.failed = True
+                raise StoreError(f"cannot read the database {self.path}: {exc}") from exc
+
+    def release(self) -> None:
+        """Close the connection, keep the reader usable (reopened by the next read)."""
+        with self.lock:
+            try:
+                self.conn.close()
+            except sqlite3.Error:
+                pass
+            self._released = True
+
+    _released = False
 
     def close(self) -> None:
         with self.lock:
             if not self.closed:
                 self.closed = True
                 try:
-                    self.conn.execute("ROLLBACK")
+                    if getattr(self.conn, "in_transaction", False):
+                        self.conn.execute("ROLLBACK")
                     self.conn.close()
                 except sqlite3.Error:
                     pass
@@ -333,6 +479,9 @@ class PassageReader:
         with self.lock:
             if self.closed:
                 raise StoreError("this snapshot was retired")
+            if self._released:
+                self._released = False
+                self.reopen()
             try:
                 return self.conn.execute(sql, tuple(params)).fetchall()
             except sqlite3.DatabaseError as exc:
@@ -350,15 +499,21 @@ class PassageReader:
                 chunk,
             )
             out.update({r[0]: PassageRow(*r) for r in rows})
+        if len(out) < len(ids):
+            self.failed = True  # rows this snapshot indexes are gone: replace it at the next reload
         return out
 
     def documents(self) -> list[StoredDocument]:
         with self.lock:
             if self.closed:
                 raise StoreError("this snapshot was retired")
-            cur = self.conn.execute("SELECT * FROM documents ORDER BY date, id")
-            names = [d[0] for d in cur.description]
-            return [_doc_from_row(dict(zip(names, r))) for r in cur.fetchall()]
+            try:
+                cur = self.conn.execute("SELECT * FROM documents ORDER BY date, id")
+                names = [d[0] for d in cur.description]
+                return [_doc_from_row(dict(zip(names, r))) for r in cur.fetchall()]
+            except sqlite3.DatabaseError as exc:
+                self.failed = True
+                raise StoreError(f"knowledge base unavailable: {exc}") from exc
 
     def term_ids(self, terms: Iterable[str]) -> dict[str, int]:
         terms = list(dict.fromkeys(terms))
@@ -423,3 +578,39 @@ class PassageReader:
             (like, limit),
         )
         return [(name, int(n)) for name, n in rows]
+
+class _ReadTransaction:
+    """One read transaction on a `PassageReader`, held for a `with` block only."""
+
+    def __init__(self, reader: PassageReader) -> None:
+        self.reader = reader
+
+    def __enter__(self) -> sqlite3.Connection:
+        r = self.reader
+        r.lock.acquire()
+        try:
+            if r.closed:
+                raise StoreError("this snapshot was retired")
+            if r._released:
+                r._released = False
+                r.reopen()
+            r.conn.execute("BEGIN")
+            r.generation = r.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            r.lock.release()
+            r.failed = True
+            raise StoreError(f"knowledge base unavailable: {exc}") from exc
+        except BaseException:
+            r.lock.release()
+            raise
+        return r.conn
+
+    def __exit__(self, *exc: object) -> None:
+        r = self.reader
+        try:
+            if r.conn.in_transaction:
+                r.conn.execute("COMMIT")
+        except sqlite3.Error:
+            pass
+        finally:
+            r.lock.release()

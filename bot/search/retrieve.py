@@ -197,6 +197,8 @@ def retrieve(
     pids = [int(snapshot.passage_ids[pos]) for pos, _ in top]
     rows = snapshot.reader.passages(pids)
     candidates = [(rows[pid], score) for pid, (_, score) in zip(pids, top) if pid in rows]
+    if not candidates:  # the rows went (the database changed under this snapshot)
+        return Retrieval(question, (), False, 0.0, "the knowledge base is being updated")
     token_sets = {row.id: set(tokenize(row.text)) for row, _ in candidates}
     token_fams = {pid: families_of(toks) for pid, toks in token_sets.items()}
     # Paragraph context: the terms the paragraph's other candidate sentences hold.

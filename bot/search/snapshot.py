@@ -1,18 +1,25 @@
-"""The in-memory side of one committed database state: the BM25 arrays and the
-document table. Immutable once built; a reload builds a new one and the engine
-swaps the reference, so a question never sees a half-built index.
+"""What answers one committed database state: the BM25 index (memory-mapped
+segments, bot/search/indexfiles.py) and the document table. Immutable once
+loaded; a reload loads a new one and the engine swaps the reference, so a
+question never sees a half-built index.
+
+A snapshot holds no read transaction: the index and the document table are in
+memory (or mapped), and passage rows are read by short statements (bot/store.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import sqlite3
 from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
 
-from bot.search.bm25 import BM25Params, PostingsIndex
+from bot.search.bm25 import BM25Params, Part, PostingsIndex
+from bot.search.indexfiles import IndexState, Segment, open_index
 from bot.store import PassageReader, StoredDocument, StoreError
 
 
@@ -24,10 +31,36 @@ class Snapshot:
     documents: dict[str, StoredDocument]
     doc_ranges: dict[str, tuple[int, int]]  # document → [start, end) positions
     doc_order: list[str]
+    segments: list[Segment] = dataclasses.field(default_factory=list)
+    segment_bases: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(1, np.int64))
+    rebuilt: str = ""  # what loading it wrote to the index folder ("", "delta", "merge", "full")
+    document_rows: dict[str, tuple] = dataclasses.field(default_factory=dict)  # raw rows, for the next load
 
     @property
     def passage_count(self) -> int:
         return self.index.n_passages
+
+    def passage_terms(self, positions: Iterable[int], term_ids: dict[str, int]) -> dict[int, set[str]]:
+        """For each position: its passage id → which of `term_ids`' terms the passage
+        holds (what `set(tokenize(text)) & terms` gives for a body sentence), read from
+        the index's per-passage term lists instead of re-tokenising the text.
+
+        A byline or date line also holds its hint words (BYLINE_HINTS, DATE_HINTS)."""
+        by_id: dict[int, str] = {}
+        for term, tid in term_ids.items():
+            if tid is not None:
+                by_id[int(tid)] = term
+        wanted = np.fromiter(by_id, dtype=np.int32, count=len(by_id))
+        out: dict[int, set[str]] = {}
+        for pos in positions:
+            pos = int(pos)
+            i = int(np.searchsorted(self.segment_bases, pos, side="right")) - 1
+            seg = self.segments[i]
+            local = pos - int(self.segment_bases[i])
+            terms = seg.pt_terms[int(seg.pt_offsets[local]) : int(seg.pt_offsets[local + 1])]
+            found = wanted[np.isin(wanted, terms)] if wanted.size else wanted
+            out[int(self.passage_ids[pos])] = {by_id[int(t)] for t in found}
+        return out
 
     def close(self) -> None:
         self.reader.close()
@@ -88,52 +121,92 @@ class Snapshot:
         return {d: i for i, d in enumerate(sorted(self.documents, key=lambda d: (self.documents[d].date or "", d)))}
 
 
-def load_snapshot(reader: PassageReader, params: BM25Params) -> Snapshot:
-    """Concatenate the per-document postings stored by the build into one CSR index.
+def load_snapshot(reader: PassageReader, params: BM25Params, previous: "Snapshot | None" = None) -> Snapshot:
+    """Map the persisted index of the reader's database state (bringing it up to
+    date first when a build changed the database: bot/search/indexfiles.py).
 
-    The blobs are streamed into arrays allocated once at their final size (no
-    list of every blob, no concatenation copies), and the postings are grouped
-    by term with a stable sort of 32-bit term ids.
+    The document table, the generation and the index are read in one short read
+    transaction, so they describe the same state; nothing stays open afterwards.
+    Document rows equal to the `previous` snapshot's are reused, not rebuilt.
     """
-    docs = {d.id: d for d in reader.documents()}
-    with reader.lock:
-        if reader.closed:
-            raise StoreError("this snapshot was retired")
-        try:
-            n_passages, n_postings = reader.conn.execute(
-                "SELECT COALESCE(SUM(length(passage_ids)), 0) / 8, COALESCE(SUM(length(term_ids)), 0) / 4 "
-                "FROM postings"
-            ).fetchone()
-            ids = np.empty(n_passages, dtype=np.int64)
-            lengths = np.empty(n_passages, dtype=np.float64)
-            term_ids = np.empty(n_postings, dtype=np.int32)
-            positions = np.empty(n_postings, dtype=np.int32)
-            tfs = np.empty(n_postings, dtype=np.float32)
-            ranges: dict[str, tuple[int, int]] = {}
-            order: list[str] = []
-            base = 0
-            at = 0
-            cursor = reader.conn.execute(
-                "SELECT document, passage_ids, lengths, term_ids, local, tfs FROM postings ORDER BY document"
-            )
-            for doc_id, pids, lens, tids, local, tf in cursor:
-                if doc_id not in docs:
-                    continue
-                pid_arr = np.frombuffer(pids, dtype=np.int64)
-                n = pid_arr.shape[0]
-                m = len(tids) // 4
-                ids[base : base + n] = pid_arr
-                lengths[base : base + n] = np.frombuffer(lens, dtype=np.int32)
-                term_ids[at : at + m] = np.frombuffer(tids, dtype=np.int32)
-                np.add(np.frombuffer(local, dtype=np.int32), base, out=positions[at : at + m])
-                tfs[at : at + m] = np.frombuffer(tf, dtype=np.uint16)
-                ranges[doc_id] = (base, base + n)
-                order.append(doc_id)
-                base += n
-                at += m
-            vocab_size = int(reader.conn.execute("SELECT COALESCE(MAX(id), 0) FROM terms").fetchone()[0]) + 1
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"knowledge base unavailable: {exc}") from exc
+    try:
+        with reader.read_transaction() as conn:
+            raw = _document_rows(conn, previous)
+            uid_row = conn.execute("SELECT value FROM meta WHERE key = 'store_uid'").fetchone()
+            vocab_size = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM terms").fetchone()[0]) + 1
+            state = open_index(conn, reader.path, reader.generation[0] if reader.generation else None,
+                               uid_row[0] if uid_row else None, vocab_size)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"knowledge base unavailable: {exc}") from exc
+    snap = snapshot_from_index(reader, state, {d.id: d for _, d in raw}, params)
+    snap.document_rows = {d.id: row for row, d in raw}
+    return snap
 
-    index = PostingsIndex.build(term_ids[:at], positions[:at], tfs[:at], lengths[:base], vocab_size, params)
-    return Snapshot(reader, index, ids[:base], docs, ranges, order)
+
+_DOC_COLUMNS = ("id, title, date, date_text, authors, byline, source, url, path, content_hash, "
+                "size, mtime_ns, paragraphs, passages, loaded_at")
+
+
+def _document_rows(conn: sqlite3.Connection, previous: "Snapshot | None") -> list[tuple[tuple, StoredDocument]]:
+    """(raw row, document) sorted by (date, id) as `ORDER BY date, id` sorts them
+    (no date first), built positionally; rows unchanged since `previous` reuse its
+    objects. A reload reads every row: at 100k sentences the dict-per-row path and
+    SQLite's sort cost more than mapping the index."""
+    known = previous.document_rows if previous is not None else {}
+    old_docs = previous.documents if previous is not None else {}
+    out = []
+    for row in conn.execute(f"SELECT {_DOC_COLUMNS} FROM documents"):
+        doc = old_docs.get(row[0]) if known.get(row[0]) == row else None
+        if doc is None:
+            (doc_id, title, date, date_text, authors, byline, source, url, path, content_hash,
+             size, mtime_ns, paragraphs, passages, loaded_at) = row
+            doc = StoredDocument(
+                doc_id, title, date, date_text, tuple(json.loads(authors)) if authors and authors != "[]" else (),
+                byline, source, url, path, content_hash, size or 0, mtime_ns or 0, paragraphs or 0,
+                passages or 0, loaded_at or 0.0)
+        out.append((row, doc))
+    out.sort(key=lambda rd: (rd[1].date is not None, rd[1].date or "", rd[1].id))
+    return out
+
+
+def _documents(conn: sqlite3.Connection) -> list[StoredDocument]:
+    return [d for _, d in _document_rows(conn, None)]
+
+
+def snapshot_from_index(reader: PassageReader, state: IndexState, docs: dict[str, StoredDocument],
+                        params: BM25Params) -> Snapshot:
+    """Lay the segments end to end: positions, passage ids, lengths, the live mask,
+    and document frequencies without the deleted passages."""
+    segments = state.segments
+    bases = np.zeros(len(segments) + 1, dtype=np.int64)
+    np.cumsum([s.n for s in segments], out=bases[1:])
+    total = int(bases[-1])
+    ids = np.empty(total, dtype=np.int64)
+    lengths = np.empty(total, dtype=np.float64)
+    live = np.ones(total, dtype=np.bool_)
+    df = np.zeros(state.vocab_size, dtype=np.int64)
+    parts: list[Part] = []
+    ranges: dict[str, tuple[int, int]] = {}
+    any_deleted = False
+    for seg, base in zip(segments, bases[:-1].tolist()):
+        ids[base : base + seg.n] = seg.passage_ids
+        lengths[base : base + seg.n] = seg.doc_len
+        counts = np.diff(seg.term_offsets)
+        if counts.shape[0] > df.shape[0]:
+            df = np.concatenate([df, np.zeros(counts.shape[0] - df.shape[0], np.int64)])
+        df[: counts.shape[0]] += counts
+        filtered = False
+        for doc_id, start, end, _ in seg.docs:
+            if doc_id in seg.deleted or doc_id not in docs:
+                filtered = True
+                live[base + start : base + end] = False
+                gone = seg.pt_terms[int(seg.pt_offsets[start]) : int(seg.pt_offsets[end])]
+                if gone.size:
+                    np.subtract.at(df, np.asarray(gone, dtype=np.int64), 1)
+            else:
+                ranges[doc_id] = (base + start, base + end)
+        any_deleted |= filtered
+        parts.append(Part(seg.term_offsets, seg.post_pos, seg.post_tf, base, filtered, seg.term_tfmax, seg.term_mindl))
+    index = PostingsIndex.from_parts(parts, lengths, params, live if any_deleted else None, df)
+    order = sorted(ranges, key=lambda d: ranges[d][0])
+    return Snapshot(reader, index, ids, docs, ranges, order, segments, bases[:-1], state.rebuilt)

@@ -72,9 +72,12 @@ def check(index: PostingsIndex, ref, tokens: list[list[str]], ids: list[int | No
         assert abs(s - expected[p]) <= 1e-6
 
 
+@pytest.mark.parametrize("prune", ["never", "always"])
 @pytest.mark.parametrize("variant", ["okapi", "plus"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_token_lists_equal_rank_bm25(variant: str, seed: int) -> None:
+def test_token_lists_equal_rank_bm25(variant: str, seed: int, prune: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With MaxScore pruning forced on every multi-term query, and with it off."""
+    monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", 0 if prune == "always" else 10**12)
     n_passages, vocab = 3000 + 500 * seed, 1500
     tokens = zipf_corpus(seed, n_passages, vocab)
     index, term_ids = PostingsIndex.from_token_lists(tokens, BM25Params(variant=variant))
@@ -126,7 +129,7 @@ def test_store_path_equals_rank_bm25(tmp_path: Path, seed: int) -> None:
         tokens = [stored_tokens(*rows[int(pid)]) for pid in snap.passage_ids]
         assert snap.index.n_passages == len(rows) > 2500
         plus = snap.index
-        okapi = PostingsIndex(plus.term_offsets, plus.post_pos, plus.post_tf, plus.doc_len, BM25Params(variant="okapi"))
+        okapi = plus.with_params(BM25Params(variant="okapi"))
         refs = {"plus": BM25Plus(tokens), "okapi": BM25Okapi(tokens)}
         for question in corpus.questions:
             terms = list(analyse(question).terms)
@@ -144,3 +147,29 @@ def test_questions_are_reproducible(tmp_path: Path) -> None:
     assert a.questions == b.questions
     assert [p.read_bytes() for p in a.files] == [p.read_bytes() for p in b.files]
     assert json.dumps(a.questions)
+
+
+def test_pruning_skips_most_postings_of_common_terms(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rare term with common ones: the pruned top 10 equals the full one while
+    reading far fewer postings (counted through `postings`)."""
+    tokens = zipf_corpus(21, 20000, 3000)
+    index, term_ids = PostingsIndex.from_token_lists(tokens, BM25Params())
+    rare = next(t for t in (f"w{i}" for i in range(2500, 3000)) if t in term_ids)
+    query = [term_ids[t] for t in ("w0", "w1", "w2", rare)]
+    read = {"n": 0}
+    real = PostingsIndex.postings
+
+    def counting(self, term_id, position_range=None):
+        pos, tf = real(self, term_id, position_range)
+        read["n"] += pos.shape[0]
+        return pos, tf
+
+    monkeypatch.setattr(PostingsIndex, "postings", counting)
+    monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", 10**12)
+    full = index.top_k(query, 10)
+    full_read, read["n"] = read["n"], 0
+    monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", 0)
+    pruned = index.top_k(query, 10)
+    assert [p for p, _ in pruned] == [p for p, _ in full]
+    np.testing.assert_allclose([s for _, s in pruned], [s for _, s in full], rtol=0, atol=1e-9)
+    assert read["n"] * 5 < full_read, (read["n"], full_read)

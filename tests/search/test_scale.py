@@ -44,7 +44,10 @@ class Counter:
 
 
 def scores_by_passage_text(engine: Engine, questions: list[str]) -> list[dict[str, float]]:
-    """Top-20 BM25 scores per question keyed by passage text (ids differ between builds)."""
+    """Top-20 BM25 scores per question keyed by passage text (ids differ between builds).
+
+    Passages tied with the 20th score are left out: which of them make the cut
+    depends on positions, and an incremental index places a changed article last."""
     snap = engine._snapshot
     assert snap is not None
     out = []
@@ -54,7 +57,10 @@ def scores_by_passage_text(engine: Engine, questions: list[str]) -> list[dict[st
         top = snap.index.top_k([known.get(t) for t in terms], 20)
         pids = [int(snap.passage_ids[p]) for p, _ in top]
         rows = snap.reader.passages(pids)
-        out.append({f"{rows[pid].document}/{rows[pid].text}": round(s, 9) for pid, (_, s) in zip(pids, top)})
+        cut = round(top[-1][1], 9) if len(top) == 20 else -1.0
+        out.append({f"{rows[pid].document}/{rows[pid].text}": round(s, 9) for pid, (_, s) in zip(pids, top)
+                    if round(s, 9) > cut})
+        out[-1]["20th score"] = cut
     return out
 
 
