@@ -143,8 +143,16 @@ def test_unreadable_file_via_open_error(tmp_path: Path, monkeypatch: pytest.Monk
                 raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(file))
             return real_open(file, *args, **kwargs)
 
-        monkeypatch.setattr(builtins, "open", guarded)
+        real_os_open = os.open
+
+        def guarded_os(file, *args, **kwargs):  # the reader opens with os.open (O_NONBLOCK)
+            if os.fspath(file) == os.fspath(path):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(file))
+            return real_os_open(file, *args, **kwargs)
+
         path.write_text(GOOD.replace("12 million", "13 million"), encoding="utf-8")
+        monkeypatch.setattr(builtins, "open", guarded)
+        monkeypatch.setattr(os, "open", guarded_os)
         st = path.stat()
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
         report = engine.reload()
