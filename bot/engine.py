@@ -108,6 +108,7 @@ class Engine:
         self.last_reload_at: float | None = None
         self._stop = threading.Event()  # set on SIGTERM: a running reload stops between files
         self._checked = False  # PRAGMA quick_check ran on this file (once per process)
+        self._needs_rebuild = False  # a question met a damaged row
         self.keep_choices = False  # the Discord bot keeps autocomplete lists in memory
         self._choices: object | None = None
 
@@ -218,6 +219,9 @@ class Engine:
             return report
 
     def _sync_and_swap(self, force: bool, allow_empty: bool) -> BuildReport:
+        if self._needs_rebuild:
+            self._needs_rebuild = False
+            raise _Corrupt("a question met a damaged row")
         try:
             if not self._checked and self._store is None and self.db_path.is_file() and self.db_path.stat().st_size:
                 problem = quick_check(self.db_path)
@@ -420,9 +424,13 @@ class Engine:
                 raise EngineError("the knowledge base is not loaded")
             try:
                 return fn(snap)
-            except StoreError:
+            except StoreError as exc:
                 if snap.reader.closed and snap is not self._snapshot:
                     continue  # retired between picking it and reading: use the new one
+                if is_corruption(exc.__cause__ or exc) and not self._needs_rebuild:
+                    self._needs_rebuild = True  # the next reload sets the file aside and rebuilds
+                    log.warning("the database %s is damaged (%s): the next reload rebuilds it", self.db_path,
+                                " ".join(str(exc.__cause__ or exc).split())[:120])
                 raise
         raise EngineError("the knowledge base is reloading too often to answer")
 

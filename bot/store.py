@@ -88,10 +88,12 @@ def connect_readonly(path: Path | str, *, timeout: float = 5.0) -> sqlite3.Conne
 
 def is_corruption(exc: BaseException) -> bool:
     """Whether a database error means the file is damaged (not locked, not full, not I/O)."""
+    text = str(exc).lower()
+    if "could not decode to utf-8" in text:  # a text column's bytes flipped (Python's decode)
+        return True
     code = getattr(exc, "sqlite_errorcode", None)
     if code is not None:
         return (code & 0xFF) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
-    text = str(exc).lower()
     return "malformed" in text or "not a database" in text
 
 
@@ -399,13 +401,22 @@ def quick_check(path: Path | str) -> str | None:
         return str(exc)
     try:
         rows = conn.execute("PRAGMA quick_check(5)").fetchall()
+        problems = [str(r[0]) for r in rows if r and r[0] != "ok"]
+        if not problems:
+            # quick_check sees the b-trees, not the bytes inside a row: a flipped byte in
+            # a text makes Python's decode fail later, at a question. Read them all once.
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            for table, column in (("passages", "text"), ("terms", "term"), ("documents", "title"),
+                                  ("documents", "path"), ("documents", "content_hash"), ("meta", "value")):
+                if table in tables:
+                    for _ in conn.execute(f"SELECT {column} FROM {table}"):
+                        pass
     except sqlite3.DatabaseError as exc:
         if not is_corruption(exc):
             raise StoreError(f"cannot check the database {path}: {exc}") from exc
         return str(exc)
     finally:
         conn.close()
-    problems = [str(r[0]) for r in rows if r and r[0] != "ok"]
     return "; ".join(problems)[:300] if problems else None
 
 

@@ -334,3 +334,108 @@ def test_bot_run_on_garbage_database_rebuilds_with_one_line(kb: Path, tmp_path: 
     rebuilt = [line for line in proc.stdout.splitlines() if "corrupt" in line]
     assert len(rebuilt) == 1 and "rebuilt" in rebuilt[0], proc.stdout
     assert "Traceback" not in proc.stderr + proc.stdout and "abc123XYZ" not in proc.stderr + proc.stdout
+
+
+# ------------------------------------------------------------------ issue 12, item 3: flipped bytes
+
+def _two_article_db(kb: Path, db: Path) -> None:
+    from kb.kb_helpers import SECOND_MD
+
+    import shutil
+
+    shutil.copy(SECOND_MD, kb / SECOND_MD.name)
+    engine = Engine(kb, db)
+    engine.open()
+    engine.journal.audit("mod (1)", "add", "x.md", "ok", "kept through a rebuild")
+    engine.journal.record_gap("Who won the football match?", 2)
+    engine.close()
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+def _flip_page_type(db: Path, table: str) -> None:
+    """Flip the type byte of the first leaf page of `table` in the file itself."""
+    conn = sqlite3.connect(db)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    pageno = conn.execute("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno",
+                          (table,)).fetchone()[0]
+    conn.close()
+    with open(db, "r+b") as fh:
+        fh.seek((pageno - 1) * page_size)
+        byte = fh.read(1)
+        fh.seek((pageno - 1) * page_size)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+
+
+def _damage_rows(db: Path, sql: str) -> None:
+    """Bytes flipped inside a row (SQLite's b-tree checks cannot see them): a blob one
+    byte short, or a text that is no longer UTF-8."""
+    conn = sqlite3.connect(db)
+    conn.execute(sql)
+    conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+FLIPS = {
+    "page-type-byte-of-postings": lambda db: _flip_page_type(db, "postings"),
+    "postings-blob-one-byte-short": lambda db: _damage_rows(
+        db, "UPDATE postings SET passage_ids = substr(passage_ids, 2) WHERE rowid = (SELECT MIN(rowid) FROM postings)"),
+    "passage-text-not-utf8": lambda db: _damage_rows(
+        db, "UPDATE passages SET text = CAST(X'48e9ff20627974657320666c6970706564' AS TEXT) "
+            "WHERE id = (SELECT MAX(id) FROM passages)"),
+    "title-not-utf8": lambda db: _damage_rows(
+        db, "UPDATE documents SET title = CAST(X'4fff' AS TEXT) WHERE id = (SELECT MIN(id) FROM documents)"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FLIPS))
+def test_flipped_bytes_rebuild_with_one_line_and_keep_the_audit(kind: str, kb: Path, tmp_path: Path,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """A database with flipped bytes, at start-up: no traceback; one warning line; the
+    damaged file is kept aside; the articles answer (rebuilt from the folder); the audit
+    trail and the unanswered questions survive (copied out before the rebuild)."""
+    from hostile.support import attack
+
+    with attack(f"flipped bytes: {kind}"):
+        db = tmp_path / "storybot.db"
+        _two_article_db(kb, db)
+        FLIPS[kind](db)
+        COUNTS["faults"] += 1
+        caplog.set_level(logging.WARNING)
+        engine = Engine(kb, db)
+        try:
+            engine.open()
+            assert answers_right(engine)
+            assert engine.ask("Which company will anchor the TikTok joint venture?").answered
+            lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("bot.")]
+            assert len(lines) == 1 and "corrupt" in lines[0] and "rebuilt" in lines[0], lines
+            assert "\n" not in lines[0]
+            assert [(e.actor, e.detail) for e in engine.journal.recent_audit(5)] == [("mod (1)", "kept through a rebuild")]
+            assert [g.question for g in engine.journal.top_gaps(5)] == ["Who won the football match?"]
+            assert len([p for p in tmp_path.glob("storybot.db.corrupt-*") if p.name.endswith("Z")]) == 1
+        finally:
+            engine.close()
+
+
+def test_damage_met_by_a_question_is_rebuilt_at_the_next_reload(kb: Path, tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    """Bytes flipped under a running engine (after its start-up check): the question that
+    meets them gets the readable StoreError, one log line says so, and the next reload sets
+    the file aside and rebuilds; answers are right again."""
+    db = tmp_path / "storybot.db"
+    engine = Engine(kb, db)
+    engine.open()
+    try:
+        _damage_rows(db, "UPDATE passages SET text = CAST(X'ff' AS TEXT)")
+        _damage_rows(db, "UPDATE meta SET value = value || '1' WHERE key = 'generation'")
+        engine.reload()  # a new snapshot over the damaged rows
+        caplog.set_level(logging.WARNING)
+        with pytest.raises(StoreError):
+            engine.ask(QUESTION)
+        engine.reload()
+        assert answers_right(engine)
+        assert any("rebuilt" in r.getMessage() for r in caplog.records)
+    finally:
+        engine.close()
