@@ -107,6 +107,9 @@ async def serve(
 
     def on_signal(sig: signal.Signals) -> None:
         log.info("%s received: closing the connection to Discord", sig.name)
+        stop = getattr(engine, "request_stop", None)
+        if stop is not None:
+            stop()  # a reload in progress ends between files; the last build stays
         loop.create_task(bot.close())
 
     if install_signal_handlers:
