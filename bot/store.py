@@ -83,6 +83,15 @@ def connect_readonly(path: Path | str, *, timeout: float = 5.0) -> sqlite3.Conne
     uri = Path(path).resolve().as_uri() + "?mode=ro"
     conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = %d" % int(timeout * 1000))
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.OperationalError as exc:
+        if "readonly" not in str(exc).replace(" ", ""):
+            raise
+        # A WAL database in a folder we cannot write, without its -shm: nobody can be
+        # writing it then (a writer would have made the -shm), so read it as immutable.
+        conn.close()
+        conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=timeout, check_same_thread=False)
     return conn
 
 
