@@ -18,7 +18,7 @@ from discord import app_commands
 
 from bot.build import KnowledgeFolderError
 from bot.chat.checks import NotAllowedHere
-from bot.chat.respond import NO_PINGS
+from bot.chat.respond import CONNECTION_ERRORS, NO_PINGS, deliver_after_reset
 from bot.engine import EngineError, UnknownDocument
 from bot.render.discord_embed import escape, fit_content
 from bot.store import StoreError
@@ -90,15 +90,19 @@ def describe_error(error: BaseException) -> ErrorReply:
 
 
 async def reply_error(interaction: discord.Interaction, text: str) -> None:
-    """Tell the user, ephemerally, whether or not the interaction was answered yet."""
+    """Tell the user, ephemerally, whether or not the interaction was answered yet.
+    Never raises: this runs inside the tree's error handler."""
     text = fit_content(text)
+    kwargs = {"content": text, "ephemeral": True, "allowed_mentions": NO_PINGS}
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            await interaction.followup.send(**kwargs)  # type: ignore[arg-type]
         else:
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
-    except discord.HTTPException as exc:  # the token expired, Discord is down: nothing left to tell
+            await interaction.response.send_message(**kwargs)  # type: ignore[arg-type]
+    except (discord.HTTPException, discord.InteractionResponded) as exc:  # the token expired, Discord is down
         log.warning("could not send the error reply (%s)", exc)
+    except CONNECTION_ERRORS as exc:  # a reset connection: retried once, then a followup; one log line
+        await deliver_after_reset(interaction, kwargs, exc)
 
 
 class StoryTree(app_commands.CommandTree):
