@@ -361,11 +361,17 @@ class Engine:
     def article_choices(self, typed: str, limit: int = 25) -> list[StoredDocument]:
         """Loaded articles matching `typed` (id or title), newest first; from memory."""
         choices = self._choices
+        if choices is None and self._snapshot is not None:
+            self.prepare_choices()
+            choices = self._choices
         return choices.articles(typed, limit) if choices is not None else []  # type: ignore[attr-defined]
 
     def name_choices(self, typed: str, limit: int = 25) -> list[str]:
         """Entity names for /who autocomplete; from memory."""
         choices = self._choices
+        if choices is None and self._snapshot is not None:
+            self.prepare_choices()
+            choices = self._choices
         return choices.names(typed, limit) if choices is not None else []  # type: ignore[attr-defined]
 
     def close(self) -> None:
