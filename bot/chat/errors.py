@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import discord
 from discord import app_commands
 
-from bot.build import KnowledgeFolderError
+from bot.build import BuildCancelled, KnowledgeFolderError
 from bot.chat.checks import NotAllowedHere
 from bot.chat.respond import CONNECTION_ERRORS, NO_PINGS, deliver_after_reset
 from bot.engine import EngineError, UnknownDocument
@@ -80,7 +80,7 @@ def describe_error(error: BaseException) -> ErrorReply:
         return ErrorReply(f"That value does not fit: {escape(str(error.value))[:200]}.")
     if isinstance(error, UnknownDocument):
         return ErrorReply("I have no article with that id. Pick one from the list, or see /sources.")
-    if isinstance(error, (EngineError, StoreError, KnowledgeFolderError)):
+    if isinstance(error, (EngineError, StoreError, KnowledgeFolderError, BuildCancelled)):
         return ErrorReply(UNAVAILABLE)
     if isinstance(error, app_commands.CheckFailure):
         return ErrorReply("You can't use this command here.")

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
+import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from bot.build import KnowledgeFolderError
+from bot.build import BuildCancelled, KnowledgeFolderError
 from bot.chat.checks import moderator_only
 from bot.chat.cogs.ask import article_choices
 from bot.chat.respond import actor_name, send
@@ -79,7 +80,8 @@ async def download_capped(url: str, filename: str, limit: int, *, timeout: float
     too_large = f"{shown} is larger than the limit of {limit / 1_048_576:.0f} MB."
     try:
         async with aiohttp.ClientSession(auto_decompress=False, timeout=aiohttp.ClientTimeout(total=timeout)) as session:
-            async with session.get(url, headers={"Accept-Encoding": "identity"}) as resp:
+            # encoded=True: the URL is used as Discord gave it (no "../" folding by yarl).
+            async with session.get(yarl.URL(url, encoded=True), headers={"Accept-Encoding": "identity"}) as resp:
                 if resp.status != 200:
                     raise UploadRefused(f"I couldn't download {shown} ({resp.status}); please try again.")
                 encoding = (resp.headers.get("Content-Encoding") or "identity").strip().lower()
@@ -126,7 +128,7 @@ class KbCog(commands.Cog, name="Knowledge base"):
         actor = actor_name(interaction.user)
         try:
             report = await asyncio.to_thread(self._reload, actor)
-        except KnowledgeFolderError as exc:
+        except (KnowledgeFolderError, BuildCancelled) as exc:
             await send(interaction, content=f"Reload failed: {escape(str(exc))}", ephemeral=True)
             return
         except StoreError as exc:
