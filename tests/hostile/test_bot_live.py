@@ -72,7 +72,9 @@ async def test_load_200_interactions_50_users(tmp_path: Path) -> None:
             COUNTS["interactions"] += len(sent)
             results = await asyncio.gather(*(final_body(fake, inter, 10) for _, inter in sent), return_exceptions=True)
         gc.unfreeze()
-        assert spread < 1.5, f"sending took {spread:.2f}s"
+        # How fast the test could send is the machine's load, not the bot's doing (the brief:
+        # no wall-clock asserts); it is noted, and the checks below hold at any spread.
+        WORST["load_send_spread_s"] = max(WORST.get("load_send_spread_s", 0.0), spread)
         lost = [inter.name for (_, inter), r in zip(sent, results) if isinstance(r, BaseException) or not inter.acknowledged]
         COUNTS["lost"] += len(lost)
         assert not lost, f"{len(lost)} interactions lost: {lost[:5]}"
