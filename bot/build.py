@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -45,6 +46,17 @@ log = logging.getLogger(__name__)
 
 class KnowledgeFolderError(RuntimeError):
     """The knowledge folder itself is missing or unreadable."""
+
+
+class EmptyFolderError(KnowledgeFolderError):
+    """The folder lists no article at all while articles are loaded: most likely a
+    volume that is not mounted. Retiring everything is refused (`allow_empty` is
+    only passed for a moderator removing the last article)."""
+
+
+class BuildCancelled(RuntimeError):
+    """A stop was asked for (SIGTERM) while files were still being parsed: nothing
+    was written, the previous build stays."""
 
 
 @dataclass
@@ -134,10 +146,13 @@ def document_write(loaded: LoadedFile) -> DocumentWrite:
 
 
 def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, force: bool = False,
-                progress: Callable[[int, int], None] | None = None) -> BuildReport:
+                progress: Callable[[int, int], None] | None = None,
+                allow_empty: bool = False, should_stop: Callable[[], bool] | None = None) -> BuildReport:
     """Make the database match `folder`; returns what changed. Raises KnowledgeFolderError
-    when the folder is missing, StoreError when the database refuses the write.
-    `progress(done, total)` is called as each file to read is parsed (for a progress bar)."""
+    when the folder is missing (EmptyFolderError when it lists no article while some are
+    loaded), StoreError when the database refuses the write, BuildCancelled when
+    `should_stop()` turns true before every file was parsed. `progress(done, total)` is
+    called as each file to read is parsed (for a progress bar)."""
     started = time.time()
     t0 = time.perf_counter()
     if not folder.is_dir():
@@ -149,6 +164,11 @@ def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, 
     if store.get_meta("index_format") != INDEX_FORMAT:
         force = True
     known = store.documents()
+    if known and not entries and not failures and not allow_empty:
+        raise EmptyFolderError(
+            f"the knowledge folder {folder} holds no article: refusing to retire all {len(known)} loaded "
+            "article(s) (is the volume mounted?); the previous articles keep serving"
+        )
     report = BuildReport()
     writes: list[DocumentWrite] = []
     touch: list[tuple[str, int, int, str]] = []
@@ -170,18 +190,24 @@ def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, 
             report.unchanged += 1
             continue
         to_read.append((entry, old))
-    for done, ((entry, old), outcome) in enumerate(zip(to_read, _prepare_all(to_read, max_bytes, force)), start=1):
-        if progress is not None:
-            progress(done, len(to_read))
-        if isinstance(outcome, FileFailure):
-            record_failure(outcome)
-            continue
-        if outcome is None:  # same bytes under a new mtime
-            report.unchanged += 1
-            touch.append((entry.doc_id, entry.size, entry.mtime_ns, str(entry.path)))
-            continue
-        writes.append(outcome)
-        (report.changed if old is not None else report.added).append(entry.doc_id)
+    prepared = _prepare_all(to_read, max_bytes, force)
+    try:
+        for n, ((entry, old), outcome) in enumerate(zip(to_read, prepared)):
+            if should_stop is not None and should_stop():
+                raise BuildCancelled(f"reload stopped after {n} of {len(to_read)} file(s); nothing was written")
+            if progress is not None:
+                progress(n + 1, len(to_read))
+            if isinstance(outcome, FileFailure):
+                record_failure(outcome)
+                continue
+            if outcome is None:  # same bytes under a new mtime
+                report.unchanged += 1
+                touch.append((entry.doc_id, entry.size, entry.mtime_ns, str(entry.path)))
+                continue
+            writes.append(outcome)
+            (report.changed if old is not None else report.added).append(entry.doc_id)
+    finally:
+        prepared.close()
 
     present = {e.doc_id for e in entries} | failed_ids
     report.removed = sorted(doc_id for doc_id in known if doc_id not in present)
@@ -207,13 +233,20 @@ def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, 
 
 
 def _prepare(entry: FileEntry, max_bytes: int, old_hash: str | None) -> DocumentWrite | FileFailure | None:
-    """Read, parse and tokenise one file; None when its bytes equal `old_hash`."""
-    result = read_article(entry, max_bytes)
-    if isinstance(result, FileFailure):
-        return result
-    if old_hash is not None and old_hash == result.content_hash:
-        return None
-    return document_write(result)
+    """Read, parse and tokenise one file; None when its bytes equal `old_hash`.
+
+    Whatever goes wrong with one file (a bug included) is that file's failure: a
+    reload never stops on one file."""
+    try:
+        result = read_article(entry, max_bytes)
+        if isinstance(result, FileFailure):
+            return result
+        if old_hash is not None and old_hash == result.content_hash:
+            return None
+        return document_write(result)
+    except Exception as exc:  # noqa: BLE001 - reported as this file's one-line reason
+        log.warning("unexpected error reading %s", entry.path, exc_info=True)
+        return FileFailure(entry.doc_id, entry.path, f"could not be loaded: {type(exc).__name__}: {exc}"[:300])
 
 
 def _same_bytes(entry: FileEntry, max_bytes: int, old_hash: str) -> bool:
@@ -253,8 +286,37 @@ def _prepare_all(
         same = [h is not None and _same_bytes(e, max_bytes, h) for (e, _), h in zip(to_read, hashes)]
     pending = [i for i in range(len(to_read)) if not same[i]]
     outcomes = _prepare_many([to_read[i][0] for i in pending], max_bytes, [hashes[i] for i in pending])
-    for i in range(len(to_read)):
-        yield None if same[i] else next(outcomes)
+    try:
+        for i in range(len(to_read)):
+            yield None if same[i] else next(outcomes)
+    finally:
+        outcomes.close()
+
+
+def _worker_init(parent_pid: int) -> None:
+    """In each parsing worker: exit as soon as the parent process is gone."""
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="storybot-parent-watch", daemon=True).start()
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued and end the workers now (their results are not wanted)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        try:
+            proc.terminate()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+    for proc in processes:
+        try:
+            proc.join(2)
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def _prepare_many(
@@ -266,19 +328,31 @@ def _prepare_many(
             yield _prepare(entry, max_bytes, old_hash)
         return
     done = 0
+    # "spawn": the engine runs in a threaded process (the Discord bot), where fork is unsafe.
+    # Each worker watches its parent and exits when it dies (kill -9 of `index` or the bot
+    # leaves no orphaned worker, and then no orphaned resource tracker either).
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init, initargs=(os.getpid(),))
+    finished = False
     try:
-        # "spawn": the engine runs in a threaded process (the Discord bot), where fork is unsafe.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for outcome in pool.map(_prepare, entries, [max_bytes] * len(entries), hashes,
-                                    chunksize=max(1, min(64, len(entries) // (workers * 8)))):
-                if isinstance(outcome, DocumentWrite):
-                    # Unpickled terms are new string objects per article; interned, the whole
-                    # build shares one object per distinct term, as a build in one process does.
-                    outcome.tokens = [[sys.intern(t) for t in toks] for toks in outcome.tokens]
-                yield outcome
-                done += 1
+        # Small chunks: a stop (SIGTERM) waits for at most one chunk per worker.
+        for outcome in pool.map(_prepare, entries, [max_bytes] * len(entries), hashes,
+                                chunksize=max(1, min(8, len(entries) // (workers * 8)))):
+            if isinstance(outcome, DocumentWrite):
+                # Unpickled terms are new string objects per article; interned, the whole
+                # build shares one object per distinct term, as a build in one process does.
+                outcome.tokens = [[sys.intern(t) for t in toks] for toks in outcome.tokens]
+            yield outcome
+            done += 1
+        finished = True
     except (BrokenProcessPool, OSError) as exc:  # e.g. a __main__ that a worker cannot re-import
         log.warning("parallel parsing unavailable (%s); parsing in this process", exc)
+        finished = True
+    finally:
+        if finished:
+            pool.shutdown(wait=True)
+        else:  # abandoned (a stop, an error in the caller): do not wait for queued files
+            _stop_pool(pool)
     for entry, old_hash in zip(entries[done:], hashes[done:]):
         yield _prepare(entry, max_bytes, old_hash)
 

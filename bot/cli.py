@@ -67,7 +67,7 @@ def _engine(args: argparse.Namespace) -> Engine:
     db = Path(args.db) if args.db else settings.db_path
     engine = Engine(knowledge, db)
     try:
-        engine.open(refresh=True)
+        engine.open_for_queries()  # read-only when the database is up to date
     except KnowledgeFolderError as exc:
         raise CliError(str(exc)) from None
     except StoreError as exc:

@@ -27,11 +27,23 @@ from bot.answers.model import Answer, EntityCard, Summary
 from bot.answers.summary import summarise
 from bot.answers.who import entity_names as _entity_names
 from bot.answers.who import who as _who
-from bot.build import BuildReport, KnowledgeFolderError, sync_folder
-from bot.ingest.files import MAX_FILE_BYTES
+from bot.build import INDEX_FORMAT, BuildCancelled, BuildReport, KnowledgeFolderError, sync_folder
+from bot.ingest.files import MAX_FILE_BYTES, scan_folder
 from bot.search.bm25 import BM25Params
 from bot.search.snapshot import Snapshot, load_snapshot
-from bot.store import PassageReader, Store, StoreError, StoredDocument, sidecar_identity
+from bot.store import (
+    SCHEMA_VERSION,
+    PassageReader,
+    Store,
+    StoreError,
+    StoredDocument,
+    is_corruption,
+    quick_check,
+    restore_records,
+    salvage_records,
+    set_aside,
+    sidecar_identity,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.journal import Journal
@@ -56,6 +68,15 @@ class EngineError(RuntimeError):
 
 class UnknownDocument(ValueError):
     """A document id that is not loaded."""
+
+
+class _Corrupt(Exception):
+    """The database file is damaged: set it aside and rebuild (internal)."""
+
+
+# What decoding a damaged row can raise besides sqlite3 errors (blobs of the wrong
+# length, JSON cut in half, text that is not UTF-8).
+_DECODE_ERRORS = (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError)
 
 
 @dataclass(frozen=True)
@@ -88,6 +109,11 @@ class Engine:
         self._journal: Journal | None = None
         self.last_report: BuildReport | None = None
         self.last_reload_at: float | None = None
+        self._stop = threading.Event()  # set on SIGTERM: a running reload stops between files
+        self._checked = False  # PRAGMA quick_check ran on this file (once per process)
+        self._needs_rebuild = False  # a question met a damaged row
+        self.keep_choices = False  # the Discord bot keeps autocomplete lists in memory
+        self._choices: object | None = None
 
     # -- lifecycle -------------------------------------------------------------------
     def open(self, *, refresh: bool = True) -> BuildReport | None:
@@ -97,7 +123,70 @@ class Engine:
         self._swap(self._load())
         return None
 
-    def reload(self, *, force: bool = False, actor: str | None = None,
+    def request_stop(self) -> None:
+        """Ask a running reload to stop between files (SIGTERM): it raises BuildCancelled
+        without writing, and the last committed build stays. Later reloads stop at once."""
+        self._stop.set()
+
+    def open_for_queries(self) -> BuildReport | None:
+        """Load for answering only (the CLI's ask/who/summary/sources).
+
+        When the database already matches the folder, it is opened read-only (`mode=ro`)
+        and nothing is written, so parallel readers never meet "database is locked" and a
+        read-only file works. Otherwise the folder is synced first, as `open` does; if that
+        write is refused because the file is read-only, the stored articles still answer.
+        """
+        if self._open_readonly(require_fresh=True):
+            return None
+        try:
+            return self.reload()
+        except StoreError as exc:
+            if "readonly" in str(exc).replace("-", "").replace(" ", "").lower() and self._open_readonly(require_fresh=False):
+                log.warning("the database %s is read-only and may be out of date: answering from it as it is",
+                            self.db_path)
+                return None
+            raise
+
+    def _open_readonly(self, *, require_fresh: bool) -> bool:
+        if not self.db_path.is_file() or self.db_path.stat().st_size == 0:
+            return False
+        try:
+            reader = PassageReader(self.db_path, readonly=True)
+        except StoreError:
+            return False
+        try:
+            if require_fresh and not self._matches_folder(reader):
+                reader.close()
+                return False
+            snap = load_snapshot(reader, self.params)
+        except (StoreError, sqlite3.DatabaseError, OSError, *_DECODE_ERRORS):
+            reader.close()  # damaged or odd: the writing path checks and rebuilds it
+            return False
+        self._swap(snap)
+        return True
+
+    def _matches_folder(self, reader: PassageReader) -> bool:
+        """Whether a sync would change nothing: same index format, and every article file's
+        (path, size, mtime) as stored; a file that failed must have failed after its mtime."""
+        meta = dict(reader.query("SELECT key, value FROM meta"))
+        if meta.get("index_format") != INDEX_FORMAT or meta.get("schema_version") != str(SCHEMA_VERSION):
+            return False
+        if not self.knowledge_dir.is_dir():
+            return False
+        entries, failures = scan_folder(self.knowledge_dir)
+        stored = {d.id: (d.path, d.size, d.mtime_ns) for d in reader.documents()}
+        failed_at = {p: at for p, at in reader.query("SELECT path, at FROM failures")}
+        seen: set[str] = set()
+        for e in entries:
+            if stored.get(e.doc_id) == (str(e.path), e.size, e.mtime_ns):
+                seen.add(e.doc_id)
+            elif (failed_at.get(str(e.path)) or 0) * 1e9 < e.mtime_ns:
+                return False
+        if set(stored) - seen:
+            return False
+        return all(str(f.path) in failed_at for f in failures)
+
+    def reload(self, *, force: bool = False, actor: str | None = None, allow_empty: bool = False,
                progress: Callable[[int, int], None] | None = None) -> BuildReport:
         """Sync the folder into the database and swap in the new snapshot.
 
@@ -106,8 +195,8 @@ class Engine:
         reload and its outcome are recorded in the audit table.
         """
         try:
-            report = self._reload(force, progress)
-        except (StoreError, KnowledgeFolderError) as exc:
+            report = self._reload(force, allow_empty, progress)
+        except (StoreError, KnowledgeFolderError, BuildCancelled) as exc:
             log.warning("reload failed, the previous articles keep serving: %s", exc)
             if actor is not None:
                 self.journal.try_audit(actor, "reload", "", "error", str(exc))
@@ -118,31 +207,89 @@ class Engine:
             self._store.checkpoint()  # what the snapshot pinned during the reload held back
         return report
 
-    def _reload(self, force: bool, progress: Callable[[int, int], None] | None = None) -> BuildReport:
+    def _reload(self, force: bool, allow_empty: bool = False,
+                progress: Callable[[int, int], None] | None = None) -> BuildReport:
         with self._reload_lock:
+            if self._stop.is_set():
+                raise BuildCancelled("stopping: no reload started")
             self._check_db_file()
             self._check_sidecars()
-            store = self._ensure_store()
             serving = self._snapshot
             pinned = serving is not None and serving.reader.pin()
             try:
                 try:
-                    report = sync_folder(store, self.knowledge_dir, max_bytes=self.max_file_bytes, force=force,
-                                         progress=progress)
-                except StoreError:
-                    self._drop_store()
-                    raise
-                except sqlite3.DatabaseError as exc:
-                    self._drop_store()
-                    raise StoreError(f"the database refused the reload ({exc}); the previous articles keep serving") from exc
-                if report.changed_anything or force or self._snapshot is None or self._stale():
-                    self._swap(self._load())
+                    report = self._sync_and_swap(force, allow_empty, progress)
+                except _Corrupt as exc:
+                    self._rebuild_corrupt(str(exc))
+                    try:
+                        report = self._sync_and_swap(True, allow_empty, progress)
+                    except _Corrupt as again:
+                        raise StoreError(f"the rebuilt database is unusable too: {again}") from again
             finally:
                 if pinned and serving is not None:
                     serving.reader.unpin()
             self.last_report = report
             self.last_reload_at = time.time()
             return report
+
+    def _sync_and_swap(self, force: bool, allow_empty: bool,
+                       progress: Callable[[int, int], None] | None = None) -> BuildReport:
+        if self._needs_rebuild:
+            self._needs_rebuild = False
+            raise _Corrupt("a question met a damaged row")
+        try:
+            if not self._checked and self._store is None and self.db_path.is_file() and self.db_path.stat().st_size:
+                problem = quick_check(self.db_path)
+                self._checked = True
+                if problem:
+                    raise _Corrupt(problem)
+            store = self._ensure_store()
+            report = sync_folder(store, self.knowledge_dir, max_bytes=self.max_file_bytes, force=force,
+                                 allow_empty=allow_empty, should_stop=self._stop.is_set, progress=progress)
+            stale = report.changed_anything or force or self._snapshot is None or self._stale()
+        except StoreError as exc:
+            self._drop_store()
+            if is_corruption(exc.__cause__ or exc):
+                raise _Corrupt(str(exc.__cause__ or exc)) from exc
+            raise
+        except sqlite3.DatabaseError as exc:
+            self._drop_store()
+            if is_corruption(exc):
+                raise _Corrupt(str(exc)) from exc
+            raise StoreError(f"the database refused the reload ({exc}); the previous articles keep serving") from exc
+        if stale:
+            try:
+                new = self._load()
+            except StoreError as exc:
+                if is_corruption(exc.__cause__ or exc):
+                    raise _Corrupt(str(exc.__cause__ or exc)) from exc
+                raise
+            except sqlite3.DatabaseError as exc:
+                if is_corruption(exc):
+                    raise _Corrupt(str(exc)) from exc
+                raise StoreError(f"cannot read the database: {exc}") from exc
+            except _DECODE_ERRORS as exc:
+                raise _Corrupt(f"the stored index cannot be decoded ({type(exc).__name__}: {exc})") from exc
+            self._swap(new)
+        return report
+
+    def _rebuild_corrupt(self, problem: str) -> None:
+        """Set the damaged file aside (kept), start a fresh one with whatever audit, gap and
+        feedback rows could still be read, and let the caller rebuild from the articles."""
+        self._drop_store()
+        rows, lost = salvage_records(self.db_path)
+        try:
+            aside = set_aside(self.db_path)
+        except OSError as exc:
+            raise StoreError(f"the database {self.db_path} is corrupt ({problem}) and cannot be set aside: "
+                             f"{exc.strerror or exc}") from exc
+        self._db_identity = None
+        self._checked = True
+        kept = restore_records(self._ensure_store(), rows)
+        records = (f"{kept} audit/gap/feedback row(s) kept" if not lost
+                   else f"{kept} row(s) kept, could not read {', '.join(lost)} (those records are in {aside.name} only)")
+        log.warning("the database %s was corrupt (%s): set aside as %s and rebuilt from %s; %s",
+                    self.db_path, " ".join(problem.split())[:200], aside.name, self.knowledge_dir, records)
 
     def _stale(self) -> bool:
         snap = self._snapshot
@@ -218,9 +365,45 @@ class Engine:
             raise
 
     def _swap(self, new: Snapshot) -> None:
+        choices = self._build_choices(new) if self.keep_choices else None
         old, self._snapshot = self._snapshot, new
+        self._choices = choices
         if old is not None:
             old.close()  # waits for a question holding its lock, then retires it
+
+    # -- autocomplete from memory (bot/answers/choices.py) ------------------------------------
+    def _build_choices(self, snap: Snapshot) -> object | None:
+        from bot.answers.choices import Choices
+
+        try:
+            return Choices.build(snap)
+        except (StoreError, sqlite3.DatabaseError) as exc:
+            log.warning("autocomplete lists not built: %s", exc)
+            return None
+
+    def prepare_choices(self) -> None:
+        """Keep autocomplete lists in memory from now on (built at every swap, in the
+        reloading thread), so an autocomplete never waits for a worker thread."""
+        self.keep_choices = True
+        snap = self._snapshot
+        if snap is not None and self._choices is None:
+            self._choices = self._build_choices(snap)
+
+    def article_choices(self, typed: str, limit: int = 25) -> list[StoredDocument]:
+        """Loaded articles matching `typed` (id or title), newest first; from memory."""
+        choices = self._choices
+        if choices is None and self._snapshot is not None:
+            self.prepare_choices()
+            choices = self._choices
+        return choices.articles(typed, limit) if choices is not None else []  # type: ignore[attr-defined]
+
+    def name_choices(self, typed: str, limit: int = 25) -> list[str]:
+        """Entity names for /who autocomplete; from memory."""
+        choices = self._choices
+        if choices is None and self._snapshot is not None:
+            self.prepare_choices()
+            choices = self._choices
+        return choices.names(typed, limit) if choices is not None else []  # type: ignore[attr-defined]
 
     def close(self) -> None:
         if self._snapshot is not None:
@@ -278,9 +461,13 @@ class Engine:
                 raise EngineError("the knowledge base is not loaded")
             try:
                 return fn(snap)
-            except StoreError:
+            except StoreError as exc:
                 if snap.reader.closed and snap is not self._snapshot:
                     continue  # retired between picking it and reading: use the new one
+                if is_corruption(exc.__cause__ or exc) and not self._needs_rebuild:
+                    self._needs_rebuild = True  # the next reload sets the file aside and rebuilds
+                    log.warning("the database %s is damaged (%s): the next reload rebuilds it", self.db_path,
+                                " ".join(str(exc.__cause__ or exc).split())[:120])
                 raise
         raise EngineError("the knowledge base is reloading too often to answer")
 

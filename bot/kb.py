@@ -150,12 +150,16 @@ def _retire_file(folder: Path, path: Path) -> Path:
 
 
 def _reload_into(engine: "Engine", result: KbChangeResult, doc_id: str | None, *, expect_loaded: bool) -> KbChangeResult:
-    """Reload and turn the outcome into the final result (a store error → ok=False)."""
+    """Reload and turn the outcome into the final result (a store error → ok=False).
+
+    Only a removal may leave the folder empty: any other reload refuses to retire every
+    article at once (an unmounted volume looks exactly like that)."""
+    from bot.build import BuildCancelled, KnowledgeFolderError
     from bot.store import StoreError  # local: keep import order simple
 
     try:
-        report = engine.reload()
-    except StoreError as exc:
+        report = engine.reload(allow_empty=result.action == "remove")
+    except (StoreError, KnowledgeFolderError, BuildCancelled) as exc:
         return KbChangeResult(False, result.action, result.document, result.file,
                               _one_line(f"{result.message}, but the reload failed: {exc}. "
                                         "The previous articles keep serving; try /kb reload."),

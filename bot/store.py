@@ -105,6 +105,36 @@ def sidecar_identity(path: Path | str) -> tuple[tuple[int, int] | None, ...]:
     return tuple(out)
 
 
+def connect_readonly(path: Path | str, *, timeout: float = 5.0) -> sqlite3.Connection:
+    """A connection that never writes (`mode=ro`): query-only paths (the CLI's `ask`)
+    use it, so any number of readers and one writer coexist, and a read-only file or
+    folder can still be queried. Raises sqlite3.OperationalError when the file is missing."""
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = %d" % int(timeout * 1000))
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.OperationalError as exc:
+        if "readonly" not in str(exc).replace(" ", ""):
+            raise
+        # A WAL database in a folder we cannot write, without its -shm: nobody can be
+        # writing it then (a writer would have made the -shm), so read it as immutable.
+        conn.close()
+        conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=timeout, check_same_thread=False)
+    return conn
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """Whether a database error means the file is damaged (not locked, not full, not I/O)."""
+    text = str(exc).lower()
+    if "could not decode to utf-8" in text:  # a text column's bytes flipped (Python's decode)
+        return True
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    return "malformed" in text or "not a database" in text
+
+
 class Store:
     """Owns the write connection and the schema. Reads for answering go through
     `PassageReader`."""
@@ -391,10 +421,11 @@ class PassageReader:
     view for the few reads that need it (loading a snapshot), for their length only.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly  # query-only paths (CLI ask): never write, not even the -shm
         try:
-            self.conn = connect(path)
+            self.conn = connect_readonly(path) if readonly else connect(path)
             self.conn.isolation_level = None
             self.generation = self.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         except sqlite3.DatabaseError as exc:
@@ -447,7 +478,7 @@ class PassageReader:
             except sqlite3.Error:
                 pass
             try:
-                self.conn = connect(self.path)
+                self.conn = connect_readonly(self.path) if self.readonly else connect(self.path)
                 self.conn.isolation_level = None
             except sqlite3.DatabaseError as exc:
                 self.failed = True
@@ -614,3 +645,98 @@ class _ReadTransaction:
             pass
         finally:
             r.lock.release()
+
+# -- corruption: check, salvage the moderators' records, set the file aside ----------------------
+RECORD_TABLES = ("audit", "gaps", "feedback")
+
+
+def quick_check(path: Path | str) -> str | None:
+    """None when `PRAGMA quick_check` finds the file sound, else its first complaint.
+    Reads the whole file once (start-up only, never per question)."""
+    try:
+        conn = connect_readonly(path, timeout=5.0)
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    try:
+        rows = conn.execute("PRAGMA quick_check(5)").fetchall()
+        problems = [str(r[0]) for r in rows if r and r[0] != "ok"]
+        if not problems:
+            # quick_check sees the b-trees, not the bytes inside a row: a flipped byte in
+            # a text makes Python's decode fail later, at a question. Read them all once.
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            for table, column in (("passages", "text"), ("terms", "term"), ("documents", "title"),
+                                  ("documents", "path"), ("documents", "content_hash"), ("meta", "value")):
+                if table in tables:
+                    for _ in conn.execute(f"SELECT {column} FROM {table}"):
+                        pass
+    except sqlite3.DatabaseError as exc:
+        if not is_corruption(exc):
+            raise StoreError(f"cannot check the database {path}: {exc}") from exc
+        return str(exc)
+    finally:
+        conn.close()
+    return "; ".join(problems)[:300] if problems else None
+
+
+def salvage_records(path: Path | str) -> tuple[dict[str, list[tuple[Any, ...]]], list[str]]:
+    """Copy out what can still be read of the audit trail, gaps and feedback.
+
+    Returns the rows per table and the names of the tables that could not be read
+    (row by row where the table itself fails, so one bad page costs only its rows)."""
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    lost: list[str] = []
+    try:
+        conn = connect_readonly(path, timeout=1.0)
+    except sqlite3.DatabaseError:
+        return {}, list(RECORD_TABLES)
+    try:
+        for table in RECORD_TABLES:
+            try:
+                cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+                if not cols:
+                    lost.append(table)
+                    continue
+                rows[table] = [tuple(r) for r in conn.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY id")]
+                rows[table + ":columns"] = [tuple(cols)]
+            except sqlite3.DatabaseError:
+                lost.append(table)
+    finally:
+        conn.close()
+    return rows, lost
+
+
+def set_aside(path: Path | str) -> Path:
+    """Rename a damaged database (and its -wal/-shm) to `<name>.corrupt-<UTC stamp>`:
+    never deleted, an operator may still want to look at it."""
+    path = Path(path)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    dest = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while dest.exists():
+        dest = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+        n += 1
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(f"{path}{suffix}")
+        if src.exists():
+            os.replace(src, Path(f"{dest}{suffix}"))
+    return dest
+
+
+def restore_records(store: "Store", rows: dict[str, list[tuple[Any, ...]]]) -> int:
+    """Put salvaged moderator records into a fresh store; returns how many rows."""
+    n = 0
+    with store.lock:
+        with store.db.atomic():
+            for table in RECORD_TABLES:
+                if table not in rows:
+                    continue
+                cols = rows[table + ":columns"][0]
+                have = {r[1] for r in store.conn.execute(f"PRAGMA table_info({table})")}
+                keep = [i for i, c in enumerate(cols) if c in have]
+                names = ", ".join(cols[i] for i in keep)
+                store.conn.executemany(
+                    f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({', '.join('?' * len(keep))})",
+                    [tuple(r[i] for i in keep) for r in rows[table]],
+                )
+                n += len(rows[table])
+    return n

@@ -7,9 +7,11 @@ from what was last loaded, it waits until the folder has been quiet for
 `engine.reload()` in a worker thread so the event loop never blocks. Questions
 keep being answered from the current snapshot meanwhile.
 
-A reload that fails (a store error, the folder gone) is logged and retried at
-the next change; the watcher itself only stops when `stop_event` is set or its
-task is cancelled. Reloads that changed something are recorded in the audit
+A reload that fails (a store error, a lock, the folder gone or empty) is logged
+and retried on a timer with back-off; a folder that never stops changing is still
+reloaded after `max_wait`. Polling, not inotify/`watchfiles`: events do not cross
+many Docker bind mounts and network volumes, a listing every second does. The
+watcher itself only stops when `stop_event` is set or its task is cancelled. Reloads that changed something are recorded in the audit
 table with the actor "watch".
 
 The Discord layer starts it from `setup_hook` when `Settings.watch` is true::
@@ -74,25 +76,40 @@ async def watch_knowledge(
     stop_event: asyncio.Event | None = None,
     *,
     on_reload: Callable[["BuildReport | None", BaseException | None], None] | None = None,
+    max_wait: float | None = None,
+    retry_first: float = 5.0,
+    retry_max: float = 300.0,
 ) -> None:
     """Poll `engine.knowledge_dir` and reload after changes settle. Runs until
     `stop_event` is set (or the task is cancelled).
+
+    - A change reloads once the folder has been quiet for `debounce` seconds, or at
+      the latest `max_wait` seconds (default 10 × debounce) after the first change
+      that was not loaded yet: a file appended to every second cannot starve it.
+    - A failed reload (a lock, a disk error, an empty folder) is retried on a timer,
+      `retry_first` seconds then doubling up to `retry_max`, with no new change needed.
 
     `on_reload(report, error)` is called after each reload it triggers (for logs,
     a mod-channel notice, or tests).
     """
     stop_event = stop_event or asyncio.Event()
+    max_wait = 10 * debounce if max_wait is None else max_wait
     folder = Path(engine.knowledge_dir)
     loaded = await asyncio.to_thread(folder_fingerprint, folder)
+    retry_at: float | None = None
+    backoff = retry_first
     # Catch up once: files that changed between the engine's start and this first
     # look would otherwise count as the baseline and wait for the next change.
     try:
         await asyncio.to_thread(engine.reload)
     except Exception as exc:  # noqa: BLE001 - the watcher must outlive a bad reload
         log.warning("watch: first reload failed, the previous articles keep serving: %s", exc)
+        retry_at, backoff = time.monotonic() + backoff, min(retry_max, backoff * 2)
     last_seen = loaded
     changed_at: float | None = None
-    log.info("watching %s for changes (every %.1fs, debounce %.1fs)", folder, interval, debounce)
+    first_change_at: float | None = None
+    log.info("watching %s for changes (every %.1fs, debounce %.1fs, max wait %.1fs)", folder, interval, debounce,
+             max_wait)
     while not stop_event.is_set():
         try:
             await asyncio.wait_for(stop_event.wait(), timeout=interval)
@@ -104,10 +121,19 @@ async def watch_knowledge(
         if current != last_seen:
             last_seen = current
             changed_at = now  # still moving: restart the quiet period
+            if first_change_at is None:
+                first_change_at = now
+        settled = changed_at is not None and now - changed_at >= debounce
+        overdue = first_change_at is not None and now - first_change_at >= max_wait
+        retry_due = retry_at is not None and now >= retry_at
+        if current == loaded and retry_at is None:
+            changed_at = first_change_at = None  # changed and changed back: nothing to do
             continue
-        if current == loaded or changed_at is None or now - changed_at < debounce:
+        if not (settled or overdue or retry_due):
             continue
-        changed_at = None
+        if overdue and not settled:
+            log.info("watch: %s keeps changing; reloading anyway after %.1fs", folder, now - (first_change_at or now))
+        changed_at = first_change_at = None
         report, error = None, None
         try:
             report = await asyncio.to_thread(engine.reload)
@@ -115,10 +141,14 @@ async def watch_knowledge(
             raise
         except Exception as exc:  # noqa: BLE001 - the watcher must outlive a bad reload
             error = exc
-            log.warning("watch: reload failed, the previous articles keep serving: %s", exc)
+            retry_at = time.monotonic() + backoff
+            log.warning("watch: reload failed, the previous articles keep serving; retrying in %.0fs: %s",
+                        backoff, exc)
+            backoff = min(retry_max, backoff * 2)
             await asyncio.to_thread(_audit, engine, "error", str(exc))
         else:
             loaded = current
+            retry_at, backoff = None, retry_first
             if report.changed_anything or report.failed:
                 log.info("watch: reloaded: %s", "; ".join(report.summary_lines()))
                 await asyncio.to_thread(_audit, engine, "ok", "; ".join(report.summary_lines()))

@@ -57,6 +57,9 @@ class StoryBot(commands.Bot):
     watch_debounce: float = 2.0
 
     async def setup_hook(self) -> None:
+        prepare = getattr(self.engine, "prepare_choices", None)
+        if prepare is not None:  # autocomplete lists in memory from now on (built off the loop)
+            await asyncio.to_thread(prepare)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self._scope_moderator_commands()

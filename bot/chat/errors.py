@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import discord
 from discord import app_commands
 
-from bot.build import KnowledgeFolderError
+from bot.build import BuildCancelled, KnowledgeFolderError
 from bot.chat.checks import KB_ELSEWHERE, MODERATOR_COMMANDS, NotAllowedHere
-from bot.chat.respond import NO_PINGS
+from bot.chat.respond import CONNECTION_ERRORS, NO_PINGS, deliver_after_reset
 from bot.chat.where import guild_refusal, note_unconfigured_guild
 from bot.config import Settings
 from bot.engine import EngineError, UnknownDocument
@@ -82,7 +82,7 @@ def describe_error(error: BaseException) -> ErrorReply:
         return ErrorReply(f"That value does not fit: {escape(str(error.value))[:200]}.")
     if isinstance(error, UnknownDocument):
         return ErrorReply("I have no article with that id. Pick one from the list, or see /sources.")
-    if isinstance(error, (EngineError, StoreError, KnowledgeFolderError)):
+    if isinstance(error, (EngineError, StoreError, KnowledgeFolderError, BuildCancelled)):
         return ErrorReply(UNAVAILABLE)
     if isinstance(error, app_commands.CheckFailure):
         return ErrorReply("You can't use this command here.")
@@ -94,15 +94,19 @@ def describe_error(error: BaseException) -> ErrorReply:
 
 
 async def reply_error(interaction: discord.Interaction, text: str) -> None:
-    """Tell the user, ephemerally, whether or not the interaction was answered yet."""
+    """Tell the user, ephemerally, whether or not the interaction was answered yet.
+    Never raises: this runs inside the tree's error handler."""
     text = fit_content(text)
+    kwargs = {"content": text, "ephemeral": True, "allowed_mentions": NO_PINGS}
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            await interaction.followup.send(**kwargs)  # type: ignore[arg-type]
         else:
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
-    except discord.HTTPException as exc:  # the token expired, Discord is down: nothing left to tell
+            await interaction.response.send_message(**kwargs)  # type: ignore[arg-type]
+    except (discord.HTTPException, discord.InteractionResponded) as exc:  # the token expired, Discord is down
         log.warning("could not send the error reply (%s)", exc)
+    except CONNECTION_ERRORS as exc:  # a reset connection: retried once, then a followup; one log line
+        await deliver_after_reset(interaction, kwargs, exc)
 
 
 class StoryTree(app_commands.CommandTree):

@@ -15,6 +15,7 @@ import functools
 import logging
 from typing import Any, Callable, TypeVar
 
+import aiohttp
 import discord
 
 from bot.render.discord_embed import Embed, fit_content, fit_embed
@@ -54,9 +55,48 @@ async def send(
         kwargs["view"] = view
     if interaction.response.is_done():
         return await interaction.followup.send(wait=True, **kwargs)
-    callback = await interaction.response.send_message(**kwargs)
+    try:
+        callback = await interaction.response.send_message(**kwargs)
+    except CONNECTION_ERRORS as exc:
+        return await deliver_after_reset(interaction, kwargs, exc)
     resource = getattr(callback, "resource", None)
     return resource if isinstance(resource, (discord.Message, discord.InteractionMessage)) else None
+
+
+# A connection reset or timeout on a request: not an answer from Discord, so we do not
+# know whether the request arrived.
+CONNECTION_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+async def deliver_after_reset(
+    interaction: discord.Interaction, kwargs: dict[str, Any], exc: BaseException
+) -> discord.Message | discord.InteractionMessage | None:
+    """The interaction callback failed on the connection. One log line, then: the callback
+    once more (it never arrived), else a followup (it arrived, the reply was lost), else a
+    plain channel message (not for ephemeral replies). Never raises."""
+    log.warning("interaction callback failed (%s); delivering the answer another way", type(exc).__name__)
+    try:
+        if interaction.response.is_done():
+            raise discord.InteractionResponded(interaction)
+        callback = await interaction.response.send_message(**kwargs)
+        resource = getattr(callback, "resource", None)
+        return resource if isinstance(resource, (discord.Message, discord.InteractionMessage)) else None
+    except (discord.HTTPException, discord.InteractionResponded, *CONNECTION_ERRORS):
+        pass
+    try:
+        return await interaction.followup.send(wait=True, **kwargs)
+    except (discord.HTTPException, *CONNECTION_ERRORS):
+        pass
+    channel = interaction.channel
+    if not kwargs.get("ephemeral") and channel is not None and hasattr(channel, "send"):
+        plain = {k: v for k, v in kwargs.items() if k in ("content", "embed", "allowed_mentions")}
+        try:
+            return await channel.send(**plain)  # type: ignore[union-attr]
+        except (discord.HTTPException, *CONNECTION_ERRORS) as last:
+            log.warning("answer not delivered: the channel message failed too (%s)", type(last).__name__)
+            return None
+    log.warning("answer not delivered: Discord could not be reached for this interaction")
+    return None
 
 
 async def run_engine(

@@ -26,6 +26,7 @@ import discord.http
 import yarl
 
 from bot.build import KnowledgeFolderError
+from bot.chat import logsafe
 from bot.chat.bot import StoryBot, create_bot
 from bot.config import Settings, load_settings
 from bot.engine import Engine, EngineError
@@ -59,6 +60,7 @@ def configure_logging(settings: Settings) -> None:
     if not isinstance(level, int):
         level = logging.INFO
     handler = logging.StreamHandler(sys.stdout)
+    logsafe.install(handler)  # no interaction token in any record, discord.py's included
     formatter = discord.utils.MISSING if sys.stdout.isatty() else PLAIN_FORMAT
     discord.utils.setup_logging(handler=handler, formatter=formatter, level=level, root=True)  # type: ignore[arg-type]
 
@@ -107,6 +109,9 @@ async def serve(
 
     def on_signal(sig: signal.Signals) -> None:
         log.info("%s received: closing the connection to Discord", sig.name)
+        stop = getattr(engine, "request_stop", None)
+        if stop is not None:
+            stop()  # a reload in progress ends between files; the last build stays
         loop.create_task(bot.close())
 
     if install_signal_handlers:

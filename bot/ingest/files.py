@@ -8,9 +8,11 @@ stops a reload or costs the good ones.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,13 +53,39 @@ def doc_id_for(path: Path) -> str:
     return path.stem
 
 
+def printable_name(name: str) -> str:
+    """A file name safe to show, log and store: bytes that are not UTF-8 (kept by
+    Python as surrogates) and control characters become `\\xNN` escapes."""
+    out = []
+    for ch in name:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte (surrogateescape)
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code < 32 or code == 127 or 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def scan_folder(folder: Path) -> tuple[list[FileEntry], list[FileFailure]]:
     """List the article files directly in `folder` (sorted), refusing unsafe ones.
 
     Hidden files and other suffixes are ignored silently (editors leave those);
-    symlinks that lead outside the folder, and two files with one id, are failures.
+    symlinks that lead outside the folder or in a loop, names that are not UTF-8
+    or hold control characters, anything but a regular file (a directory, FIFO or
+    device named `x.md`), and two files with one id, are failures. Only listing
+    the folder itself can raise (OSError): every entry's problem is its own.
     """
-    root = folder.resolve()
+    root = Path(os.path.realpath(folder))
     entries: list[FileEntry] = []
     failures: list[FileFailure] = []
     seen: dict[str, Path] = {}
@@ -65,22 +93,34 @@ def scan_folder(folder: Path) -> tuple[list[FileEntry], list[FileFailure]]:
         name = path.name
         if name.startswith(".") or path.suffix.lower() not in ARTICLE_SUFFIXES:
             continue
+        if not _is_utf8(name):
+            # Shown and stored with escapes: the raw name cannot even go into SQLite.
+            shown = folder / printable_name(name)
+            failures.append(FileFailure(printable_name(doc_id_for(path)), shown,
+                                        "file name is not valid UTF-8: rename it"))
+            continue
         doc_id = doc_id_for(path)
-        if not _ID_RE.match(doc_id):
-            failures.append(FileFailure(doc_id, path, "file name is not a usable id (letters, digits, . _ - only)"))
+        if not _ID_RE.fullmatch(doc_id):
+            failures.append(FileFailure(printable_name(doc_id), folder / printable_name(name),
+                                        "file name is not a usable id (letters, digits, . _ - only)"))
             continue
         try:
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(root):
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                target = os.path.realpath(path)  # a loop ends at a link, never raises
+                if not Path(target).is_relative_to(root):
                     failures.append(FileFailure(doc_id, path, "symlink leads outside the knowledge folder: refused"))
                     continue
-            if not path.is_file():
-                failures.append(FileFailure(doc_id, path, "not a regular file"))
+                st = os.stat(path)  # ELOOP for a symlink loop, ENOENT for a dangling link
+            if not stat.S_ISREG(st.st_mode):
+                failures.append(FileFailure(doc_id, path, f"not a regular file ({_kind(st.st_mode)})"))
                 continue
-            st = path.stat()
         except OSError as exc:
-            failures.append(FileFailure(doc_id, path, f"cannot read: {exc.strerror or exc}"))
+            if exc.errno in (errno.ELOOP, errno.ENOENT):
+                why = "symlink loop" if exc.errno == errno.ELOOP else "dangling symlink"
+                failures.append(FileFailure(doc_id, path, f"not a regular file ({why})"))
+            else:
+                failures.append(FileFailure(doc_id, path, f"cannot read: {exc.strerror or exc}"))
             continue
         if doc_id in seen:
             failures.append(FileFailure(doc_id, path, f"same id as {seen[doc_id].name}: rename one of them"))
@@ -90,13 +130,42 @@ def scan_folder(folder: Path) -> tuple[list[FileEntry], list[FileFailure]]:
     return entries, failures
 
 
+def _kind(mode: int) -> str:
+    for test, word in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return word
+    return "not a file"
+
+
+def read_bytes_safely(path: Path, max_bytes: int) -> bytes:
+    """At most `max_bytes + 1` bytes of a regular file. Opened non-blocking and checked
+    after opening, so a file swapped for a FIFO or a device after the scan raises
+    OSError instead of blocking the reload forever."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, f"not a regular file ({_kind(st.st_mode)})")
+        chunks = []
+        left = max_bytes + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def read_article(entry: FileEntry, max_bytes: int = MAX_FILE_BYTES) -> LoadedFile | FileFailure:
     """Read, check and parse one file."""
     if entry.size > max_bytes:
         return FileFailure(entry.doc_id, entry.path, f"too large: {entry.size:,} bytes (limit {max_bytes:,})")
     try:
-        with open(entry.path, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+        data = read_bytes_safely(entry.path, max_bytes)
     except OSError as exc:
         return FileFailure(entry.doc_id, entry.path, f"cannot read: {exc.strerror or exc}")
     return load_bytes(entry, data, max_bytes)
@@ -153,6 +222,6 @@ def safe_article_name(filename: str) -> str | None:
         return None
     stem = re.sub(r"[^\w.\-]+", "-", stem, flags=re.UNICODE).strip(".-_ ")
     stem = re.sub(r"\.{2,}", ".", stem)[:120]
-    if not stem or not _ID_RE.match(stem):
+    if not stem or not _ID_RE.fullmatch(stem):
         return None
     return f"{stem}.{suffix.lower()}"

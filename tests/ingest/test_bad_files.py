@@ -143,8 +143,16 @@ def test_unreadable_file_via_open_error(tmp_path: Path, monkeypatch: pytest.Monk
                 raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(file))
             return real_open(file, *args, **kwargs)
 
-        monkeypatch.setattr(builtins, "open", guarded)
+        real_os_open = os.open
+
+        def guarded_os(file, *args, **kwargs):  # the reader opens with os.open (O_NONBLOCK)
+            if os.fspath(file) == os.fspath(path):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(file))
+            return real_os_open(file, *args, **kwargs)
+
         path.write_text(GOOD.replace("12 million", "13 million"), encoding="utf-8")
+        monkeypatch.setattr(builtins, "open", guarded)
+        monkeypatch.setattr(os, "open", guarded_os)
         st = path.stat()
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
         report = engine.reload()
@@ -209,3 +217,99 @@ def test_two_files_with_one_id(tmp_path: Path) -> None:
         assert report.failed == [("other.txt", "same id as other.md: rename one of them")]
     finally:
         store.close()
+
+
+# ------------------------------------------------------------------ issue 12, item 3: one file stops everything
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _socket(path: Path) -> None:
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(path))
+    sock.close()
+
+
+ODD: dict[str, tuple[Callable[[Path], None], str, str]] = {
+    # kind: (make it in the folder, the file name reported, words of the reason)
+    "symlink-loop": (lambda f: ((f / "a.md").symlink_to(f / "b.md"), (f / "b.md").symlink_to(f / "a.md")),
+                     "a.md b.md", "symlink loop"),
+    "self-loop": (lambda f: (f / "self.md").symlink_to(f / "self.md"), "self.md", "symlink loop"),
+    "bad-utf8-name": (lambda f: open(os.path.join(os.fsencode(f), b"caf\xe9-\xff.md"), "wb").write(GOOD.encode()),
+                      "caf\\xe9-\\xff.md", "not valid UTF-8"),
+    "newline-name": (lambda f: (f / "evil\n.md").write_text(GOOD, encoding="utf-8"), "evil\\x0a.md", "not a usable id"),
+    "control-name": (lambda f: (f / "bell\x07.md").write_text(GOOD, encoding="utf-8"), "bell\\x07.md", "not a usable id"),
+    "fifo": (lambda f: _fifo(f / "pipe.md"), "pipe.md", "a FIFO"),
+    "socket": (lambda f: _socket(f / "sock.md"), "sock.md", "a socket"),
+    "directory": (lambda f: (f / "dir.md").mkdir(), "dir.md", "a directory"),
+    "link-to-fifo": (lambda f: (_fifo(f / ".hidden-pipe"), (f / "lpipe.md").symlink_to(f / ".hidden-pipe")),
+                     "lpipe.md", "a FIFO"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ODD))
+def test_odd_entry_is_one_reported_skipped_file(kind: str, tmp_path: Path) -> None:
+    """Each odd entry on the reload path is a failure line of its own, never a traceback;
+    the other articles load and answer, at start-up and at every later reload."""
+    from hostile.support import attack
+
+    with attack(f"odd file: {kind}"):
+        folder = _good_folder(tmp_path)
+        (folder / "bridge.md").write_text(GOOD, encoding="utf-8")
+        make, names, words = ODD[kind]
+        make(folder)
+        engine = Engine(folder, tmp_path / "s.db")
+        try:
+            report = engine.open()
+            assert report is not None and sorted(report.added) == ["bridge", "other"], report
+            failed = {name: why for name, why in report.failed}
+            assert sorted(failed) == sorted(names.split()), report.failed
+            for why in failed.values():
+                assert words in why and "\n" not in why and len(why) < 200, why
+            assert _said(engine, "12 million")
+            assert all("\n" not in line for line in report.summary_lines())
+            again = engine.reload()  # and again: nothing sticks
+            assert sorted(n for n, _ in again.failed) == sorted(names.split())
+            engine.close()
+            engine = Engine(folder, tmp_path / "s.db")  # a restart
+            engine.open()
+            assert _said(engine, "12 million")
+        finally:
+            engine.close()
+
+
+def test_file_swapped_for_a_fifo_after_the_scan_does_not_hang(tmp_path: Path) -> None:
+    """Between listing and reading, a file becomes a FIFO: reading it must not block the
+    reload for ever (the reader opens non-blocking and checks what it opened)."""
+    from bot.ingest.files import FileEntry, read_article
+
+    path = tmp_path / "x.md"
+    os.mkfifo(path)
+    outcome = read_article(FileEntry("x", path, 10, 0))
+    assert getattr(outcome, "reason", "").startswith("cannot read") and "FIFO" in outcome.reason
+
+
+def test_a_bug_in_one_file_is_that_file_s_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the parser raises for one file (a bug included) is one failed file."""
+    import bot.build
+
+    folder = _good_folder(tmp_path)
+    (folder / "bridge.md").write_text(GOOD, encoding="utf-8")
+    real = bot.build.document_write
+
+    def explode(loaded):  # noqa: ANN001, ANN202
+        if loaded.entry.doc_id == "bridge":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(loaded)
+
+    monkeypatch.setattr(bot.build, "document_write", explode)
+    engine = Engine(folder, tmp_path / "s.db")
+    try:
+        report = engine.open()
+        assert report.added == ["other"] and [n for n, _ in report.failed] == ["bridge.md"]
+        assert "RecursionError" in report.failed[0][1]
+    finally:
+        engine.close()

@@ -111,3 +111,67 @@ async def test_watch_stops_on_cancel(engine: Engine) -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+# ------------------------------------------------------------------ issue 12, item 6: retries and starvation
+
+@pytest.mark.asyncio
+async def test_watch_retries_a_failed_reload_without_a_new_change(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reload that fails (here: "database is locked" twice) is retried on a timer; the
+    change lands without anyone touching the folder again."""
+    from bot.store import StoreError
+    from hostile.support import attack
+
+    with attack("watch: reload failed on a lock, never retried"):
+        real = engine.reload
+        failures = {"left": 0}
+
+        def flaky(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            if failures["left"] > 0:
+                failures["left"] -= 1
+                raise StoreError("the database refused the reload (database is locked)")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(engine, "reload", flaky)
+        outcomes: list[str] = []
+        stop = asyncio.Event()
+        task = asyncio.create_task(watch_knowledge(
+            engine, interval=0.02, debounce=0.05, stop_event=stop, retry_first=0.05, retry_max=0.2,
+            on_reload=lambda r, e: outcomes.append("ok" if e is None else "error")))
+        try:
+            await asyncio.sleep(0.1)
+            failures["left"] = 2
+            write_file(engine.knowledge_dir / "ferry.md", _note(1))
+            await _until(lambda: engine.is_loaded("ferry") and len(outcomes) >= 3, 20)
+            assert outcomes[:3] == ["error", "error", "ok"], outcomes
+        finally:
+            stop.set()
+            await task
+
+
+@pytest.mark.asyncio
+async def test_watch_reloads_a_file_that_never_stops_changing(engine: Engine) -> None:
+    """A file appended to faster than the debounce: the watcher still reloads it within
+    `max_wait`, while the writes go on (counted in writes, not seconds)."""
+    from hostile.support import attack
+
+    with attack("watch: a file appended to every 0.8 s starves reloads"):
+        reloads: list[object] = []
+        stop = asyncio.Event()
+        task = asyncio.create_task(watch_knowledge(
+            engine, interval=0.02, debounce=0.3, max_wait=0.5, stop_event=stop,
+            on_reload=lambda r, e: reloads.append(r if e is None else e)))
+        writes = 0
+        try:
+            await asyncio.sleep(0.1)
+            path = engine.knowledge_dir / "ferry.md"
+            # Every write comes before the debounce can pass: today's watcher never reloads.
+            while not engine.is_loaded("ferry") and writes < 200:
+                write_file(path, _note(writes) + b"\nMore news arrives.\n" * writes)
+                writes += 1
+                await asyncio.sleep(0.1)
+            assert engine.is_loaded("ferry"), f"no reload in {writes} writes"
+            assert writes < 200
+        finally:
+            stop.set()
+            await task

@@ -43,16 +43,22 @@ async def article_choices(bot: "StoryBot", current: str) -> list[app_commands.Ch
     """Loaded articles matching what was typed (id or title), 25 at most.
 
     Autocomplete must answer within 3 s and can only answer with choices, so an
-    unavailable knowledge base gives an empty list rather than an error.
+    unavailable knowledge base gives an empty list rather than an error. It is
+    answered from the engine's in-memory lists on the event loop: no worker thread,
+    so it never queues behind a burst of questions (bot/answers/choices.py).
     """
+    engine = bot.engine
     try:
-        docs = await asyncio.to_thread(bot.engine.documents)
+        if hasattr(engine, "article_choices"):
+            docs = engine.article_choices(current, 25)
+        else:  # an engine without in-memory lists (tests' fakes)
+            docs = list(reversed(await asyncio.to_thread(engine.documents)))
     except (EngineError, StoreError) as exc:
         log.warning("article autocomplete: %s", exc)
         return []
     needle = current.casefold().strip()
     out: list[app_commands.Choice[str]] = []
-    for d in reversed(docs):  # newest first
+    for d in docs:  # newest first
         if needle and needle not in d.id.casefold() and needle not in (d.title or "").casefold():
             continue
         if len(d.id) > 100:
@@ -147,7 +153,10 @@ class AskCog(commands.Cog, name="Ask"):
     @who.autocomplete("name")
     async def who_name(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         try:
-            names = await asyncio.to_thread(self.engine.entity_names, current.strip(), 25)
+            if hasattr(self.engine, "name_choices"):  # from memory, on the loop (see article_choices)
+                names = self.engine.name_choices(current.strip(), 25)
+            else:
+                names = await asyncio.to_thread(self.engine.entity_names, current.strip(), 25)
         except (EngineError, StoreError) as exc:
             log.warning("/who autocomplete: %s", exc)
             return []

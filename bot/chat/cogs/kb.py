@@ -17,11 +17,13 @@ import logging
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
+import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from bot.build import KnowledgeFolderError
+from bot.build import BuildCancelled, KnowledgeFolderError
 from bot.chat.checks import moderator_only
 from bot.chat.cogs.ask import article_choices
 from bot.chat.respond import actor_name, send
@@ -58,6 +60,47 @@ def upload_problem(filename: str, size: int, limit: int = MAX_UPLOAD_BYTES) -> s
     return None
 
 
+class UploadRefused(Exception):
+    """An attachment that cannot be taken; `message` is the one line for the moderator."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+DOWNLOAD_TIMEOUT = 60.0
+_CHUNK = 64 * 1024
+
+
+async def download_capped(url: str, filename: str, limit: int, *, timeout: float = DOWNLOAD_TIMEOUT) -> bytes:
+    """The attachment's bytes, read in chunks and stopped at `limit` + 1 whatever its
+    size metadata or Content-Length say; compressed transfer encodings are refused
+    (nothing is inflated: a 50 KB gzip can hold 1 GB), and a download that breaks off
+    is one UploadRefused line, never a traceback."""
+    shown = escape(filename[:80])
+    too_large = f"{shown} is larger than the limit of {limit / 1_048_576:.0f} MB."
+    try:
+        async with aiohttp.ClientSession(auto_decompress=False, timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+            # encoded=True: the URL is used as Discord gave it (no "../" folding by yarl).
+            async with session.get(yarl.URL(url, encoded=True), headers={"Accept-Encoding": "identity"}) as resp:
+                if resp.status != 200:
+                    raise UploadRefused(f"I couldn't download {shown} ({resp.status}); please try again.")
+                encoding = (resp.headers.get("Content-Encoding") or "identity").strip().lower()
+                if encoding not in ("", "identity"):
+                    raise UploadRefused(f"{shown} came compressed ({escape(encoding[:20])}); "
+                                        "upload the plain .md or .txt file.")
+                if resp.content_length is not None and resp.content_length > limit:
+                    raise UploadRefused(too_large)
+                data = bytearray()
+                async for chunk in resp.content.iter_chunked(_CHUNK):
+                    data += chunk
+                    if len(data) > limit:
+                        raise UploadRefused(too_large)
+                return bytes(data)
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
+        raise UploadRefused(f"The download of {shown} broke off ({type(exc).__name__}); please try again.") from None
+
+
 class KbCog(commands.Cog, name="Knowledge base"):
     """Moderators manage the articles the bot answers from."""
 
@@ -86,7 +129,7 @@ class KbCog(commands.Cog, name="Knowledge base"):
         actor = actor_name(interaction.user)
         try:
             report = await asyncio.to_thread(self._reload, actor)
-        except KnowledgeFolderError as exc:
+        except (KnowledgeFolderError, BuildCancelled) as exc:
             await send(interaction, content=f"Reload failed: {escape(str(exc))}", ephemeral=True)
             return
         except StoreError as exc:
@@ -133,12 +176,10 @@ class KbCog(commands.Cog, name="Knowledge base"):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            data = await file.read()
-        except discord.HTTPException as exc:
-            await send(interaction, content=f"I couldn't download the file ({exc.status}); please try again.", ephemeral=True)
-            return
-        if len(data) > limit:  # the metadata lied
-            await send(interaction, content=upload_problem(file.filename, len(data), limit) or "Too large.", ephemeral=True)
+            data = await download_capped(file.url, file.filename, limit)
+        except UploadRefused as exc:
+            log.info("/kb add refused: %s", exc.message)
+            await send(interaction, content=exc.message, ephemeral=True)
             return
         result = await asyncio.to_thread(self.engine.add_article, file.filename, data, actor_name(interaction.user), replace=replace)
         await self._send_result(interaction, result)
@@ -220,4 +261,4 @@ async def setup(bot: "StoryBot") -> None:
     await bot.add_cog(KbCog(bot))
 
 
-__all__ = ["KbCog", "discord_time", "upload_problem"]
+__all__ = ["KbCog", "UploadRefused", "discord_time", "download_capped", "upload_problem"]
