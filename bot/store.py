@@ -669,6 +669,17 @@ def quick_check(path: Path | str) -> str | None:
                 if table in tables:
                     for _ in conn.execute(f"SELECT {column} FROM {table}"):
                         pass
+            # The postings blobs are the store of record the index files are built from;
+            # a blob cut or grown by a byte no longer holds whole numbers of its type
+            # (int64 ids, int32 lengths/terms/rows, uint16 counts), or the arrays disagree.
+            if "postings" in tables:
+                (bad,) = conn.execute(
+                    "SELECT COUNT(*) FROM postings WHERE length(passage_ids) % 8 != 0 "
+                    "OR length(lengths) * 2 != length(passage_ids) OR length(term_ids) % 4 != 0 "
+                    "OR length(local) != length(term_ids) OR length(tfs) * 2 != length(term_ids)"
+                ).fetchone()
+                if bad:
+                    problems.append(f"{bad} postings row(s) with blobs of the wrong size")
     except sqlite3.DatabaseError as exc:
         if not is_corruption(exc):
             raise StoreError(f"cannot check the database {path}: {exc}") from exc
