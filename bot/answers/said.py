@@ -84,6 +84,7 @@ _FAMILIAR_RE = re.compile(
     r"with direct knowledge of)\b",
     re.IGNORECASE,
 )
+_LEAD_WORDS = frozenset("the a an spokesperson spokesman spokeswoman analyst economist lawyer official".split())
 _ORG_HEADS = frozenset("house congress senate ministry department office council court agency commission".split())
 
 
@@ -297,10 +298,9 @@ class _DocumentReader:
             if found and found[1] and found not in speakers:
                 speakers.append(found)
 
-        for m in _ACCORDING_RE.finditer(masked):
-            add(self._from_phrase(m.group("np"), m.start("np"), mentions, state, allow_np=True))
-        for m in _LEARNED_RE.finditer(masked):
-            add(self._from_phrase(m.group("np"), m.start("np"), mentions, state, allow_np=True))
+        for rx in (_ACCORDING_RE, _LEARNED_RE):
+            for m in rx.finditer(masked):
+                add(self._from_phrase(m.group("np"), m.start("np"), mentions, state, allow_np=True, head_only=True))
         for m in _VERB_RE.finditer(masked):
             add(self._subject_before(masked, m.start(), mentions, state) or self._subject_after(masked, m.end(), mentions, state))
         if not speakers and kind == "direct" and self._quote_only(text, spans):
@@ -368,10 +368,19 @@ class _DocumentReader:
         *,
         allow_np: bool,
         ends_at: int | None = None,
+        head_only: bool = False,
     ) -> tuple[str, str] | None:
-        """The speaker a short phrase names: a recorded name, a pronoun, "the company", or a noun phrase."""
+        """The speaker a short phrase names: a recorded name, a pronoun, "the company", or a noun phrase.
+        `head_only`: the name must head the phrase ("according to Rep. Tom Hadley", not
+        "according to terms of the deal that emerged after President Donald Trump signed …")."""
         end = at + len(phrase)
         inside = [m for m in mentions if at <= m.start < end]
+        if head_only and inside:
+            lead = phrase[: inside[0].start - at]
+            if any(w[:1].islower() and w.lower() not in _LEAD_WORDS for w in _words(lead)):
+                inside = []
+            else:
+                inside = inside[:1]
         if inside:
             m = inside[-1]
             # Only auxiliaries may stand between the name and the verb.

@@ -20,6 +20,8 @@ GOLD = DATA / "attribution-gold.json"
 ARTICLES = {
     "caixin-2025-09-26-tiktok-xi-trump-call": ROOT / "knowledge" / "caixin-2025-09-26-tiktok-xi-trump-call.md",
     "lawmakers-press-tiktok-deal-review": DATA / "lawmakers-press-tiktok-deal-review.md",
+    # labelled after the rules were written: a held-out check
+    "tiktok-us-joint-venture-oracle": ROOT / "tests" / "kb" / "data" / "tiktok-us-joint-venture-oracle.md",
 }
 
 
