@@ -69,6 +69,12 @@ def definition_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] 
     return list(card.quotes[:k])
 
 
+def _said_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] | None:
+    from bot.answers.said import said_answer  # local: said.py imports citation_for from here
+
+    return said_answer(snapshot, question, k)
+
+
 def ask(
     snapshot: Snapshot,
     question: str,
@@ -80,6 +86,10 @@ def ask(
     analysed = analyse(question)
     if document is None and (defined := definition_answer(snapshot, analysed.text, k)):
         return Answer(analysed.text, True, tuple(defined), 0.0, analysed.terms)
+    if document is None and (attributed := _said_answer(snapshot, analysed.text, k)):
+        # "What did X say?": X's own statements (bot/answers/said.py) before mentions of X.
+        return Answer(analysed.text, True, tuple(attributed[:k]), 0.0, analysed.terms,
+                      more=tuple(attributed[k : k + MORE_QUOTES]))
     result = retrieve(snapshot, analysed, k=k, document=document, prefer_document=prefer_document)
     if not result.answered:
         return Answer(analysed.text, False, (), 0.0, analysed.terms, abstention(analysed.text))

@@ -533,5 +533,47 @@ def statements_in(snapshot: Snapshot, passage_ids: set[int]) -> dict[int, list[S
     return out
 
 
-__all__ = ["SaidResult", "Statement", "all_statements", "document_statements", "said", "speaker_kind",
+_SAID_QUESTION_RE = re.compile(
+    r"^\s*what\s+(?:did|does|do|has|have|had|was|were)\s+(?P<name>.{1,100}?)\s+"
+    r"(?:say|said|saying|tell|told|write|wrote|written|urge|urged|announce|announced|claim|claimed|state|stated|"
+    r"post|posted|argue|argued|warn|warned)\b(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+
+
+def said_answer(snapshot: Snapshot, question: str, k: int) -> list["Quote"] | None:
+    """"What did X say (about Y)?": X's own statements first, not sentences that merely
+    mention X. With a topic, only statements that share a word with it. None when the
+    question is not of this form or nothing attributed to X fits (normal retrieval answers)."""
+    from bot.answers.ask import citation_for
+    from bot.answers.model import Quote, clip_quote
+
+    m = _SAID_QUESTION_RE.match(question)
+    if not m:
+        return None
+    result = said(snapshot, m.group("name"))
+    if not result.statements:
+        return None
+    topic = set(tokenize(re.sub(r"^\s*(?:about|on|regarding|of|concerning)\b", "", m.group("rest"))))
+    ranked: list[tuple[int, int, Statement]] = []
+    for i, st in enumerate(result.statements):
+        overlap = len(topic & set(tokenize(st.text))) if topic else 0
+        if topic and not overlap:
+            continue
+        ranked.append((-overlap, i, st))
+    if not ranked:
+        return None
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    quotes: list[Quote] = []
+    seen: set[int] = set()
+    for overlap, _, st in ranked:
+        if st.passage in seen:
+            continue
+        seen.add(st.passage)
+        quotes.append(Quote(clip_quote(st.text), citation_for(snapshot, st.document, st.paragraph),
+                            float(-overlap) + 1.0, passage=st.passage))
+    return quotes
+
+
+__all__ = ["SaidResult", "said_answer", "Statement", "all_statements", "document_statements", "said", "speaker_kind",
            "speaker_matches", "statements_in", "query_words"]

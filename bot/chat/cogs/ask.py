@@ -141,7 +141,12 @@ class AskCog(commands.Cog, name="Ask"):
     async def who(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, MAX_NAME]) -> None:
         name = require_text(name, "name", MAX_NAME)
         card = await run_engine(interaction, self.engine.who, name)
-        await send(interaction, embed=card_embed(card))
+        embed = card_embed(card)
+        if card.answered and hasattr(self.engine, "said"):  # who said what (bot/render/story.py)
+            from bot.render.story import with_statements
+
+            embed = with_statements(embed, await run_engine(interaction, self.engine.said, name))
+        await send(interaction, embed=embed)
 
     @who.autocomplete("name")
     async def who_name(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
