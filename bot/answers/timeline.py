@@ -333,7 +333,11 @@ def _topic_filter(snapshot: Snapshot, topic: str):  # noqa: ANN202 - a small pre
         return None
 
     def keep(row: PassageRow, paragraph_text: str) -> bool:
-        have = set(tokenize(row.text)) | set(tokenize(paragraph_text))
+        """The sentence names the topic; its paragraph may hold the rest of the topic's words."""
+        own = set(tokenize(row.text))
+        if not terms & own:
+            return False
+        have = own | set(tokenize(paragraph_text))
         need = len(terms) if len(terms) <= 2 else (len(terms) + 1) // 2
         return len(terms & have) >= need
 

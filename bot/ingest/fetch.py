@@ -283,6 +283,10 @@ def extract_article(html: str, url: str) -> ExtractedArticle:
     title = " ".join((data.get("title") or "").split())
     if not title:
         raise FetchError("the page has no title")
+    if paragraphs and paragraphs[0].casefold() == title.casefold():
+        paragraphs = paragraphs[1:]  # the headline repeated as the first line of the text
+    if not paragraphs:
+        raise FetchError("no article text found in that page")
     authors = tuple(a.strip() for a in re.split(r";|\band\b", data.get("author") or "") if a.strip())
     date = _iso(data.get("date"))
     outlet = " ".join((data.get("sitename") or data.get("hostname") or "").split()) or None
