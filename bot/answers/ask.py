@@ -86,11 +86,15 @@ def ask(
     analysed = analyse(question)
     if document is None and (defined := definition_answer(snapshot, analysed.text, k)):
         return Answer(analysed.text, True, tuple(defined), 0.0, analysed.terms)
-    if document is None and (attributed := _said_answer(snapshot, analysed.text, k)):
-        # "What did X say?": X's own statements (bot/answers/said.py) before mentions of X.
-        return Answer(analysed.text, True, tuple(attributed[:k]), 0.0, analysed.terms,
-                      more=tuple(attributed[k : k + MORE_QUOTES]))
+    attributed = _said_answer(snapshot, analysed.text, k) if document is None else None
     result = retrieve(snapshot, analysed, k=k, document=document, prefer_document=prefer_document)
+    if attributed:
+        # "What did X say?": the answer is X's own statements (bot/answers/said.py); what
+        # retrieval found (sentences that mention X) only follows behind "More".
+        own = {q.passage for q in attributed}
+        rest = [q for q in merge_duplicates(snapshot, list(result.hits)) if q.passage not in own] if result.answered else []
+        return Answer(analysed.text, True, tuple(attributed[:k]), 0.0, analysed.terms,
+                      more=tuple((attributed[k:] + rest)[:MORE_QUOTES]))
     if not result.answered:
         return Answer(analysed.text, False, (), 0.0, analysed.terms, abstention(analysed.text))
     quotes = merge_duplicates(snapshot, list(result.hits))

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -21,9 +23,26 @@ from bot.engine import Engine, UnknownDocument
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import measure  # noqa: E402
 
+REPO = Path(__file__).resolve().parents[2]
+SEED = REPO / "knowledge" / "caixin-2025-09-26-tiktok-xi-trump-call.md"
+SECOND = REPO / "tests" / "data" / "lawmakers-press-tiktok-deal-review.md"
+ORACLE = REPO / "tests" / "kb" / "data" / "tiktok-us-joint-venture-oracle.md"
 SEED_ID = "caixin-2025-09-26-tiktok-xi-trump-call"
 SECOND_ID = "lawmakers-press-tiktok-deal-review"
 ORACLE_ID = "tiktok-us-joint-venture-oracle"
+
+
+@pytest.fixture
+def story_engine(tmp_path: Path) -> Iterator[Engine]:
+    """The seed, the written second article and the Oracle test article."""
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    for path in (SEED, SECOND, ORACLE):
+        shutil.copy(path, folder / path.name)
+    eng = Engine(folder, tmp_path / "story.db")
+    eng.open()
+    yield eng
+    eng.close()
 
 
 # ------------------------------------------------------------------------------ timeline
