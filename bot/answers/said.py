@@ -24,8 +24,10 @@ Engine-side: no Discord imports; renderers live in bot/render/story.py.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.ingest.entities import (
     CORPORATE_SUFFIXES,
@@ -37,6 +39,9 @@ from bot.ingest.entities import (
 )
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.answers.model import Quote
 from bot.text.tokenize import is_stopword, tokenize
 
 MAX_NAME_CHARS = 100
@@ -484,11 +489,12 @@ def _candidate_documents(snapshot: Snapshot, words: list[str]) -> list[str]:
     if terms:
         ids = snapshot.reader.term_ids(terms)
         if len(ids) == len(set(terms)):
+            starts = sorted((a, b, doc) for doc, (a, b) in snapshot.doc_ranges.items())
+            firsts = [a for a, _, _ in starts]
             for pos, _ in snapshot.index.top_k(list(ids.values()), 200, None):
-                for doc, (a, b) in snapshot.doc_ranges.items():
-                    if a <= pos < b:
-                        docs.add(doc)
-                        break
+                i = bisect.bisect_right(firsts, pos) - 1
+                if i >= 0 and starts[i][0] <= pos < starts[i][1]:
+                    docs.add(starts[i][2])
     return sorted(docs, key=lambda d: snapshot.document_rank.get(d, 0))
 
 

@@ -127,7 +127,7 @@ def _shift_months(d: dt.date, months: int) -> dt.date:
 def _dateparser(text: str, base: dt.date, future: bool) -> tuple[dt.date, str] | None:
     """dateparser with the publication date as its base; None when it cannot say."""
     try:
-        from dateparser.date import DateDataParser
+        from dateparser.date import DateDataParser  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - a declared dependency
         return None
     parser = DateDataParser(languages=["en"], settings={
@@ -254,7 +254,9 @@ def _resolve(kind: str, m: re.Match[str], sentence: str, base: dt.date, earlier:
         day_before = [e for e in earlier if e.precision == "day" and e.start is not None]
         if day_before and ("day" in low and "days" not in low):
             step = -1 if ("previous" in low or "before" in low) else 1
-            d = day_before[-1].start + dt.timedelta(days=step)  # type: ignore[operator]
+            anchor_day = day_before[-1].start
+            assert anchor_day is not None
+            d = anchor_day + dt.timedelta(days=step)
             return DateMention(text, d.isoformat(), "day", d, offset=at)
         return DateMention(text, None, "relative", None, day_before[-1].text if day_before else "an earlier date in the text", offset=at)
     if kind == "anchored":
