@@ -190,16 +190,23 @@ class _Cast:
     def __init__(self, mentions: list[Mention]) -> None:
         self.full: dict[str, str] = {}
         by_key: dict[str, str] = {}
+        titled: dict[str, str] = {}
         for m in mentions:
             m = _split_of(m)
             if m.key and m.key not in by_key:
                 by_key[m.key] = _strip_suffix(m.name)
-        self.kind = {k: speaker_kind(n) for k, n in by_key.items()}
-        for key, name in by_key.items():
+            if m.key and m.role:
+                titled.setdefault(m.key, m.role)
+        self.kind = {k: speaker_kind(n, titled.get(k, "")) for k, n in by_key.items()}
+        for key in by_key:
             words = set(key.split())
             best = key
-            for other, other_name in by_key.items():
-                if other != key and words <= set(other.split()) and self.kind[other] == "person":
+            for other in by_key:
+                if other == key or not words <= set(other.split()) or self.kind[other] != "person":
+                    continue
+                # A surname ("Trump" → "Donald Trump"), or any part of a titled person's
+                # name ("Xi" → President Xi Jinping); not "Harvard" → "Harvard Yard".
+                if other in titled or other.split()[-1] == key:
                     if len(other.split()) > len(best.split()):
                         best = other
             self.full[key] = best

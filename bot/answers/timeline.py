@@ -16,7 +16,8 @@ wrote them, because news dates are relative to the day of writing:
   as its relative base (no network, English only);
 - "days after <something>" has no date of its own: it is shown as written,
   precision "relative", with what it is relative to. Nothing is guessed: a
-  date that cannot be resolved is shown as written.
+  date that cannot be resolved is shown as written (an article without a
+  publication date still gives its dates that carry a year).
 
 Precision says how much the date pins down: day, week, month, season, year
 or relative. Engine-side; rendered by bot/render/story.py.
@@ -270,8 +271,13 @@ def _season_of(d: dt.date) -> str:
             6: "summer", 7: "summer", 8: "summer"}.get(d.month, "fall")
 
 
-def find_dates(sentence: str, published: dt.date) -> list[DateMention]:
-    """The dates one sentence holds, resolved against its article's publication date."""
+_ABSOLUTE = frozenset({"full", "month_year", "season_year", "year", "anchored", "next_day"})
+NO_DATE = "the article's publication date, which it does not give"
+
+
+def find_dates(sentence: str, published: dt.date | None) -> list[DateMention]:
+    """The dates one sentence holds, resolved against its article's publication date.
+    Without one, only dates that carry their year resolve; the others are shown as written."""
     taken: list[tuple[int, int]] = []
     found: list[tuple[str, re.Match[str]]] = []
     for kind, rx in _PATTERNS:
@@ -287,7 +293,11 @@ def find_dates(sentence: str, published: dt.date) -> list[DateMention]:
         if kind == "anchored" and any(k not in ("anchored", "next_day") and m.start("anchor") <= o.start() < m.end()
                                       for k, o in found):
             continue  # "two days after Sept. 12": the anchor has its own date
-        mention = _resolve(kind, m, sentence, published, out)
+        if published is None and kind not in _ABSOLUTE and not (kind == "season" and m.group("year")):
+            shown = re.sub(r"^(?:on|in|since|by|until|from|through|during|the)\s+", "", m.group(0).strip())
+            out.append(DateMention(shown, None, "relative", None, NO_DATE, offset=m.start()))
+            continue
+        mention = _resolve(kind, m, sentence, published or dt.date(2000, 1, 1), out)
         if mention is not None:
             out.append(mention)
     return out
@@ -296,9 +306,13 @@ def find_dates(sentence: str, published: dt.date) -> list[DateMention]:
 # ----------------------------------------------------------------------------- timeline
 
 
-def _sort_key(date: DateMention, published: dt.date, row: PassageRow) -> tuple:
+def _sort_key(date: DateMention, published: dt.date | None, row: PassageRow) -> tuple:
+    """Oldest first; an event relative to something undated stands at its article's date
+    (it was reported by then), or last when the article has no date either."""
+    last = dt.date.max.toordinal()
     start = date.start or published
-    return (start.toordinal(), PRECISION_RANK[date.precision], published.toordinal(), row.document, row.paragraph, row.sentence)
+    return (start.toordinal() if start else last, PRECISION_RANK[date.precision],
+            published.toordinal() if published else last, row.document, row.paragraph, row.sentence)
 
 
 def _document_events(snapshot: Snapshot, document: str) -> list[tuple[DateMention, PassageRow]]:
@@ -308,7 +322,7 @@ def _document_events(snapshot: Snapshot, document: str) -> list[tuple[DateMentio
     doc = snapshot.documents.get(document)
     out: list[tuple[DateMention, PassageRow]] = []
     published = _published(doc.date if doc else None)
-    if published is not None:
+    if doc is not None:
         rows = snapshot.reader.query(
             "SELECT id, document, paragraph, sentence, kind, text FROM passages "
             "WHERE document = ? AND kind = 'body' ORDER BY paragraph, sentence", (document,))
@@ -354,13 +368,11 @@ def timeline(snapshot: Snapshot, topic: str = "", *, document: str | None = None
         return Timeline(topic, (), "Give a topic with some words in it, or none for the whole story.")
     docs = [document] if document else sorted(snapshot.documents, key=lambda d: snapshot.document_rank.get(d, 0))
     events: list[TimelineEvent] = []
-    undated = [d for d in docs if _published(snapshot.documents[d].date if d in snapshot.documents else None) is None]
     for doc_id in docs:
         found = _document_events(snapshot, doc_id)
         if not found:
             continue
         published = _published(snapshot.documents[doc_id].date)
-        assert published is not None
         paragraphs: dict[int, str] = {}
         if keep is not None:
             for p, text in snapshot.reader.query(
@@ -378,8 +390,7 @@ def timeline(snapshot: Snapshot, topic: str = "", *, document: str | None = None
     if not events:
         if topic:
             return Timeline(topic, (), f"The articles give no dated events about “{topic}”.")
-        why = " (the articles have no publication dates)" if undated and len(undated) == len(docs) else ""
-        return Timeline(topic, (), f"The articles give no dated events{why}.")
+        return Timeline(topic, (), "The articles give no dated events.")
     return Timeline(topic, tuple(events[:limit]))
 
 
@@ -395,10 +406,10 @@ def _merge_same(events: list[TimelineEvent]) -> list[TimelineEvent]:
             other = out[i]
             other_tokens = frozenset(tokenize(other.quote.text))
             union = tokens | other_tokens
-            if other.quote.passage == e.quote.passage:
+            if other.quote.passage == e.quote.passage and e.date is not None:
                 merged = True  # two date words for one event in one sentence: keep the first
                 break
-            if union and len(tokens & other_tokens) / len(union) >= 0.7:
+            if other.quote.passage != e.quote.passage and union and len(tokens & other_tokens) / len(union) >= 0.7:
                 also: tuple[Citation, ...] = other.quote.also
                 if e.quote.citation not in also and e.quote.citation.document != other.quote.citation.document:
                     also = also + (e.quote.citation,)

@@ -218,3 +218,33 @@ def test_cli_json_shapes(engine: Engine, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["said", "", *where]) == 2
     assert main(["whatsnew", "nope", *where]) == 2
     assert "unknown document" in capsys.readouterr().err
+
+
+def test_undated_article_gives_only_dates_with_a_year(tmp_path: Path) -> None:
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    (folder / "undated.md").write_text(
+        "---\ntitle: An Undated Piece\n---\nThe company was founded in March 2012 in Beijing.\n\n"
+        "It said on Friday that sales rose in January.\n", encoding="utf-8")
+    eng = Engine(folder, tmp_path / "u.db")
+    eng.open()
+    try:
+        events = eng.timeline().events
+        assert [(e.date, e.precision) for e in events][0] == ("2012-03", "month")
+        rest = {e.date_text: e for e in events[1:]}
+        assert set(rest) == {"Friday", "January"}
+        assert all(e.date is None and e.precision == "relative" and "does not give" in (e.relative_to or "")
+                   for e in rest.values())
+    finally:
+        eng.close()
+
+
+@pytest.mark.parametrize("text", ["@everyone", "**", "‮‮", "x" * 5000, "<@123456789012345678>", "\x00\x01"])
+def test_odd_input_is_answered_in_one_line(engine: Engine, text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    where = ["--knowledge", str(engine.knowledge_dir), "--db", str(engine.db_path)]
+    for command in ("said", "timeline"):
+        code = main([command, text, *where])
+        out = capsys.readouterr()
+        assert code in (0, 2) and "Traceback" not in out.err
+        assert len((out.out + out.err).strip().splitlines()) <= 1 or command == "timeline"
+    assert not engine.said(text).statements
