@@ -111,12 +111,19 @@ def test_timeline_topic_and_empty(engine: Engine) -> None:
     assert not t.events and "no dated events" in t.message
 
 
-def test_timeline_merges_the_same_event_across_articles(story_engine: Engine) -> None:
-    events = _events(story_engine)
-    texts = [e.quote.text for e in events]
-    assert len(texts) == len(set((e.date, e.quote.text) for e in events))
+def test_timeline_merges_the_same_event_across_articles(engine: Engine) -> None:
+    (engine.knowledge_dir / "later.md").write_text(
+        "---\ntitle: A Later Recap\ndate: 2025-10-01\n---\n"
+        "TikTok briefly shut down in January when the first deadline expired but resumed after Trump approved "
+        "four extensions.\n\nThe talks resume on Monday.\n", encoding="utf-8")
+    engine.reload()
+    events = _events(engine)
+    january = [e for e in events if e.date == "2025-01"]
+    assert len(january) == 1 and [c.document for c in january[0].quote.also] == ["later"]
+    monday = [e for e in events if e.date_text == "Monday"]
+    assert [(e.date, e.quote.document) for e in monday] == [("2025-09-29", "later")]
     with pytest.raises(UnknownDocument):
-        story_engine.timeline("", document="nope")
+        engine.timeline("", document="nope")
 
 
 # ------------------------------------------------------------------------------ said
