@@ -271,6 +271,26 @@ def _season_of(d: dt.date) -> str:
             6: "summer", 7: "summer", 8: "summer"}.get(d.month, "fall")
 
 
+# Cheap tests (one C-speed search each) that skip a pattern whose key words are absent.
+_T = lambda pattern: re.compile(pattern).search  # noqa: E731
+_HAS_MONTH = _T(r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
+_HAS_SEASON = _T(r"spring|summer|fall|autumn|winter")
+_TRIGGERS = {
+    "full": _HAS_MONTH,
+    "month_day": _HAS_MONTH,
+    "month_year": _HAS_MONTH,
+    "month": _HAS_MONTH,
+    "end_of": _T(r"(?:end|start|beginning|middle) of"),
+    "period": _T(r"year|month|week"),
+    "season": _HAS_SEASON,
+    "season_year": _HAS_SEASON,
+    "ago": _T(r" ago\b"),
+    "deictic": _T(r"yesterday|today|tonight|tomorrow"),
+    "weekday": _T(r"day\b"),
+    "anchored": _T(r"\b(?:after|before) "),
+    "next_day": _T(r"day|week|month|later"),
+    "year": _T(r"\d{4}"),
+}
 _ABSOLUTE = frozenset({"full", "month_year", "season_year", "year", "anchored", "next_day"})
 NO_DATE = "the article's publication date, which it does not give"
 
@@ -280,7 +300,10 @@ def find_dates(sentence: str, published: dt.date | None) -> list[DateMention]:
     Without one, only dates that carry their year resolve; the others are shown as written."""
     taken: list[tuple[int, int]] = []
     found: list[tuple[str, re.Match[str]]] = []
+    low = sentence.lower()
     for kind, rx in _PATTERNS:
+        if not _TRIGGERS[kind](low):
+            continue  # the pattern's key words are absent: skip the slower regex
         for m in rx.finditer(sentence):
             a, b = m.span()
             if any(a < y and x < b for x, y in taken):
@@ -395,21 +418,24 @@ def timeline(snapshot: Snapshot, topic: str = "", *, document: str | None = None
 
 
 def _merge_same(events: list[TimelineEvent]) -> list[TimelineEvent]:
-    """The same date said in the same words by two articles: one entry, the other cited as `also`."""
+    """The same date said in the same words by two articles: one entry, the other cited as `also`.
+    Two date words in one sentence that resolve to the same date: one entry."""
     out: list[TimelineEvent] = []
-    seen: dict[tuple, int] = {}
+    tokens: list[frozenset[str]] = []
+    by_date: dict[tuple[str | None, str], list[int]] = {}
     for e in events:
-        tokens = frozenset(tokenize(e.quote.text))
-        key = (e.date, e.precision)
+        own = frozenset(tokenize(e.quote.text))
+        same = by_date.setdefault((e.date, e.precision), [])
         merged = False
-        for i in [j for k, j in seen.items() if k[:2] == key]:
+        for i in same:
             other = out[i]
-            other_tokens = frozenset(tokenize(other.quote.text))
-            union = tokens | other_tokens
-            if other.quote.passage == e.quote.passage and e.date is not None:
-                merged = True  # two date words for one event in one sentence: keep the first
-                break
-            if other.quote.passage != e.quote.passage and union and len(tokens & other_tokens) / len(union) >= 0.7:
+            if other.quote.passage == e.quote.passage:
+                if e.date is not None:
+                    merged = True
+                    break
+                continue
+            union = own | tokens[i]
+            if union and len(own & tokens[i]) / len(union) >= 0.7:
                 also: tuple[Citation, ...] = other.quote.also
                 if e.quote.citation not in also and e.quote.citation.document != other.quote.citation.document:
                     also = also + (e.quote.citation,)
@@ -419,8 +445,9 @@ def _merge_same(events: list[TimelineEvent]) -> list[TimelineEvent]:
                 merged = True
                 break
         if not merged:
-            seen[(e.date, e.precision, len(out))] = len(out)
+            same.append(len(out))
             out.append(e)
+            tokens.append(own)
     return out
 
 
