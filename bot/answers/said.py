@@ -53,7 +53,7 @@ SPEECH_VERBS = (
     "insists|explained|explains|confirmed|confirms|denied|denies|suggested|suggests|predicted|predicts|"
     "countered|replied|responded|posted|tweeted|declared|declares|vowed|vows|pledged|promised|acknowledged|"
     "admitted|emphasized|emphasised|cautioned|complained|maintained|maintains|conceded|estimated|repeated|"
-    "asserted|contended|recalled|remarked|commented"
+    "asserted|contended|recalled|remarked|commented|retorted|answered"
 )
 _VERB_RE = re.compile(rf"\b({SPEECH_VERBS})\b")
 _ACCORDING_RE = re.compile(r"\b[Aa]ccording to\s+(?P<np>[^,;:“”\"]{2,120}?)(?=\s*[,;:“”\"]|\.?\s*$)")
@@ -90,6 +90,10 @@ _FAMILIAR_RE = re.compile(
     re.IGNORECASE,
 )
 _LEAD_WORDS = frozenset("the a an spokesperson spokesman spokeswoman analyst economist lawyer official".split())
+# Where a reported statement's content ends and a new clause may have its own speaker.
+_RESET_RE = re.compile(r";|,\s*(?:while|but|whereas|and)\s|\.\s|[”\"]\s*[,.]?\s*$")
+_GERUND_RE = re.compile(r"\b(?:saying|adding|claiming|arguing|insisting|noting|warning|stressing|explaining)\b")
+_WHO_RE = re.compile(r",\s*who(?:\s+(?:also|later|then|had|has|have))*\s*$")
 _ORG_HEADS = frozenset("house congress senate ministry department office council court agency commission".split())
 
 
@@ -149,6 +153,9 @@ _OPENING_QUOTE_RE = re.compile(r"^\s*[“\"][^”\"]{8,}?[,?!.—-]\s*[”\"]")
 _CLOSING_QUOTE_RE = re.compile(r"[:,]\s*[“\"][^”\"]*\s[^”\"]*\s[^”\"]*\s[^”\"]*[”\"]?\s*$")
 
 
+_COLON_QUOTE_RE = re.compile(r":\s*[“\"](?:[^\s“”\"]+\s+){4,}")  # X told …: "I understand why …
+
+
 def _is_direct(text: str, spans: list[tuple[int, int]]) -> bool:
     """Quoted words *are* the statement: the sentence opens with a quotation closed by a
     comma or stop ("“We thank …,” the company said"), ends with one introduced by a colon
@@ -156,7 +163,7 @@ def _is_direct(text: str, spans: list[tuple[int, int]]) -> bool:
     reported speech ("he had a “very productive call”") are reported."""
     if not spans:
         return False
-    if _OPENING_QUOTE_RE.match(text) or _CLOSING_QUOTE_RE.search(text):
+    if _OPENING_QUOTE_RE.match(text) or _CLOSING_QUOTE_RE.search(text) or _COLON_QUOTE_RE.search(text):
         return True
     return _quoted_share(text, spans) >= 0.9
 
@@ -176,8 +183,16 @@ def speaker_kind(name: str, role: str = "") -> str:
     return entity_kind(name, role)
 
 
+_HONORIFICS = frozenset("mr mr. mrs mrs. ms ms. dr dr. sir dame lord lady baroness baron".split())
+
+
 def _split_of(m: Mention) -> Mention:
-    """"Marcus Webb of Eastline Capital" speaks as Marcus Webb (a person of an organisation)."""
+    """"Marcus Webb of Eastline Capital" speaks as Marcus Webb (a person of an organisation);
+    "Mr Howard" as Howard, titled (British style writes "Mr" without a stop)."""
+    words = m.name.split()
+    if len(words) >= 2 and words[0].lower() in _HONORIFICS:
+        rest = " ".join(words[1:])
+        return Mention(rest, name_key(rest), m.role or words[0], m.start + len(m.name) - len(rest))
     parts = m.name.split(" of ", 1)
     if len(parts) == 2 and len(parts[0].split()) >= 2 and all(w[:1].isupper() for w in parts[0].split()):
         return Mention(parts[0], name_key(parts[0]), m.role, m.start)
@@ -198,6 +213,14 @@ class _Cast:
             if m.key and m.role:
                 titled.setdefault(m.key, m.role)
         self.kind = {k: speaker_kind(n, titled.get(k, "")) for k, n in by_key.items()}
+        for k, role in titled.items():  # "Mr" / "Baroness" make a person of a one-word name
+            if role.lower() in _HONORIFICS and self.kind.get(k) == "other":
+                self.kind[k] = "person"
+        # "the home secretary" → the person written with that title ("Home Secretary David Blunkett").
+        self.by_role: dict[str, str] = {}
+        for k, role in titled.items():
+            if role.lower() not in _HONORIFICS and self.kind.get(k) == "person":
+                self.by_role.setdefault(" ".join(role.lower().split()), k)
         for key in by_key:
             words = set(key.split())
             best = key
@@ -206,7 +229,7 @@ class _Cast:
                     continue
                 # A surname ("Trump" → "Donald Trump"), or any part of a titled person's
                 # name ("Xi" → President Xi Jinping); not "Harvard" → "Harvard Yard".
-                if other in titled or other.split()[-1] == key:
+                if (other in titled and titled[other].lower() not in _HONORIFICS) or other.split()[-1] == key:
                     if len(other.split()) > len(best.split()):
                         best = other
             self.full[key] = best
@@ -300,6 +323,9 @@ class _DocumentReader:
     # -- one sentence ----------------------------------------------------------------
     def _sentence(self, row: PassageRow, state: _State, prev: PassageRow | None) -> list[Statement]:
         text = row.text
+        if re.match(r"^[”\"]\s", text):
+            # A closing mark left over from the sentence before: not the start of a quotation.
+            text = " " + text[1:]
         spans = _quote_spans(text)
         masked = _masked(text, spans)
         kind = "direct" if _is_direct(text, spans) else "reported"
@@ -313,13 +339,29 @@ class _DocumentReader:
         for rx in (_ACCORDING_RE, _LEARNED_RE):
             for m in rx.finditer(masked):
                 add(self._from_phrase(m.group("np"), m.start("np"), mentions, state, allow_np=True, head_only=True))
+        open_from: int | None = None  # inside what someone is reported to have said
+        gerund = _GERUND_RE.search(masked)
         for m in _VERB_RE.finditer(masked):
-            add(self._subject_before(masked, m.start(), mentions, state) or self._subject_after(masked, m.end(), mentions, state))
+            if gerund is not None and open_from is None and gerund.end() <= m.start():
+                open_from = gerund.end()
+            if open_from is not None and not _RESET_RE.search(masked, open_from, m.start()):
+                continue  # "X said Y had complained …": Y's words are X's report, not a statement of Y's
+            found = self._subject_before(masked, m.start(), mentions, state) or self._subject_after(masked, m.end(), mentions, state)
+            add(found)
+            if found:
+                open_from = m.end()
+
+        if not speakers and gerund is not None and mentions and mentions[0].start <= 4:
+            # "Mr Blunkett declined to comment, saying …": the sentence's subject speaks.
+            first = mentions[0]
+            name, key, k = self.cast.resolve(first)
+            if k in ("person", "org") and first.start + len(first.name) < gerund.start():
+                speakers.append((name, key))
         if not speakers and kind == "direct" and self._quote_only(text, spans):
             last = state.last_direct
             if last is not None and prev is not None and last.passage == prev.id:
                 speakers.append((last.speaker, last.speaker_key))
-        return [Statement(name, key, text, row.document, row.paragraph, row.sentence, row.id, kind)
+        return [Statement(name, key, row.text, row.document, row.paragraph, row.sentence, row.id, kind)
                 for name, key in speakers]
 
     @staticmethod
@@ -329,6 +371,14 @@ class _DocumentReader:
 
     def _subject_before(self, masked: str, verb_at: int, mentions: list[Mention], state: _State) -> tuple[str, str] | None:
         pre = masked[:verb_at].rstrip()
+        who = _WHO_RE.search(pre)
+        if who:  # "… by Mr Mandelson, who said …": the name before the relative pronoun
+            before = [m for m in mentions if m.start + len(m.name) <= who.start() and
+                      not pre[m.start + len(m.name) : who.start()].strip(" .")]
+            if before:
+                name, key, _ = self.cast.resolve(before[-1])
+                return name, key
+            return None
         # Drop a parenthesis between subject and verb: ", in turn," / ", who chairs …,".
         for _ in range(2):
             if pre.endswith(","):
@@ -414,6 +464,11 @@ class _DocumentReader:
             return None
         if len(low) <= 3 and low[0] in ("the", "this") and low[-1] in _COMPANY_NOUNS:
             return state.org
+        if low[0] == "the" and 2 <= len(low) <= 4:
+            role = " ".join(low[1:])
+            key = next((k for r, k in self.cast.by_role.items() if r == role or r.endswith(" " + role)), None)
+            if key is not None:
+                return self.cast.names[key], key
         if allow_np:
             np = _np_speaker(phrase)
             if np:

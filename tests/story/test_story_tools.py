@@ -255,3 +255,31 @@ def test_odd_input_is_answered_in_one_line(engine: Engine, text: str, capsys: py
         assert code in (0, 2) and "Traceback" not in out.err
         assert len((out.out + out.err).strip().splitlines()) <= 1 or command == "timeline"
     assert not engine.said(text).statements
+
+
+def test_attribution_rules_on_british_style(tmp_path: Path) -> None:
+    """Honorifics without a stop, "…, who said", nested reports, a subject with "saying",
+    and a closing quotation mark left at the start of the next sentence."""
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    (folder / "uk.md").write_text(
+        "---\ntitle: Minister Under Pressure\ndate: 2005-01-10\n---\n"
+        "Opposition leader Michael Harlow attacked the plan on Monday.\n\n"
+        "Mr Harlow said Ms Penrose had complained about the budget. "
+        "The plan was defended by Ms Penrose, who said the money was already committed.\n\n"
+        "Mr Quayle declined to comment, saying the review was under way and the court had stressed its independence.\n\n"
+        "The minister went on: \"We will not be moved by this. "
+        "\" Mr Quayle retorted that voters would judge.\n", encoding="utf-8")
+    eng = Engine(folder, tmp_path / "uk.db")
+    eng.open()
+    try:
+        harlow = eng.said("Harlow").statements
+        assert harlow and harlow[0].speaker == "Michael Harlow" and harlow[0].text.startswith("Mr Harlow said")
+        penrose = eng.said("Penrose").statements
+        assert [s.text.split()[0] for s in penrose] == ["The"]  # her own statement; the nested report is Harlow's
+        quayle = eng.said("Quayle").statements
+        # (the splitter keeps '… by this. " Mr Quayle retorted …' as one sentence: Quayle retorted)
+        assert [s.text.split()[0] for s in quayle] == ["Mr", "The"]
+        assert not eng.said("court").statements
+    finally:
+        eng.close()
