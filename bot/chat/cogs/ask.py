@@ -140,12 +140,19 @@ class AskCog(commands.Cog, name="Ask"):
     @per_user_cooldown()
     async def who(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, MAX_NAME]) -> None:
         name = require_text(name, "name", MAX_NAME)
-        card = await run_engine(interaction, self.engine.who, name)
+        engine = self.engine
+
+        def card_and_statements():  # noqa: ANN202 - one worker-thread hop for both
+            card = engine.who(name)
+            said = engine.said(name) if card.answered and hasattr(engine, "said") else None
+            return card, said
+
+        card, said = await run_engine(interaction, card_and_statements)
         embed = card_embed(card)
-        if card.answered and hasattr(self.engine, "said"):  # who said what (bot/render/story.py)
+        if said is not None:  # who said what (bot/chat/cogs/story.py, bot/render/story.py)
             from bot.render.story import with_statements
 
-            embed = with_statements(embed, await run_engine(interaction, self.engine.said, name))
+            embed = with_statements(embed, said)
         await send(interaction, embed=embed)
 
     @who.autocomplete("name")
