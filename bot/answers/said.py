@@ -258,26 +258,19 @@ def _words(text: str) -> list[str]:
 
 
 def _np_speaker(tail: str) -> str | None:
-    """An unnamed speaker written as a noun phrase ("Chinese officials", "the commerce ministry")."""
+    """An unnamed speaker written as a noun phrase ("Chinese officials", "the commerce
+    ministry", "people familiar with the talks"), in lower case after a sentence start."""
     tail = " ".join(tail.split()).strip(" ,")
     if not tail:
         return None
-    if _FAMILIAR_RE.match(tail):
-        return tail[:1].lower() + tail[1:] if tail[:1].isupper() and tail.split()[0].lower() in ("people", "sources", "a", "the", "two", "some", "several", "those", "other", "officials", "insiders", "someone", "persons", "person", "source", "official", "three") else tail
     words = tail.split()
-    if len(words) > 6:
-        return None
-    head = words[-1].lower().strip(".’'")
-    if head not in _SPEAKER_NOUNS:
-        return None
-    if words[0].lower() in ("the", "a", "an"):
+    if not _FAMILIAR_RE.match(tail):
+        if len(words) > 6 or words[-1].lower().strip(".’'") not in _SPEAKER_NOUNS:
+            return None
+    if words[0].lower() in ("the", "a", "an", "people", "sources", "source", "officials", "official", "insiders",
+                            "someone", "persons", "person", "those", "some", "several", "two", "three", "other"):
         words[0] = words[0].lower()
     return " ".join(words)
-
-
-def _normal_np(np: str) -> str:
-    np = " ".join(np.split())
-    return np[:1].lower() + np[1:] if np.split()[0].lower() in ("the", "a", "an", "people", "sources") else np
 
 
 def _initial_names(texts: list[str]) -> frozenset[str]:
@@ -459,20 +452,18 @@ class _DocumentReader:
             want = _PRONOUNS[low[0]]
             if want == "person":
                 return state.person
-            if want == "org":
-                return None  # "it said" is too often not the company; leave it unattributed
-            return None
+            return None  # "it said" / "they said" are too often not who was last named
         if len(low) <= 3 and low[0] in ("the", "this") and low[-1] in _COMPANY_NOUNS:
             return state.org
         if low[0] == "the" and 2 <= len(low) <= 4:
             role = " ".join(low[1:])
-            key = next((k for r, k in self.cast.by_role.items() if r == role or r.endswith(" " + role)), None)
-            if key is not None:
-                return self.cast.names[key], key
+            titled = next((k for r, k in self.cast.by_role.items() if r == role or r.endswith(" " + role)), None)
+            if titled is not None:
+                return self.cast.names[titled], titled
         if allow_np:
             np = _np_speaker(phrase)
             if np:
-                return _normal_np(np), name_key(np)
+                return np, name_key(np)
         return None
 
     # -- what the text is about, for the next sentence's "he" and "the company" -----------
