@@ -54,6 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="score a question set: Recall@1, Recall@3, abstention accuracy")
     p.add_argument("file")
     _common(p)
+    p = sub.add_parser("timeline", help="dated events in date order, each a cited quote")
+    p.add_argument("topic", nargs="?", default="")
+    p.add_argument("--document", help="only this article (its id)")
+    _common(p)
+    p = sub.add_parser("said", help="what the articles report a person or organisation said")
+    p.add_argument("name")
+    _common(p)
+    p = sub.add_parser("whatsnew", help="what an article says that earlier articles did not (default: the newest)")
+    p.add_argument("document", nargs="?")
+    _common(p)
+    p = sub.add_parser("add", help="fetch an article from a link, save it to the knowledge folder, reload")
+    p.add_argument("url")
+    p.add_argument("--replace", action="store_true", help="replace an article with the same name")
+    _common(p)
     p = sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
     _common(p)
     p = sub.add_parser("sync", help="push the slash commands to Discord now")
@@ -181,6 +195,8 @@ def run_command(args: argparse.Namespace) -> int:
         finally:
             progress.close()
         _print(jsonout.report_json(report), args.json, "\n".join(report.summary_lines(verbose=args.verbose)))
+    elif args.command in ("timeline", "said", "whatsnew", "add"):
+        return _story_command(args)
     elif args.command == "eval":
         from bot.evaluate import EvalFileError, evaluate, load_questions
 
@@ -201,6 +217,43 @@ def run_command(args: argparse.Namespace) -> int:
              for tag, share in result.abstention_by_tag().items()
         ] + [f"  {f['id']}: {f['problem']}: {f['q']}" for f in result.failures]
         _print(result.as_dict(), args.json, "\n".join(lines))
+    return 0
+
+
+def _story_command(args: argparse.Namespace) -> int:
+    """The story tools (README "Story tools")."""
+    from bot.render import story
+
+    if args.command == "timeline":
+        engine = _engine(args)
+        try:
+            t = engine.timeline(args.topic or "", document=args.document)
+        except UnknownDocument as exc:
+            raise CliError(f"{exc}; see `storybot sources`") from None
+        _print(story.timeline_json(t), args.json, story.render_timeline(t))
+    elif args.command == "said":
+        name = _non_empty(args.name, "name")
+        engine = _engine(args)
+        r = engine.said(name)
+        titles = {d.id: d.title for d in engine.documents()}
+        _print(story.said_json(r), args.json, story.render_said(r, titles))
+    elif args.command == "whatsnew":
+        engine = _engine(args)
+        try:
+            w = engine.whatsnew(args.document)
+        except UnknownDocument as exc:
+            raise CliError(f"{exc}; see `storybot sources`") from None
+        _print(story.whatsnew_json(w), args.json, story.render_whatsnew(w))
+    elif args.command == "add":
+        from bot.ingest.fetch import policy_from
+
+        url = _non_empty(args.url, "link")
+        settings = load_settings()
+        engine = _engine(args)
+        result = engine.add_article_from_url(url, f"cli ({os.environ.get('USER') or 'local'})",
+                                             policy_from(settings), replace=args.replace)
+        _print(story.add_url_json(result), args.json, story.render_add_url(result))
+        return 0 if result.ok else EXIT_USAGE
     return 0
 
 

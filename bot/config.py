@@ -72,6 +72,22 @@ def _float(name: str, raw: str | None, default: float) -> float:
     return value
 
 
+def _networks(name: str, raw: str) -> tuple[str, ...]:
+    """IP networks ("127.0.0.1, 10.0.0.0/8"), checked here so a typo fails at start."""
+    import ipaddress
+
+    out = []
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigError(f"{name} must list IP addresses or networks, got {part[:40]!r}") from None
+    return tuple(out)
+
+
 def _flag(raw: str | None, default: bool) -> bool:
     if raw is None or not raw.strip():
         return default
@@ -95,6 +111,11 @@ class Settings:
     watch: bool = False
     answer_in_thread: bool = False
     log_level: str = "INFO"
+    # Story tools (README "Story tools").
+    allow_fetch: bool = True  # STORYBOT_ALLOW_FETCH=0: no /kb add url:, no `add URL`
+    fetch_allow_networks: tuple[str, ...] = ()  # networks a fetch may reach although private/loopback
+    updates_channel_id: int | None = None  # where new articles' "what's new" is posted
+    ask_message_public: bool = False  # "Ask StoryBot" on a message answers for everyone to see
 
     @property
     def guilds(self) -> tuple[int, ...]:
@@ -140,4 +161,8 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dic
         watch=_flag(get("STORYBOT_WATCH"), False),
         answer_in_thread=_flag(get("STORYBOT_ANSWER_IN_THREAD"), False),
         log_level=(get("STORYBOT_LOG_LEVEL") or "INFO").upper(),
+        allow_fetch=_flag(get("STORYBOT_ALLOW_FETCH"), True),
+        fetch_allow_networks=_networks("STORYBOT_FETCH_ALLOW_NETWORKS", get("STORYBOT_FETCH_ALLOW_NETWORKS") or ""),
+        updates_channel_id=_optional_int("STORYBOT_UPDATES_CHANNEL_ID", get("STORYBOT_UPDATES_CHANNEL_ID")),
+        ask_message_public=_flag(get("STORYBOT_ASK_MESSAGE_PUBLIC"), False),
     )

@@ -46,6 +46,10 @@ from bot.store import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from bot.answers.said import SaidResult
+    from bot.answers.timeline import Timeline
+    from bot.answers.whatsnew import WhatsNew
+    from bot.ingest.fetch import FetchPolicy, UrlAddResult
     from bot.journal import Journal
     from bot.kb import KbChangeResult
 
@@ -205,6 +209,7 @@ class Engine:
             self.journal.try_audit(actor, "reload", "", "ok", "; ".join(report.summary_lines()))
         elif self._store is not None and report.changed_anything:
             self._store.checkpoint()  # what the snapshot pinned during the reload held back
+        self._tell_reload_listeners(report)
         return report
 
     def _reload(self, force: bool, allow_empty: bool = False,
@@ -537,6 +542,58 @@ class Engine:
     @property
     def loaded(self) -> bool:
         return self._snapshot is not None
+
+    # -- story tools (bot/answers/timeline.py, said.py, whatsnew.py; bot/ingest/fetch.py) --------
+    def timeline(self, topic: str = "", document: str | None = None) -> "Timeline":
+        from bot.answers.timeline import timeline as _timeline
+
+        t0 = time.perf_counter()
+
+        def run(snap: Snapshot) -> "Timeline":
+            self._check_document(snap, document)
+            return _timeline(snap, topic, document=document)
+
+        result = self._with_snapshot(run)
+        return replace(result, elapsed_ms=round((time.perf_counter() - t0) * 1000, 3))
+
+    def said(self, name: str) -> "SaidResult":
+        from bot.answers.said import said as _said
+
+        return self._with_snapshot(lambda snap: _said(snap, name))
+
+    def whatsnew(self, document: str | None = None) -> "WhatsNew":
+        from bot.answers.whatsnew import UnknownArticle, whatsnew as _whatsnew
+
+        t0 = time.perf_counter()
+
+        def run(snap: Snapshot) -> "WhatsNew":
+            try:
+                return _whatsnew(snap, document)
+            except UnknownArticle as exc:
+                raise UnknownDocument(str(exc)) from None
+
+        result = self._with_snapshot(run)
+        return replace(result, elapsed_ms=round((time.perf_counter() - t0) * 1000, 3))
+
+    def add_article_from_url(self, url: str, actor: str, policy: "FetchPolicy", *, replace: bool = False) -> "UrlAddResult":
+        """Fetch a page a moderator linked to, extract the article, save it as .md, reload, audit."""
+        from bot.ingest.fetch import add_from_url
+
+        return add_from_url(self, url, actor, policy, replace=replace)
+
+    def add_reload_listener(self, listener: Callable[[BuildReport], None]) -> None:
+        """Call `listener(report)` after every successful reload (from the reloading thread)."""
+        self._reload_listeners = [*getattr(self, "_reload_listeners", []), listener]
+
+    def remove_reload_listener(self, listener: Callable[[BuildReport], None]) -> None:
+        self._reload_listeners = [f for f in getattr(self, "_reload_listeners", []) if f is not listener]
+
+    def _tell_reload_listeners(self, report: BuildReport) -> None:
+        for listener in list(getattr(self, "_reload_listeners", [])):
+            try:
+                listener(report)
+            except Exception:  # noqa: BLE001 - a listener must not fail a reload
+                log.exception("reload listener failed")
 
 
 __all__ = ["Engine", "EngineError", "EngineStatus", "KnowledgeFolderError", "StoreError", "UnknownDocument"]

@@ -399,6 +399,37 @@ class Store:
             out.update({t: int(i_) for t, i_ in self.conn.execute(q, chunk)})
         return out
 
+    # -- story tools: which new articles were announced in the updates channel --------------
+    def _ensure_announcements(self) -> None:
+        if "announcements" not in self.db.table_names():
+            self.db.table("announcements").create({"document": str, "at": float, "channel": int}, pk="document")
+
+    def announced_documents(self) -> set[str] | None:
+        """Articles already announced (or present when announcing started); None before the first use."""
+        with self.lock:
+            try:
+                self._ensure_announcements()
+                if self.get_meta("announcements_started") is None:
+                    return None
+                return {d for (d,) in self.conn.execute("SELECT document FROM announcements")}
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"cannot read the announcements: {exc}") from exc
+
+    def mark_announced(self, documents: Iterable[str], channel: int = 0) -> None:
+        """Remember articles as announced (channel 0: present before announcing started)."""
+        with self.lock:
+            try:
+                with self.db.atomic():
+                    self._ensure_announcements()
+                    now = time.time()
+                    self.conn.executemany(
+                        "INSERT OR IGNORE INTO announcements (document, at, channel) VALUES (?, ?, ?)",
+                        [(d, now, channel) for d in documents],
+                    )
+                    self.set_meta("announcements_started", "1")
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"cannot record the announcement: {exc}") from exc
+
 
 def _doc_from_row(row: dict[str, Any]) -> StoredDocument:
     return StoredDocument(

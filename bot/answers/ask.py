@@ -105,6 +105,12 @@ def definition_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] 
     return list(card.quotes[:k])
 
 
+def _said_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] | None:
+    from bot.answers.said import said_answer  # local: said.py imports citation_for from here
+
+    return said_answer(snapshot, question, k)
+
+
 def ask(
     snapshot: Snapshot,
     question: str,
@@ -116,7 +122,15 @@ def ask(
     analysed = analyse(question)
     if document is None and (defined := definition_answer(snapshot, analysed.text, k)):
         return Answer(analysed.text, True, tuple(defined), 0.0, analysed.terms)
+    attributed = _said_answer(snapshot, analysed.text, k) if document is None else None
     result = retrieve(snapshot, analysed, k=k, document=document, prefer_document=prefer_document)
+    if attributed:
+        # "What did X say?": the answer is X's own statements (bot/answers/said.py); what
+        # retrieval found (sentences that mention X) only follows behind "More".
+        own = {q.passage for q in attributed}
+        rest = [q for q in merge_duplicates(snapshot, list(result.hits)) if q.passage not in own] if result.answered else []
+        return Answer(analysed.text, True, tuple(attributed[:k]), 0.0, analysed.terms,
+                      more=tuple((attributed[k:] + rest)[:MORE_QUOTES]))
     if not result.answered:
         return Answer(analysed.text, False, (), 0.0, analysed.terms, abstention(analysed.text))
     quotes = merge_duplicates(snapshot, list(result.hits), frozenset(result.question.terms))

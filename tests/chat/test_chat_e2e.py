@@ -35,7 +35,8 @@ except ImportError:  # pytest run without the project root on sys.path
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "MTIz.fake-e2e-token.XYZ"
 MANAGE_GUILD = discord.Permissions(manage_guild=True, send_messages=True, use_application_commands=True)
-COMMANDS = ("ask", "who", "summary", "sources", "kb")
+COMMANDS = ("ask", "who", "summary", "sources", "kb", "timeline", "said", "whatsnew")
+ALL_NAMES = {*COMMANDS, "Ask StoryBot"}  # + the message context menu (bot/chat/cogs/story.py)
 
 
 @dataclass
@@ -96,7 +97,7 @@ async def test_logs_in_syncs_and_answers(live: Live) -> None:
     fake = live.fake
     # Synced to the guild (STORYBOT_GUILD_ID), with /kb for moderators by default.
     names = {c["name"] for c in fake.guild_commands[fake.guild_id]}
-    assert names == set(COMMANDS)
+    assert names == ALL_NAMES
     kb = fake.command("kb", guild_id=fake.guild_id)
     assert kb is not None and kb["default_member_permissions"] == str(discord.Permissions(manage_guild=True).value)
     identify = fake.last_identify
@@ -272,8 +273,8 @@ async def test_sync_command_pushes_to_the_guild_or_globally(tmp_path: Path) -> N
         env = env_for(fake, tmp_path)
         code, out, err = await run_process(env, tmp_path, command="sync")
         assert code == 0, (out, err)
-        assert {c["name"] for c in fake.guild_commands[fake.guild_id]} == set(COMMANDS)
-        assert f"synced 5 command(s) to guild {fake.guild_id}" in out
+        assert {c["name"] for c in fake.guild_commands[fake.guild_id]} == ALL_NAMES
+        assert f"synced {len(ALL_NAMES)} command(s) to guild {fake.guild_id}" in out
         assert not fake.global_commands
 
         kb = fake.command("kb", guild_id=fake.guild_id)
@@ -283,7 +284,7 @@ async def test_sync_command_pushes_to_the_guild_or_globally(tmp_path: Path) -> N
         env["STORYBOT_ANY_GUILD"] = "1"
         code, out, err = await run_process(env, tmp_path, command="sync")
         assert code == 0, (out, err)
-        assert {c["name"] for c in fake.global_commands} == set(COMMANDS) - {"kb"}
+        assert {c["name"] for c in fake.global_commands} == ALL_NAMES - {"kb"}
         assert [c["name"] for c in fake.guild_commands[fake.guild_id]] == ["kb"]
 
         # No server configured: public commands globally (DMs), /kb nowhere.
@@ -291,6 +292,6 @@ async def test_sync_command_pushes_to_the_guild_or_globally(tmp_path: Path) -> N
         env["STORYBOT_ANY_GUILD"] = "0"
         code, out, err = await run_process(env, tmp_path, command="sync")
         assert code == 0, (out, err)
-        assert {c["name"] for c in fake.global_commands} == set(COMMANDS) - {"kb"}
+        assert {c["name"] for c in fake.global_commands} == ALL_NAMES - {"kb"}
         fake.assert_clean()
     assert TOKEN not in out and TOKEN not in err

@@ -64,7 +64,7 @@ async def test_watch_reloads_after_changes_settle(engine: Engine) -> None:
         # Removal is picked up too, and audited as "watch".
         (engine.knowledge_dir / "ferry.md").unlink()
         await _until(lambda: not engine.is_loaded("ferry"))
-        # (the watcher audits after the reload returns: wait for the record, not just the swap)
+        # The watcher audits after the reload returns: wait for that entry, not just the swap.
         await _until(lambda: len(engine.journal.recent_audit(5)) >= 2)
         entries = engine.journal.recent_audit(5)
         assert [(e.actor, e.action, e.result) for e in entries[:2]] == [("watch", "reload", "ok")] * 2

@@ -147,8 +147,20 @@ class AskCog(commands.Cog, name="Ask"):
     @per_user_cooldown()
     async def who(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, MAX_NAME]) -> None:
         name = require_text(name, "name", MAX_NAME)
-        card = await run_engine(interaction, self.engine.who, name)
-        await send(interaction, embed=card_embed(card))
+        engine = self.engine
+
+        def card_and_statements():  # noqa: ANN202 - one worker-thread hop for both
+            card = engine.who(name)
+            said = engine.said(name) if card.answered and hasattr(engine, "said") else None
+            return card, said
+
+        card, said = await run_engine(interaction, card_and_statements)
+        embed = card_embed(card)
+        if said is not None:  # who said what (bot/chat/cogs/story.py, bot/render/story.py)
+            from bot.render.story import with_statements
+
+            embed = with_statements(embed, said)
+        await send(interaction, embed=embed)
 
     @who.autocomplete("name")
     async def who_name(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

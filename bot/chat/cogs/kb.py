@@ -162,10 +162,19 @@ class KbCog(commands.Cog, name="Knowledge base"):
         await send(interaction, embed=embed, ephemeral=True)
 
     # -- add / remove -----------------------------------------------------------------------
-    @kb.command(name="add", description="Add an article (.md or .txt, up to 5 MB)")
-    @app_commands.describe(file="The article file", replace="Replace an article with the same name")
+    @kb.command(name="add", description="Add an article (.md or .txt up to 5 MB, or a link to a web page)")
+    @app_commands.describe(file="The article file", replace="Replace an article with the same name",
+                           url="A link to the article's web page (fetched, extracted, saved as .md)")
     @moderator_only()
-    async def add(self, interaction: discord.Interaction, file: discord.Attachment, replace: bool = False) -> None:
+    async def add(self, interaction: discord.Interaction, file: discord.Attachment | None = None, replace: bool = False,
+                  url: app_commands.Range[str, 1, 2000] | None = None) -> None:
+        if url is not None or file is None:  # by link: bot/chat/cogs/story.py
+            story = self.bot.get_cog("Story")
+            if url is None or file is not None or story is None:
+                await send(interaction, content="Give either a file or a url.", ephemeral=True)
+                return
+            await story.add_by_url(interaction, url, replace)  # type: ignore[attr-defined]
+            return
         if not hasattr(self.engine, "add_article"):
             await send(interaction, content="Adding articles is not available in this version.", ephemeral=True)
             return
