@@ -90,6 +90,14 @@ def quotes_block(quotes: Sequence[Quote], style: Style = PLAIN) -> list[str]:
     return out
 
 
+def quote_lines(q: Quote, style: Style = PLAIN) -> list[str]:
+    """One quote with its full citation, for lists whose entries stand alone
+    (timeline, what's new): each may come from another article."""
+    lines = [f"> {marked(q, style)}", "  " + style.dim(cite(q.citation))]
+    lines += ["  " + style.dim(f"also in: {cite(o)}") for o in q.also]
+    return lines
+
+
 NEXT_STEPS = "See what they cover: storybot sources, or storybot who NAME for a person or organisation."
 
 

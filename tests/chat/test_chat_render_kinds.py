@@ -154,7 +154,8 @@ async def test_more_pages_three_at_a_time_with_buttons_in_reach(harness: Harness
 
 @pytest.mark.asyncio
 async def test_quotes_of_one_article_in_reading_order(harness: Harness) -> None:
-    call = only(await harness.command("ask", {"question": ANSWERABLE}))
+    # (Not ANSWERABLE: "What did ByteDance say …" is answered by ByteDance's one statement.)
+    call = only(await harness.command("ask", {"question": "What does Chinese law say about the algorithm?"}))
     paragraphs = [int(p) for p in re.findall(r"-# ¶(\d+)", call.embeds[0]["description"])]
     assert paragraphs == sorted(paragraphs) and len(paragraphs) >= 2
 
