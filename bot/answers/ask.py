@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.answers.model import Answer, Citation, Quote, clip_quote
+from bot.answers.cite import citation_for  # noqa: F401 - also imported from here by summary.py
+from bot.answers.model import Answer, Quote, clip_quote
 from bot.search.question import analyse
 from bot.search.retrieve import Hit, retrieve
 from bot.search.snapshot import Snapshot
@@ -12,13 +13,6 @@ from bot.text.tokenize import tokenize
 
 DUPLICATE_OVERLAP = 0.7  # token-set Jaccard above which two sentences "say the same thing"
 MORE_QUOTES = 6
-
-
-def citation_for(snapshot: Snapshot, document: str, paragraph: int) -> Citation:
-    doc = snapshot.documents.get(document)
-    if doc is None:
-        return Citation(document, document, paragraph)
-    return Citation(document, doc.title, paragraph, doc.date_text, doc.url)
 
 
 def quote_for(snapshot: Snapshot, hit: Hit) -> Quote:
