@@ -93,6 +93,8 @@ class Settings:
     watch: bool = False
     answer_in_thread: bool = False
     log_level: str = "INFO"
+    http_proxy: str | None = None  # STORYBOT_HTTP_PROXY: discord.py's Client(proxy=…)
+    sync_commands: str = "auto"  # STORYBOT_SYNC_COMMANDS: auto (when the tree changed), always, never
 
 
 def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dict[str, str] | None = None) -> Settings:
@@ -116,4 +118,28 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dic
         watch=_flag(get("STORYBOT_WATCH"), False),
         answer_in_thread=_flag(get("STORYBOT_ANSWER_IN_THREAD"), False),
         log_level=(get("STORYBOT_LOG_LEVEL") or "INFO").upper(),
+        http_proxy=(get("STORYBOT_HTTP_PROXY") or "").strip() or None,
+        sync_commands=_choice("STORYBOT_SYNC_COMMANDS", get("STORYBOT_SYNC_COMMANDS"), ("auto", "always", "never")),
     )
+
+
+def _choice(name: str, raw: str | None, allowed: tuple[str, ...]) -> str:
+    """One of `allowed` (the first is the default); anything else is a ConfigError."""
+    value = (raw or "").strip().lower() or allowed[0]
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value[:30]!r}")
+    return value
+
+
+def database_folder_problem(db_path: Path) -> str | None:
+    """Why the database cannot be created where asked, or None.
+
+    Only `index` creates a missing folder on purpose; anything else would
+    silently make folders from a typo (`--db /typo/dir/x.db`).
+    """
+    folder = Path(db_path).parent
+    if folder.is_dir():
+        return None
+    if folder.exists():
+        return f"the database folder {folder} is not a folder"
+    return f"the database folder {folder} does not exist (create it, or run `storybot index --db {db_path}` to create it)"

@@ -364,3 +364,22 @@ class PassageReader:
             return {}
         rows = self.query(f"SELECT term, id FROM terms WHERE term IN ({','.join('?' * len(terms))})", terms)
         return {t: int(i) for t, i in rows}
+
+
+def count_documents_readonly(path: Path | str) -> int:
+    """Open the database read-only and count its documents (for `python -m bot health`).
+
+    Read-only (`mode=ro`): a health probe must never create, migrate or lock the
+    file the running bot writes. Raises StoreError when it cannot be read.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise StoreError(f"no database at {p}")
+    try:
+        conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+        try:
+            return int(conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read the database {p}: {exc}") from exc

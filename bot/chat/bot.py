@@ -1,4 +1,4 @@
-"""The `commands.Bot` subclass: cogs loaded in `setup_hook`, commands synced at start.
+"""The `commands.Bot` subclass: cogs loaded in `setup_hook`, commands synced when they changed.
 
 Why these choices:
 - `Intents.default()` only: slash commands need no message content, and asking
@@ -6,27 +6,41 @@ Why these choices:
   gateway (4014) — one less way to fail at 3 a.m.
 - `AllowedMentions.none()` as the client default *and* on every send (see
   `respond.send`): text quoted from articles or typed by users never pings.
-- commands synced in `setup_hook` (after login, before the gateway connects): to
-  one guild when STORYBOT_GUILD_ID is set (instant, for a single community or
-  testing), otherwise globally (can take up to an hour to show everywhere).
+- commands synced in `setup_hook` (after login, before the gateway connects)
+  only when the command tree changed since the last sync (discord.py's
+  maintainers advise against syncing at every start: it is rate limited and
+  usually a no-op). The tree's payload is hashed; the hash of the last
+  successful sync is kept per application and scope in `<db>.sync.json` in the
+  data folder. `STORYBOT_SYNC_COMMANDS=always|never` overrides; `python -m bot
+  sync` forces one. To one guild when STORYBOT_GUILD_ID is set (instant, for a
+  single community or testing), otherwise globally (up to an hour to show).
+- a heartbeat file (`bot/health.py`) rewritten while the gateway is up, for
+  `python -m bot health` (Docker's HEALTHCHECK).
+- STORYBOT_HTTP_PROXY goes to `Client(proxy=…)`, discord.py's own proxy option.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
+import math
+import os
+from pathlib import Path
 from typing import Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.chat.errors import StoryTree
 from bot.config import Settings
+from bot.health import HEARTBEAT_SECONDS, heartbeat_path, write_heartbeat
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("bot.chat.cogs.ask", "bot.chat.cogs.kb", "bot.chat.cogs.mention")
+EXTENSIONS: tuple[str, ...] = ("bot.chat.cogs.ask", "bot.chat.cogs.kb", "bot.chat.cogs.mention", "bot.chat.cogs.help")
 
 
 class StoryBot(commands.Bot):
@@ -42,6 +56,7 @@ class StoryBot(commands.Bot):
             intents=discord.Intents.default(),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=StoryTree,
+            **({"proxy": settings.http_proxy} if settings.http_proxy else {}),
             **options,
         )
         self.settings = settings
@@ -67,11 +82,61 @@ class StoryBot(commands.Bot):
                 name="storybot-watch",
             )
         if self.sync_on_start:
-            try:
-                await self.sync_commands()
-            except discord.HTTPException as exc:
-                # Not fatal at start: commands synced earlier keep working.
-                log.error("command sync failed (%s %s); commands synced earlier keep working", exc.status, exc.text[:200])
+            await self.sync_if_changed()
+            self.heartbeat.start()
+
+    # -- command sync ------------------------------------------------------------------------
+    def sync_scope(self) -> str:
+        """Which registration a sync replaces: this application's guild or global commands."""
+        where = f"guild:{self.settings.guild_id}" if self.settings.guild_id is not None else "global"
+        return f"{self.application_id}:{where}"
+
+    def tree_digest(self) -> str:
+        """SHA-256 of the command payload a sync would send (names, options, permissions,
+        descriptions): a changed command changes it, a restart does not."""
+        payload = sorted((c.to_dict(self.tree) for c in self.tree.get_commands()), key=lambda c: (c.get("type", 1), c["name"]))
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    @property
+    def sync_state_path(self) -> Path:
+        db = Path(self.settings.db_path)
+        return db.with_name(db.name + ".sync.json")
+
+    def _sync_state(self) -> dict[str, str]:
+        try:
+            state = json.loads(self.sync_state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return state if isinstance(state, dict) else {}
+
+    def _remember_sync(self) -> None:
+        state = self._sync_state()
+        state[self.sync_scope()] = self.tree_digest()
+        path = self.sync_state_path
+        try:
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:  # the next start syncs again: harmless
+            log.warning("could not record the command sync in %s: %s", path, exc)
+
+    async def sync_if_changed(self) -> bool:
+        """Sync at start per STORYBOT_SYNC_COMMANDS (auto: only when the tree changed).
+        Returns whether a sync ran. A refused sync is logged, not fatal: commands
+        synced earlier keep working."""
+        mode = self.settings.sync_commands
+        if mode == "never":
+            log.info("command sync at start is off (STORYBOT_SYNC_COMMANDS=never); `python -m bot sync` pushes them")
+            return False
+        if mode == "auto" and self._sync_state().get(self.sync_scope()) == self.tree_digest():
+            log.info("slash commands unchanged since the last sync: not syncing (`python -m bot sync` forces one)")
+            return False
+        try:
+            await self.sync_commands()
+        except discord.HTTPException as exc:
+            log.error("command sync failed (%s %s); commands synced earlier keep working", exc.status, exc.text[:200])
+            return False
+        return True
 
     async def sync_commands(self) -> list[app_commands.AppCommand]:
         """Push the slash commands to Discord (guild or global) and return them.
@@ -91,6 +156,7 @@ class StoryBot(commands.Bot):
             else:
                 self.synced = await self.tree.sync()
                 log.info("synced %d global command(s) (Discord may take up to an hour to show them)", len(self.synced))
+            self._remember_sync()
         except discord.Forbidden:
             log.error(
                 "Discord refused the command sync for guild %s: is the bot in that server, invited with the "
@@ -99,9 +165,27 @@ class StoryBot(commands.Bot):
             raise
         return self.synced
 
+    # -- heartbeat for `python -m bot health` ----------------------------------------------------
+    @tasks.loop(seconds=HEARTBEAT_SECONDS)
+    async def heartbeat(self) -> None:
+        """Rewrite the heartbeat file while the gateway heartbeats (finite latency)."""
+        latency = self.latency
+        if self.is_closed() or not self.is_ready() or not math.isfinite(latency):
+            return
+        try:
+            await asyncio.to_thread(write_heartbeat, heartbeat_path(self.settings.db_path), latency)
+        except OSError as exc:
+            log.warning("could not write the heartbeat file: %s", exc)
+
+    @heartbeat.before_loop
+    async def _heartbeat_after_ready(self) -> None:
+        await self.wait_until_ready()
+
     async def close(self) -> None:
         """Stop the folder watcher (if any) before the connection, so no reload starts
         while the process is shutting down."""
+        if self.heartbeat.is_running():
+            self.heartbeat.cancel()
         if self._watch_stop is not None:
             self._watch_stop.set()
         if self._watch_task is not None:

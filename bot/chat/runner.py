@@ -17,7 +17,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 import aiohttp
 import discord
@@ -27,7 +27,7 @@ import yarl
 
 from bot.build import KnowledgeFolderError
 from bot.chat.bot import StoryBot, create_bot
-from bot.config import Settings, load_settings
+from bot.config import Settings, database_folder_problem, load_settings
 from bot.engine import Engine, EngineError
 from bot.store import StoreError
 
@@ -64,8 +64,12 @@ def configure_logging(settings: Settings) -> None:
 
 
 def configure_endpoints(settings: Settings) -> None:
-    """Point discord.py at DISCORD_API_BASE / DISCORD_GATEWAY_URL (a proxy, or a fake in
-    tests). Both are class attributes read at request/connect time, so set them before login."""
+    """Point discord.py at DISCORD_API_BASE / DISCORD_GATEWAY_URL: a test double (the
+    fake Discord in tests/) or an API-compatible gateway, never needed in production.
+
+    These are discord.py's documented class attributes, read at request/connect time,
+    and process-wide, so set before login. An ordinary HTTP(S) proxy is not this: it
+    goes to `Client(proxy=…)` through STORYBOT_HTTP_PROXY (bot/chat/bot.py)."""
     if settings.api_base:
         discord.http.Route.BASE = settings.api_base.rstrip("/")
     if settings.gateway_url:
@@ -79,6 +83,9 @@ def _paths(settings: Settings, knowledge: str | Path | None, db: str | Path | No
 def open_engine(settings: Settings, knowledge: str | Path | None = None, db: str | Path | None = None) -> Engine:
     """The engine with the knowledge folder synced into the database (raises on failure)."""
     knowledge_dir, db_path = _paths(settings, knowledge, db)
+    problem = database_folder_problem(db_path)
+    if problem is not None:
+        raise StoreError(problem)
     engine = Engine(knowledge_dir, db_path)
     report = engine.open(refresh=True)
     if report is not None:
@@ -93,13 +100,15 @@ async def serve(
     *,
     install_signal_handlers: bool = True,
     started: Callable[[StoryBot], None] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> int:
     """Run the bot until it is closed (a signal, or `bot.close()`); return the exit status.
 
-    `started` receives the bot before it logs in (tests use it to close the bot).
+    `started` receives the bot before it logs in (tests use it to close the bot);
+    `options` are extra `discord.Client` options (tests shorten `guild_ready_timeout`).
     """
     configure_endpoints(settings)
-    bot = create_bot(settings, engine)
+    bot = create_bot(settings, engine, **dict(options or {}))
     if started is not None:
         started(bot)
     loop = asyncio.get_running_loop()

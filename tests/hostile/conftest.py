@@ -28,7 +28,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     )
     terminalreporter.write_line(
         f"hostile: longest input: {int(WORST['longest_input'])} characters, slowest first response: "
-        f"{WORST['slowest_response_s']:.2f} s, worst event-loop stall: {WORST['loop_stall_ms']:.0f} ms"
+        f"{WORST['slowest_response_s']:.2f} s (reported, not asserted: a wall-clock figure)"
     )
 
 
