@@ -16,7 +16,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -188,10 +187,11 @@ def test_locked_by_another_process(kb: Path, tmp_path: Path, short_busy_timeout:
         caplog.set_level(logging.WARNING)
         assert answers_right(engine)  # readers are not blocked (WAL)
         add_new_fact(kb)
-        t0 = time.monotonic()
         with pytest.raises(StoreError, match="locked"):
             engine.reload()
-        assert time.monotonic() - t0 < 3, "a locked database must fail within the busy timeout, not hang"
+        # It gave up while the lock was still held (the locker holds it 30 s): it failed
+        # after the busy timeout instead of waiting for the lock. An event, not a timing.
+        assert locker.poll() is None, "the reload waited until the lock was released"
         assert any("reload failed" in r.getMessage() for r in caplog.records)
         assert answers_right(engine) and not knows_new_fact(engine)  # the last good snapshot serves
         with pytest.raises(StoreError):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from pathlib import Path
 
 from bot.engine import Engine
@@ -87,10 +86,10 @@ def test_questions_during_reloads_never_fail_or_mix_versions(knowledge_dir: Path
     for t in threads:
         t.start()
     reloads = 0
-    deadline = time.monotonic() + 4.0
     n = 0
     try:
-        while time.monotonic() < deadline or reloads < 20:
+        # Counted, not timed: enough reloads, and enough questions answered across them.
+        while reloads < 20 or counts["marker"] < 20:
             n += 1
             written.add(n)
             write_file(knowledge_dir / "marker.md", marker_article(n))

@@ -1,0 +1,86 @@
+"""The CLI's house rules: --version, one-line errors without stray log lines, no
+folders made from a typo, and `health` (what Docker's HEALTHCHECK runs)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.health import check_health, heartbeat_path, write_heartbeat
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m bot …` in a fresh process: what a person sees, logging set-up included."""
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}, timeout=120)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("storybot ") and out != "storybot unknown"
+
+
+def test_help_opens_with_what_storybot_does(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.render.help import INTRO
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert INTRO[0] in out and INTRO[1] in out and "@StoryBot" in out
+    for command in ("ask", "who", "summary", "index", "health"):
+        assert command in out
+
+
+def test_missing_knowledge_folder_is_one_line_without_log_noise(tmp_path: Path) -> None:
+    result = run("index", "--knowledge", "/nope", "--db", str(tmp_path / "x.db"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == ["storybot: knowledge folder not found: /nope"]
+    assert not (tmp_path / "x.db").exists()
+    result = run("ask", "who?", "--knowledge", "/nope", "--db", str(tmp_path / "x.db"), cwd=tmp_path)
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_a_typo_in_db_makes_no_folders_but_index_creates_on_purpose(knowledge_dir: Path, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    typo = tmp_path / "typo" / "dir" / "x.db"
+    for command in (["ask", "Who is ByteDance?"], ["sources"], ["who", "Xi"]):
+        assert main([*command, "--knowledge", str(knowledge_dir), "--db", str(typo)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "does not exist" in err and "storybot index" in err
+    assert not (tmp_path / "typo").exists()
+    assert main(["index", "--knowledge", str(knowledge_dir), "--db", str(typo)]) == 0
+    assert typo.is_file()
+    capsys.readouterr()
+    assert main(["ask", "Who is ByteDance?", "--knowledge", str(knowledge_dir), "--db", str(typo)]) == 0
+
+
+def test_health_reads_the_database_and_the_heartbeat_age(knowledge_dir: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "storybot.db"
+    assert main(["health", "--db", str(db)]) == 1  # nothing there yet
+    assert "no database" in capsys.readouterr().out
+    assert main(["index", "--knowledge", str(knowledge_dir), "--db", str(db)]) == 0
+    capsys.readouterr()
+    health = check_health(db, now=5000.0)
+    assert not health.ok and "no heartbeat" in health.lines[1]  # the bot never ran
+    write_heartbeat(heartbeat_path(db), 0.042, now=5000.0)
+    assert check_health(db, now=5060.0, max_age=90).ok  # the fake "now": no clock involved
+    stale = check_health(db, now=5091.0, max_age=90)
+    assert not stale.ok and "91 s ago" in stale.lines[1]
+    write_heartbeat(heartbeat_path(db), 0.042)  # now
+    assert main(["health", "--db", str(db), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True and report["checks"][0] == "database: ok (1 articles)"
+    db.write_bytes(b"not a database at all" * 100)
+    assert main(["health", "--db", str(db)]) == 1
+    assert "cannot read the database" in capsys.readouterr().out
