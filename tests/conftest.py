@@ -30,3 +30,13 @@ def engine(knowledge_dir: Path, tmp_path: Path) -> Iterator[Engine]:
     eng.open()
     yield eng
     eng.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Property tests (hypothesis: hundreds of generated examples each) are `slow`
+    wherever they live, so `pytest -m "not slow"` is the quick subset without
+    anyone remembering to mark them. The long end-to-end tests (subprocesses,
+    crash, load, scale) carry `@pytest.mark.slow` themselves."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.slow)

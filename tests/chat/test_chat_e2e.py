@@ -182,6 +182,7 @@ async def run_process(env: dict[str, str], cwd: Path, *, until=None, timeout: fl
     return proc.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace")
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_wrong_token_exits_2_with_one_line_and_no_token(tmp_path: Path) -> None:
     wrong = "WRONG-token-4f1d9c.sekrit-Zq"
@@ -195,6 +196,7 @@ async def test_wrong_token_exits_2_with_one_line_and_no_token(tmp_path: Path) ->
     assert wrong not in out and wrong not in err
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_missing_token_exits_2(tmp_path: Path) -> None:
     async with FakeDiscord(token=TOKEN) as fake:
@@ -203,6 +205,7 @@ async def test_missing_token_exits_2(tmp_path: Path) -> None:
     assert code == 2 and len(err.strip().splitlines()) == 1 and "DISCORD_TOKEN" in err
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_sigterm_stops_cleanly_with_status_0(tmp_path: Path) -> None:
     async with FakeDiscord(token=TOKEN) as fake:
@@ -223,6 +226,7 @@ async def test_sigterm_stops_cleanly_with_status_0(tmp_path: Path) -> None:
     assert "SIGTERM received" in out
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_sync_command_pushes_to_the_guild_or_globally(tmp_path: Path) -> None:
     async with FakeDiscord(token=TOKEN) as fake:

@@ -108,6 +108,7 @@ async def test_token_absent_from_logs_and_replies(tmp_path: Path, caplog: pytest
         fake.assert_clean(require_no_pings=True)
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_bot_run_subprocess_never_prints_the_token(tmp_path: Path) -> None:
     async with FakeDiscord(token=TOKEN) as fake:

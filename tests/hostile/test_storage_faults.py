@@ -316,6 +316,7 @@ def test_questions_during_reloads_and_failed_reloads(kb: Path, tmp_path: Path, m
     engine.close()
 
 
+@pytest.mark.slow
 def test_bot_run_on_garbage_database_exits_2_with_one_line(kb: Path, tmp_path: Path) -> None:
     """`python -m bot run` on a garbage database: one readable line, exit 2 (a person
     must act), no traceback; the token is never needed to get there."""

@@ -41,6 +41,7 @@ def test_help_opens_with_what_storybot_does(capsys: pytest.CaptureFixture[str]) 
         assert command in out
 
 
+@pytest.mark.slow
 def test_missing_knowledge_folder_is_one_line_without_log_noise(tmp_path: Path) -> None:
     result = run("index", "--knowledge", "/nope", "--db", str(tmp_path / "x.db"), cwd=tmp_path)
     assert result.returncode == 2
@@ -81,6 +82,8 @@ def test_health_reads_the_database_and_the_heartbeat_age(knowledge_dir: Path, tm
     assert main(["health", "--db", str(db), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is True and report["checks"][0] == "database: ok (1 articles)"
-    db.write_bytes(b"not a database at all" * 100)
-    assert main(["health", "--db", str(db)]) == 1
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"not a database at all" * 100)
+    write_heartbeat(heartbeat_path(bad), 0.042)
+    assert main(["health", "--db", str(bad)]) == 1
     assert "cannot read the database" in capsys.readouterr().out

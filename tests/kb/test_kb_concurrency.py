@@ -13,6 +13,8 @@ import re
 import threading
 from pathlib import Path
 
+import pytest
+
 from bot.engine import Engine
 from conftest import SEED_ID
 from kb.kb_helpers import article, write_file
@@ -33,6 +35,7 @@ def marker_article(n: int) -> bytes:
     return article(f"Bulletin edition {n}", "2025-10-01", " ".join(marker_sentences(n)))
 
 
+@pytest.mark.slow
 def test_questions_during_reloads_never_fail_or_mix_versions(knowledge_dir: Path, tmp_path: Path) -> None:
     write_file(knowledge_dir / "marker.md", marker_article(0))
     engine = Engine(knowledge_dir, tmp_path / "c.db")
@@ -119,6 +122,7 @@ def test_questions_during_reloads_never_fail_or_mix_versions(knowledge_dir: Path
         engine.close()
 
 
+@pytest.mark.slow
 def test_questions_during_moderator_operations(knowledge_dir: Path, tmp_path: Path) -> None:
     """The same guarantees when the changes come through add/replace/remove (and the journal)."""
     engine = Engine(knowledge_dir, tmp_path / "m.db")
