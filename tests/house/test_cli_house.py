@@ -4,6 +4,8 @@ folders made from a typo, and `health` (what Docker's HEALTHCHECK runs)."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +89,36 @@ def test_health_reads_the_database_and_the_heartbeat_age(knowledge_dir: Path, tm
     write_heartbeat(heartbeat_path(bad), 0.042)
     assert main(["health", "--db", str(bad)]) == 1
     assert "cannot read the database" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv to act as another uid")
+def test_docker_entrypoint_explains_an_unwritable_volume() -> None:
+    """docker/entrypoint.sh as the image's unprivileged user: a root-owned data folder
+    gets one clear line and exit 2; a writable one is seeded once, then the command runs."""
+    import tempfile
+
+    # Not pytest's tmp_path: its parents are private to root, the other uid could not reach it.
+    tmp_path = Path(tempfile.mkdtemp(prefix="storybot-entrypoint-", dir="/tmp"))
+    try:
+        _entrypoint_checks(tmp_path)
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def _entrypoint_checks(tmp_path: Path) -> None:
+    data, seed = tmp_path / "data", tmp_path / "seed"
+    data.mkdir()
+    seed.mkdir()
+    (seed / "a.md").write_text("an article")
+    tmp_path.chmod(0o755)
+    env = {"PATH": "/usr/bin:/bin", "STORYBOT_DB": str(data / "storybot.db"),
+           "STORYBOT_KNOWLEDGE_DIR": str(data / "knowledge"), "STORYBOT_SEED_DIR": str(seed)}
+    cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", str(REPO / "docker" / "entrypoint.sh"), "echo", "started"]
+    refused = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.splitlines() == [refused.stderr.strip()] and "is not writable by uid 65534" in refused.stderr
+    assert "chown" in refused.stderr
+    os.chown(data, 65534, 65534)
+    started = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert started.returncode == 0 and started.stdout == "started\n", started.stderr
+    assert (data / "knowledge" / "a.md").read_text() == "an article"
