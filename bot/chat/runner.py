@@ -128,24 +128,35 @@ async def serve(
     try:
         async with bot:
             await bot.start(settings.token.reveal())
-    except discord.LoginFailure:
-        fail(BAD_TOKEN)
-        return EXIT_USAGE
-    except discord.PrivilegedIntentsRequired:
-        fail("Discord refused the gateway intents; this bot needs no privileged intent, so check DISCORD_GATEWAY_URL")
-        return EXIT_FAILED
-    except discord.ConnectionClosed as exc:
-        fail(f"Discord closed the connection (code {exc.code}); see the log above")
-        return EXIT_FAILED
-    except (aiohttp.ClientError, OSError) as exc:
-        fail(f"cannot reach Discord ({type(exc).__name__}); check the network or DISCORD_API_BASE / DISCORD_GATEWAY_URL")
-        return EXIT_FAILED
+    except DISCORD_FAILURES as exc:
+        return report_failure(exc)
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
         await asyncio.to_thread(engine.close)
     log.info("stopped")
     return EXIT_OK
+
+
+DISCORD_FAILURES = (discord.LoginFailure, discord.PrivilegedIntentsRequired, discord.ConnectionClosed,
+                    discord.HTTPException, aiohttp.ClientError, OSError)
+
+
+def report_failure(exc: BaseException, doing: str = "the connection") -> int:
+    """One line on stderr for a failure to log in, connect or sync; the exit status."""
+    if isinstance(exc, discord.LoginFailure):
+        fail(BAD_TOKEN)
+        return EXIT_USAGE
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        fail("Discord refused the gateway intents; this bot needs no privileged intent, so check DISCORD_GATEWAY_URL")
+    elif isinstance(exc, discord.ConnectionClosed):
+        fail(f"Discord closed the connection (code {exc.code}); see the log above")
+    elif isinstance(exc, discord.HTTPException):
+        fail(f"Discord refused {doing} ({exc.status}): {exc.text[:200]}")
+    else:
+        fail(f"cannot reach Discord ({type(exc).__name__}); check the network, STORYBOT_HTTP_PROXY, "
+             "or DISCORD_API_BASE / DISCORD_GATEWAY_URL")
+    return EXIT_FAILED
 
 
 def _settings_or_exit() -> Settings | None:
@@ -181,15 +192,8 @@ async def _sync(settings: Settings, knowledge_dir: Path, db_path: Path) -> int:
         async with bot:
             await bot.login(settings.token.reveal())
             synced = await bot.sync_commands()
-    except discord.LoginFailure:
-        fail(BAD_TOKEN)
-        return EXIT_USAGE
-    except discord.HTTPException as exc:
-        fail(f"Discord refused the command sync ({exc.status}): {exc.text[:200]}")
-        return EXIT_FAILED
-    except (aiohttp.ClientError, OSError) as exc:
-        fail(f"cannot reach Discord ({type(exc).__name__}); check the network or DISCORD_API_BASE")
-        return EXIT_FAILED
+    except DISCORD_FAILURES as exc:
+        return report_failure(exc, doing="the command sync")
     where = f"guild {settings.guild_id}" if settings.guild_id else "all servers (global; may take up to an hour to appear)"
     print(f"synced {len(synced)} command(s) to {where}: {', '.join('/' + c.name for c in synced)}")
     return EXIT_OK

@@ -74,5 +74,8 @@ def help_text(commands: Sequence[HelpCommand], info: ArticlesInfo | None, *, mod
 
 
 def cli_description() -> str:
-    """The opening of `python -m bot --help`: the same intro and how to ask."""
-    return "\n".join(INTRO) + "\n\nOn Discord: " + HOW_TO_ASK
+    """The opening of `python -m bot --help`: the same intro, how to ask, and where
+    the articles come from (the folder: --help opens no database)."""
+    return ("\n".join(INTRO) + "\n\nOn Discord: " + HOW_TO_ASK + "\n\n"
+            "Articles: the .md/.txt files in the knowledge folder (STORYBOT_KNOWLEDGE_DIR, default ./knowledge); "
+            "`storybot sources` lists the loaded ones.")
