@@ -168,9 +168,11 @@ class StoryBot(commands.Bot):
     # -- heartbeat for `python -m bot health` ----------------------------------------------------
     @tasks.loop(seconds=HEARTBEAT_SECONDS)
     async def heartbeat(self) -> None:
-        """Rewrite the heartbeat file while the gateway heartbeats (finite latency)."""
+        """Rewrite the heartbeat file while the gateway is connected (between on_connect /
+        on_resumed and on_disconnect) and heartbeating (finite latency). A long outage
+        or a hung process stops the rewrites; `python -m bot health` sees the age."""
         latency = self.latency
-        if self.is_closed() or not self.is_ready() or not math.isfinite(latency):
+        if self.is_closed() or not self.gateway_up or not math.isfinite(latency):
             return
         try:
             await asyncio.to_thread(write_heartbeat, heartbeat_path(self.settings.db_path), latency)
@@ -198,7 +200,20 @@ class StoryBot(commands.Bot):
             self._watch_task = None
         await super().close()
 
+    # The gateway's state from discord.py's public events (the heartbeat file follows it).
+    gateway_up: bool = False
+
+    async def on_connect(self) -> None:
+        self.gateway_up = True
+
+    async def on_resumed(self) -> None:
+        self.gateway_up = True
+
+    async def on_disconnect(self) -> None:
+        self.gateway_up = False
+
     async def on_ready(self) -> None:
+        self.gateway_up = True
         log.info("logged in as %s (%s) in %d server(s)", self.user, getattr(self.user, "id", "?"), len(self.guilds))
 
     async def on_message(self, message: discord.Message) -> None:

@@ -88,6 +88,9 @@ async def test_sync_at_start_only_when_the_tree_changed(tmp_path: Path) -> None:
         assert state == {f"{fake.application_id}:guild:{fake.guild_id}": live.bot.tree_digest()}
         # The heartbeat `python -m bot health` reads: written once the gateway is up.
         await fake.wait_until(heartbeat_path(live.db).exists, 30, "the heartbeat file")
+        assert live.bot.gateway_up
+        await fake.close_gateway(4000)  # a drop: no heartbeat is written until it resumes
+        await fake.wait_until(lambda: fake.resume_count == 1 and live.bot.gateway_up, 30, "a RESUME")
 
     async with live_bot(tmp_path, fake=fake, wait_for_commands=False):
         assert syncs() == 1  # restarted, same tree: no sync
