@@ -44,7 +44,12 @@ EXTENSIONS: tuple[str, ...] = ("bot.chat.cogs.ask", "bot.chat.cogs.kb", "bot.cha
 
 
 class StoryBot(commands.Bot):
-    """StoryBot on Discord. `engine` answers; `settings` configure."""
+    """StoryBot on Discord. `engine` answers; `settings` configure.
+
+    `sync_on_start`: this bot is the served one (`python -m bot run`): at start it
+    syncs per STORYBOT_SYNC_COMMANDS and keeps the heartbeat file. False for
+    `python -m bot sync` (which syncs by itself) and for the tests' tree harness.
+    """
 
     def __init__(self, settings: Settings, engine: Any, *, sync_on_start: bool = True, **options: Any) -> None:
         # A text-only bot: the "voice will NOT be supported" warnings are noise in its log.
