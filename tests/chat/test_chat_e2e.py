@@ -24,7 +24,7 @@ try:
     from tests.fake_discord import FakeDiscord, FakeInteraction
 except ImportError:  # pytest run without the project root on sys.path
     from fake_discord import FakeDiscord, FakeInteraction  # type: ignore[no-redef]
-from livebot import COMMANDS, Live, live_bot, live_environment, seed_knowledge
+from livebot import CALLBACK_DEADLINE, COMMANDS, Live, live_bot, live_environment, seed_knowledge
 
 MANAGE_GUILD = discord.Permissions(manage_guild=True, send_messages=True, use_application_commands=True)
 TOKEN = "MTIz.fake-e2e-token.XYZ"
@@ -208,7 +208,7 @@ async def test_missing_token_exits_2(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.asyncio
 async def test_sigterm_stops_cleanly_with_status_0(tmp_path: Path) -> None:
-    async with FakeDiscord(token=TOKEN) as fake:
+    async with FakeDiscord(token=TOKEN, callback_deadline=CALLBACK_DEADLINE) as fake:
         env = env_for(fake, tmp_path)
         env["STORYBOT_LOG_LEVEL"] = "DEBUG"  # the chattiest log, still without the token
 

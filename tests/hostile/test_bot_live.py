@@ -83,7 +83,6 @@ async def test_load_200_interactions_50_users(tmp_path: Path) -> None:
     responses' times are reported in the hostile summary, not asserted."""
     async with live_bot(tmp_path, token=TOKEN, STORYBOT_COOLDOWN_SECONDS="60") as live:
         fake = live.fake
-        fake.callback_deadline = 120.0  # Discord's 3 s: a wall-clock limit, so not a CI verdict here
         users = [fake.add_user(f"user{i}") for i in range(50)]
         plan: list[tuple[int, str, dict]] = []
         rng = random.Random(6)
@@ -309,5 +308,5 @@ async def test_hostile_options_through_the_bot(tmp_path: Path) -> None:
             assert not valid_for_discord(data), valid_for_discord(data)
             text = text_of(data)
             assert "Something went wrong" not in text, text
-            assert inter.response_time is not None and inter.response_time < 3
+            assert inter.acknowledged
         fake.assert_clean(require_no_pings=True)

@@ -22,7 +22,7 @@ import discord
 import pytest
 
 from bot.config import Secret, Settings, load_settings
-from livebot import final_body, live_bot, live_environment, seed_knowledge, text_of
+from livebot import CALLBACK_DEADLINE, final_body, live_bot, live_environment, seed_knowledge, text_of
 from hostile.support import COUNTS
 from fake_discord import FakeDiscord
 
@@ -111,7 +111,7 @@ async def test_token_absent_from_logs_and_replies(tmp_path: Path, caplog: pytest
 @pytest.mark.slow
 @pytest.mark.asyncio
 async def test_bot_run_subprocess_never_prints_the_token(tmp_path: Path) -> None:
-    async with FakeDiscord(token=TOKEN) as fake:
+    async with FakeDiscord(token=TOKEN, callback_deadline=CALLBACK_DEADLINE) as fake:
         env = {**os.environ, **live_environment(fake, seed_knowledge(tmp_path / "knowledge"), tmp_path / "storybot.db", TOKEN)}
         env["STORYBOT_LOG_LEVEL"] = "DEBUG"
         env.pop("PYTHONWARNINGS", None)
