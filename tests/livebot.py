@@ -56,6 +56,7 @@ class Live:
     bot: StoryBot
     engine: Engine
     settings: Settings
+    completed: list[int]  # interaction ids whose command handler returned (on_app_command_completion)
 
     @property
     def knowledge(self) -> Path:
@@ -129,9 +130,14 @@ async def live_bot(
         if engine is None:
             engine = await asyncio.to_thread(open_engine, settings)
         bots: list[StoryBot] = []
+        completed: list[int] = []
+
+        async def on_completion(interaction: Any, command: Any) -> None:
+            completed.append(interaction.id)
 
         def started(bot: StoryBot) -> None:
             bot.before_identify_hook = _no_identify_wait  # type: ignore[method-assign]
+            bot.add_listener(on_completion, "on_app_command_completion")
             bots.append(bot)
 
         task = asyncio.create_task(serve(settings, engine, install_signal_handlers=False, started=started,
@@ -141,7 +147,7 @@ async def live_bot(
             await asyncio.wait_for(bots[0].wait_until_ready(), START_TIMEOUT)
             if wait_for_commands:
                 await fake.wait_for_commands(*COMMANDS, guild_id=fake.guild_id, timeout=START_TIMEOUT)
-            yield Live(fake, bots[0], engine, settings)
+            yield Live(fake, bots[0], engine, settings, completed)
         finally:
             if bots:
                 await bots[0].close()
@@ -158,6 +164,17 @@ async def final_body(fake: FakeDiscord, inter: FakeInteraction, timeout: float =
         record = (inter.followups or inter.edits)[0]
         return record.body
     return body.get("data") or {}
+
+
+async def command_done(live: Live, inter: FakeInteraction) -> None:
+    """Wait until the bot's handler for `inter` has returned (discord.py's public
+    `on_app_command_completion` event), e.g. before clicking the answer's buttons.
+
+    discord.py stores a view only once Discord has answered the send; the fake records
+    the send as it arrives, a moment earlier. A click in between finds no view: a race
+    a person cannot win, but a test on a loaded machine can."""
+    await live.fake.wait_until(lambda: int(inter.id) in live.completed, START_TIMEOUT,
+                               f"the /{inter.name} handler to finish")
 
 
 def text_of(data: dict[str, Any]) -> str:

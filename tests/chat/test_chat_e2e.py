@@ -24,7 +24,7 @@ try:
     from tests.fake_discord import FakeDiscord, FakeInteraction
 except ImportError:  # pytest run without the project root on sys.path
     from fake_discord import FakeDiscord, FakeInteraction  # type: ignore[no-redef]
-from livebot import CALLBACK_DEADLINE, COMMANDS, Live, live_bot, live_environment, seed_knowledge
+from livebot import CALLBACK_DEADLINE, COMMANDS, Live, live_bot, live_environment, seed_knowledge, command_done
 
 MANAGE_GUILD = discord.Permissions(manage_guild=True, send_messages=True, use_application_commands=True)
 TOKEN = "MTIz.fake-e2e-token.XYZ"
@@ -72,6 +72,7 @@ async def test_logs_in_syncs_and_answers(live: Live) -> None:
     inter = await fake.send_interaction(fake.slash_command("ask", {"question": "What did ByteDance say about Chinese law?"}))
     data = await answer_of(fake, inter)
     assert "**ByteDance**" in data["embeds"][0]["description"]
+    await command_done(live, inter)
     click = await fake.send_interaction(fake.component("ask:more"))
     body = await fake.wait_for_response(click)
     assert body["type"] == 7 and body["data"]["embeds"][0]["description"].count("\n> ") >= 3
@@ -109,6 +110,7 @@ async def test_markdown_everyone_question_pings_nobody(live: Live) -> None:
         assert "@everyone" not in text and "@here" not in text
     # The More button extends the same answer in place.
     if fake.find_message_with_component("ask:more"):
+        await command_done(live, inter)
         click = await fake.send_interaction(fake.component("ask:more"))
         body = await fake.wait_for_response(click)
         assert body["type"] == 7
