@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import threading
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, database_folder_problem, load_settings
 from bot.engine import Engine, EngineError, UnknownDocument
 from bot.build import KnowledgeFolderError
 from bot.store import StoreError
@@ -32,8 +34,22 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", metavar="FILE", help="database file (env STORYBOT_DB, default ./storybot.db)")
 
 
+def version() -> str:
+    """The installed package's version (pyproject.toml), or "unknown" when run from a bare checkout."""
+    try:
+        return metadata.version("storybot")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="storybot", description="Answer questions about a news story with cited quotes.")
+    from bot.render.help import cli_description
+
+    parser = argparse.ArgumentParser(
+        prog="storybot", description=cli_description(), formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='Example: storybot ask "Who is ByteDance?"   ·   storybot COMMAND --help for its options.',
+    )
+    parser.add_argument("--version", action="version", version=f"storybot {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("ask", help="answer a question with quotes from the articles")
     p.add_argument("question")
@@ -72,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p = sub.add_parser("sync", help="push the slash commands to Discord now")
     _common(p)
+    p = sub.add_parser("health", help="exit 0 if the database reads and the running bot's gateway heartbeat is fresh")
+    p.add_argument("--max-age", type=float, default=None, metavar="SECONDS", help="oldest acceptable heartbeat (default 90)")
+    _common(p)
     return parser
 
 
@@ -79,6 +98,9 @@ def _engine(args: argparse.Namespace) -> Engine:
     settings = load_settings()
     knowledge = Path(args.knowledge) if args.knowledge else settings.knowledge_dir
     db = Path(args.db) if args.db else settings.db_path
+    problem = database_folder_problem(db)
+    if problem is not None:
+        raise CliError(problem)
     engine = Engine(knowledge, db)
     try:
         engine.open_for_queries()  # read-only when the database is up to date
@@ -185,8 +207,15 @@ def run_command(args: argparse.Namespace) -> int:
         _print({"documents": rows}, args.json, text.render_sources(docs, style))
     elif args.command == "index":
         settings = load_settings()
-        engine = Engine(Path(args.knowledge) if args.knowledge else settings.knowledge_dir,
-                        Path(args.db) if args.db else settings.db_path)
+        knowledge = Path(args.knowledge) if args.knowledge else settings.knowledge_dir
+        db = Path(args.db) if args.db else settings.db_path
+        if not knowledge.is_dir():  # before creating anything
+            raise CliError(f"knowledge folder not found: {knowledge}")
+        try:
+            db.parent.mkdir(parents=True, exist_ok=True)  # `index` creates the database's folder on purpose
+        except OSError as exc:
+            raise CliError(f"cannot create the database folder {db.parent}: {exc.strerror or exc}") from None
+        engine = Engine(knowledge, db)
         progress = _Progress(not args.json)
         try:
             report = engine.reload(force=args.force, progress=progress.callback)
@@ -197,6 +226,14 @@ def run_command(args: argparse.Namespace) -> int:
         _print(jsonout.report_json(report), args.json, "\n".join(report.summary_lines(verbose=args.verbose)))
     elif args.command in ("timeline", "said", "whatsnew", "add"):
         return _story_command(args)
+    elif args.command == "health":
+        from bot.health import MAX_AGE_SECONDS, check_health
+
+        settings = load_settings()
+        health = check_health(Path(args.db) if args.db else settings.db_path,
+                              max_age=args.max_age if args.max_age is not None else MAX_AGE_SECONDS)
+        _print({"ok": health.ok, "checks": list(health.lines)}, args.json, "\n".join(health.lines))
+        return 0 if health.ok else 1
     elif args.command == "eval":
         from bot.evaluate import EvalFileError, evaluate, load_questions
 
@@ -257,9 +294,22 @@ def _story_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def quiet_library_logs() -> None:
+    """Without a handler, Python prints WARNING records to stderr (`logging.lastResort`):
+    an engine warning ("reload failed, …") would stand as a stray line before the
+    CLI's own one-line error. The CLI commands report what matters themselves, so
+    their library logs go nowhere; `run` and `sync` install real handlers
+    (bot/chat/runner.py) and are not quieted."""
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command not in ("run", "sync"):
+        quiet_library_logs()
     try:
         return run_command(args)
     except CliError as exc:

@@ -117,6 +117,9 @@ class Settings:
     updates_channel_id: int | None = None  # where new articles' "what's new" is posted
     ask_message_public: bool = False  # "Ask StoryBot" on a message answers for everyone to see
 
+    http_proxy: str | None = None  # STORYBOT_HTTP_PROXY: discord.py's Client(proxy=…)
+    sync_commands: str = "auto"  # STORYBOT_SYNC_COMMANDS: auto (when the tree changed), always, never
+
     @property
     def guilds(self) -> tuple[int, ...]:
         """The servers the owner configured (STORYBOT_GUILD_IDS plus STORYBOT_GUILD_ID), in order.
@@ -165,4 +168,28 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dic
         fetch_allow_networks=_networks("STORYBOT_FETCH_ALLOW_NETWORKS", get("STORYBOT_FETCH_ALLOW_NETWORKS") or ""),
         updates_channel_id=_optional_int("STORYBOT_UPDATES_CHANNEL_ID", get("STORYBOT_UPDATES_CHANNEL_ID")),
         ask_message_public=_flag(get("STORYBOT_ASK_MESSAGE_PUBLIC"), False),
+        http_proxy=(get("STORYBOT_HTTP_PROXY") or "").strip() or None,
+        sync_commands=_choice("STORYBOT_SYNC_COMMANDS", get("STORYBOT_SYNC_COMMANDS"), ("auto", "always", "never")),
     )
+
+
+def _choice(name: str, raw: str | None, allowed: tuple[str, ...]) -> str:
+    """One of `allowed` (the first is the default); anything else is a ConfigError."""
+    value = (raw or "").strip().lower() or allowed[0]
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value[:30]!r}")
+    return value
+
+
+def database_folder_problem(db_path: Path) -> str | None:
+    """Why the database cannot be created where asked, or None.
+
+    Only `index` creates a missing folder on purpose; anything else would
+    silently make folders from a typo (`--db /typo/dir/x.db`).
+    """
+    folder = Path(db_path).parent
+    if folder.is_dir():
+        return None
+    if folder.exists():
+        return f"the database folder {folder} is not a folder"
+    return f"the database folder {folder} does not exist (create it, or run `storybot index --db {db_path}` to create it)"

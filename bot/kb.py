@@ -20,7 +20,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ContextManager, Protocol
 
 from bot.build import BuildReport
 from bot.ingest.files import (
@@ -33,7 +33,26 @@ from bot.ingest.files import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.engine import Engine
+    from bot.journal import Journal
+
+
+class Engine(Protocol):
+    """What these operations need from the engine (bot/engine.py implements it).
+
+    A Protocol rather than an import of `bot.engine`: the engine calls into this
+    module, so importing it back (even for type hints) would draw an import circle.
+    """
+
+    knowledge_dir: Path
+    max_file_bytes: int
+    _kb_lock: ContextManager[object]  # one moderator operation at a time
+
+    @property
+    def journal(self) -> "Journal": ...
+
+    def reload(self, *, force: bool = False, actor: str | None = None) -> BuildReport: ...
+
+    def is_loaded(self, doc_id: str) -> bool: ...
 
 RETIRED_DIR = ".retired"
 _STAMP_RE = re.compile(r"^(\d{8}T\d{6}(?:\.\d+)?Z)-(.+)$")

@@ -782,3 +782,21 @@ def restore_records(store: "Store", rows: dict[str, list[tuple[Any, ...]]]) -> i
                 )
                 n += len(rows[table])
     return n
+
+def count_documents_readonly(path: Path | str) -> int:
+    """Open the database read-only and count its documents (for `python -m bot health`).
+
+    Read-only (`mode=ro`): a health probe must never create, migrate or lock the
+    file the running bot writes. Raises StoreError when it cannot be read.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise StoreError(f"no database at {p}")
+    try:
+        conn = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+        try:
+            return int(conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read the database {p}: {exc}") from exc

@@ -16,17 +16,37 @@ SEED_MD = REPO / "knowledge" / f"{SEED_ID}.md"
 DATA = Path(__file__).resolve().parent / "data"
 
 
-@pytest.fixture
-def knowledge_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "knowledge"
+def seeded_folder(root: Path) -> Path:
+    """`root/knowledge` holding a copy of the seed article."""
+    folder = root / "knowledge"
     folder.mkdir()
     shutil.copy(SEED_MD, folder / SEED_MD.name)
     return folder
 
 
 @pytest.fixture
-def engine(knowledge_dir: Path, tmp_path: Path) -> Iterator[Engine]:
-    eng = Engine(knowledge_dir, tmp_path / "storybot.db")
+def knowledge_dir(tmp_path: Path) -> Path:
+    return seeded_folder(tmp_path)
+
+
+def opened_engine(knowledge: Path, db: Path) -> Iterator[Engine]:
+    """An engine over `knowledge`, open for the fixture's life (fixtures `yield from` it)."""
+    eng = Engine(knowledge, db)
     eng.open()
     yield eng
     eng.close()
+
+
+@pytest.fixture
+def engine(knowledge_dir: Path, tmp_path: Path) -> Iterator[Engine]:
+    yield from opened_engine(knowledge_dir, tmp_path / "storybot.db")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Property tests (hypothesis: hundreds of generated examples each) are `slow`
+    wherever they live, so `pytest -m "not slow"` is the quick subset without
+    anyone remembering to mark them. The long end-to-end tests (subprocesses,
+    crash, load, scale) carry `@pytest.mark.slow` themselves."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.slow)

@@ -438,6 +438,10 @@ def point_client_at(fake: "FakeDiscord") -> contextlib.AbstractContextManager[No
 # ------------------------------------------------------------------------ the fake
 
 
+# Every wait in the fake is a hang guard (see `FakeDiscord.wait_until`): at least this long.
+WAIT_FLOOR = 30.0
+
+
 class FakeDiscord:
     """Fake Discord REST + gateway server. See the module docstring for usage.
 
@@ -661,7 +665,10 @@ class FakeDiscord:
         Re-checked whenever the fake records something (no delay), and at least every
         ``poll`` seconds so predicates on the bot's own state (``bot.seen`` ...) work too.
         The timeout error lists recent log lines, which is usually the diagnosis.
+        ``timeout`` is a hang guard, never a verdict on speed: it is raised to at least
+        ``WAIT_FLOOR`` seconds so a busy CI machine makes a run slower, not red.
         """
+        timeout = max(timeout, WAIT_FLOOR)
         deadline = time.monotonic() + timeout
         while True:
             ev = self._changed

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
-from bot.answers.model import MAX_QUOTE_CHARS, Answer, Citation, Quote, clip_quote
+from bot.answers.cite import citation_for
+from bot.answers.model import MAX_QUOTE_CHARS, Answer, Quote, clip_quote
+from bot.answers.said import said_answer
+from bot.answers.who import who
 from bot.search.question import analyse
 from bot.search.retrieve import Hit, retrieve
 from bot.search.snapshot import Snapshot
@@ -12,13 +15,6 @@ from bot.text.tokenize import tokenize
 
 DUPLICATE_OVERLAP = 0.7  # token-set Jaccard above which two sentences "say the same thing"
 MORE_QUOTES = 6
-
-
-def citation_for(snapshot: Snapshot, document: str, paragraph: int) -> Citation:
-    doc = snapshot.documents.get(document)
-    if doc is None:
-        return Citation(document, document, paragraph)
-    return Citation(document, doc.title, paragraph, doc.date_text, doc.url, doc.source, tuple(doc.authors))
 
 
 def focus_clip(text: str, terms: frozenset[str], limit: int = MAX_QUOTE_CHARS) -> str:
@@ -95,20 +91,12 @@ def definition_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] 
     m = _DEFINE_RE.match(question)
     if not m:
         return None
-    from bot.answers.who import who
-
     card = who(snapshot, m.group("name"))
     if not card.answered or not card.quotes:
         return None
     if card.quotes[0].score <= 0 and card.quotes[0].citation.paragraph != 0:  # 0: named in a byline
         return None
     return list(card.quotes[:k])
-
-
-def _said_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] | None:
-    from bot.answers.said import said_answer  # local: said.py imports citation_for from here
-
-    return said_answer(snapshot, question, k)
 
 
 def ask(
@@ -122,7 +110,7 @@ def ask(
     analysed = analyse(question)
     if document is None and (defined := definition_answer(snapshot, analysed.text, k)):
         return Answer(analysed.text, True, tuple(defined), 0.0, analysed.terms)
-    attributed = _said_answer(snapshot, analysed.text, k) if document is None else None
+    attributed = said_answer(snapshot, analysed.text, k) if document is None else None
     result = retrieve(snapshot, analysed, k=k, document=document, prefer_document=prefer_document)
     if attributed:
         # "What did X say?": the answer is X's own statements (bot/answers/said.py); what

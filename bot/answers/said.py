@@ -27,8 +27,8 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
+from bot.answers.cite import citation_for
+from bot.answers.model import Quote, clip_quote
 from bot.ingest.entities import (
     CORPORATE_SUFFIXES,
     Mention,
@@ -39,9 +39,6 @@ from bot.ingest.entities import (
 )
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
-
-if TYPE_CHECKING:  # pragma: no cover
-    from bot.answers.model import Quote
 from bot.text.tokenize import is_stopword, tokenize
 
 MAX_NAME_CHARS = 100
@@ -600,13 +597,10 @@ _SAID_QUESTION_RE = re.compile(
 )
 
 
-def said_answer(snapshot: Snapshot, question: str, k: int) -> list["Quote"] | None:
+def said_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] | None:
     """"What did X say (about Y)?": X's own statements first, not sentences that merely
     mention X. With a topic, only statements that share a word with it. None when the
     question is not of this form or nothing attributed to X fits (normal retrieval answers)."""
-    from bot.answers.ask import citation_for
-    from bot.answers.model import Quote, clip_quote
-
     m = _SAID_QUESTION_RE.match(question)
     if not m:
         return None

@@ -28,7 +28,7 @@ import math
 import re
 from collections import Counter
 
-from bot.answers.ask import citation_for
+from bot.answers.cite import citation_for
 from bot.answers.model import Quote, Summary, clip_quote
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow

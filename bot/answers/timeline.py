@@ -29,7 +29,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from bot.answers.ask import citation_for
+from bot.answers.cite import citation_for
 from bot.answers.model import Citation, Quote, clip_quote
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow

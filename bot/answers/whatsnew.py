@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from bot.answers.ask import citation_for
+from bot.answers.cite import citation_for
 from bot.answers.model import Quote, clip_quote
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from bot.answers.ask import citation_for
+from bot.answers.cite import citation_for
 from bot.answers.model import EntityCard, Quote, clip_quote
 from bot.ingest.entities import HEAD_TITLES, NATIONALITIES, ORG_WORDS, TITLE_WORDS, entity_kind, name_key
 from bot.search.snapshot import Snapshot

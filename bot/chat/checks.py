@@ -14,6 +14,7 @@ from typing import Callable, TypeVar
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.chat.where import place_refusal
 from bot.config import Settings
@@ -136,22 +137,25 @@ def per_user_cooldown() -> Callable[[T], T]:
 class AskCooldowns:
     """One cooldown bucket per user shared by `/ask` and questions asked by mention
     (bot/chat/cogs/mention.py), so switching between the two does not double anyone's
-    rate. Dead buckets are dropped on every use, so the map stays as small as the set
-    of users who asked within the last `STORYBOT_COOLDOWN_SECONDS`."""
+    rate.
+
+    Built on discord.py's `commands.DynamicCooldownMapping` (the public API for
+    per-key buckets whose rate is decided at use): it creates a user's bucket on
+    first use and drops buckets that have been idle longer than their period, so
+    the map stays as small as the set of users who asked recently. Nothing here
+    reads a `Cooldown`'s private fields."""
 
     def __init__(self) -> None:
-        self._buckets: dict[int, app_commands.Cooldown] = {}
+        self._mapping: commands.DynamicCooldownMapping[tuple[int, float]] = commands.DynamicCooldownMapping(
+            lambda ask: app_commands.Cooldown(1, ask[1]),  # (user id, seconds) → one question per `seconds`
+            lambda ask: ask[0],  # the bucket key: the user
+        )
 
     def retry_after(self, user_id: int, seconds: float, now: float) -> float | None:
         """Count one question at `now` (a Unix time); the seconds left if over the rate."""
         if seconds <= 0:
             return None
-        for key in [k for k, b in self._buckets.items() if now > b._last + b.per]:
-            del self._buckets[key]
-        bucket = self._buckets.get(user_id)
-        if bucket is None or bucket.per != seconds:
-            bucket = self._buckets[user_id] = app_commands.Cooldown(1, seconds)
-        return bucket.update_rate_limit(now)
+        return self._mapping.update_rate_limit((user_id, seconds), now)
 
 
 def ask_cooldowns(client: object) -> AskCooldowns:

@@ -17,7 +17,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 import aiohttp
 import discord
@@ -28,7 +28,7 @@ import yarl
 from bot.build import KnowledgeFolderError
 from bot.chat import logsafe
 from bot.chat.bot import StoryBot, create_bot
-from bot.config import Settings, load_settings
+from bot.config import Settings, database_folder_problem, load_settings
 from bot.engine import Engine, EngineError
 from bot.store import StoreError
 
@@ -66,8 +66,12 @@ def configure_logging(settings: Settings) -> None:
 
 
 def configure_endpoints(settings: Settings) -> None:
-    """Point discord.py at DISCORD_API_BASE / DISCORD_GATEWAY_URL (a proxy, or a fake in
-    tests). Both are class attributes read at request/connect time, so set them before login."""
+    """Point discord.py at DISCORD_API_BASE / DISCORD_GATEWAY_URL: a test double (the
+    fake Discord in tests/) or an API-compatible gateway, never needed in production.
+
+    These are discord.py's documented class attributes, read at request/connect time,
+    and process-wide, so set before login. An ordinary HTTP(S) proxy is not this: it
+    goes to `Client(proxy=…)` through STORYBOT_HTTP_PROXY (bot/chat/bot.py)."""
     if settings.api_base:
         discord.http.Route.BASE = settings.api_base.rstrip("/")
     if settings.gateway_url:
@@ -81,6 +85,9 @@ def _paths(settings: Settings, knowledge: str | Path | None, db: str | Path | No
 def open_engine(settings: Settings, knowledge: str | Path | None = None, db: str | Path | None = None) -> Engine:
     """The engine with the knowledge folder synced into the database (raises on failure)."""
     knowledge_dir, db_path = _paths(settings, knowledge, db)
+    problem = database_folder_problem(db_path)
+    if problem is not None:
+        raise StoreError(problem)
     engine = Engine(knowledge_dir, db_path)
     report = engine.open(refresh=True)
     if report is not None:
@@ -95,13 +102,15 @@ async def serve(
     *,
     install_signal_handlers: bool = True,
     started: Callable[[StoryBot], None] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> int:
     """Run the bot until it is closed (a signal, or `bot.close()`); return the exit status.
 
-    `started` receives the bot before it logs in (tests use it to close the bot).
+    `started` receives the bot before it logs in (tests use it to close the bot);
+    `options` are extra `discord.Client` options (tests shorten `guild_ready_timeout`).
     """
     configure_endpoints(settings)
-    bot = create_bot(settings, engine)
+    bot = create_bot(settings, engine, **dict(options or {}))
     if started is not None:
         started(bot)
     loop = asyncio.get_running_loop()
@@ -124,24 +133,35 @@ async def serve(
     try:
         async with bot:
             await bot.start(settings.token.reveal())
-    except discord.LoginFailure:
-        fail(BAD_TOKEN)
-        return EXIT_USAGE
-    except discord.PrivilegedIntentsRequired:
-        fail("Discord refused the gateway intents; this bot needs no privileged intent, so check DISCORD_GATEWAY_URL")
-        return EXIT_FAILED
-    except discord.ConnectionClosed as exc:
-        fail(f"Discord closed the connection (code {exc.code}); see the log above")
-        return EXIT_FAILED
-    except (aiohttp.ClientError, OSError) as exc:
-        fail(f"cannot reach Discord ({type(exc).__name__}); check the network or DISCORD_API_BASE / DISCORD_GATEWAY_URL")
-        return EXIT_FAILED
+    except DISCORD_FAILURES as exc:
+        return report_failure(exc)
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
         await asyncio.to_thread(engine.close)
     log.info("stopped")
     return EXIT_OK
+
+
+DISCORD_FAILURES = (discord.LoginFailure, discord.PrivilegedIntentsRequired, discord.ConnectionClosed,
+                    discord.HTTPException, aiohttp.ClientError, OSError)
+
+
+def report_failure(exc: BaseException, doing: str = "the connection") -> int:
+    """One line on stderr for a failure to log in, connect or sync; the exit status."""
+    if isinstance(exc, discord.LoginFailure):
+        fail(BAD_TOKEN)
+        return EXIT_USAGE
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        fail("Discord refused the gateway intents; this bot needs no privileged intent, so check DISCORD_GATEWAY_URL")
+    elif isinstance(exc, discord.ConnectionClosed):
+        fail(f"Discord closed the connection (code {exc.code}); see the log above")
+    elif isinstance(exc, discord.HTTPException):
+        fail(f"Discord refused {doing} ({exc.status}): {exc.text[:200]}")
+    else:
+        fail(f"cannot reach Discord ({type(exc).__name__}); check the network, STORYBOT_HTTP_PROXY, "
+             "or DISCORD_API_BASE / DISCORD_GATEWAY_URL")
+    return EXIT_FAILED
 
 
 def _settings_or_exit() -> Settings | None:
@@ -177,15 +197,8 @@ async def _sync(settings: Settings, knowledge_dir: Path, db_path: Path) -> int:
         async with bot:
             await bot.login(settings.token.reveal())
             synced = await bot.sync_commands()
-    except discord.LoginFailure:
-        fail(BAD_TOKEN)
-        return EXIT_USAGE
-    except discord.HTTPException as exc:
-        fail(f"Discord refused the command sync ({exc.status}): {exc.text[:200]}")
-        return EXIT_FAILED
-    except (aiohttp.ClientError, OSError) as exc:
-        fail(f"cannot reach Discord ({type(exc).__name__}); check the network or DISCORD_API_BASE")
-        return EXIT_FAILED
+    except DISCORD_FAILURES as exc:
+        return report_failure(exc, doing="the command sync")
     where = (
         ", ".join(f"guild {g}" for g in settings.guilds) + (" and globally" if settings.any_guild else "")
         if settings.guilds else "all servers (global; may take up to an hour to appear)"

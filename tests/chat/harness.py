@@ -136,8 +136,9 @@ class RecordingAdapter(AsyncWebhookAdapter):
             return message_payload(body, self.channel_id, self.author)
         return None
 
-    async def wait_for(self, count: int, timeout: float = 3.0) -> list[Call]:
-        """Wait until at least `count` calls were recorded (for work run in tasks, e.g. button clicks)."""
+    async def wait_for(self, count: int, timeout: float = 30.0) -> list[Call]:
+        """Wait until at least `count` calls were recorded (for work run in tasks, e.g. button
+        clicks). The timeout is a hang guard, generous so a busy machine is only slower."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while len(self.calls) < count:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -170,6 +172,7 @@ def test_huge_answer_stays_within_every_limit() -> None:
         assert len(embed["title"]) <= 256
 
 
+@pytest.mark.slow
 def test_huge_abstention_card_summary_sources_report() -> None:
     big = "@everyone **x** " * 2000
     embeds = [

@@ -12,20 +12,18 @@ import asyncio
 import contextlib
 import dataclasses
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
 import discord
 import pytest
 
-from bot.chat.runner import open_engine, serve
-from bot.config import load_settings
-
 try:
-    from tests.fake_discord import FakeDiscord, point_client_at
+    from tests.fake_discord import FakeDiscord
 except ImportError:  # pytest run without the project root on sys.path
-    from fake_discord import FakeDiscord, point_client_at  # type: ignore[no-redef]
+    from fake_discord import FakeDiscord  # type: ignore[no-redef]
 
-from chat.test_chat_e2e import ALL_NAMES, COMMANDS, MANAGE_GUILD, TOKEN, Live, answer_of, env_for
+from chat.test_chat_e2e import TOKEN, answer_of
+from livebot import ALL_NAMES, Live, live_bot
 
 ADMIN = discord.Permissions.all()
 
@@ -33,24 +31,10 @@ ADMIN = discord.Permissions.all()
 @contextlib.asynccontextmanager
 async def two_servers(tmp_path: Path, **env: str) -> AsyncIterator[tuple[Live, int]]:
     """The bot configured for the fake's first server; a second server it was invited to."""
-    async with FakeDiscord(token=TOKEN) as fake:
-        other = fake.add_guild("Stranger's server").id
-        with point_client_at(fake):
-            environ = env_for(fake, tmp_path)
-            environ.update(env)
-            settings = load_settings(env_file=None, environ=environ)
-            engine = await asyncio.to_thread(open_engine, settings)
-            bots: list[Any] = []
-            task = asyncio.create_task(serve(settings, engine, install_signal_handlers=False, started=bots.append))
-            try:
-                await fake.wait_until_ready()
-                await fake.wait_for_commands(*COMMANDS, guild_id=fake.guild_id)
-                yield Live(fake, bots[0], engine, settings.knowledge_dir), other
-            finally:
-                if bots:
-                    await bots[0].close()
-                status = await asyncio.wait_for(task, 10)
-            assert status == 0
+    fake = FakeDiscord(token=TOKEN)
+    other = fake.add_guild("Stranger's server").id
+    async with live_bot(tmp_path, token=TOKEN, fake=fake, **env) as live:
+        yield live, other
 
 
 def articles(live: Live) -> list[str]:

@@ -21,8 +21,6 @@ from aiohttp import web
 
 from bot.chat.bot import StoryBot
 from bot.chat.cogs.mention import COOLDOWN_EMOJI, MentionCog
-from bot.chat.runner import serve
-from bot.config import Secret, Settings
 from bot.engine import Engine
 from bot.render.discord_embed import limit_problems
 
@@ -32,6 +30,9 @@ except ImportError:  # pytest run without the project root on sys.path
     from fake_discord import (  # type: ignore[no-redef]
         API_PREFIX, MESSAGE_CONTENT_INTENT, FakeDiscord, MessageRecord, _json_response, point_client_at,
     )
+
+from livebot import START_TIMEOUT
+from livebot import live_bot as start_live_bot
 
 TOKEN = "mention-test-token"
 pytestmark = pytest.mark.asyncio
@@ -94,7 +95,7 @@ class Live:
         kwargs.setdefault("mentions", [self.fake.bot_user_id])
         return await self.fake.send_message_create(content, **kwargs)
 
-    async def reply_to(self, msg: dict[str, Any], timeout: float = 5.0) -> MessageRecord:
+    async def reply_to(self, msg: dict[str, Any], timeout: float = START_TIMEOUT) -> MessageRecord:
         """The bot's reply to user message `msg`; for an answer, once the bot has also
         remembered the exchange (the fake records the message as the bot's HTTP request
         arrives, a moment before the bot gets the response: a person cannot reply that fast)."""
@@ -105,11 +106,9 @@ class Live:
             await self.remembered(rec)
         return rec
 
-    async def remembered(self, rec: MessageRecord, timeout: float = 5.0) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while rec.message_id not in self.cog.conversations:
-            assert asyncio.get_running_loop().time() < deadline, "the answer was never remembered"
-            await asyncio.sleep(0.01)
+    async def remembered(self, rec: MessageRecord, timeout: float = START_TIMEOUT) -> None:
+        await self.fake.wait_until(lambda: rec.message_id in self.cog.conversations, timeout,
+                                   "the answer to be remembered")
 
     async def settle(self) -> None:
         """Let already-delivered events be handled: a mention sent now and answered proves
@@ -119,35 +118,11 @@ class Live:
 
 
 @contextlib.asynccontextmanager
-async def live_bot(engine: Engine, fake: FakeDiscord | None = None, **overrides: Any) -> AsyncIterator[Live]:
-    """Start the bot through `serve` (what `python -m bot run` runs) against a fake."""
-    fake = fake or FakeDiscord(token=TOKEN)
-    values: dict[str, Any] = {"token": Secret(TOKEN), "guild_id": fake.guild_id, "cooldown_seconds": 0.0}
-    values.update(overrides)
-    holder: list[StoryBot] = []
-
-    def started(bot: StoryBot) -> None:
-        async def no_wait(shard_id: int | None, *, initial: bool = False) -> None:
-            return None  # discord.py sleeps 5 s before a non-initial IDENTIFY
-
-        bot.before_identify_hook = no_wait  # type: ignore[method-assign]
-        bot._connection.guild_ready_timeout = 0.1
-        holder.append(bot)
-
-    async with contextlib.AsyncExitStack() as stack:
-        await stack.enter_async_context(fake)
-        stack.enter_context(point_client_at(fake))  # restores discord.py's endpoints afterwards
-        settings = Settings(api_base=fake.api_base, gateway_url=fake.gateway_url, **values)
-        task = asyncio.create_task(serve(settings, engine, install_signal_handlers=False, started=started))
-        try:
-            await fake.wait_until_ready()
-            await asyncio.wait_for(holder[0].wait_until_ready(), 5)
-            yield Live(fake, holder[0])
-        finally:
-            if holder:
-                await holder[0].close()
-            status = await asyncio.wait_for(task, 10)
-        assert status == 0
+async def live_bot(engine: Engine, fake: FakeDiscord | None = None, **env: str) -> AsyncIterator[Live]:
+    """The bot started by the shared live-bot fixture (tests/livebot.py) over `engine`."""
+    async with start_live_bot(engine=engine, fake=fake or FakeDiscord(token=TOKEN), token=TOKEN,
+                              wait_for_commands=False, **env) as running:
+        yield Live(running.fake, running.bot)
 
 
 def first_quote(rec: MessageRecord) -> str:
@@ -203,7 +178,7 @@ async def test_silence_without_mention_from_bots_webhooks_and_disallowed_channel
     fake = FakeDiscord(token=TOKEN, channel_names=("questions", "random"))
     guild = fake.guilds[fake.guild_id]
     allowed, other = guild.channel("questions"), guild.channel("random")
-    async with live_bot(engine, fake, channel_ids=(allowed,)) as live:
+    async with live_bot(engine, fake, STORYBOT_CHANNEL_IDS=str(allowed)) as live:
         other_bot = fake.add_user("OtherBot", bot=True)
         m = live.mention()
         await fake.send_message_create("who is He Lifeng?", channel_id=allowed)  # no mention: content arrives blank
@@ -228,7 +203,7 @@ async def test_dms_are_answered_unless_turned_off(engine: Engine) -> None:
         assert "Lifeng" in reply.embeds[0]["description"]
         assert_valid_reply(reply)
 
-    async with live_bot(engine, allow_dms=False) as live:
+    async with live_bot(engine, STORYBOT_ALLOW_DMS="0") as live:
         await live.fake.send_message_create("who is He Lifeng?", in_dm=True)
         await live.settle()
         assert len(live.fake.messages) == 1  # the settle control only
@@ -236,7 +211,7 @@ async def test_dms_are_answered_unless_turned_off(engine: Engine) -> None:
 
 
 async def test_a_bare_mention_gets_help_and_a_slash_user_is_on_the_same_cooldown(engine: Engine) -> None:
-    async with live_bot(engine, cooldown_seconds=60.0) as live:
+    async with live_bot(engine, STORYBOT_COOLDOWN_SECONDS="60") as live:
         fake = live.fake
         bare = await live.ask(live.mention())
         help_reply = await live.reply_to(bare)
@@ -261,7 +236,7 @@ async def test_long_answers_go_to_a_thread_where_follow_ups_continue(engine: Eng
 
     monkeypatch.setattr(where, "LONG_ANSWER_CHARS", 100)  # every answer counts as long here
     fake = ThreadingFakeDiscord(token=TOKEN)
-    async with live_bot(engine, fake, answer_in_thread=True, channel_ids=(fake.channel_id,)) as live:
+    async with live_bot(engine, fake, STORYBOT_ANSWER_IN_THREAD="1", STORYBOT_CHANNEL_IDS=str(fake.channel_id)) as live:
         question = await live.ask(f"{live.mention()} who is He Lifeng?")
         thread_answer = await fake.wait_for_message(lambda r: r.kind == "channel")
         await live.remembered(thread_answer)
@@ -304,10 +279,8 @@ async def test_a_reply_to_a_slash_ask_answer_is_a_follow_up(engine: Engine) -> N
         inter = await fake.send_interaction(fake.slash_command("ask", {"question": "Who is He Lifeng?"}))
         await fake.wait_for_response(inter)
         answer_id = int(inter.original_message["id"])
-        deadline = asyncio.get_running_loop().time() + 5
-        while answer_id not in live.cog.conversations:
-            assert asyncio.get_running_loop().time() < deadline, "the /ask exchange was never remembered"
-            await asyncio.sleep(0.01)
+        await fake.wait_until(lambda: answer_id in live.cog.conversations, START_TIMEOUT,
+                              "the /ask exchange to be remembered")
         follow = await live.ask("and what did he agree in Madrid?", message_reference={"message_id": str(answer_id)})
         reply = await live.reply_to(follow)
         assert_valid_reply(reply)

@@ -8,16 +8,16 @@ sent was refused as Discord would refuse it, and nothing could ping anyone.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import random
+import threading
 from pathlib import Path
 
 import discord
 import pytest
 
-from hostile.botlive import LoopMonitor, final_body, is_ephemeral, live_bot, text_of
+from livebot import final_body, is_ephemeral, live_bot, text_of
 from hostile.support import COUNTS, WORST, content_problems, embed_problems
 
 TOKEN = "TESTTOKEN.SECRET.abc123XYZ"
@@ -38,12 +38,50 @@ def valid_for_discord(data: dict) -> list[str]:
     return problems
 
 
+class LoopThreadWatch:
+    """Counts engine calls and those made on the event loop's own thread.
+
+    Why this instead of timing the loop: a call on the loop thread blocks every
+    other user (the 3 s window is shared), however fast this machine is; a call
+    in a worker thread never does. A count is the same on a busy CI machine."""
+
+    METHODS = ("ask", "who", "summary", "documents", "entity_names", "follow_up_context", "status")
+
+    def __init__(self, engine: object) -> None:
+        self.engine = engine
+        self.calls = 0
+        self.on_loop: list[str] = []
+        self.loop_thread = threading.get_ident()
+        self._saved: dict[str, object] = {}
+
+    def __enter__(self) -> "LoopThreadWatch":
+        for name in self.METHODS:
+            real = getattr(self.engine, name)
+            self._saved[name] = real
+
+            def counted(*args: object, _real=real, _name=name, **kwargs: object) -> object:
+                self.calls += 1
+                if threading.get_ident() == self.loop_thread:
+                    self.on_loop.append(_name)
+                return _real(*args, **kwargs)
+
+            setattr(self.engine, name, counted)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name in self._saved:
+            delattr(self.engine, name)  # the instance attribute; the class's method shows again
+
+
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_load_200_interactions_50_users(tmp_path: Path) -> None:
-    """200 interactions within one second from 50 users, cooldown on: every one answered
-    within 3 s, the second /ask of each user gets the cooldown reply (and only that),
-    nothing lost, the event loop never blocked for more than 100 ms."""
-    async with live_bot(tmp_path, TOKEN, STORYBOT_COOLDOWN_SECONDS="60", STORYBOT_LOG_LEVEL="WARNING") as live:
+    """200 interactions from 50 users sent as one burst, cooldown on: every one
+    acknowledged and answered, the second /ask of each user gets the cooldown reply
+    (and only that), nothing lost, and no engine work ran on the event loop thread
+    (what would make answers late under load; counted, not timed). The first
+    responses' times are reported in the hostile summary, not asserted."""
+    async with live_bot(tmp_path, token=TOKEN, STORYBOT_COOLDOWN_SECONDS="60") as live:
         fake = live.fake
         users = [fake.add_user(f"user{i}") for i in range(50)]
         plan: list[tuple[int, str, dict]] = []
@@ -57,29 +95,17 @@ async def test_load_200_interactions_50_users(tmp_path: Path) -> None:
             ]
         # Interleave users, but keep each user's own order (the second /ask comes after the first).
         order = sorted(range(len(plan)), key=lambda k: (k % 4, k // 4))
-        # The bot's own process holds a few MB; the test process holds every earlier test's
-        # garbage, whose full collections would be charged to the bot. Start from a clean heap.
-        gc.collect()
-        gc.freeze()
-        with LoopMonitor() as monitor:
-            t0 = asyncio.get_running_loop().time()
+        with LoopThreadWatch(live.engine) as watch:
             sent = []
             for k in order:
                 uid, name, options = plan[k]
                 sent.append((k, await fake.send_interaction(fake.slash_command(name, options or None, user_id=uid))))
-                await asyncio.sleep(0.9 / len(plan))
-            spread = asyncio.get_running_loop().time() - t0
+                await asyncio.sleep(0)  # a burst: let the bot read, but do not pace
             COUNTS["interactions"] += len(sent)
-            results = await asyncio.gather(*(final_body(fake, inter, 10) for _, inter in sent), return_exceptions=True)
-        gc.unfreeze()
-        # How fast the test could send is the machine's load, not the bot's doing (the brief:
-        # no wall-clock asserts); it is noted, and the checks below hold at any spread.
-        WORST["load_send_spread_s"] = max(WORST.get("load_send_spread_s", 0.0), spread)
+            results = await asyncio.gather(*(final_body(fake, inter) for _, inter in sent), return_exceptions=True)
         lost = [inter.name for (_, inter), r in zip(sent, results) if isinstance(r, BaseException) or not inter.acknowledged]
         COUNTS["lost"] += len(lost)
         assert not lost, f"{len(lost)} interactions lost: {lost[:5]}"
-        slow = [round(inter.response_time or 99, 2) for _, inter in sent if (inter.response_time or 99) > 3]
-        assert not slow, f"first responses later than 3 s: {slow}"
         for (k, inter), data in zip(sent, results):
             assert isinstance(data, dict)
             assert not valid_for_discord(data), valid_for_discord(data)
@@ -90,9 +116,8 @@ async def test_load_200_interactions_50_users(tmp_path: Path) -> None:
             else:
                 assert "Slow down" not in text, f"user {plan[k][0]} was cooled down on {plan[k][1]}: {text}"
         WORST["slowest_response_s"] = max(WORST["slowest_response_s"], *(inter.response_time or 0 for _, inter in sent))
-        WORST["loop_stall_ms"] = max(WORST["loop_stall_ms"], monitor.max_late * 1000)
-        assert monitor.samples > 50
-        assert monitor.max_late < 0.100, f"event loop blocked for {monitor.max_late * 1000:.0f} ms"
+        assert watch.calls >= 150, watch.calls  # the engine answered (ask, who, summary of 50 users)
+        assert watch.on_loop == [], f"engine work on the event loop thread: {sorted(set(watch.on_loop))}"
         fake.assert_clean(require_no_pings=True)
 
 
@@ -108,7 +133,7 @@ async def _ask_ok(fake, question: str = QUESTIONS[0]) -> str:
 
 @pytest.mark.asyncio
 async def test_gateway_resume_and_reidentify(tmp_path: Path) -> None:
-    async with live_bot(tmp_path, TOKEN, STORYBOT_LOG_LEVEL="WARNING") as live:
+    async with live_bot(tmp_path, token=TOKEN) as live:
         fake = live.fake
         assert "270" in await _ask_ok(fake)
 
@@ -146,7 +171,7 @@ async def test_storage_faults_through_the_bot(tmp_path: Path, caplog: pytest.Log
     the last good snapshot, and /kb reload sets the garbage aside (kept) and rebuilds,
     with one log line; answers keep coming."""
     caplog.set_level(logging.WARNING)
-    async with live_bot(tmp_path, TOKEN, STORYBOT_LOG_LEVEL="WARNING") as live:
+    async with live_bot(tmp_path, token=TOKEN) as live:
         fake = live.fake
         db = live.db
         COUNTS["faults"] += 1
@@ -193,7 +218,7 @@ async def test_moderator_commands_refuse_dms_non_moderators_and_forgeries(tmp_pa
         return uploads[self.filename]  # the "CDN": forged names need no URL of their own
 
     monkeypatch.setattr(discord.Attachment, "read", read)
-    async with live_bot(tmp_path, TOKEN, STORYBOT_LOG_LEVEL="WARNING") as live:
+    async with live_bot(tmp_path, token=TOKEN) as live:
         fake = live.fake
         knowledge = live.knowledge
         before = sorted(p.name for p in knowledge.iterdir())
@@ -252,7 +277,7 @@ async def test_hostile_options_through_the_bot(tmp_path: Path) -> None:
     """Hostile text in every free-text option, including forged values past Discord's
     own length limits and empty ones, and in every autocomplete: each gets a reply
     Discord accepts (public answer or an ephemeral explanation) that pings nobody."""
-    async with live_bot(tmp_path, TOKEN, STORYBOT_LOG_LEVEL="WARNING") as live:
+    async with live_bot(tmp_path, token=TOKEN) as live:
         fake = live.fake
         sent = []
         for text in HOSTILE_OPTIONS:
@@ -280,5 +305,5 @@ async def test_hostile_options_through_the_bot(tmp_path: Path) -> None:
             assert not valid_for_discord(data), valid_for_discord(data)
             text = text_of(data)
             assert "Something went wrong" not in text, text
-            assert inter.response_time is not None and inter.response_time < 3
+            assert inter.acknowledged
         fake.assert_clean(require_no_pings=True)

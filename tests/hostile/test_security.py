@@ -22,7 +22,7 @@ import discord
 import pytest
 
 from bot.config import Secret, Settings, load_settings
-from hostile.botlive import environment, final_body, live_bot, text_of
+from livebot import CALLBACK_DEADLINE, final_body, live_bot, live_environment, seed_knowledge, text_of
 from hostile.support import COUNTS
 from fake_discord import FakeDiscord
 
@@ -68,7 +68,7 @@ async def test_token_absent_from_logs_and_replies(tmp_path: Path, caplog: pytest
     """A whole session at DEBUG: login, commands, an unexpected error with its traceback,
     /kb status, a gateway drop and re-identify. The token appears nowhere."""
     caplog.set_level(logging.DEBUG)
-    async with live_bot(tmp_path, TOKEN) as live:
+    async with live_bot(tmp_path, token=TOKEN, STORYBOT_LOG_LEVEL="DEBUG") as live:
         fake = live.fake
         commands = [
             fake.slash_command("ask", {"question": "Who is ByteDance?"}),
@@ -108,10 +108,11 @@ async def test_token_absent_from_logs_and_replies(tmp_path: Path, caplog: pytest
         fake.assert_clean(require_no_pings=True)
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_bot_run_subprocess_never_prints_the_token(tmp_path: Path) -> None:
-    async with FakeDiscord(token=TOKEN) as fake:
-        env = {**os.environ, **environment(fake, tmp_path, TOKEN)}
+    async with FakeDiscord(token=TOKEN, callback_deadline=CALLBACK_DEADLINE) as fake:
+        env = {**os.environ, **live_environment(fake, seed_knowledge(tmp_path / "knowledge"), tmp_path / "storybot.db", TOKEN)}
         env["STORYBOT_LOG_LEVEL"] = "DEBUG"
         env.pop("PYTHONWARNINGS", None)
         proc = await asyncio.create_subprocess_exec(
@@ -142,7 +143,7 @@ async def test_bot_run_subprocess_never_prints_the_token(tmp_path: Path) -> None
 
     # A token Discord rejects: one line on stderr, exit 2, and still no token.
     async with FakeDiscord(token="a-different-token") as fake:
-        env = {**os.environ, **environment(fake, tmp_path, TOKEN)}
+        env = {**os.environ, **live_environment(fake, seed_knowledge(tmp_path / "knowledge"), tmp_path / "storybot.db", TOKEN)}
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

@@ -16,7 +16,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -190,10 +189,11 @@ def test_locked_by_another_process(kb: Path, tmp_path: Path, short_busy_timeout:
         caplog.set_level(logging.WARNING)
         assert answers_right(engine)  # readers are not blocked (WAL)
         add_new_fact(kb)
-        t0 = time.monotonic()
         with pytest.raises(StoreError, match="locked"):
             engine.reload()
-        assert time.monotonic() - t0 < 3, "a locked database must fail within the busy timeout, not hang"
+        # It gave up while the lock was still held (the locker holds it 30 s): it failed
+        # after the busy timeout instead of waiting for the lock. An event, not a timing.
+        assert locker.poll() is None, "the reload waited until the lock was released"
         assert any("reload failed" in r.getMessage() for r in caplog.records)
         assert answers_right(engine) and not knows_new_fact(engine)  # the last good snapshot serves
         with pytest.raises(StoreError):
@@ -318,6 +318,7 @@ def test_questions_during_reloads_and_failed_reloads(kb: Path, tmp_path: Path, m
     engine.close()
 
 
+@pytest.mark.slow
 def test_bot_run_on_garbage_database_rebuilds_with_one_line(kb: Path, tmp_path: Path) -> None:
     """`python -m bot run` on a garbage database: one log line says it was set aside and
     rebuilt, no traceback, the token never shown; the run then goes on to Discord (here

@@ -9,6 +9,7 @@ from typing import Iterator
 import pytest
 
 from bot.engine import Engine
+from conftest import opened_engine
 from kb.kb_helpers import SECOND_MD
 
 
@@ -20,7 +21,4 @@ def two_dir(knowledge_dir: Path) -> Path:
 
 @pytest.fixture
 def engine2(two_dir: Path, tmp_path: Path) -> Iterator[Engine]:
-    eng = Engine(two_dir, tmp_path / "storybot.db")
-    eng.open()
-    yield eng
-    eng.close()
+    yield from opened_engine(two_dir, tmp_path / "storybot.db")

@@ -42,6 +42,7 @@ def _env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_cli_subprocess_cites_each_article(two_dir: Path, tmp_path: Path) -> None:
     """`python -m bot ask … --json` (a real process) cites the right document and title."""
     db = tmp_path / "cli.db"

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from pathlib import Path
+
+import pytest
 
 from bot.engine import Engine
 from conftest import SEED_ID
@@ -34,6 +35,7 @@ def marker_article(n: int) -> bytes:
     return article(f"Bulletin edition {n}", "2025-10-01", " ".join(marker_sentences(n)))
 
 
+@pytest.mark.slow
 def test_questions_during_reloads_never_fail_or_mix_versions(knowledge_dir: Path, tmp_path: Path) -> None:
     write_file(knowledge_dir / "marker.md", marker_article(0))
     engine = Engine(knowledge_dir, tmp_path / "c.db")
@@ -87,10 +89,10 @@ def test_questions_during_reloads_never_fail_or_mix_versions(knowledge_dir: Path
     for t in threads:
         t.start()
     reloads = 0
-    deadline = time.monotonic() + 4.0
     n = 0
     try:
-        while time.monotonic() < deadline or reloads < 20:
+        # Counted, not timed: enough reloads, and enough questions answered across them.
+        while reloads < 20 or counts["marker"] < 20:
             n += 1
             written.add(n)
             write_file(knowledge_dir / "marker.md", marker_article(n))
@@ -120,6 +122,7 @@ def test_questions_during_reloads_never_fail_or_mix_versions(knowledge_dir: Path
         engine.close()
 
 
+@pytest.mark.slow
 def test_questions_during_moderator_operations(knowledge_dir: Path, tmp_path: Path) -> None:
     """The same guarantees when the changes come through add/replace/remove (and the journal)."""
     engine = Engine(knowledge_dir, tmp_path / "m.db")

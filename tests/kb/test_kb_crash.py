@@ -116,6 +116,7 @@ def check_unchanged(knowledge: Path, db: Path, quotes, docs) -> None:
         engine.close()
 
 
+@pytest.mark.slow
 def test_kill_9_during_the_write_leaves_the_old_database(knowledge_dir: Path, tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
     quotes, docs = baseline(knowledge_dir, db)
@@ -148,6 +149,7 @@ def test_kill_9_during_the_write_leaves_the_old_database(knowledge_dir: Path, tm
         engine.close()
 
 
+@pytest.mark.slow
 def test_kill_9_of_an_unmodified_index_run(knowledge_dir: Path, tmp_path: Path) -> None:
     """`python -m bot index` as is, killed as soon as it is seen holding the write lock."""
     db = tmp_path / "crash2.db"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
@@ -18,12 +17,42 @@ def _note(n: int) -> bytes:
     return article(f"Ferry note {n}", "2025-10-05", f"The ferry note number {n} says boats leave at {n} o'clock.")
 
 
-async def _until(cond, timeout: float = 5.0) -> None:
-    end = time.monotonic() + timeout
+async def _until(cond, what: str = "condition", timeout: float = 30.0) -> None:
+    """Poll `cond` (a hang guard: generous, never a measurement)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
     while not cond():
-        if time.monotonic() > end:
-            raise AssertionError("condition not reached in time")
+        if loop.time() > end:
+            raise AssertionError(f"{what} not reached")
         await asyncio.sleep(0.02)
+
+
+class FakeClock:
+    """Stands in for the `time` module inside bot.watch: the debounce reads this clock,
+    so "the folder stayed quiet for `debounce` seconds" is decided by the test, not
+    by how busy the machine is."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+class CountingScans:
+    """Wraps bot.watch.folder_fingerprint to count the watcher's looks at the folder."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, folder: Path):
+        self.calls += 1
+        return folder_fingerprint(folder)
+
+    async def two_more(self) -> None:
+        """Wait until the watcher has looked twice more: it has seen the current state."""
+        target = self.calls + 2
+        await _until(lambda: self.calls >= target, "two more folder scans")
 
 
 def test_fingerprint_sees_article_files_only(tmp_path: Path) -> None:
@@ -40,38 +69,46 @@ def test_fingerprint_sees_article_files_only(tmp_path: Path) -> None:
 
 
 @pytest.mark.asyncio
-async def test_watch_reloads_after_changes_settle(engine: Engine) -> None:
+async def test_watch_reloads_after_changes_settle(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.watch
+
+    clock, scans = FakeClock(), CountingScans()
+    monkeypatch.setattr(bot.watch, "time", clock)
+    monkeypatch.setattr(bot.watch, "folder_fingerprint", scans)
     reloads: list[object] = []
     stop = asyncio.Event()
-    task = asyncio.create_task(watch_knowledge(engine, interval=0.05, debounce=0.4, stop_event=stop,
+    task = asyncio.create_task(watch_knowledge(engine, interval=0.02, debounce=2.0, stop_event=stop,
                                                on_reload=lambda r, e: reloads.append(r if e is None else e)))
     try:
-        await asyncio.sleep(0.1)
-        # A burst of writes inside the debounce window gives one reload, of the final state.
-        gaps = []
+        await scans.two_more()
+        # A burst of writes, each seen by the watcher, while the clock stands still
+        # (inside the debounce window): no reload yet, however long the writes take.
         for n in range(5):
-            t = time.monotonic()
             write_file(engine.knowledge_dir / "ferry.md", _note(n))
-            await asyncio.sleep(0.05)
-            gaps.append(time.monotonic() - t)
-        await _until(lambda: engine.is_loaded("ferry"))
-        await asyncio.sleep(0.6)
-        assert reloads and reloads[0].added == ["ferry"]
-        if max(gaps) < 0.3:  # a loaded machine may stall a sleep past the debounce window
-            assert len(reloads) == 1, reloads
+            await scans.two_more()
+        assert reloads == [] and not engine.is_loaded("ferry")
+        clock.now += 1.9  # still inside the window
+        await scans.two_more()
+        assert reloads == []
+        clock.now += 0.2  # quiet for 2.1 s: exactly one reload, of the final state
+        await _until(lambda: engine.is_loaded("ferry"), "the reload")
+        await scans.two_more()
+        assert len(reloads) == 1 and reloads[0].added == ["ferry"], reloads
         answer = await asyncio.to_thread(engine.ask, "When do the boats leave according to the ferry note?")
         assert "4 o'clock" in answer.quotes[0].text
         # Removal is picked up too, and audited as "watch".
         (engine.knowledge_dir / "ferry.md").unlink()
-        await _until(lambda: not engine.is_loaded("ferry"))
+        await scans.two_more()
+        clock.now += 2.1
+        await _until(lambda: not engine.is_loaded("ferry"), "the removal")
         # The watcher audits after the reload returns: wait for that entry, not just the swap.
-        await _until(lambda: len(engine.journal.recent_audit(5)) >= 2)
+        await _until(lambda: len(engine.journal.recent_audit(5)) >= 2, "the audit entry")
         entries = engine.journal.recent_audit(5)
         assert [(e.actor, e.action, e.result) for e in entries[:2]] == [("watch", "reload", "ok")] * 2
         assert "removed: ferry" in entries[0].detail
     finally:
         stop.set()
-        await asyncio.wait_for(task, 2)
+        await asyncio.wait_for(task, 30)
     assert task.done() and task.exception() is None
 
 

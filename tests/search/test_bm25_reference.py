@@ -117,6 +117,7 @@ def stored_tokens(row_kind: str, text: str) -> list[str]:
     return tokenize(text)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [11, 12])
 def test_store_path_equals_rank_bm25(tmp_path: Path, seed: int) -> None:
     corpus = generate(tmp_path / "knowledge", 2500, seed, n_questions=60)

@@ -43,6 +43,10 @@ class Counter:
         monkeypatch.setenv("STORYBOT_BUILD_WORKERS", "1")  # count in this process
 
 
+# Builds and rebuilds generated corpora: the long end of the suite.
+pytestmark = pytest.mark.slow
+
+
 def scores_by_passage_text(engine: Engine, questions: list[str]) -> list[dict[str, float]]:
     """Top-20 BM25 scores per question keyed by passage text (ids differ between builds).
 

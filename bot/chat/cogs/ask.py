@@ -85,7 +85,8 @@ class AskCog(commands.Cog, name="Ask"):
         return self.bot.engine
 
     # -- /ask ----------------------------------------------------------------------------------------
-    @app_commands.command(name="ask", description="Answer a question about the story with quotes from the articles")
+    @app_commands.command(name="ask", description="Answer a question about the story with quotes from the articles",
+                          extras={"example": "/ask question: What did Xi and Trump discuss?"})
     @app_commands.describe(question="What you want to know", article="Only search this article")
     @ask_cooldown()  # shared with questions asked by mention (cogs/mention.py)
     async def ask(
@@ -142,7 +143,8 @@ class AskCog(commands.Cog, name="Ask"):
         return await article_choices(self.bot, current)
 
     # -- /who ----------------------------------------------------------------------------------------
-    @app_commands.command(name="who", description="What the articles say about a person or organisation")
+    @app_commands.command(name="who", description="What the articles say about a person or organisation",
+                          extras={"example": "/who name: ByteDance"})
     @app_commands.describe(name="A person or organisation named in the articles")
     @per_user_cooldown()
     async def who(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, MAX_NAME]) -> None:
@@ -175,7 +177,8 @@ class AskCog(commands.Cog, name="Ask"):
         return [app_commands.Choice(name=choice_name(n), value=n[:100]) for n in names[:25] if n.strip()]
 
     # -- /summary ------------------------------------------------------------------------------------
-    @app_commands.command(name="summary", description="A short summary of one article or of the whole story")
+    @app_commands.command(name="summary", description="A short summary of one article or of the whole story",
+                          extras={"example": "/summary"})
     @app_commands.describe(article="Summarise only this article")
     @per_user_cooldown()
     async def summary(self, interaction: discord.Interaction, article: app_commands.Range[str, 1, 100] | None = None) -> None:
@@ -187,7 +190,8 @@ class AskCog(commands.Cog, name="Ask"):
         return await article_choices(self.bot, current)
 
     # -- /sources ------------------------------------------------------------------------------------
-    @app_commands.command(name="sources", description="The articles the answers come from, with dates and links")
+    @app_commands.command(name="sources", description="The articles the answers come from, with dates and links",
+                          extras={"example": "/sources"})
     @per_user_cooldown()
     async def sources(self, interaction: discord.Interaction) -> None:
         docs = await run_engine(interaction, self.engine.documents)
