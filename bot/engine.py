@@ -49,9 +49,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.answers.said import SaidResult
     from bot.answers.timeline import Timeline
     from bot.answers.whatsnew import WhatsNew
-    from bot.ingest.fetch import FetchPolicy, UrlAddResult
+    from bot.ingest.fetch import FetchPolicy
     from bot.journal import Journal
-    from bot.kb import KbChangeResult
+    from bot.kb import KbChangeResult, UrlAddResult
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -576,10 +576,20 @@ class Engine:
         return replace(result, elapsed_ms=round((time.perf_counter() - t0) * 1000, 3))
 
     def add_article_from_url(self, url: str, actor: str, policy: "FetchPolicy", *, replace: bool = False) -> "UrlAddResult":
-        """Fetch a page a moderator linked to, extract the article, save it as .md, reload, audit."""
-        from bot.ingest.fetch import add_from_url
+        """Fetch a page a moderator linked to, extract the article, save it as .md and
+        reload (`add_article`); every outcome is audited (action "add-url")."""
+        from bot.ingest.fetch import FetchError, extract_article, fetch_html, file_name, to_markdown
+        from bot.kb import UrlAddResult
 
-        return add_from_url(self, url, actor, policy, replace=replace)
+        shown = " ".join((url or "").split())[:200]
+        try:
+            page = fetch_html(url, policy)
+            article = extract_article(page.html, page.url)
+        except FetchError as exc:
+            self.journal.try_audit(actor, "add-url", shown, "refused", str(exc))
+            return UrlAddResult(False, str(exc))
+        change = self.add_article(file_name(article), to_markdown(article), actor, replace=replace)
+        return UrlAddResult(change.ok, change.message, article, change, change.file, change.document, change.report)
 
     def add_reload_listener(self, listener: Callable[[BuildReport], None]) -> None:
         """Call `listener(report)` after every successful reload (from the reloading thread)."""

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ContextManager, Protocol
 
 from bot.build import BuildReport
+from bot.ingest.fetch import ExtractedArticle
 from bot.ingest.files import (
     ARTICLE_SUFFIXES,
     FileEntry,
@@ -80,6 +81,19 @@ class KbChangeResult:
     def result(self) -> str:
         """The audit table's word for the outcome: "ok", "refused" or "error"."""
         return "ok" if self.ok else ("error" if self.error else "refused")
+
+
+@dataclass(frozen=True)
+class UrlAddResult:
+    """What `/kb add url:` / `storybot add URL` did: the extracted article and the change."""
+
+    ok: bool
+    message: str
+    article: "ExtractedArticle | None" = None
+    change: KbChangeResult | None = None
+    file: str | None = None
+    document: str | None = None
+    report: object | None = None
 
 
 def _one_line(text: str, limit: int = 300) -> str:

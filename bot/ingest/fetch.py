@@ -25,13 +25,8 @@ import re
 import socket
 import ssl
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
-
-if TYPE_CHECKING:  # pragma: no cover
-    from bot.engine import Engine
-    from bot.kb import KbChangeResult
 
 MAX_PAGE_BYTES = 3 * 1024 * 1024
 FETCH_TIMEOUT = 15.0
@@ -73,17 +68,6 @@ class ExtractedArticle:
     @property
     def words(self) -> int:
         return sum(len(p.split()) for p in self.paragraphs)
-
-
-@dataclass(frozen=True)
-class UrlAddResult:
-    ok: bool
-    message: str
-    article: ExtractedArticle | None = None
-    change: "KbChangeResult | None" = None
-    file: str | None = None
-    document: str | None = None
-    report: object | None = field(default=None)
 
 
 # ------------------------------------------------------------------------------ addresses
@@ -333,19 +317,6 @@ def file_name(article: ExtractedArticle) -> str:
     return f"{slug}.md"
 
 
-def add_from_url(engine: "Engine", url: str, actor: str, policy: FetchPolicy, *, replace: bool = False) -> UrlAddResult:
-    """Fetch, extract, save and reload; every outcome is audited (action "add-url")."""
-    shown = " ".join((url or "").split())[:200]
-    try:
-        page = fetch_html(url, policy)
-        article = extract_article(page.html, page.url)
-    except FetchError as exc:
-        engine.journal.try_audit(actor, "add-url", shown, "refused", str(exc))
-        return UrlAddResult(False, str(exc))
-    change = engine.add_article(file_name(article), to_markdown(article), actor, replace=replace)
-    return UrlAddResult(change.ok, change.message, article, change, change.file, change.document, change.report)
-
-
-__all__ = ["ExtractedArticle", "FetchError", "FetchPolicy", "FetchedPage", "UrlAddResult", "add_from_url",
+__all__ = ["ExtractedArticle", "FetchError", "FetchPolicy", "FetchedPage",
            "address_problem", "check_url", "policy_from", "extract_article", "fetch_html", "file_name", "parse_networks",
            "to_markdown"]

@@ -49,13 +49,13 @@ async def test_help_lists_the_trees_commands_with_examples(harness: Harness) -> 
 async def test_a_new_command_appears_in_help_by_itself(engine: Engine) -> None:
     h = await make_harness(engine, make_settings())
     try:
-        @app_commands.command(name="timeline", description="What happened when, from the articles")
-        async def timeline(interaction: discord.Interaction, topic: str) -> None:
+        @app_commands.command(name="brandnew", description="A command help has never heard of")
+        async def brandnew(interaction: discord.Interaction, topic: str) -> None:
             return None
 
-        h.bot.tree.add_command(timeline)
+        h.bot.tree.add_command(brandnew)
         text = await help_text(h)
-        assert "`/timeline` — What happened when, from the articles · e.g. `/timeline topic: …`" in text
+        assert "`/brandnew` — A command help has never heard of · e.g. `/brandnew topic: …`" in text
     finally:
         await close_harness(h)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hostile.botlive import final_body, live_bot
+from livebot import final_body, live_bot
 from hostile.support import COUNTS, WORST, attack
 
 TOKEN = "TESTTOKEN.SECRET.abc123XYZ"
@@ -44,7 +44,7 @@ def big_folder(folder: Path, n: int = 240, paragraphs: int = 8, seed: int = 12) 
 async def test_burst_of_300_interactions_on_a_large_set(tmp_path: Path) -> None:
     big_folder(tmp_path / "knowledge")
     with attack("burst: 300 interactions/s on a large article set"):
-        async with live_bot(tmp_path, TOKEN, STORYBOT_LOG_LEVEL="WARNING") as live:
+        async with live_bot(tmp_path, token=TOKEN, STORYBOT_LOG_LEVEL="WARNING") as live:
             fake = live.fake
             assert live.engine.status().documents >= 240
             users = [fake.add_user(f"u{i}") for i in range(100)]
@@ -99,7 +99,7 @@ async def test_autocomplete_never_queues_behind_slow_answers(tmp_path: Path, mon
     import time
 
     with attack("autocomplete queued behind answers"):
-        async with live_bot(tmp_path, TOKEN, STORYBOT_LOG_LEVEL="WARNING") as live:
+        async with live_bot(tmp_path, token=TOKEN, STORYBOT_LOG_LEVEL="WARNING") as live:
             fake = live.fake
             real_ask = live.engine.ask
 

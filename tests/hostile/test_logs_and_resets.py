@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-import hostile.botlive as botlive
+import livebot as botlive
 from bot.chat.logsafe import RedactTokens, redact
 from bot.chat.runner import configure_logging
 from bot.config import load_settings
 from fake_discord import FakeDiscord
-from hostile.botlive import final_body, live_bot, text_of
+from livebot import final_body, live_bot, text_of
 from hostile.support import COUNTS, attack
 
 TOKEN = "TESTTOKEN.SECRET.abc123XYZ"
@@ -44,7 +44,7 @@ async def test_no_interaction_token_in_any_log_line(level: str, tmp_path: Path, 
         added = [h for h in root.handlers if h not in before_handlers]
         assert added and all(any(isinstance(f, RedactTokens) for f in h.filters) for h in added)
         try:
-            async with live_bot(tmp_path, TOKEN, STORYBOT_LOG_LEVEL=level) as live:
+            async with live_bot(tmp_path, token=TOKEN, STORYBOT_LOG_LEVEL=level) as live:
                 fake = live.fake
                 sent = [await fake.send_interaction(fake.slash_command("ask", {"question": QUESTION + " zebra42"})),
                         await fake.send_interaction(fake.autocomplete("summary", "article", "tik")),
@@ -97,7 +97,7 @@ async def test_reset_connection_on_the_callback(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(botlive, "FakeDiscord", ResettingDiscord)
     with attack("connection reset on the interaction callback"):
         caplog.set_level(logging.WARNING)
-        async with live_bot(tmp_path, TOKEN, STORYBOT_LOG_LEVEL="WARNING") as live:
+        async with live_bot(tmp_path, token=TOKEN, STORYBOT_LOG_LEVEL="WARNING") as live:
             fake = live.fake
             inter = await fake.send_interaction(fake.slash_command("ask", {"question": QUESTION}))
             data = await final_body(fake, inter, 10)

@@ -16,10 +16,10 @@ import discord
 import pytest
 from aiohttp import web
 
-import hostile.botlive as botlive
+import livebot as botlive
 from bot.engine import Engine
 from fake_discord import FakeDiscord
-from hostile.botlive import final_body, is_ephemeral, live_bot, text_of
+from livebot import final_body, is_ephemeral, live_bot, text_of
 from hostile.support import COUNTS, attack
 
 TOKEN = "TESTTOKEN.SECRET.abc123XYZ"
@@ -77,7 +77,7 @@ async def test_hostile_attachment(how: str, words: str, tmp_path: Path, monkeypa
     name = f"{how}.md"
     HostileCDN.behaviour = {name: how}
     with attack(f"/kb add: {how} attachment"):
-        async with live_bot(tmp_path, TOKEN, STORYBOT_LOG_LEVEL="WARNING") as live:
+        async with live_bot(tmp_path, token=TOKEN, STORYBOT_LOG_LEVEL="WARNING") as live:
             fake = live.fake
             before = sorted(p.name for p in live.knowledge.iterdir())
             att = fake.add_attachment(name, ARTICLE)  # the metadata: a small, honest-looking file

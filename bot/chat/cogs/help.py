@@ -48,8 +48,10 @@ def _moderators_only(command: app_commands.Command | app_commands.Group) -> bool
     return False
 
 
-def tree_commands(tree: app_commands.CommandTree) -> list[HelpCommand]:  # type: ignore[type-arg]
-    """Every slash command (group members one by one), in the tree's order."""
+def tree_commands(tree: app_commands.CommandTree,  # type: ignore[type-arg]
+                  guild: discord.abc.Snowflake | None = None) -> list[HelpCommand]:
+    """Every slash command (group members one by one), in the tree's order: the global
+    ones, then those registered for `guild` only (`/kb` lives in the configured servers)."""
     out: list[HelpCommand] = []
 
     def add(items: Iterable[app_commands.Command | app_commands.Group]) -> None:  # type: ignore[type-arg]
@@ -60,6 +62,10 @@ def tree_commands(tree: app_commands.CommandTree) -> list[HelpCommand]:  # type:
                 out.append(HelpCommand(item.qualified_name, item.description, _example(item), _moderators_only(item)))
 
     add(tree.get_commands(type=discord.AppCommandType.chat_input))  # type: ignore[arg-type]
+    if guild is not None:
+        seen = {c.name for c in out}
+        add(c for c in tree.get_commands(guild=guild, type=discord.AppCommandType.chat_input)  # type: ignore[misc]
+            if c.qualified_name.split()[0] not in {n.split()[0] for n in seen})
     return out
 
 
@@ -86,7 +92,7 @@ class HelpCog(commands.Cog, name="Help"):
     async def help(self, interaction: discord.Interaction) -> None:
         info = await asyncio.to_thread(articles_info, self.bot.engine)
         moderator = is_moderator_interaction(interaction, self.bot.settings)
-        text = help_text(tree_commands(self.bot.tree), info, moderator=moderator)
+        text = help_text(tree_commands(self.bot.tree, interaction.guild), info, moderator=moderator)
         await send(interaction, embed={"title": "StoryBot: help", "description": text}, ephemeral=True)
 
 
