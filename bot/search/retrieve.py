@@ -57,6 +57,7 @@ CANDIDATES = 60
 DOC_CANDIDATES = 3  # the best articles each add their best sentences
 PER_DOC = 10
 KIND_BONUS = 0.12
+NOVEL_KIND = True  # kind evidence counts only a date / number / name / place the question does not already hold
 CONTEXT_WEIGHT = 0.5
 FAMILY_WEIGHT = 0.75  # a family word's share of a term's weight in coverage (measured: 1.0 lets off-topic in)
 FAMILY_SEARCH = True  # family members of question words join the sentence BM25 query
@@ -226,7 +227,7 @@ def retrieve(
         norm = (score - floor) / (best_bm25 - floor) if best_bm25 > floor else 1.0
         final = (BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage
                  + DOC_WEIGHT * dscores.get(row.document, 0.0) / best_doc)
-        if row.kind == "body" and kind_evidence(question.kind, row.text):
+        if row.kind == "body" and kind_evidence(question.kind, row.text, question.text if NOVEL_KIND else None):
             final += KIND_BONUS
         if prefer_document is not None and row.document == prefer_document:
             final += PREFER_BONUS
