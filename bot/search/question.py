@@ -93,6 +93,16 @@ _OR_NOT_RE = re.compile(r"\bor\s+(?:\w+\s+)?not\b")  # "or not", "may or may not
 _CONDITION_RE = re.compile(r"\b(?:if|unless|whether|suppose|supposing)\b.*$")
 
 
+# Words that deny without a grammatical negator ("fails to distinguish", "lacks",
+# "without"): a sentence holding one can answer a question about what did not happen.
+_IMPLICIT_NEGATION_RE = re.compile(r"\b(?:fail(?:s|ed|ing|ure)?|unable|lacks?|lacked|lacking|without|absen(?:t|ce))\b")
+
+
+def denies(text: str) -> bool:
+    """Whether a sentence says something is not so, in grammar or in words."""
+    return negated(text) or bool(_IMPLICIT_NEGATION_RE.search(normalize(text)))
+
+
 def negated(text: str, *, asserted_only: bool = False) -> bool:
     """Whether a text says something is not so ("What does X not do?", "never", "isn't").
 

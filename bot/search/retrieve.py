@@ -37,7 +37,7 @@ import math
 from dataclasses import dataclass, field
 
 from bot.search.doc_score import doc_scores, doc_term_sets
-from bot.search.question import Question, kind_evidence, negated
+from bot.search.question import Question, denies, kind_evidence, negated
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
 from bot.text.families import antonyms, families_of, family, members, preload
@@ -249,7 +249,7 @@ def retrieve(
                                     and not any(kind_evidence("quantity", h.passage.text) for h in hits[:3]))
     # A question about what did *not* happen is answered only by a sentence that says so.
     signals["negation_unmet"] = float(not long and negated(question.text, asserted_only=True)
-                                      and not any(negated(h.passage.text) for h in hits[:3]))
+                                      and not any(denies(h.passage.text) for h in hits[:3]))
     signals["doc_coverage"] = _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, weights, document)
     if len(hits) > 1:
         signals["margin"] = best.score - hits[1].score
