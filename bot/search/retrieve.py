@@ -40,7 +40,7 @@ from bot.search.doc_score import doc_scores, doc_term_sets
 from bot.search.question import Question, denies, kind_evidence, negated
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
-from bot.text.families import antonyms, families_of, family, members, preload
+from bot.text.families import antonyms, families_of, family, members, preload, synonyms
 from bot.text.tokenize import tokenize
 
 preload()  # the lexicon tables are read when retrieval is imported, not by the first question
@@ -62,6 +62,9 @@ CONTEXT_WEIGHT = 0.5
 FAMILY_WEIGHT = 0.75  # a family word's share of a term's weight in coverage (measured: 1.0 lets off-topic in)
 FAMILY_SEARCH = True  # family members of question words join the sentence BM25 query
 FAMILY_RANK_WEIGHT = 1.0  # ... and in the ranking's own-coverage part
+SYN_WEIGHT = 0.25  # a WordNet synonym's share of a term's weight in coverage
+SYN_RANK_WEIGHT = 0.25  # ... and in the ranking's own-coverage part
+SYN_SEARCH = False  # synonyms join the sentence BM25 query
 DOC_WEIGHT = 0.15  # weight of the article's normalised BM25 in a sentence's score
 OWN_WEIGHT = 1.0  # the sentence's own coverage of the question
 COVER_WEIGHT = 0.5  # coverage with paragraph context
@@ -177,6 +180,11 @@ def retrieve(
     if FAMILY_SEARCH:
         # Sentences that hold a question word only in another form are searched too.
         ids += [i for i in relative_ids.values() if _df(snapshot, i) > 0]
+    # WordNet synonyms (a shared frequent sense: "call" / "name"), a weaker relation.
+    synonyms_of = {t: synonyms(t) - term_set for t in terms}
+    if SYN_SEARCH:
+        syn_ids = snapshot.reader.term_ids(tuple({m for v in synonyms_of.values() for m in v}))
+        ids += [i for i in syn_ids.values() if _df(snapshot, i) > 0]
 
     # The article is evidence: document-level BM25 over body and title.
     if document is not None:
@@ -221,9 +229,11 @@ def retrieve(
                                   frozenset(para_fams.get(key, ())))
         own_w = sum(weights[t] for t in own)
         fam_w = sum(weights[t] for t in own_fam)
+        toks = token_sets[row.id]
+        syn_w = sum(weights[t] for t in term_set - own - own_fam if synonyms_of[t] & toks)
         ctx_w = sum(weights[t] for t in ctx_exact) + FAMILY_WEIGHT * sum(weights[t] for t in ctx_fam)
-        coverage = (own_w + FAMILY_WEIGHT * fam_w + CONTEXT_WEIGHT * ctx_w) / total
-        own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w) / total
+        coverage = (own_w + FAMILY_WEIGHT * fam_w + SYN_WEIGHT * syn_w + CONTEXT_WEIGHT * ctx_w) / total
+        own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w + SYN_RANK_WEIGHT * syn_w) / total
         norm = (score - floor) / (best_bm25 - floor) if best_bm25 > floor else 1.0
         final = (BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage
                  + DOC_WEIGHT * dscores.get(row.document, 0.0) / best_doc)
