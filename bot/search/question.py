@@ -29,7 +29,8 @@ _KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                              r"|\bpublication\s+date\b|\bdate\s+of\s+(the\s+|this\s+)?(article|story|piece|report)\b"
                              r"|\b(article|story|piece|report)('s)?\s+date\b")),
     ("quantity", re.compile(r"\bhow\s+(many|much|long|large|big|old)\b|\bwhat\s+(share|percentage|percent|proportion|number|amount|fraction)\b|\bhow\s+high\b")),
-    ("when", re.compile(r"\bwhen\b|\bwhat\s+(time|day|date|month|year)\b|\bwhich\s+(day|date|month|year)\b")),
+    ("when", re.compile(r"\bwhen\b|\bwhat\s+(time|day|date|month|year)\b|\bwhich\s+(day|date|month|year)\b"
+                        r"|\b(what|which)\s+(is|was|are|were)\s+the\s+(\w+\s+)?(day|date|month|year|decade|century)\b")),
     ("where", re.compile(r"\bwhere\b|\bwhich\s+(city|country|place|venue|summit|platform)\b|\bin\s+which\s+(city|country)\b")),
     ("who", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhich\s+(company|companies|person|people|firm|firms|officials?|investors?|leaders?)\b")),
     ("why", re.compile(r"\bwhy\b|\bwhat\s+(caused|causes|led\s+to)\b|\breason\b")),
