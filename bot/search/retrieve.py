@@ -34,7 +34,7 @@ off-topic test.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.search.doc_score import doc_scores, doc_term_sets
 from bot.search.question import Question, denies, kind_evidence, negated
@@ -53,6 +53,8 @@ LONG_UNSEEN = 0.35  # a long question whose unseen words carry more than this sh
 KEY_TERMS = 10  # a long question is judged by this many of its most informative known words
 LONG_TERMS = 16  # distinct terms from which a question counts as long
 
+SPELLING = True  # an unseen word one slip from a used one is read as it
+MIN_RESPELL = 7  # shorter stems have too many neighbours one slip away (5 let off-topic questions in)
 CANDIDATES = 60
 DOC_CANDIDATES = 3  # the best articles each add their best sentences
 PER_DOC = 10
@@ -155,6 +157,8 @@ def retrieve(
     if all(t in LIGHT_TERMS for t in question.terms):
         return Retrieval(question, (), False, 0.0, "the question names no subject", "vague")
     term_ids = snapshot.reader.term_ids(question.terms)
+    if SPELLING:
+        question, term_ids = _respell(snapshot, question, term_ids)
     long = len(question.terms) >= LONG_TERMS
     all_weights = information(snapshot, term_ids, question.terms)
     signals: dict[str, float] = {}
@@ -306,6 +310,37 @@ def _doc_coverage(
         share = sum(weights[t] for t in {expanded[f] for f in found}) / total
         best = max(best, share)
     return best
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _one_edit(word: str) -> set[str]:
+    """Every string one deletion, transposition, substitution or insertion away."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in splits if b}
+            | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+            | {a + c + b for a, b in splits for c in _LETTERS}) - {word}
+
+
+def _respell(snapshot: Snapshot, question: Question, term_ids: dict[str, int]) -> tuple[Question, dict[str, int]]:
+    """A question word the articles never use, one typing slip away from one they use
+    ("accelerlations", "chainging"), is read as that word: the commonest such word wins.
+    Names are left alone (the unknown-name rule reads them as written)."""
+    fixes: dict[str, str] = {}
+    for t in question.terms:
+        if len(t) < MIN_RESPELL or not t.isalpha() or t in question.names or _df(snapshot, term_ids.get(t)) > 0:
+            continue
+        found = snapshot.reader.term_ids(sorted(_one_edit(t)))
+        best = max(found, key=lambda c: (_df(snapshot, found[c]), c), default=None)
+        if best is not None and _df(snapshot, found[best]) > 0:
+            fixes[t] = best
+            term_ids[best] = found[best]
+    if not fixes:
+        return question, term_ids
+    terms = tuple(dict.fromkeys(fixes.get(t, t) for t in question.terms))
+    return replace(question, terms=terms), term_ids
 
 
 def _meta_fits(kind: str, question_kind: str) -> bool:

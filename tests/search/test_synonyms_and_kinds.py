@@ -25,6 +25,8 @@ The council discussed the new river bridge at length on Monday, and the council 
 Weeks later the council named the new bridge after a local poet.
 
 The bridge cost 2 million pounds. Engineers said the river bridge would carry 9,000 cars a day.
+
+The reconstruction of the old pier begins in June. The pier was closed last winter.
 """
 
 
@@ -95,3 +97,21 @@ def test_denial_in_words() -> None:
 def test_first_year_is_a_when_question() -> None:
     assert question_kind("What was the first year the bridge carried cars?") == "when"
     assert question_kind("What was the first bridge the council named?") == "other"
+
+
+def test_a_typing_slip_is_read_as_the_word_the_articles_use(bridge, monkeypatch) -> None:
+    q = "When does the reconstrution of the pier begin?"  # "reconstruction", one slip away
+    fixed = _top(bridge, q)
+    assert "reconstruct" in fixed.question.terms and "reconstrut" not in fixed.question.terms
+    assert "June" in fixed.hits[0].passage.text
+    monkeypatch.setattr(R, "SPELLING", False)
+    raw = _top(bridge, q)
+    assert "reconstrut" in raw.question.terms
+    assert fixed.hits[0].coverage > raw.hits[0].coverage
+
+
+def test_names_and_short_words_are_not_respelt(bridge) -> None:
+    res = _top(bridge, "What did the council say about Reconstrution?")  # a name: left as written
+    assert "reconstrut" in res.question.terms
+    res = _top(bridge, "What did the brigde say?")  # a short stem: too many neighbours to guess
+    assert "brigd" in res.question.terms
