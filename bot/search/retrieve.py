@@ -5,12 +5,16 @@ floor zeroes the story's main words in a one-article corpus) over sentences,
 then principled adjustments on the top candidates:
 - coverage: the share of the question's information (IDF-weighted terms) that
   the sentence holds, a word of the same family (bot.text.families: "owns" /
-  "ownership") counting as held, with its paragraph's other sentences counting half;
+  "ownership") counting as held, a WordNet synonym ("call" / "name") a quarter,
+  with its paragraph's other sentences counting half;
 - the article is evidence: the document-level BM25 of the sentence's article
   (title included), normalised by the best article's, is mixed in, and the best
   articles' own best sentences join the candidates;
 - kind evidence: a "when" question prefers a sentence with a date, "how many"
-  one with a number, "where" a place, "who" a name;
+  one with a number, "where" a place, "who" a name — one the question does not
+  already hold;
+- a question word the articles never use, one typing slip from a word they use
+  (stems of MIN_RESPELL letters or more), is read as that word;
 - metadata lines (byline, date) only answer "who wrote" / "when published".
 
 Abstention (README "Abstention, calibrated"): a question of only vague words
