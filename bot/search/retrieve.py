@@ -58,6 +58,7 @@ KEY_TERMS = 10  # a long question is judged by this many of its most informative
 LONG_TERMS = 16  # distinct terms from which a question counts as long
 
 SPELLING = True  # an unseen word one slip from a used one is read as it
+MAX_RESPELL = 20  # longer is no word's slip
 MIN_RESPELL = 7  # shorter stems have too many neighbours one slip away (5 let off-topic questions in)
 CANDIDATES = 60
 DOC_CANDIDATES = 3  # the best articles each add their best sentences
@@ -333,10 +334,16 @@ def _respell(snapshot: Snapshot, question: Question, term_ids: dict[str, int]) -
     ("accelerlations", "chainging"), is read as that word: the commonest such word wins.
     Names are left alone (the unknown-name rule reads them as written)."""
     fixes: dict[str, str] = {}
+    if len(question.terms) >= LONG_TERMS:  # a pasted paragraph is judged by the words the articles use
+        return question, term_ids
     for t in question.terms:
-        if len(t) < MIN_RESPELL or not t.isalpha() or t in question.names or _df(snapshot, term_ids.get(t)) > 0:
+        if not MIN_RESPELL <= len(t) <= MAX_RESPELL or not (t.isascii() and t.isalpha()) or t in question.names \
+                or _df(snapshot, term_ids.get(t)) > 0:
             continue
-        found = snapshot.reader.term_ids(sorted(_one_edit(t)))
+        edits = sorted(_one_edit(t))
+        found: dict[str, int] = {}
+        for i in range(0, len(edits), 400):  # SQLite's bound on variables per statement
+            found.update(snapshot.reader.term_ids(edits[i : i + 400]))
         best = max(found, key=lambda c: (_df(snapshot, found[c]), c), default=None)
         if best is not None and _df(snapshot, found[best]) > 0:
             fixes[t] = best
