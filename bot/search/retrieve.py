@@ -331,7 +331,7 @@ def _one_edit(word: str) -> set[str]:
 
 def _respell(snapshot: Snapshot, question: Question, term_ids: dict[str, int]) -> tuple[Question, dict[str, int]]:
     """A question word the articles never use, one typing slip away from one they use
-    ("accelerlations", "chainging"), is read as that word: the commonest such word wins.
+    ("accelerlations", "reconstrution"), is read as that word: the commonest such word wins.
     Names are left alone (the unknown-name rule reads them as written)."""
     fixes: dict[str, str] = {}
     if len(question.terms) >= LONG_TERMS:  # a pasted paragraph is judged by the words the articles use
