@@ -30,6 +30,7 @@ from bot.answers.who import who as _who
 from bot.build import INDEX_FORMAT, BuildCancelled, BuildReport, KnowledgeFolderError, sync_folder
 from bot.ingest.files import MAX_FILE_BYTES, scan_folder
 from bot.search.bm25 import BM25Params
+from bot.search.question import MAX_QUESTION_CHARS
 from bot.search.snapshot import Snapshot, load_snapshot
 from bot.store import (
     SCHEMA_VERSION,
@@ -498,7 +499,7 @@ class Engine:
                 return _ask(snap, question, k=k, document=document)
             answer = _ask(snap, rewrite(question, context), k=k, document=document,
                           prefer_document=context.document if context.document in snap.documents else None)
-            return replace(answer, query=" ".join(question.split())[:1000])
+            return replace(answer, query=" ".join(question.split())[:MAX_QUESTION_CHARS])
 
         answer = mark_answer(self._with_snapshot(run))
         return replace(answer, elapsed_ms=round((time.perf_counter() - t0) * 1000, 3))

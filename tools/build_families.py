@@ -179,6 +179,39 @@ def antonym_pairs(wordnet: Path) -> list[tuple[str, str]]:
     return sorted(pairs)
 
 
+SYNONYM_SENSES = 2  # a synset counts for a word only among its most frequent senses (index order)
+
+
+def synonym_pairs(wordnet: Path, senses: int = SYNONYM_SENSES) -> list[tuple[str, str]]:
+    """Stem pairs that share a synset which is among the `senses` most frequent senses
+    of *both* words (WordNet's index lists a word's synsets by frequency): "call"/"name"
+    (to call = to name), "hold"/"take" never (their common synset is a rare sense of each).
+    Single-word lemmas only; pairs already in one family are left to the family table."""
+    stemmer = Stemmer.Stemmer("english")
+    top: dict[tuple[str, str], set[str]] = {}  # (pos, lemma) → its most frequent synset offsets
+    members_of: dict[tuple[str, str], list[str]] = {}  # (pos, offset) → lemmas
+    for pos in ("noun", "verb", "adj", "adv"):
+        with open(wordnet / f"index.{pos}", encoding="latin-1") as fh:
+            for line in fh:
+                if line.startswith("  "):
+                    continue
+                fields = line.split()
+                lemma, synset_cnt, p_cnt = fields[0], int(fields[2]), int(fields[3])
+                offsets = fields[6 + p_cnt : 6 + p_cnt + synset_cnt]
+                top[(pos, lemma)] = set(offsets[:senses])
+                for o in offsets[:senses]:
+                    members_of.setdefault((pos, o), []).append(lemma)
+    pairs: set[tuple[str, str]] = set()
+    for (pos, offset), lemmas in members_of.items():
+        words = [w for w in lemmas if clean(w)]
+        for i, a in enumerate(words):
+            for b in words[i + 1 :]:
+                sa, sb = stemmer.stemWord(a), stemmer.stemWord(b)
+                if sa != sb:
+                    pairs.add((min(sa, sb), max(sa, sb)))
+    return sorted(pairs)
+
+
 def main(argv: list[str]) -> int:
     wordnet = Path(argv[1] if len(argv) > 1 else os.environ.get("WNSEARCHDIR", "/usr/share/wordnet"))
     out = Path(argv[2] if len(argv) > 2 else Path(__file__).resolve().parent.parent / "bot/text/families.tsv.gz")
@@ -192,6 +225,11 @@ def main(argv: list[str]) -> int:
     with gzip.GzipFile(antonyms, "wb", mtime=0) as fh:
         fh.write("".join(f"{a}\t{b}\n" for a, b in pairs).encode("ascii"))
     print(f"{len(pairs)} antonym pairs → {antonyms}")
+    synonyms = out.with_name("synonyms.tsv.gz")
+    syn = [(a, b) for a, b in synonym_pairs(wordnet) if table.get(a, a) != table.get(b, b)]
+    with gzip.GzipFile(synonyms, "wb", mtime=0) as fh:
+        fh.write("".join(f"{a}\t{b}\n" for a, b in syn).encode("ascii"))
+    print(f"{len(syn)} synonym pairs → {synonyms}")
     return 0
 
 

@@ -29,7 +29,8 @@ _KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                              r"|\bpublication\s+date\b|\bdate\s+of\s+(the\s+|this\s+)?(article|story|piece|report)\b"
                              r"|\b(article|story|piece|report)('s)?\s+date\b")),
     ("quantity", re.compile(r"\bhow\s+(many|much|long|large|big|old)\b|\bwhat\s+(share|percentage|percent|proportion|number|amount|fraction)\b|\bhow\s+high\b")),
-    ("when", re.compile(r"\bwhen\b|\bwhat\s+(time|day|date|month|year)\b|\bwhich\s+(day|date|month|year)\b")),
+    ("when", re.compile(r"\bwhen\b|\bwhat\s+(time|day|date|month|year)\b|\bwhich\s+(day|date|month|year)\b"
+                        r"|\b(what|which)\s+(is|was|are|were)\s+the\s+(\w+\s+)?(day|date|month|year|decade|century)\b")),
     ("where", re.compile(r"\bwhere\b|\bwhich\s+(city|country|place|venue|summit|platform)\b|\bin\s+which\s+(city|country)\b")),
     ("who", re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhich\s+(company|companies|person|people|firm|firms|officials?|investors?|leaders?)\b")),
     ("why", re.compile(r"\bwhy\b|\bwhat\s+(caused|causes|led\s+to)\b|\breason\b")),
@@ -89,8 +90,18 @@ _CAUSE_RE = re.compile(r"\b(because|since|due to|after|stems? from|caused|reason
 # negation, and a negation inside a condition ("what if it did not divest?")
 # describes a hypothetical rather than asserting that something did not happen.
 _NEGATION_RE = re.compile(r"\b(?:not|never|no|cannot|neither|nor|none|nobody|nothing)\b|n't\b")
-_OR_NOT_RE = re.compile(r"\bor\s+not\b")
+_OR_NOT_RE = re.compile(r"\bor\s+(?:\w+\s+)?not\b")  # "or not", "may or may not", "is or is not"
 _CONDITION_RE = re.compile(r"\b(?:if|unless|whether|suppose|supposing)\b.*$")
+
+
+# Words that deny without a grammatical negator ("fails to distinguish", "lacks",
+# "without"): a sentence holding one can answer a question about what did not happen.
+_IMPLICIT_NEGATION_RE = re.compile(r"\b(?:fail(?:s|ed|ing|ure)?|unable|lacks?|lacked|lacking|without|absen(?:t|ce))\b")
+
+
+def denies(text: str) -> bool:
+    """Whether a sentence says something is not so, in grammar or in words."""
+    return negated(text) or bool(_IMPLICIT_NEGATION_RE.search(normalize(text)))
 
 
 def negated(text: str, *, asserted_only: bool = False) -> bool:
@@ -103,16 +114,34 @@ def negated(text: str, *, asserted_only: bool = False) -> bool:
     return bool(_NEGATION_RE.search(folded))
 
 
-def kind_evidence(kind: str, text: str) -> bool:
-    """Whether a sentence holds the sort of thing this kind of question asks for."""
-    if kind == "when":
-        return bool(_DATE_RE.search(text.lower()))
-    if kind == "quantity":
-        return bool(_NUMBER_RE.search(text.lower()))
-    if kind == "where":
-        return bool(_PLACE_RE.search(text))
-    if kind == "who":
-        return bool(_NAME_RE.search(text))
+def kind_evidence(kind: str, text: str, question: str | None = None) -> bool:
+    """Whether a sentence holds the sort of thing this kind of question asks for.
+
+    With `question`, the thing must be *new*: a "when" question that already
+    says "in 2015" is not answered by the sentence's "2015", nor "who met Xi?"
+    by "Xi". A date, number, place or name counts only when some word of it
+    is not in the question."""
     if kind == "why":
         return bool(_CAUSE_RE.search(text.lower()))
-    return False
+    if kind == "when":
+        found = [m.group(0) for m in _DATE_RE.finditer(text.lower())]
+    elif kind == "quantity":
+        found = [m.group(0) for m in _NUMBER_TOKEN_RE.finditer(text.lower())]
+    elif kind == "where":
+        found = [m.group(0) for m in _PLACE_RE.finditer(text)]
+    elif kind == "who":
+        found = [m.group(0) for m in _NAME_RE.finditer(text)]
+    else:
+        return False
+    if question is None or not found:
+        return bool(found)
+    asked = set(_words(question))
+    return any(set(_words(f)) - asked - _PLACE_WORDS for f in found)
+
+
+_NUMBER_TOKEN_RE = re.compile(r"[\d][\d,.]*|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion|half)\b")
+_PLACE_WORDS = frozenset(("in", "at", "to", "from", "near", "the"))  # the preposition of a place is not the place
+
+
+def _words(text: str) -> list[str]:
+    return [w.strip(".,") for w in re.findall(r"[\w.,]+", normalize(text).replace("'s", "")) if w.strip(".,")]

@@ -5,12 +5,16 @@ floor zeroes the story's main words in a one-article corpus) over sentences,
 then principled adjustments on the top candidates:
 - coverage: the share of the question's information (IDF-weighted terms) that
   the sentence holds, a word of the same family (bot.text.families: "owns" /
-  "ownership") counting as held, with its paragraph's other sentences counting half;
+  "ownership") counting as held, a WordNet synonym ("call" / "name") a quarter,
+  with its paragraph's other sentences counting half;
 - the article is evidence: the document-level BM25 of the sentence's article
   (title included), normalised by the best article's, is mixed in, and the best
   articles' own best sentences join the candidates;
 - kind evidence: a "when" question prefers a sentence with a date, "how many"
-  one with a number, "where" a place, "who" a name;
+  one with a number, "where" a place, "who" a name — one the question does not
+  already hold;
+- a question word the articles never use, one typing slip from a word they use
+  (stems of MIN_RESPELL letters or more), is read as that word;
 - metadata lines (byline, date) only answer "who wrote" / "when published".
 
 Abstention (README "Abstention, calibrated"): a question of only vague words
@@ -34,13 +38,13 @@ off-topic test.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.search.doc_score import doc_scores, doc_term_sets
-from bot.search.question import Question, kind_evidence, negated
+from bot.search.question import Question, denies, kind_evidence, negated
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
-from bot.text.families import antonyms, families_of, family, members, preload
+from bot.text.families import antonyms, families_of, family, members, preload, synonyms
 from bot.text.tokenize import tokenize
 
 preload()  # the lexicon tables are read when retrieval is imported, not by the first question
@@ -53,14 +57,21 @@ LONG_UNSEEN = 0.35  # a long question whose unseen words carry more than this sh
 KEY_TERMS = 10  # a long question is judged by this many of its most informative known words
 LONG_TERMS = 16  # distinct terms from which a question counts as long
 
+SPELLING = True  # an unseen word one slip from a used one is read as it
+MAX_RESPELL = 20  # longer is no word's slip
+MIN_RESPELL = 7  # shorter stems have too many neighbours one slip away (5 let off-topic questions in)
 CANDIDATES = 60
 DOC_CANDIDATES = 3  # the best articles each add their best sentences
 PER_DOC = 10
 KIND_BONUS = 0.12
+NOVEL_KIND = True  # kind evidence counts only a date / number / name / place the question does not already hold
 CONTEXT_WEIGHT = 0.5
 FAMILY_WEIGHT = 0.75  # a family word's share of a term's weight in coverage (measured: 1.0 lets off-topic in)
 FAMILY_SEARCH = True  # family members of question words join the sentence BM25 query
 FAMILY_RANK_WEIGHT = 1.0  # ... and in the ranking's own-coverage part
+SYN_WEIGHT = 0.25  # a WordNet synonym's share of a term's weight in coverage
+SYN_RANK_WEIGHT = 0.25  # ... and in the ranking's own-coverage part
+SYN_SEARCH = False  # synonyms join the sentence BM25 query
 DOC_WEIGHT = 0.15  # weight of the article's normalised BM25 in a sentence's score
 OWN_WEIGHT = 1.0  # the sentence's own coverage of the question
 COVER_WEIGHT = 0.5  # coverage with paragraph context
@@ -151,6 +162,8 @@ def retrieve(
     if all(t in LIGHT_TERMS for t in question.terms):
         return Retrieval(question, (), False, 0.0, "the question names no subject", "vague")
     term_ids = snapshot.reader.term_ids(question.terms)
+    if SPELLING:
+        question, term_ids = _respell(snapshot, question, term_ids)
     long = len(question.terms) >= LONG_TERMS
     all_weights = information(snapshot, term_ids, question.terms)
     signals: dict[str, float] = {}
@@ -176,6 +189,11 @@ def retrieve(
     if FAMILY_SEARCH:
         # Sentences that hold a question word only in another form are searched too.
         ids += [i for i in relative_ids.values() if _df(snapshot, i) > 0]
+    # WordNet synonyms (a shared frequent sense: "call" / "name"), a weaker relation.
+    synonyms_of = {t: synonyms(t) - term_set for t in terms}
+    if SYN_SEARCH:
+        syn_ids = snapshot.reader.term_ids(tuple({m for v in synonyms_of.values() for m in v}))
+        ids += [i for i in syn_ids.values() if _df(snapshot, i) > 0]
 
     # The article is evidence: document-level BM25 over body and title.
     if document is not None:
@@ -222,13 +240,15 @@ def retrieve(
                                   frozenset(para_fams.get(key, ())))
         own_w = sum(weights[t] for t in own)
         fam_w = sum(weights[t] for t in own_fam)
+        toks = token_sets[row.id]
+        syn_w = sum(weights[t] for t in term_set - own - own_fam if synonyms_of[t] & toks)
         ctx_w = sum(weights[t] for t in ctx_exact) + FAMILY_WEIGHT * sum(weights[t] for t in ctx_fam)
-        coverage = (own_w + FAMILY_WEIGHT * fam_w + CONTEXT_WEIGHT * ctx_w) / total
-        own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w) / total
+        coverage = (own_w + FAMILY_WEIGHT * fam_w + SYN_WEIGHT * syn_w + CONTEXT_WEIGHT * ctx_w) / total
+        own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w + SYN_RANK_WEIGHT * syn_w) / total
         norm = (score - floor) / (best_bm25 - floor) if best_bm25 > floor else 1.0
         final = (BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage
                  + DOC_WEIGHT * dscores.get(row.document, 0.0) / best_doc)
-        if row.kind == "body" and kind_evidence(question.kind, row.text):
+        if row.kind == "body" and kind_evidence(question.kind, row.text, question.text if NOVEL_KIND else None):
             final += KIND_BONUS
         if prefer_document is not None and row.document == prefer_document:
             final += PREFER_BONUS
@@ -250,7 +270,7 @@ def retrieve(
                                     and not any(kind_evidence("quantity", h.passage.text) for h in hits[:3]))
     # A question about what did *not* happen is answered only by a sentence that says so.
     signals["negation_unmet"] = float(not long and negated(question.text, asserted_only=True)
-                                      and not any(negated(h.passage.text) for h in hits[:3]))
+                                      and not any(denies(h.passage.text) for h in hits[:3]))
     signals["doc_coverage"] = _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, weights, document)
     if len(hits) > 1:
         signals["margin"] = best.score - hits[1].score
@@ -297,6 +317,43 @@ def _doc_coverage(
         share = sum(weights[t] for t in {expanded[f] for f in found}) / total
         best = max(best, share)
     return best
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _one_edit(word: str) -> set[str]:
+    """Every string one deletion, transposition, substitution or insertion away."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in splits if b}
+            | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+            | {a + c + b for a, b in splits for c in _LETTERS}) - {word}
+
+
+def _respell(snapshot: Snapshot, question: Question, term_ids: dict[str, int]) -> tuple[Question, dict[str, int]]:
+    """A question word the articles never use, one typing slip away from one they use
+    ("accelerlations", "reconstrution"), is read as that word: the commonest such word wins.
+    Names are left alone (the unknown-name rule reads them as written)."""
+    fixes: dict[str, str] = {}
+    if len(question.terms) >= LONG_TERMS:  # a pasted paragraph is judged by the words the articles use
+        return question, term_ids
+    for t in question.terms:
+        if not MIN_RESPELL <= len(t) <= MAX_RESPELL or not (t.isascii() and t.isalpha()) or t in question.names \
+                or _df(snapshot, term_ids.get(t)) > 0:
+            continue
+        edits = sorted(_one_edit(t))
+        found: dict[str, int] = {}
+        for i in range(0, len(edits), 400):  # SQLite's bound on variables per statement
+            found.update(snapshot.reader.term_ids(edits[i : i + 400]))
+        best = max(found, key=lambda c: (_df(snapshot, found[c]), c), default=None)
+        if best is not None and _df(snapshot, found[best]) > 0:
+            fixes[t] = best
+            term_ids[best] = found[best]
+    if not fixes:
+        return question, term_ids
+    terms = tuple(dict.fromkeys(fixes.get(t, t) for t in question.terms))
+    return replace(question, terms=terms), term_ids
 
 
 def _meta_fits(kind: str, question_kind: str) -> bool:

@@ -59,6 +59,7 @@ def preload() -> None:
     """Read the shipped tables now (about 50 ms) rather than during the first question."""
     _by_family()
     _antonyms()
+    _synonyms()
 
 
 def same_family(a: str, b: str) -> bool:
@@ -86,3 +87,27 @@ def _antonyms() -> dict[str, frozenset[str]]:
 def antonyms(stem: str) -> frozenset[str]:
     """Stems WordNet records as the opposite of `stem` ("small" → "larg", "activ" → "inact")."""
     return _antonyms().get(stem, frozenset())
+
+
+SYNONYMS = Path(__file__).with_name("synonyms.tsv.gz")
+
+
+@functools.lru_cache(maxsize=1)
+def _synonyms() -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    try:
+        with gzip.open(SYNONYMS, "rt", encoding="ascii") as fh:
+            for line in fh:
+                a, _, b = line.rstrip("\n").partition("\t")
+                if a and b:
+                    out.setdefault(a, set()).add(b)
+                    out.setdefault(b, set()).add(a)
+    except OSError:  # a broken install answers without synonyms rather than failing
+        return {}
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def synonyms(stem: str) -> frozenset[str]:
+    """Stems that share one of `stem`'s most frequent WordNet senses ("call" → "name",
+    "troubl" → "distress"): a weaker relation than a family, counted at a reduced weight."""
+    return _synonyms().get(stem, frozenset())

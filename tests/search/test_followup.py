@@ -44,3 +44,17 @@ def test_the_deal_is_the_previous_organisations_deal(engine) -> None:
     context = engine.follow_up_context("What did Trump say about TikTok?", first)
     answer = engine.ask("were the details of the deal disclosed?", context=context)
     assert answer.answered and "Details of the deal have not been disclosed" in answer.quotes[0].text
+
+
+def test_a_long_follow_up_is_recorded_whole(engine) -> None:
+    """A follow-up is recorded up to the same 6,000 characters /ask accepts, not cut at 1,000."""
+    from bot.chat.cogs.ask import MAX_QUESTION as ASK_MAX
+    from bot.chat.cogs.mention import MAX_QUESTION as MENTION_MAX
+
+    assert MENTION_MAX == ASK_MAX == 6000
+    first = engine.ask("Who is He Lifeng?")
+    context = engine.follow_up_context("Who is He Lifeng?", first)
+    long_question = "and what did he agree in Madrid? " + "I read the whole piece twice and want the detail. " * 40
+    assert 1000 < len(long_question) < 6000
+    answer = engine.ask(long_question, context=context)
+    assert answer.query == " ".join(long_question.split())

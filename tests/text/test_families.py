@@ -85,3 +85,33 @@ def test_antonyms_from_wordnet() -> None:
     assert _stem("closed") in antonyms(_stem("open")) or _stem("close") in antonyms(_stem("open"))
     assert _stem("large") not in antonyms(_stem("big"))
     assert antonyms("zzqxv") == frozenset()
+
+
+def test_synonyms_from_wordnet() -> None:
+    from bot.text.families import synonyms
+
+    assert _stem("named") in synonyms(_stem("call"))
+    assert _stem("call") in synonyms(_stem("name"))  # symmetric
+    assert _stem("purchased") in synonyms(_stem("bought"))
+    assert _stem("sell") not in synonyms(_stem("own"))
+    assert _stem("ownership") not in synonyms(_stem("own"))  # a family, not a synonym
+    assert synonyms("zzqxv") == frozenset()
+
+
+def test_synonym_builder_keeps_only_frequent_senses(tmp_path: Path) -> None:
+    """A pair is kept only when the shared synset is among both words' most frequent senses."""
+    spec = importlib.util.spec_from_file_location("build_families", ROOT / "tools" / "build_families.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    # call: senses 1 (name), 2 (phone), 3 (visit); name: sense 1 (name); visit: senses 1 (visit), 2 (tour)
+    (tmp_path / "index.verb").write_text(
+        "  1 licence header line\n"
+        "call v 3 0 3 0 00000001 00000002 00000003  \n"
+        "name v 1 0 1 0 00000001  \n"
+        "phone v 1 0 1 0 00000002  \n"
+        "visit v 2 0 2 0 00000003 00000004  \n", encoding="latin-1")
+    for pos in ("noun", "adj", "adv"):
+        (tmp_path / f"index.{pos}").write_text("", encoding="latin-1")
+    pairs = set(mod.synonym_pairs(tmp_path, senses=2))
+    assert ("call", "name") in pairs and ("call", "phone") in pairs
+    assert ("call", "visit") not in pairs  # the third sense of "call": too rare

@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION = 1000  # the same bound /ask puts on its `question` option
+MAX_QUESTION = 6000  # the same bound /ask puts on its `question` option (a pasted paragraph is judged by its key terms)
 COOLDOWN_EMOJI = "⏳"  # a reaction, not a message: a rate-limited user gets no public noise
 ANSWERED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 
