@@ -195,13 +195,21 @@ def load_bytes(entry: FileEntry, data: bytes, max_bytes: int = MAX_FILE_BYTES) -
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return fail(f"not UTF-8 text (bad byte at offset {exc.start})")
-    from bot.ingest.parse import ParseError, parse_document
+    from bot.ingest.parse import ParseError
 
     try:
         document = parse_document(entry.doc_id, text, entry.path.suffix)
     except ParseError as exc:
         return fail(str(exc))
     return LoadedFile(entry, hashlib.sha256(data).hexdigest(), document)
+
+
+def parse_document(doc_id: str, text: str, suffix: str) -> "Document":
+    """bot.ingest.parse's, imported by the first file read: a scan (and a CLI `ask`)
+    never loads the parser and its PyYAML and pysbd."""
+    from bot.ingest.parse import parse_document as parse
+
+    return parse(doc_id, text, suffix)
 
 
 def looks_binary(data: bytes) -> bool:
