@@ -108,7 +108,7 @@ def scan_folder(folder: Path) -> tuple[list[FileEntry], list[FileFailure]]:
             failures.append(FileFailure(printable_name(doc_id_for(path)), shown,
                                         "file name is not valid UTF-8: rename it"))
             continue
-        doc_id = doc_id_for(path)
+        doc_id = name[: name.rfind(".")]  # doc_id_for(path): the suffix is .md or .txt
         if not _ID_RE.fullmatch(doc_id):
             failures.append(FileFailure(printable_name(doc_id), folder / printable_name(name),
                                         "file name is not a usable id (letters, digits, . _ - only)"))
