@@ -157,6 +157,18 @@ def phase_serve(args: argparse.Namespace) -> dict:
     report = engine.reload()
     reload_s.append(time.perf_counter() - t)
     changed.append(len(report.changed))
+    # Another article, now that the first change imported the parser and warmed pysbd:
+    # what each later edit costs a long-running bot.
+    other = files[len(files) // 2 + 1]
+    original = other.read_bytes()
+    try:
+        other.write_bytes(original.rstrip(b"\n") + b"\n\nThe committee published a revised timetable on Friday.\n")
+        t = time.perf_counter()
+        engine.reload()
+        reload_warm_s = time.perf_counter() - t
+    finally:
+        other.write_bytes(original)
+    engine.reload()
     t = time.perf_counter()
     engine.ask(questions[0])
     engine.close()
@@ -168,6 +180,7 @@ def phase_serve(args: argparse.Namespace) -> dict:
         "index_p50_ms": pct(index_ms, 50), "index_p99_ms": pct(index_ms, 99),
         "answered": answered, "questions": len(questions),
         "reload_s": float(np.mean(reload_s)), "reload_runs_s": reload_s, "reload_changed": changed,
+        "reload_warm_s": reload_warm_s,
         "unchanged_s": float(np.median(unchanged_s)),
         "base_mb": base_mb, "startup_peak_mb": startup_mb, "serve_peak_mb": serve_mb, "peak_mb": peak_mb(),
     }
@@ -479,7 +492,8 @@ def engine_row(label: str, r: dict) -> str:
 
 
 HEADER = (
-    "| sentences | passages | articles | build s | build peak MB | startup s | CLI ask s | index unchanged s | reload s "
+    "| sentences | passages | articles | build s | build peak MB | startup s | CLI ask s | index unchanged s "
+    "| reload s (first / later edit) "
     "| ask p50 ms | ask p99 ms | ask+embed p50 ms | serve peak MB "
     "| rank-bm25 p50 ms | rank-bm25 p99 ms | rank-bm25 MB | p50 ours/base | p99 ours/base | MB ours/base "
     "| top 10 = rank-bm25 |\n"
@@ -491,7 +505,8 @@ def row(label: str, r: dict) -> str:
     b, s, base = r["build"], r["serve"], r.get("baseline")
     cells = [label, f"{b['passages']:,}", f"{b['documents']:,}", fmt(b["build_s"]), fmt(b["peak_mb"], ".0f"),
              fmt(s["startup_s"], ".2f"), fmt(r.get("cold", {}).get("cold_ask_s"), ".2f"),
-             fmt(s.get("unchanged_s"), ".3f"), fmt(s["reload_runs_s"][0], ".3f"), fmt(s["ask_p50_ms"], ".2f"),
+             fmt(s.get("unchanged_s"), ".3f"),
+             f"{fmt(s['reload_runs_s'][0], '.3f')} / {fmt(s.get('reload_warm_s'), '.3f')}", fmt(s["ask_p50_ms"], ".2f"),
              fmt(s["ask_p99_ms"], ".1f"), fmt(s["embed_p50_ms"], ".2f"), fmt(s["serve_peak_mb"], ".0f")]
     if base:
         cells += [fmt(base["p50_ms"], ".1f"), fmt(base["p99_ms"], ".1f"), fmt(base["peak_mb"], ".0f"),

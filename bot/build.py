@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from bot.ingest.entities import capitalised_words, extract_mentions
 from bot.ingest.files import FileEntry, FileFailure, LoadedFile, read_article, scan_folder, MAX_FILE_BYTES
 from bot.ingest.model import Document
 from bot.text.tokenize import tokenize
 from bot.store import DocumentWrite, Store, StoredDocument
+
+if TYPE_CHECKING:  # imported by the first parallel build, not by every `ask`
+    from concurrent.futures import ProcessPoolExecutor
 
 # Words that let people reach the byline and the date line ("Who wrote the
 # article?", "When was it published?"): these lines say who and when, but not
@@ -147,12 +147,15 @@ def document_write(loaded: LoadedFile) -> DocumentWrite:
 
 def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, force: bool = False,
                 progress: Callable[[int, int], None] | None = None,
-                allow_empty: bool = False, should_stop: Callable[[], bool] | None = None) -> BuildReport:
+                allow_empty: bool = False, should_stop: Callable[[], bool] | None = None,
+                known: dict[str, StoredDocument] | None = None) -> BuildReport:
     """Make the database match `folder`; returns what changed. Raises KnowledgeFolderError
     when the folder is missing (EmptyFolderError when it lists no article while some are
     loaded), StoreError when the database refuses the write, BuildCancelled when
     `should_stop()` turns true before every file was parsed. `progress(done, total)` is
-    called as each file to read is parsed (for a progress bar)."""
+    called as each file to read is parsed (for a progress bar). `known`: the stored
+    documents when the caller already holds them for the database's current state (the
+    serving snapshot's), so the table is not read again."""
     started = time.time()
     t0 = time.perf_counter()
     if not folder.is_dir():
@@ -163,7 +166,8 @@ def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, 
         raise KnowledgeFolderError(f"cannot list the knowledge folder {folder}: {exc.strerror or exc}") from exc
     if store.get_meta("index_format") != INDEX_FORMAT:
         force = True
-    known = store.documents()
+    if known is None:
+        known = store.documents()
     if known and not entries and not failures and not allow_empty:
         raise EmptyFolderError(
             f"the knowledge folder {folder} holds no article: refusing to retire all {len(known)} loaded "
@@ -327,6 +331,10 @@ def _prepare_many(
         for entry, old_hash in zip(entries, hashes):
             yield _prepare(entry, max_bytes, old_hash)
         return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     done = 0
     # "spawn": the engine runs in a threaded process (the Discord bot), where fork is unsafe.
     # Each worker watches its parent and exits when it dies (kill -9 of `index` or the bot

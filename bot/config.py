@@ -10,8 +10,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dotenv import load_dotenv
-
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message is one line for people."""
@@ -145,6 +143,8 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env", environ: dic
     """Read settings. Real environment variables win over the `.env` file."""
     if environ is None:
         if env_file is not None and Path(env_file).is_file():
+            from dotenv import load_dotenv  # here: most runs have no .env file to read
+
             load_dotenv(env_file, override=False)
         environ = dict(os.environ)
     get = environ.get

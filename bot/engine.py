@@ -159,27 +159,38 @@ class Engine:
             reader = PassageReader(self.db_path, readonly=True)
         except StoreError:
             return False
+        snap: Snapshot | None = None
         try:
-            if require_fresh and not self._matches_folder(reader):
+            if require_fresh and not self._same_format(reader):
                 reader.close()
                 return False
             snap = load_snapshot(reader, self.params)
+            # The folder is compared with the document rows the snapshot just read
+            # (one read of the table, not two: at 100k sentences each read costs ~0.1 s).
+            if require_fresh and not self._matches_folder(reader, snap.documents):
+                snap.close()
+                return False
         except (StoreError, sqlite3.DatabaseError, OSError, *_DECODE_ERRORS):
-            reader.close()  # damaged or odd: the writing path checks and rebuilds it
+            if snap is not None:
+                snap.close()
+            else:
+                reader.close()  # damaged or odd: the writing path checks and rebuilds it
             return False
         self._swap(snap)
         return True
 
-    def _matches_folder(self, reader: PassageReader) -> bool:
-        """Whether a sync would change nothing: same index format, and every article file's
-        (path, size, mtime) as stored; a file that failed must have failed after its mtime."""
+    def _same_format(self, reader: PassageReader) -> bool:
         meta = dict(reader.query("SELECT key, value FROM meta"))
-        if meta.get("index_format") != INDEX_FORMAT or meta.get("schema_version") != str(SCHEMA_VERSION):
-            return False
+        return meta.get("index_format") == INDEX_FORMAT and meta.get("schema_version") == str(SCHEMA_VERSION)
+
+    def _matches_folder(self, reader: PassageReader, documents: dict[str, StoredDocument]) -> bool:
+        """Whether a sync would change nothing: every article file's (path, size, mtime)
+        as stored in `documents` (the table as the snapshot read it); a file that failed
+        must have failed after its mtime. (The index format is checked by `_same_format`.)"""
         if not self.knowledge_dir.is_dir():
             return False
         entries, failures = scan_folder(self.knowledge_dir)
-        stored = {d.id: (d.path, d.size, d.mtime_ns) for d in reader.documents()}
+        stored = {d.id: (d.path, d.size, d.mtime_ns) for d in documents.values()}
         failed_at = {p: at for p, at in reader.query("SELECT path, at FROM failures")}
         seen: set[str] = set()
         for e in entries:
@@ -251,7 +262,8 @@ class Engine:
                     raise _Corrupt(problem)
             store = self._ensure_store()
             report = sync_folder(store, self.knowledge_dir, max_bytes=self.max_file_bytes, force=force,
-                                 allow_empty=allow_empty, should_stop=self._stop.is_set, progress=progress)
+                                 allow_empty=allow_empty, should_stop=self._stop.is_set, progress=progress,
+                                 known=self._current_documents())
             stale = report.changed_anything or force or self._snapshot is None or self._stale()
         except StoreError as exc:
             self._drop_store()
@@ -296,6 +308,14 @@ class Engine:
                    else f"{kept} row(s) kept, could not read {', '.join(lost)} (those records are in {aside.name} only)")
         log.warning("the database %s was corrupt (%s): set aside as %s and rebuilt from %s; %s",
                     self.db_path, " ".join(problem.split())[:200], aside.name, self.knowledge_dir, records)
+
+    def _current_documents(self) -> dict[str, StoredDocument] | None:
+        """The serving snapshot's document rows when it describes the database's current
+        state (what `_stale` checks), so a reload does not read the table twice; else None."""
+        snap = self._snapshot
+        if snap is None or self._stale():
+            return None
+        return snap.documents
 
     def _stale(self) -> bool:
         snap = self._snapshot

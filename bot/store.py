@@ -21,13 +21,11 @@ import os
 import sqlite3
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
-import sqlite_utils
 
 SCHEMA_VERSION = 3
 
@@ -152,6 +150,8 @@ class Store:
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
             self.conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+            import sqlite_utils  # here: only a writer needs it (58–300 ms of a CLI `ask`'s start)
+
             self.db = sqlite_utils.Database(self.conn)
             self._ensure_schema()
         except sqlite3.DatabaseError as exc:
@@ -207,6 +207,8 @@ class Store:
                 db.table("meta").create({"key": str, "value": str}, pk="key")
             if self.get_meta("store_uid") is None:
                 # Names this database for the derived index files beside it (bot/search/indexfiles.py).
+                import uuid
+
                 self.set_meta("store_uid", uuid.uuid4().hex)
             if "documents" not in db.table_names():
                 db.table("documents").create(

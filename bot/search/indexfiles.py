@@ -27,7 +27,6 @@ import logging
 import os
 import shutil
 import sqlite3
-import uuid
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,7 +180,7 @@ def _checksum(path: Path) -> int:
 
 
 def _write_segment(folder: Path, seg: Segment) -> None:
-    seg.name = f"seg-{uuid.uuid4().hex[:12]}"
+    seg.name = f"seg-{os.urandom(6).hex()}"  # 12 random hex digits (uuid4 costs an import)
     tmp = folder / (seg.name + ".tmp")
     tmp.mkdir(parents=True)
     files: dict[str, list[int]] = {}

@@ -1,0 +1,131 @@
+"""Issue 13, cold start and reload: what a CLI `ask` imports and how often the
+document table is read (work counted, never timed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bot.search.snapshot as snapshot_mod
+import bot.store as store_mod
+from bot.engine import Engine
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Needed to write or to parse, to serve Discord or to fetch a link: never by `ask`.
+NOT_FOR_ASK = ("dateparser", "trafilatura", "discord", "sqlite_utils", "yaml", "pysbd", "dotenv",
+               "concurrent.futures.process", "bot.ingest.parse")
+
+
+def _articles(folder: Path, n: int) -> None:
+    for i in range(n):
+        (folder / f"harbour-{i:03d}.md").write_text(
+            f"---\ntitle: Harbour report {i}\ndate: 2025-10-{i % 27 + 1:02d}\n---\n"
+            f"Inspectors reviewed pier {i} on Monday. The council said repairs to pier {i} "
+            f"would cost {i + 3} thousand dollars.\n\nResidents asked whether the ferry timetable would change.\n",
+            encoding="utf-8")
+
+
+@pytest.fixture()
+def built(tmp_path: Path) -> tuple[Path, Path]:
+    kb = tmp_path / "knowledge"
+    kb.mkdir()
+    _articles(kb, 12)
+    db = tmp_path / "storybot.db"
+    engine = Engine(kb, db)
+    engine.open()
+    engine.close()
+    return kb, db
+
+
+def test_cli_ask_imports_only_what_answering_needs(built: tuple[Path, Path], tmp_path: Path) -> None:
+    kb, db = built
+    probe = (
+        "import json, sys\n"
+        "from bot.cli import main\n"
+        f"code = main(['ask', 'What would repairs to pier 4 cost?', '--json', '--knowledge', {str(kb)!r}, "
+        f"'--db', {str(db)!r}])\n"
+        f"print(json.dumps({{'code': code, 'loaded': [m for m in {list(NOT_FOR_ASK)!r} if m in sys.modules]}}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBOT_")}
+    env["PYTHONPATH"] = str(REPO)
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.strip().splitlines()
+    answer, probe_out = json.loads("\n".join(lines[:-1])), json.loads(lines[-1])
+    assert answer["answered"] and "pier 4" in answer["quotes"][0]["text"]
+    assert probe_out == {"code": 0, "loaded": []}
+
+
+class _Counts:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.rows = 0  # the snapshot's read of the document table
+        self.store_reads = 0  # Store.documents / PassageReader.documents: the same table read again
+        original_rows = snapshot_mod._document_rows
+
+        def rows(*a, **k):
+            self.rows += 1
+            return original_rows(*a, **k)
+
+        monkeypatch.setattr(snapshot_mod, "_document_rows", rows)
+        for cls in (store_mod.Store, store_mod.PassageReader):
+            original = cls.documents
+
+            def counted(*a, _original=original, **k):
+                self.store_reads += 1
+                return _original(*a, **k)
+
+            monkeypatch.setattr(cls, "documents", counted)
+
+
+def test_query_open_reads_the_document_table_once(built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    kb, db = built
+    counts = _Counts(monkeypatch)
+    engine = Engine(kb, db)
+    try:
+        assert engine.open_for_queries() is None  # fresh: opened read-only, nothing synced
+        assert (counts.rows, counts.store_reads) == (1, 0)
+        assert engine.ask("What would repairs to pier 4 cost?").answered
+    finally:
+        engine.close()
+
+
+def test_reload_reuses_the_serving_documents(built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    kb, db = built
+    engine = Engine(kb, db)
+    try:
+        engine.open()
+        counts = _Counts(monkeypatch)
+        report = engine.reload()  # nothing changed: no read of the table at all
+        assert not report.changed_anything
+        assert (counts.rows, counts.store_reads) == (0, 0)
+
+        target = kb / "harbour-005.md"
+        target.write_text(target.read_text(encoding="utf-8") + "\nThe harbour master resigned on Friday.\n",
+                          encoding="utf-8")
+        report = engine.reload()  # one article changed: the new snapshot reads the table once
+        assert report.changed == ["harbour-005"]
+        assert (counts.rows, counts.store_reads) == (1, 0)
+        assert "resigned" in engine.ask("Who resigned on Friday?").quotes[0].text
+
+        # Another process's build moves the database on: the next reload reads the table
+        # from the store (the serving snapshot no longer describes it).
+        other = Engine(kb, db)
+        (kb / "harbour-100.md").write_text("---\ntitle: Ferry news\n---\nThe ferry timetable changed in May.\n",
+                                           encoding="utf-8")
+        other.open()
+        other.close()
+        shutil.copy(kb / "harbour-100.md", kb / "harbour-101.md")
+        before = counts.store_reads
+        report = engine.reload()
+        assert report.added == ["harbour-101"] and counts.store_reads == before + 1
+        assert {d.id for d in engine.documents()} >= {"harbour-100", "harbour-101"}
+    finally:
+        engine.close()
