@@ -215,7 +215,10 @@ class Engine:
         try:
             report = self._reload(force, allow_empty, progress)
         except (StoreError, KnowledgeFolderError, BuildCancelled) as exc:
-            log.warning("reload failed, the previous articles keep serving: %s", exc)
+            if self._snapshot is not None:
+                log.warning("reload failed, the previous articles keep serving: %s", exc)
+            else:  # nothing to keep serving: the caller reports the error (one line in the CLI)
+                log.debug("reload failed, no articles loaded: %s", exc)
             if actor is not None:
                 self.journal.try_audit(actor, "reload", "", "error", str(exc))
             raise
