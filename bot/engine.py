@@ -149,7 +149,7 @@ class Engine:
             # then it is fresh now, and reading it writes nothing.
             if held and self._open_readonly(require_fresh=True):
                 return None
-            self._build_locked = held
+            self._build_locked = True  # held, or given up on (waited long enough): do not wait again
             try:
                 return self._reload_for_queries()
             finally:
