@@ -27,6 +27,7 @@ from bot.answers.model import Answer, EntityCard, Summary
 from bot.answers.summary import summarise
 from bot.answers.who import entity_names as _entity_names
 from bot.answers.who import who as _who
+from bot.buildlock import build_lock
 from bot.build import INDEX_FORMAT, BuildCancelled, BuildReport, KnowledgeFolderError, sync_folder
 from bot.ingest.files import MAX_FILE_BYTES, scan_folder
 from bot.search.bm25 import BM25Params
@@ -119,6 +120,7 @@ class Engine:
         self._needs_rebuild = False  # a question met a damaged row
         self.keep_choices = False  # the Discord bot keeps autocomplete lists in memory
         self._choices: object | None = None
+        self._build_locked = False  # this engine holds the cross-process build lock (bot/buildlock.py)
 
     # -- lifecycle -------------------------------------------------------------------
     def open(self, *, refresh: bool = True) -> BuildReport | None:
@@ -143,6 +145,18 @@ class Engine:
         """
         if self._open_readonly(require_fresh=True):
             return None
+        with build_lock(self.db_path) as held:
+            # Another process may have been building this database while we waited:
+            # then it is fresh now, and reading it writes nothing.
+            if held and self._open_readonly(require_fresh=True):
+                return None
+            self._build_locked = True  # held, or given up on (waited long enough): do not wait again
+            try:
+                return self._reload_for_queries()
+            finally:
+                self._build_locked = False
+
+    def _reload_for_queries(self) -> BuildReport | None:
         try:
             return self.reload()
         except StoreError as exc:
@@ -213,7 +227,10 @@ class Engine:
         try:
             report = self._reload(force, allow_empty, progress)
         except (StoreError, KnowledgeFolderError, BuildCancelled) as exc:
-            log.warning("reload failed, the previous articles keep serving: %s", exc)
+            if self._snapshot is not None:
+                log.warning("reload failed, the previous articles keep serving: %s", exc)
+            else:  # nothing to keep serving: the caller reports the error (one line in the CLI)
+                log.debug("reload failed, no articles loaded: %s", exc)
             if actor is not None:
                 self.journal.try_audit(actor, "reload", "", "error", str(exc))
             raise
@@ -227,27 +244,34 @@ class Engine:
     def _reload(self, force: bool, allow_empty: bool = False,
                 progress: Callable[[int, int], None] | None = None) -> BuildReport:
         with self._reload_lock:
-            if self._stop.is_set():
-                raise BuildCancelled("stopping: no reload started")
-            self._check_db_file()
-            self._check_sidecars()
-            serving = self._snapshot
-            pinned = serving is not None and serving.reader.pin()
+            if self._build_locked:
+                return self._reload_locked(force, allow_empty, progress)
+            with build_lock(self.db_path):
+                return self._reload_locked(force, allow_empty, progress)
+
+    def _reload_locked(self, force: bool, allow_empty: bool,
+                       progress: Callable[[int, int], None] | None) -> BuildReport:
+        if self._stop.is_set():
+            raise BuildCancelled("stopping: no reload started")
+        self._check_db_file()
+        self._check_sidecars()
+        serving = self._snapshot
+        pinned = serving is not None and serving.reader.pin()
+        try:
             try:
+                report = self._sync_and_swap(force, allow_empty, progress)
+            except _Corrupt as exc:
+                self._rebuild_corrupt(str(exc))
                 try:
-                    report = self._sync_and_swap(force, allow_empty, progress)
-                except _Corrupt as exc:
-                    self._rebuild_corrupt(str(exc))
-                    try:
-                        report = self._sync_and_swap(True, allow_empty, progress)
-                    except _Corrupt as again:
-                        raise StoreError(f"the rebuilt database is unusable too: {again}") from again
-            finally:
-                if pinned and serving is not None:
-                    serving.reader.unpin()
-            self.last_report = report
-            self.last_reload_at = time.time()
-            return report
+                    report = self._sync_and_swap(True, allow_empty, progress)
+                except _Corrupt as again:
+                    raise StoreError(f"the rebuilt database is unusable too: {again}") from again
+        finally:
+            if pinned and serving is not None:
+                serving.reader.unpin()
+        self.last_report = report
+        self.last_reload_at = time.time()
+        return report
 
     def _sync_and_swap(self, force: bool, allow_empty: bool,
                        progress: Callable[[int, int], None] | None = None) -> BuildReport:

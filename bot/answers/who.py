@@ -70,6 +70,14 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
     if not words:
         return EntityCard(query, False, query, "", (), 0.0, message="Give a name to look up.")
     keys = _match_keys(snapshot, words)
+    if not keys:
+        # "Ms Hewitt", "President Xi": the articles may record the name without the
+        # title that the question puts in front of it.
+        bare = words
+        while len(bare) > 1 and bare[0].rstrip(".") in _TITLE_PREFIXES:
+            bare = bare[1:]
+        if bare != words and (bare_keys := _match_keys(snapshot, bare)):
+            words, key, keys = bare, " ".join(bare), bare_keys
     full = ""
     rows: list[tuple[int, str, str, str]] = []
     if keys:
@@ -130,6 +138,7 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
 
 
 _NOT_SHORT_FORMS = STOPWORDS | TITLE_WORDS | HEAD_TITLES | NATIONALITIES
+_TITLE_PREFIXES = frozenset(t.rstrip(".") for t in TITLE_WORDS | HEAD_TITLES)
 
 
 def _key_kind(snapshot: Snapshot, key: str) -> str:

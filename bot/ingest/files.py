@@ -22,7 +22,9 @@ if TYPE_CHECKING:  # the parser (PyYAML, pysbd) is imported by the first file re
 
 ARTICLE_SUFFIXES = (".md", ".txt")
 MAX_FILE_BYTES = 5 * 1024 * 1024
-_ID_RE = re.compile(r"^[\w][\w.\-]{0,199}$", re.UNICODE)
+# Spaces inside a name are fine ("Trump call.md" is the document "Trump call"):
+# collections saved from titles have them. Not at either end, no other whitespace.
+_ID_RE = re.compile(r"^\w(?:[\w.\- ]{0,198}[\w.\-])?$", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def scan_folder(folder: Path) -> tuple[list[FileEntry], list[FileFailure]]:
         doc_id = name[: name.rfind(".")]  # doc_id_for(path): the suffix is .md or .txt
         if not _ID_RE.fullmatch(doc_id):
             failures.append(FileFailure(printable_name(doc_id), folder / printable_name(name),
-                                        "file name is not a usable id (letters, digits, . _ - only)"))
+                                        "file name is not a usable id (letters, digits, spaces, . _ - only)"))
             continue
         try:
             st = dir_entry.stat(follow_symlinks=False)  # lstat
