@@ -69,11 +69,12 @@ def same_family(a: str, b: str) -> bool:
 ANTONYMS = Path(__file__).with_name("antonyms.tsv.gz")
 
 
-@functools.lru_cache(maxsize=1)
-def _antonyms() -> dict[str, frozenset[str]]:
+def _symmetric_pairs(path: Path) -> dict[str, frozenset[str]]:
+    """A table of stem pairs (one `a<TAB>b` a line), read both ways. A missing or
+    broken table gives no pairs: the bot answers without that relation rather than failing."""
     out: dict[str, set[str]] = {}
     try:
-        with gzip.open(ANTONYMS, "rt", encoding="ascii") as fh:
+        with gzip.open(path, "rt", encoding="ascii") as fh:
             for line in fh:
                 a, _, b = line.rstrip("\n").partition("\t")
                 if a and b:
@@ -82,6 +83,11 @@ def _antonyms() -> dict[str, frozenset[str]]:
     except OSError:
         return {}
     return {k: frozenset(v) for k, v in out.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _antonyms() -> dict[str, frozenset[str]]:
+    return _symmetric_pairs(ANTONYMS)
 
 
 def antonyms(stem: str) -> frozenset[str]:
@@ -94,17 +100,7 @@ SYNONYMS = Path(__file__).with_name("synonyms.tsv.gz")
 
 @functools.lru_cache(maxsize=1)
 def _synonyms() -> dict[str, frozenset[str]]:
-    out: dict[str, set[str]] = {}
-    try:
-        with gzip.open(SYNONYMS, "rt", encoding="ascii") as fh:
-            for line in fh:
-                a, _, b = line.rstrip("\n").partition("\t")
-                if a and b:
-                    out.setdefault(a, set()).add(b)
-                    out.setdefault(b, set()).add(a)
-    except OSError:  # a broken install answers without synonyms rather than failing
-        return {}
-    return {k: frozenset(v) for k, v in out.items()}
+    return _symmetric_pairs(SYNONYMS)
 
 
 def synonyms(stem: str) -> frozenset[str]:
