@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.ingest.entities import name_key
+from bot.ingest.entities import key_starts_with, name_key
 from bot.search.snapshot import Snapshot
 from bot.store import StoredDocument
 
@@ -61,7 +61,7 @@ class Choices:
             scanned += 1
             if scanned > _NAME_SCAN:
                 break
-            if prefix and not any(w.startswith(prefix) for w in words) and not " ".join(words).startswith(prefix):
+            if not key_starts_with(words, prefix):
                 continue
             if name not in out:
                 out.append(name)

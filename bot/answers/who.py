@@ -17,7 +17,7 @@ from collections import Counter
 
 from bot.answers.cite import citation_for
 from bot.answers.model import EntityCard, Quote, clip_quote
-from bot.ingest.entities import HEAD_TITLES, NATIONALITIES, ORG_WORDS, TITLE_WORDS, entity_kind, name_key
+from bot.ingest.entities import HEAD_TITLES, NATIONALITIES, ORG_WORDS, TITLE_WORDS, entity_kind, key_starts_with, name_key
 from bot.search.snapshot import Snapshot
 from bot.text.tokenize import STOPWORDS
 from bot.store import PassageRow
@@ -181,8 +181,7 @@ def entity_names(snapshot: Snapshot, prefix: str = "", limit: int = 25) -> list[
     rows = snapshot.reader.mention_counts(f"%{prefix}%", 400)
     out: list[str] = []
     for name, _ in rows:
-        key_words = name_key(name).split()
-        if prefix and not any(w.startswith(prefix) for w in key_words) and not name_key(name).startswith(prefix):
+        if not key_starts_with(name_key(name).split(), prefix):
             continue
         if name not in out:
             out.append(name)

@@ -81,6 +81,12 @@ def name_key(name: str) -> str:
     return " ".join(w for w in words if w)
 
 
+def key_starts_with(key_words: list[str] | tuple[str, ...], prefix: str) -> bool:
+    """Whether a typed prefix (already a `name_key`) matches a name: the start of any of
+    its key words ("lif" → "He Lifeng") or of the whole key ("he l"). Autocomplete's rule."""
+    return not prefix or any(w.startswith(prefix) for w in key_words) or " ".join(key_words).startswith(prefix)
+
+
 def _is_capitalised(word: str) -> bool:
     return word[:1].isupper() or bool(re.match(r"(?:[A-Z]\.){2,}", word))
 
