@@ -100,11 +100,11 @@ async def test_reset_connection_on_the_callback(tmp_path: Path, monkeypatch: pyt
         async with live_bot(tmp_path, token=TOKEN, STORYBOT_LOG_LEVEL="WARNING") as live:
             fake = live.fake
             inter = await fake.send_interaction(fake.slash_command("ask", {"question": QUESTION}))
-            data = await final_body(fake, inter, 10)
+            data = await final_body(fake, inter)
             COUNTS["faults"] += 1
             assert "crisis stems from" in text_of(data) and "¶9" in text_of(data)
             bad = await fake.send_interaction(fake.slash_command("ask", {"question": "   "}))  # an error reply
-            data = await final_body(fake, bad, 10)
+            data = await final_body(fake, bad)
             assert "Please give a question" in text_of(data)
             fake.assert_clean(require_no_pings=True)
         errors = [r for r in caplog.records if r.levelno >= logging.ERROR]

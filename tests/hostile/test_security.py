@@ -128,7 +128,7 @@ async def test_bot_run_subprocess_never_prints_the_token(tmp_path: Path) -> None
             ):
                 inter = await fake.send_interaction(payload)
                 COUNTS["interactions"] += 1
-                await final_body(fake, inter, 10)
+                await final_body(fake, inter)
             proc.send_signal(signal.SIGTERM)
             out, err = await asyncio.wait_for(proc.communicate(), 20)
         finally:
