@@ -346,9 +346,7 @@ class Engine:
         return snap is None or getattr(snap.reader, "failed", False) or snap.reader.generation != self._current_generation()
 
     def _current_generation(self) -> object:
-        store = self._ensure_store()
-        row = store.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        return row
+        return self._ensure_store().generation_row()
 
     def _ensure_store(self) -> Store:
         if self._store is None:
