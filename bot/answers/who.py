@@ -23,6 +23,9 @@ from bot.text.tokenize import STOPWORDS
 from bot.store import PassageRow
 
 MAX_CARD_QUOTES = 6
+# A fuller person name stands for a recorded short name only if it is mentioned at least
+# once for every this many mentions of the short name itself.
+_RARE_EXPANSION = 10
 MAX_NAME_CHARS = 100
 ROLE_NOUNS = (
     "founder|co-founder|chairman|chairwoman|chair|ceo|chief executive|president|premier|minister|"
@@ -87,9 +90,11 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
         # then the longest name.
         full = max(keys, key=lambda k: (kinds[k] == "person" and len(k.split()) > 1, counts.get(k, 0)
                                         if kinds[k] == "person" else 0, len(k.split()), k))
-        if key in keys and full != key and kinds[full] != "person":
+        if key in keys and full != key and (
+                kinds[full] != "person" or counts.get(full, 0) * _RARE_EXPANSION < counts.get(key, 0)):
             # "TikTok" is not "TikTok U.S.": a longer name extends a person's name
-            # ("Xi" → "Xi Jinping"), not an organisation's.
+            # ("Xi" → "Xi Jinping"), not an organisation's; and a one-off span that
+            # happens to hold a common name ("Whitehall Labour") is not what "Labour" means.
             full = key
         forms = set(keys) if kinds.get(full) != "person" else {k for k in keys if _is_form_of(k, full)}
         rows = snapshot.reader.mentions_of(sorted(forms | {full}))
