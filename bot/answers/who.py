@@ -19,7 +19,7 @@ from bot.answers.cite import citation_for
 from bot.answers.model import EntityCard, Quote, clip_quote
 from bot.ingest.entities import HEAD_TITLES, NATIONALITIES, ORG_WORDS, TITLE_WORDS, entity_kind, key_starts_with, name_key
 from bot.search.snapshot import Snapshot
-from bot.text.tokenize import STOPWORDS
+from bot.text.tokenize import STOPWORDS, tokenize
 from bot.store import PassageRow
 
 MAX_CARD_QUOTES = 6
@@ -121,8 +121,7 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
             passage_names[pid] = list(authors)
             names.update(passage_names[pid])
     if not passages:
-        return EntityCard(query, False, query, "", (), 0.0,
-                          message=f"The articles don't mention “{query}”.")
+        return EntityCard(query, False, query, "", (), 0.0, message=_not_a_name(snapshot, query))
     pool = full_names or names
     display = max(pool, key=lambda n: (len(n.split()), pool[n])) if pool else query
     scored: list[tuple[float, PassageRow]] = []
@@ -144,6 +143,15 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
 
 _NOT_SHORT_FORMS = STOPWORDS | TITLE_WORDS | HEAD_TITLES | NATIONALITIES
 _TITLE_PREFIXES = frozenset(t.rstrip(".") for t in TITLE_WORDS | HEAD_TITLES)
+
+
+def _not_a_name(snapshot: Snapshot, query: str) -> str:
+    """Why there is no card: the words never occur, or they do but name no one ("the law",
+    "tariffs"): saying "don't mention" then would be false, so point to a question instead."""
+    terms = set(tokenize(query))
+    if terms and len(snapshot.reader.term_ids(terms)) == len(terms):
+        return f"“{query}” is not a person or organisation the articles name, but they mention it: ask a question about it."
+    return f"The articles don't mention “{query}”."
 
 
 def _key_kind(snapshot: Snapshot, key: str) -> str:

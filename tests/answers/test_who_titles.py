@@ -135,3 +135,10 @@ def test_who_common_short_name_is_not_swallowed_by_a_one_off_longer_span(party: 
     assert "Whitehall Labour" not in card.quotes[0].text
     bbc = party.who("BBC")
     assert bbc.name == "BBC"  # "BBC One" is a channel of it, not its full name
+
+
+def test_who_on_a_topic_word_points_to_a_question(farm: Engine) -> None:
+    topic = farm.who("fertiliser subsidies")
+    assert not topic.answered and "ask a question" in topic.message and "don't mention" not in topic.message
+    absent = farm.who("Zebra Holdings")
+    assert not absent.answered and "don't mention" in absent.message
