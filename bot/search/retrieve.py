@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 from bot.search.doc_score import doc_scores, doc_term_sets
 from bot.search.neighbours import completes, next_sentences
@@ -78,8 +77,6 @@ DOC_WEIGHT = 0.15  # weight of the article's normalised BM25 in a sentence's sco
 OWN_WEIGHT = 1.0  # the sentence's own coverage of the question
 COVER_WEIGHT = 0.5  # coverage with paragraph context
 BM25_WEIGHT = 0.5  # weight of the sentence's own normalised BM25
-NEIGHBOUR_WEIGHT = 0.0  # share of the previous sentence's matched words a sentence borrows
-NEIGHBOURS = 5  # the best candidates whose next sentence joins the candidates
 CARRY = True  # a quote carries the next sentence when that one completes the match (neighbours.py)
 CARRY_KIND = True  # ... or when it alone holds the kind of thing a typed question asks for
 TYPED_KINDS = ("who", "when", "where", "quantity")
@@ -237,42 +234,37 @@ def retrieve(
             para_fams.setdefault((row.document, row.paragraph), set()).update(token_fams[row.id])
     best_bm25 = max(score for _, score in candidates) or 1.0
     floor = min(score for _, score in candidates)
-    matched: dict[int, set[str]] = {}  # passage id → question terms it holds (exact or family)
+    hits: list[Hit] = []
+    matched: dict[int, set[str]] = {}  # passage id → question terms it holds (exact or family), for carrying
     typed: dict[int, bool] = {}  # passage id → holds the kind of thing the question asks for
-
-    def score_row(row: PassageRow, score: float, toks: set[str], fams: frozenset[str]) -> Hit | None:
-        own, own_fam = held(term_set, toks, fams)
+    for row, score in candidates:
+        own, own_fam = held(term_set, token_sets[row.id], token_fams[row.id])
         if row.kind != "body":
             if not _meta_fits(row.kind, question.kind):
-                return None
+                continue
             own |= _meta_terms(row.kind, question)
         key = (row.document, row.paragraph)
         ctx_exact, ctx_fam = held(term_set - own - own_fam, para_tokens.get(key, set()),
                                   frozenset(para_fams.get(key, ())))
         own_w = sum(weights[t] for t in own)
         fam_w = sum(weights[t] for t in own_fam)
+        toks = token_sets[row.id]
         syn_w = sum(weights[t] for t in term_set - own - own_fam if synonyms_of[t] & toks)
         ctx_w = sum(weights[t] for t in ctx_exact) + FAMILY_WEIGHT * sum(weights[t] for t in ctx_fam)
         coverage = (own_w + FAMILY_WEIGHT * fam_w + SYN_WEIGHT * syn_w + CONTEXT_WEIGHT * ctx_w) / total
         own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w + SYN_RANK_WEIGHT * syn_w) / total
-        norm = max(0.0, (score - floor) / (best_bm25 - floor)) if best_bm25 > floor else 1.0
+        norm = (score - floor) / (best_bm25 - floor) if best_bm25 > floor else 1.0
         final = (BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage
                  + DOC_WEIGHT * dscores.get(row.document, 0.0) / best_doc)
-        has_kind = row.kind == "body" and kind_evidence(question.kind, row.text, question.text if NOVEL_KIND else None)
-        if has_kind:
+        typed[row.id] = row.kind == "body" and kind_evidence(question.kind, row.text,
+                                                              question.text if NOVEL_KIND else None)
+        if typed[row.id]:
             final += KIND_BONUS
         if prefer_document is not None and row.document == prefer_document:
             final += PREFER_BONUS
-        matched[row.id] = (own | own_fam) if row.kind == "body" else set()
-        typed[row.id] = has_kind
-        return Hit(row, final, score, coverage)
-
-    hits = [h for row, score in candidates
-            if (h := score_row(row, score, token_sets[row.id], frozenset(token_fams[row.id]))) is not None]
+        matched[row.id] = own | own_fam
+        hits.append(Hit(row, final, score, coverage))
     positions = {pid: pos for pid, (pos, _) in zip(pids, top)}
-    if NEIGHBOUR_WEIGHT and hits:
-        hits = _neighbour_context(snapshot, hits, ids, positions, matched, typed, weights, total, score_row,
-                                  token_sets, token_fams)
     if not hits:
         return Retrieval(question, (), False, 0.0, "no passage shares a word with the question", "off-topic", signals)
     hits.sort(key=lambda h: (-h.score, h.passage.id))
@@ -345,68 +337,6 @@ def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], 
                     h = replace(h, follow=row)
                     shown.add(row.id)
         shown.add(h.passage.id)
-        out.append(h)
-    return out
-
-
-def _neighbour_context(
-    snapshot: Snapshot,
-    hits: list[Hit],
-    ids: list[int | None],
-    positions: dict[int, int],
-    matched: dict[int, set[str]],
-    typed: dict[int, bool],
-    weights: dict[str, float],
-    total: float,
-    score_row: Callable[[PassageRow, float, set[str], frozenset[str]], Hit | None],
-    token_sets: dict[int, set[str]],
-    token_fams: dict[int, frozenset[str]],
-) -> list[Hit]:
-    """A sentence is read after the one before it: the question's words that the previous
-    sentence of its paragraph holds count for it too, at `NEIGHBOUR_WEIGHT`.
-
-    Why: writers set a subject up in one sentence and say the fact in the next ("Northern
-    Telecom sold DATAPAC clones abroad. X.75 and X.121 allowed the interconnection of ...").
-    The next sentence of the best `NEIGHBOURS` candidates joins the candidates, and a
-    sentence borrows only when it holds a question word itself or the kind of thing the
-    question asks for (a date for "when"), so a sentence that merely follows a good one
-    does not rise."""
-    hits.sort(key=lambda h: (-h.score, h.passage.id))
-    n_positions = len(snapshot.passage_ids)
-    wanted: dict[int, int] = {}  # follower position → its predecessor's passage id
-    for h in hits[:NEIGHBOURS]:
-        pos = positions.get(h.passage.id)
-        if h.passage.kind != "body" or pos is None or pos + 1 >= n_positions:
-            continue
-        nxt = int(snapshot.passage_ids[pos + 1])
-        if nxt not in matched:
-            wanted[pos + 1] = h.passage.id
-    rows = {h.passage.id: h.passage for h in hits}
-    if wanted:
-        fetched = snapshot.reader.passages(int(snapshot.passage_ids[p]) for p in wanted)
-        for pos, prev in wanted.items():
-            row = fetched.get(int(snapshot.passage_ids[pos]))
-            if row is None or row.kind != "body" or (row.document, row.paragraph) != (
-                    rows[prev].document, rows[prev].paragraph):
-                continue
-            scored = snapshot.index.top_k(ids, 1, (pos, pos + 1))
-            toks = set(tokenize(row.text))
-            token_sets[row.id], token_fams[row.id] = toks, families_of(toks)
-            hit = score_row(row, scored[0][1] if scored else 0.0, toks, token_fams[row.id])
-            if hit is not None:
-                hits.append(hit)
-                rows[row.id] = row
-                positions[row.id] = pos
-    by_position = {pos: pid for pid, pos in positions.items() if pid in rows}
-    out = []
-    for h in hits:
-        pos = positions.get(h.passage.id)
-        prev = by_position.get(pos - 1) if pos is not None else None
-        if (prev is not None and h.passage.kind == "body" and (matched.get(h.passage.id) or typed.get(h.passage.id))
-                and (rows[prev].document, rows[prev].paragraph) == (h.passage.document, h.passage.paragraph)):
-            borrowed = matched.get(prev, set()) - matched.get(h.passage.id, set())
-            if borrowed:
-                h = replace(h, score=h.score + NEIGHBOUR_WEIGHT * sum(weights[t] for t in borrowed) / total)
         out.append(h)
     return out
 
