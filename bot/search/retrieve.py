@@ -15,7 +15,11 @@ then principled adjustments on the top candidates:
   already hold;
 - a question word the articles never use, one typing slip from a word they use
   (stems of MIN_RESPELL letters or more), is read as that word;
-- metadata lines (byline, date) only answer "who wrote" / "when published".
+- metadata lines (byline, date) only answer "who wrote" / "when published";
+- a quote carries the next sentence of its paragraph when that sentence holds
+  question words the quoted one lacks, or alone holds the date / number / place /
+  name a typed question wants (bot/search/neighbours.py): the question's words in
+  one sentence, the answer in the next.
 
 Abstention (README "Abstention, calibrated"): a question of only vague words
 is not answered, nor one that names something (a capitalised word after the
