@@ -9,7 +9,7 @@ from bot.answers.model import MAX_QUOTE_CHARS, Answer, Quote, clip_quote
 from bot.answers.said import said_answer
 from bot.answers.who import who
 from bot.search.question import analyse
-from bot.search.retrieve import Hit, retrieve
+from bot.search.retrieve import PAIR_CHARS, Hit, retrieve
 from bot.search.snapshot import Snapshot
 from bot.text.tokenize import tokenize
 
@@ -55,6 +55,10 @@ def focus_clip(text: str, terms: frozenset[str], limit: int = MAX_QUOTE_CHARS) -
 
 def quote_for(snapshot: Snapshot, hit: Hit, terms: frozenset[str] = frozenset()) -> Quote:
     row = hit.passage
+    if hit.follow is not None:  # the next sentence completes the match (bot/search/neighbours.py)
+        text = " ".join(row.text.split()) + " " + " ".join(hit.follow.text.split())
+        return Quote(focus_clip(text, terms, PAIR_CHARS), citation_for(snapshot, row.document, row.paragraph),
+                     round(hit.score, 4), passage=row.id)
     return Quote(focus_clip(row.text, terms), citation_for(snapshot, row.document, row.paragraph),
                  round(hit.score, 4), passage=row.id)
 

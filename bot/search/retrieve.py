@@ -15,7 +15,11 @@ then principled adjustments on the top candidates:
   already hold;
 - a question word the articles never use, one typing slip from a word they use
   (stems of MIN_RESPELL letters or more), is read as that word;
-- metadata lines (byline, date) only answer "who wrote" / "when published".
+- metadata lines (byline, date) only answer "who wrote" / "when published";
+- a quote carries the next sentence of its paragraph when that sentence holds
+  question words the quoted one lacks, or alone holds the date / number / place /
+  name a typed question wants (bot/search/neighbours.py): the question's words in
+  one sentence, the answer in the next.
 
 Abstention (README "Abstention, calibrated"): a question of only vague words
 is not answered, nor one that names something (a capitalised word after the
@@ -41,6 +45,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from bot.search.doc_score import doc_scores, doc_term_sets
+from bot.search.neighbours import completes, next_sentences
 from bot.search.question import Question, denies, kind_evidence, negated
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
@@ -76,6 +81,10 @@ DOC_WEIGHT = 0.15  # weight of the article's normalised BM25 in a sentence's sco
 OWN_WEIGHT = 1.0  # the sentence's own coverage of the question
 COVER_WEIGHT = 0.5  # coverage with paragraph context
 BM25_WEIGHT = 0.5  # weight of the sentence's own normalised BM25
+CARRY = True  # a quote carries the next sentence when that one completes the match (neighbours.py)
+CARRY_KIND = True  # ... or when it alone holds the kind of thing a typed question asks for
+TYPED_KINDS = ("who", "when", "where", "quantity")
+PAIR_CHARS = 480  # a quote with its next sentence stays within this (1.5 single quotes, bot/answers/model.py)
 RELATIVE_KEEP = 0.55  # further quotes must score this fraction of the best
 
 
@@ -85,6 +94,7 @@ class Hit:
     score: float
     bm25: float
     coverage: float
+    follow: PassageRow | None = None  # the next sentence of the paragraph, quoted with this one (neighbours.py)
 
 
 @dataclass(frozen=True)
@@ -229,6 +239,8 @@ def retrieve(
     best_bm25 = max(score for _, score in candidates) or 1.0
     floor = min(score for _, score in candidates)
     hits: list[Hit] = []
+    matched: dict[int, set[str]] = {}  # passage id → question terms it holds (exact or family), for carrying
+    typed: dict[int, bool] = {}  # passage id → holds the kind of thing the question asks for
     for row, score in candidates:
         own, own_fam = held(term_set, token_sets[row.id], token_fams[row.id])
         if row.kind != "body":
@@ -248,11 +260,15 @@ def retrieve(
         norm = (score - floor) / (best_bm25 - floor) if best_bm25 > floor else 1.0
         final = (BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage
                  + DOC_WEIGHT * dscores.get(row.document, 0.0) / best_doc)
-        if row.kind == "body" and kind_evidence(question.kind, row.text, question.text if NOVEL_KIND else None):
+        typed[row.id] = row.kind == "body" and kind_evidence(question.kind, row.text,
+                                                              question.text if NOVEL_KIND else None)
+        if typed[row.id]:
             final += KIND_BONUS
         if prefer_document is not None and row.document == prefer_document:
             final += PREFER_BONUS
+        matched[row.id] = own | own_fam
         hits.append(Hit(row, final, score, coverage))
+    positions = {pid: pos for pid, (pos, _) in zip(pids, top)}
     if not hits:
         return Retrieval(question, (), False, 0.0, "no passage shares a word with the question", "off-topic", signals)
     hits.sort(key=lambda h: (-h.score, h.passage.id))
@@ -295,7 +311,38 @@ def retrieve(
                          f"the best passage covers {best.coverage:.0%} of the question", "near-miss", signals)
     floor_cov = MIN_COVERAGE / 2 if abstain else 0.0
     kept = [h for h in hits if h.score >= RELATIVE_KEEP * best.score and h.coverage >= floor_cov]
-    return Retrieval(question, tuple(kept[: max(k, 1) * 4]), True, best.coverage, "", "", signals)
+    kept = kept[: max(k, 1) * 4]
+    if CARRY:
+        kept = _carry_next(snapshot, kept, positions, question, term_set, matched, typed)
+    return Retrieval(question, tuple(kept), True, best.coverage, "", "", signals)
+
+
+def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], question: Question,
+                term_set: set[str], matched: dict[int, set[str]], typed: dict[int, bool]) -> list[Hit]:
+    """Quotes that carry the next sentence of their paragraph when it completes them
+    (bot/search/neighbours.py); a carried sentence is not quoted again on its own."""
+    following = next_sentences(snapshot, positions, (h.passage for h in hits))
+    out: list[Hit] = []
+    shown: set[int] = set()
+    for h in hits:
+        if h.passage.id in shown:
+            continue
+        nxt = following.get(h.passage.id)
+        if nxt is not None and nxt[1].id not in shown:
+            row = nxt[1]
+            size = len(" ".join(h.passage.text.split())) + 1 + len(" ".join(row.text.split()))
+            if size <= PAIR_CHARS:
+                toks = set(tokenize(row.text))
+                own_fam = held(term_set, toks)
+                adds = completes(term_set, matched.get(h.passage.id, set()), own_fam[0] | own_fam[1])
+                typed_next = (CARRY_KIND and question.kind in TYPED_KINDS and not typed.get(h.passage.id)
+                              and kind_evidence(question.kind, row.text, question.text if NOVEL_KIND else None))
+                if adds or typed_next:
+                    h = replace(h, follow=row)
+                    shown.add(row.id)
+        shown.add(h.passage.id)
+        out.append(h)
+    return out
 
 
 def _doc_coverage(
