@@ -45,9 +45,11 @@ from bot.search.question import Question, denies, kind_evidence, negated
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
 from bot.text.families import antonyms, families_of, family, members, preload, synonyms
+from bot.text.specificity import preload as preload_specificity, specificity
 from bot.text.tokenize import tokenize
 
 preload()  # the lexicon tables are read when retrieval is imported, not by the first question
+preload_specificity()
 
 # Calibrated on public data (README "Abstention, calibrated"); not per question.
 MIN_COVERAGE = 0.30  # near-miss: the best sentence + paragraph context must hold this share
@@ -271,7 +273,12 @@ def retrieve(
     # A question about what did *not* happen is answered only by a sentence that says so.
     signals["negation_unmet"] = float(not long and negated(question.text, asserted_only=True)
                                       and not any(denies(h.passage.text) for h in hits[:3]))
-    signals["doc_coverage"] = _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, weights, document)
+    # Abstention weighs a word the articles never use by how specific it is in English
+    # ("soybeans" fully, "held" a fifth); names keep their full weight. Ranking is unchanged.
+    abstain_w = abstention_weights(snapshot, question, term_ids, weights)
+    signals["evidence"] = evidence(best, abstain_w, token_sets[best.passage.id], token_fams[best.passage.id],
+                                   para_tokens, para_fams, synonyms_of)
+    signals["doc_coverage"] = _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, abstain_w, document)
     if len(hits) > 1:
         signals["margin"] = best.score - hits[1].score
     if abstain and signals.get("unknown_names") and best.coverage < UNKNOWN_NAME_COVERAGE:
@@ -290,12 +297,47 @@ def retrieve(
     if abstain and signals["negation_unmet"]:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          "the question asks what did not happen; no passage says anything did not", "near-miss", signals)
-    if abstain and best.coverage < MIN_COVERAGE:
+    if abstain and signals["evidence"] < MIN_COVERAGE:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
-                         f"the best passage covers {best.coverage:.0%} of the question", "near-miss", signals)
-    floor_cov = MIN_COVERAGE / 2 if abstain else 0.0
+                         f"the best passage covers {signals['evidence']:.0%} of the question", "near-miss", signals)
+    floor_cov = min(MIN_COVERAGE / 2, best.coverage) if abstain else 0.0  # the best is always kept
     kept = [h for h in hits if h.score >= RELATIVE_KEEP * best.score and h.coverage >= floor_cov]
     return Retrieval(question, tuple(kept[: max(k, 1) * 4]), True, best.coverage, "", "", signals)
+
+
+def abstention_weights(snapshot: Snapshot, question: Question, term_ids: dict[str, int],
+                       weights: dict[str, float]) -> dict[str, float]:
+    """The question's term weights for abstention: a word no article uses weighs its
+    (maximal) weight times its English specificity (bot/text/specificity.py), unless it
+    is written as a name; every other word keeps its corpus weight."""
+    names = set(question.names)
+    return {t: w * specificity(t) if t not in names and _df(snapshot, term_ids.get(t)) == 0 else w
+            for t, w in weights.items()}
+
+
+def evidence(
+    hit: Hit,
+    weights: dict[str, float],
+    tokens: set[str],
+    token_fams: frozenset[str],
+    para_tokens: dict[tuple[str, int], set[str]],
+    para_fams: dict[tuple[str, int], set[str]],
+    synonyms_of: dict[str, frozenset[str] | set[str]],
+) -> float:
+    """The share of the question (under `weights`) a sentence holds, with its paragraph's
+    candidate sentences at CONTEXT_WEIGHT: the ranking's coverage, reweighed for abstention."""
+    total = sum(weights.values()) or 1.0
+    term_set = set(weights)
+    row = hit.passage
+    own, own_fam = held(term_set, tokens, token_fams)
+    if row.kind != "body":
+        return hit.coverage
+    key = (row.document, row.paragraph)
+    ctx_exact, ctx_fam = held(term_set - own - own_fam, para_tokens.get(key, set()), frozenset(para_fams.get(key, ())))
+    syn_w = sum(weights[t] for t in term_set - own - own_fam if synonyms_of.get(t, set()) & tokens)
+    covered = (sum(weights[t] for t in own) + FAMILY_WEIGHT * sum(weights[t] for t in own_fam) + SYN_WEIGHT * syn_w
+               + CONTEXT_WEIGHT * (sum(weights[t] for t in ctx_exact) + FAMILY_WEIGHT * sum(weights[t] for t in ctx_fam)))
+    return covered / total
 
 
 def _doc_coverage(
