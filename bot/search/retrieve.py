@@ -41,7 +41,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from bot.search.doc_score import doc_scores, doc_term_sets
-from bot.search.question import Question, denies, kind_evidence, negated
+from bot.search.question import Question, denies, kind_evidence, names_a_place, negated
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
 from bot.text.families import antonyms, families_of, family, members, preload, synonyms
@@ -55,6 +55,8 @@ preload_specificity()
 MIN_COVERAGE = 0.30  # near-miss: the best sentence + paragraph context must hold this share
 MIN_DOC_COVERAGE = 0.35  # off-topic: the best article must hold this share of the question
 UNKNOWN_NAME_COVERAGE = 0.5  # an unknown name is forgiven only when the best sentence holds this share
+ANSWER_TYPE_SHARE = 0.5  # unseen words' share when a top sentence holds the answer type
+ANSWER_TYPE_KINDS = ("why", "when", "where")  # the kinds it applies to (measured: see README)
 LONG_UNSEEN = 0.35  # a long question whose unseen words carry more than this share is off-topic
 KEY_TERMS = 10  # a long question is judged by this many of its most informative known words
 LONG_TERMS = 16  # distinct terms from which a question counts as long
@@ -270,12 +272,28 @@ def retrieve(
     # "How many / how much" is answered by a number: none in the top sentences, no answer.
     signals["number_unmet"] = float(not long and question.kind == "quantity"
                                     and not any(kind_evidence("quantity", h.passage.text) for h in hits[:3]))
+    # "When" is answered by a date, "where" by a place: none in the top sentences, no answer.
+    # Only a question that opens with the word: "what happens when …" asks for no date.
+    opener = question.text.split(maxsplit=1)[0].lower() if question.text.split() else ""
+    signals["when_unmet"] = float(not long and opener == "when"
+                                  and not any(kind_evidence("when", h.passage.text) for h in hits[:3]))
+    signals["where_unmet"] = float(not long and opener == "where"
+                                   and not any(names_a_place(h.passage.text) for h in hits[:3]))
     # A question about what did *not* happen is answered only by a sentence that says so.
     signals["negation_unmet"] = float(not long and negated(question.text, asserted_only=True)
                                       and not any(denies(h.passage.text) for h in hits[:3]))
     # Abstention weighs a word the articles never use by how specific it is in English
     # ("soybeans" fully, "held" a fifth); names keep their full weight. Ranking is unchanged.
     abstain_w = abstention_weights(snapshot, question, term_ids, weights)
+    # A top sentence that holds what the question asks for (a cause for "why", a place for
+    # "where", a date, a number, a new name) answers its wh-part: the question's unseen
+    # common words, its way of putting the predicate, then weigh ANSWER_TYPE_SHARE as much.
+    signals["answer_type"] = float(not long and question.kind in ANSWER_TYPE_KINDS and any(
+        h.passage.kind == "body" and kind_evidence(question.kind, h.passage.text, question.text) for h in hits[:3]))
+    if signals["answer_type"]:
+        names = set(question.names)
+        abstain_w = {t: w * ANSWER_TYPE_SHARE if t not in names and _df(snapshot, term_ids.get(t)) == 0 else w
+                     for t, w in abstain_w.items()}
     signals["evidence"] = evidence(best, abstain_w, token_sets[best.passage.id], token_fams[best.passage.id],
                                    para_tokens, para_fams, synonyms_of)
     signals["doc_coverage"] = _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, abstain_w, document)
@@ -294,6 +312,9 @@ def retrieve(
     if abstain and signals["number_unmet"]:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          "the question asks for a number; the best passages hold none", "near-miss", signals)
+    if abstain and (signals["when_unmet"] or signals["where_unmet"]):
+        return Retrieval(question, tuple(hits[:k]), False, best.coverage,
+                         "the question asks when or where; the best passages hold no date or place", "near-miss", signals)
     if abstain and signals["negation_unmet"]:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          "the question asks what did not happen; no passage says anything did not", "near-miss", signals)
@@ -311,8 +332,15 @@ def abstention_weights(snapshot: Snapshot, question: Question, term_ids: dict[st
     (maximal) weight times its English specificity (bot/text/specificity.py), unless it
     is written as a name; every other word keeps its corpus weight."""
     names = set(question.names)
-    return {t: w * specificity(t) if t not in names and _df(snapshot, term_ids.get(t)) == 0 else w
-            for t, w in weights.items()}
+    out = {}
+    for t, w in weights.items():
+        if t in names:
+            out[t] = w
+        elif _df(snapshot, term_ids.get(t)) == 0:
+            out[t] = w * specificity(t)
+        else:
+            out[t] = w
+    return out
 
 
 def evidence(
