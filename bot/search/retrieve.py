@@ -52,7 +52,7 @@ preload()  # the lexicon tables are read when retrieval is imported, not by the 
 preload_specificity()
 
 # Calibrated on public data (README "Abstention, calibrated"); not per question.
-MIN_COVERAGE = 0.30  # near-miss: the best sentence + paragraph context must hold this share
+MIN_COVERAGE = 0.33  # near-miss: the best sentence + paragraph context must hold this share (abstention weights)
 MIN_DOC_COVERAGE = 0.35  # off-topic: the best article must hold this share of the question
 UNKNOWN_NAME_COVERAGE = 0.5  # an unknown name is forgiven only when the best sentence holds this share
 ANSWER_TYPE_SHARE = 0.5  # unseen words' share when a top sentence holds the answer type

@@ -22,7 +22,7 @@ TABLE = Path(__file__).with_name("english_freq.tsv.gz")
 # A stem at or below RARE_ZIPF is fully specific (1.0); at COMMON_ZIPF and above
 # it keeps COMMON_SHARE; linear in between. Chosen from the curve in README
 # "Abstention, calibrated".
-RARE_ZIPF = 3.5
+RARE_ZIPF = 3.0
 COMMON_ZIPF = 6.0
 COMMON_SHARE = 0.1
 
