@@ -8,16 +8,15 @@ command line and Discord alike.
 
 The rule is by vocabulary, not by message: a message is small talk when, with
 mentions, links, emoji and punctuation taken off, every word left is a
-greeting, thanks, farewell, acknowledgement or laugh, or a stopword. One word
-outside that ("thanks, who owns TikTok?") makes it a question.
+greeting, thanks, farewell, acknowledgement or laugh, or one of the few
+function words small talk uses ("thank *you so much*", "*what*?"). One word
+outside that ("thanks, who owns TikTok?", "what did he do?") makes it a question.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-
-from bot.text.tokenize import STOPWORDS
 
 _MARKUP_RE = re.compile(
     r"@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>|:[a-z0-9_+-]+:|https?://\S+", re.IGNORECASE
@@ -35,6 +34,9 @@ _FILLER = frozenset(
     there dear sir ty np
     """.split()
 )
+# Function words that small talk uses; any other ("did", "he", "when") makes a question.
+_SMALL_TALK_GLUE = frozenset("a an the you u your it it's this that so much very too me i my what what's all again for "
+                             "there up s are is and to of".split())
 _LAUGH_RE = re.compile(r"^(?:a?(?:h+a+)+h*|(?:h+e+)+h*|(?:h+i+)+|l+o+l+[sz]?|l+m+f*a+o+|x+d+|ro+fl|hm+|u+h+|o+h+|a+h+)$")
 
 SMALL_TALK_REPLIES = {
@@ -56,7 +58,7 @@ def small_talk_kind(text: str) -> str | None:
     words = _words(text)
     for w in words:
         base = w.split("'")[0]
-        if not (w in STOPWORDS or base in STOPWORDS or w in THANKS or w in GREETINGS or w in FAREWELLS
+        if not (w in _SMALL_TALK_GLUE or base in _SMALL_TALK_GLUE or w in THANKS or w in GREETINGS or w in FAREWELLS
                 or w in _FILLER or _LAUGH_RE.match(w)):
             return None
     found = set(words)

@@ -16,9 +16,9 @@ from bot.render.text import render_answer
 from bot.text.smalltalk import small_talk_kind
 
 SMALL_TALK = ["thanks!", "Thank you so much!!", "hello", "hey there", "good morning", "@everyone what?",
-              "lol", "hahaha", "?", "??", "👍", "ok cool", "<@123456789> hi", "bye!", "Who?", "lmao what"]
+              "lol", "hahaha", "?", "??", "👍", "ok cool", "<@123456789> hi", "bye!", "lmao what", "what's up"]
 QUESTIONS = ["thanks, who owns TikTok?", "hello, where were the talks held?", "What happened?",
-             "Is it true?", "What did he say?", "Who is ByteDance?", "lol why did TikTok shut down in January?"]
+             "Is it true?", "What did he say?", "what did he do?", "Who?", "Who is ByteDance?", "lol why did TikTok shut down in January?"]
 
 
 @pytest.mark.parametrize("text", SMALL_TALK)
