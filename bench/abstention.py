@@ -13,7 +13,7 @@ Sets (the eval path is an argument; nothing under bot/ or tests/ reads it):
   the loaded half should be answered from their own article; questions about
   the other half are off-topic (same outlet, same months, same domain).
 
-Each setting varies the English-specificity weighting of unseen words
+Each setting varies the English-specificity weighting of unseen verbs
 (bot/text/specificity.py) and the two coverage thresholds; the fixed rules
 (vague, unknown name, negation, number, antonym, long) apply at every point.
 """
@@ -109,7 +109,7 @@ def score(rows: list[dict[str, Any]], min_doc: float, min_cov: float) -> dict[st
     return out
 
 
-SPEC_GRID = [(None, None, 1.0), (3.5, 6.0, 0.1), (3.0, 6.0, 0.1), (4.0, 6.0, 0.1), (3.5, 6.0, 0.3)]
+SPEC_GRID = [(None, None, 1.0), (3.0, 6.0, 0.1), (3.5, 6.0, 0.1), (4.0, 6.0, 0.1)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,8 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     shipped = (S.RARE_ZIPF, S.COMMON_ZIPF, S.COMMON_SHARE)
     spec_grid = [shipped] if args.point else SPEC_GRID
-    doc_grid = [R.MIN_DOC_COVERAGE] if args.point else [0.3, 0.35, 0.45]
-    cov_grid = [R.MIN_COVERAGE] if args.point else [0.25, 0.3, 0.33, 0.35]
+    doc_grid = [R.MIN_DOC_COVERAGE] if args.point else [0.35, 0.45]
+    cov_grid = [R.MIN_COVERAGE] if args.point else [0.25, 0.3, 0.35]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         engines = []

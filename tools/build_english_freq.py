@@ -11,13 +11,22 @@ bot/text/WORDFREQ-LICENSE.txt), its English list. A stem's frequency is the
 sum over the words that stem to it (bot.text.tokenize's own stemmer), written
 as a Zipf value (log10 of occurrences per billion words), one decimal.
 
-    pip install wordfreq && python tools/build_english_freq.py
+Second column: the share of the stem's uses that are verbs, from WordNet
+3.0's sense-tagged counts (cntlist.rev, SemCor; Debian's wordnet-base):
+"held" 0.98, "football" 0.0. A common noun or adjective the articles never use
+("football", "chief financial officer") still names a subject they lack; a
+common verb ("held", "intend") is a way of saying what they say. Stems WordNet
+has no counts for get -1.
+
+    apt-get install wordnet-base && pip install wordfreq && python tools/build_english_freq.py [/usr/share/wordnet]
 """
 
 from __future__ import annotations
 
 import gzip
 import math
+import sys
+from collections import defaultdict
 from pathlib import Path
 
 from wordfreq import top_n_list, word_frequency
@@ -29,7 +38,25 @@ WORDS = 60000  # below this rank words are rarer than Zipf ~2.5: they count as f
 MIN_ZIPF = 2.5
 
 
+def predicate_shares(wordnet: Path) -> dict[str, float]:
+    """Stem → share of its SemCor-tagged uses that are verb senses."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    with open(wordnet / "cntlist.rev", encoding="latin-1") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) != 3 or "%" not in parts[0]:
+                continue
+            lemma, rest = parts[0].split("%", 1)
+            terms = tokenize(lemma.replace("_", " "))
+            if len(terms) != 1:
+                continue
+            counts[terms[0]][1 if rest.startswith("2:") else 0] += int(parts[2])
+    return {t: p / (n + p) for t, (n, p) in counts.items() if n + p}
+
+
 def main() -> None:
+    wordnet = Path(sys.argv[1] if len(sys.argv) > 1 else "/usr/share/wordnet")
+    shares = predicate_shares(wordnet)
     freq: dict[str, float] = {}
     for word in top_n_list("en", WORDS):
         terms = tokenize(word)
@@ -40,7 +67,7 @@ def main() -> None:
     with gzip.open(OUT, "wt", encoding="utf-8") as fh:
         for t, z in rows:
             if z >= MIN_ZIPF:
-                fh.write(f"{t}\t{z:.1f}\n")
+                fh.write(f"{t}\t{z:.1f}\t{shares.get(t, -1.0):.2f}\n")
     print(f"{OUT}: {sum(1 for _, z in rows if z >= MIN_ZIPF)} stems")
 
 

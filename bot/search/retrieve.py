@@ -48,7 +48,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from bot.search.doc_score import doc_scores, doc_term_sets
-from bot.search.question import Question, denies, kind_evidence, names_a_place, negated
+from bot.search.question import Question, denies, kind_evidence, names_a_place, names_a_time, negated
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
 from bot.text.families import antonyms, families_of, family, members, preload, synonyms
@@ -59,11 +59,11 @@ preload()  # the lexicon tables are read when retrieval is imported, not by the 
 preload_specificity()
 
 # Calibrated on public data (README "Abstention, calibrated"); not per question.
-MIN_COVERAGE = 0.33  # near-miss: the best sentence + paragraph context must hold this share (abstention weights)
+MIN_COVERAGE = 0.30  # near-miss: the best sentence + paragraph context must hold this share (abstention weights)
 MIN_DOC_COVERAGE = 0.35  # off-topic: the best article must hold this share of the question
 UNKNOWN_NAME_COVERAGE = 0.5  # an unknown name is forgiven only when the best sentence holds this share
-ANSWER_TYPE_SHARE = 0.5  # unseen words' share when a top sentence holds the answer type
-ANSWER_TYPE_KINDS = ("why", "when", "where")  # the kinds it applies to (measured: see README)
+ANSWER_TYPE_SHARE = 0.25  # unseen words' share when a top sentence holds the answer type
+ANSWER_TYPE_KINDS = ("why",)  # the kinds it applies to (measured: see README)
 LONG_UNSEEN = 0.35  # a long question whose unseen words carry more than this share is off-topic
 KEY_TERMS = 10  # a long question is judged by this many of its most informative known words
 LONG_TERMS = 16  # distinct terms from which a question counts as long
@@ -283,7 +283,7 @@ def retrieve(
     # Only a question that opens with the word: "what happens when …" asks for no date.
     opener = question.text.split(maxsplit=1)[0].lower() if question.text.split() else ""
     signals["when_unmet"] = float(not long and opener == "when"
-                                  and not any(kind_evidence("when", h.passage.text) for h in hits[:3]))
+                                  and not any(names_a_time(h.passage.text) for h in hits[:3]))
     signals["where_unmet"] = float(not long and opener == "where"
                                    and not any(names_a_place(h.passage.text) for h in hits[:3]))
     # A question about what did *not* happen is answered only by a sentence that says so.

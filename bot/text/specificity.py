@@ -6,9 +6,14 @@ cover the question only when the word names a subject. Common words ("held",
 in its own words; counting them as fully missing refused answerable questions
 on a short article, where every unseen word weighed as much as the rarest.
 
-The table (index stem → Zipf frequency: log10 occurrences per billion words)
-is derived from wordfreq's English list by tools/build_english_freq.py and
-shipped beside this module (data licence: WORDFREQ-LICENSE.txt).
+Only *verbs* are discounted: a common noun or adjective the articles never
+use ("football", "chief financial officer") still names a subject they lack,
+while a common verb ("held", "intend", "allow") is a way of saying what they
+say. The table (index stem → Zipf frequency: log10 occurrences per billion
+words, and the share of its uses that are verb senses in WordNet's
+sense-tagged counts) is derived from wordfreq's English list and WordNet 3.0
+by tools/build_english_freq.py and shipped beside this module (licences:
+WORDFREQ-LICENSE.txt, WORDNET-LICENSE.txt).
 """
 
 from __future__ import annotations
@@ -25,18 +30,19 @@ TABLE = Path(__file__).with_name("english_freq.tsv.gz")
 RARE_ZIPF = 3.0
 COMMON_ZIPF = 6.0
 COMMON_SHARE = 0.1
+PREDICATE_SHARE = 0.5  # a verb: at least this share of its tagged uses are verb senses
 
 
 @functools.lru_cache(maxsize=1)
-def _table() -> dict[str, float]:
-    out: dict[str, float] = {}
+def _table() -> dict[str, tuple[float, float]]:
+    out: dict[str, tuple[float, float]] = {}
     try:
         with gzip.open(TABLE, "rt", encoding="utf-8") as fh:
             for line in fh:
-                stem, _, z = line.rstrip("\n").partition("\t")
+                parts = line.rstrip("\n").split("\t")
                 try:
-                    out[stem] = float(z)
-                except ValueError:
+                    out[parts[0]] = (float(parts[1]), float(parts[2]) if len(parts) > 2 else -1.0)
+                except (ValueError, IndexError):
                     continue
     except OSError:  # a broken install treats every word as specific (the old behaviour)
         return {}
@@ -45,13 +51,19 @@ def _table() -> dict[str, float]:
 
 def zipf(stem: str) -> float:
     """The stem's Zipf frequency in English; 0.0 when it is rarer than the table holds."""
-    return _table().get(stem, 0.0)
+    return _table().get(stem, (0.0, -1.0))[0]
+
+
+def predicate(stem: str) -> bool:
+    """Whether the stem is mostly used as a verb (WordNet's counts); False for nouns,
+    adjectives and stems WordNet has no counts for."""
+    return _table().get(stem, (0.0, -1.0))[1] >= PREDICATE_SHARE
 
 
 def specificity(stem: str) -> float:
-    """1.0 for a rare (specific) word, down to COMMON_SHARE for the commonest."""
+    """1.0 for a rare word or a non-verb, down to COMMON_SHARE for the commonest verbs."""
     z = zipf(stem)
-    if z <= RARE_ZIPF:
+    if z <= RARE_ZIPF or not predicate(stem):
         return 1.0
     if z >= COMMON_ZIPF:
         return COMMON_SHARE
