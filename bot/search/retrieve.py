@@ -22,9 +22,9 @@ is not answered, nor one that names something (a capitalised word after the
 first) the articles never use, unless its best sentence still holds
 `UNKNOWN_NAME_COVERAGE` of it (a misspelt name). Otherwise two kinds are told apart:
 - off-topic: the best *article* holds less than `MIN_DOC_COVERAGE` of the
-  question's information; an unseen word weighs as much as the rarest word
-  times its English specificity (bot/text/specificity.py: "soybeans" fully,
-  "held" a fifth), so a question about a story that is not loaded cannot
+  question's information; an unseen word weighs as much as the rarest word,
+  a verb times its English specificity (bot/text/specificity.py: "vetoed"
+  three quarters, "held" a fifth), so a question about a story that is not loaded cannot
   borrow a few shared words, and a paraphrased predicate does not refuse;
 - near-miss: the article fits but no sentence (with its paragraph) holds
   `MIN_COVERAGE` of the question's information; or the question asks what did
@@ -33,8 +33,8 @@ first) the articles never use, unless its best sentence still holds
   or opens with "When" / "Where" and none holds a date / place;
   or the best sentence holds the opposite (a WordNet antonym) of a question
   word it lacks: "the *first* arm" where the text says "the second arm".
-  A "why / when / where" question whose top sentences hold a cause / date /
-  place counts its unseen words at `ANSWER_TYPE_SHARE`.
+  A "why" question whose top sentences state a cause counts its unseen words
+  at `ANSWER_TYPE_SHARE` ("Why is TikTok in trouble?": "… crisis stems from …").
 These weights are for abstention only (`abstention_weights`, `evidence`);
 ranking's coverage is untouched.
 A long question (a pasted paragraph) is judged by its `KEY_TERMS` most
@@ -289,12 +289,12 @@ def retrieve(
     # A question about what did *not* happen is answered only by a sentence that says so.
     signals["negation_unmet"] = float(not long and negated(question.text, asserted_only=True)
                                       and not any(denies(h.passage.text) for h in hits[:3]))
-    # Abstention weighs a word the articles never use by how specific it is in English
-    # ("soybeans" fully, "held" about a fifth); names keep their full weight. Ranking is unchanged.
+    # Abstention weighs a verb the articles never use by how specific it is in English
+    # ("held" about a fifth); nouns, adjectives and names keep their full weight. Ranking is unchanged.
     abstain_w = abstention_weights(snapshot, question, term_ids, weights)
-    # A top sentence that holds what the question asks for (a cause for "why", a date for
-    # "when", a place for "where") answers its wh-part: the question's unseen words, its
-    # own way of putting the predicate ("in trouble"), then weigh ANSWER_TYPE_SHARE as much.
+    # A top sentence that holds what the question asks for (a cause for "why") answers its
+    # wh-part: the question's unseen words, its own way of putting the predicate ("in
+    # trouble"), then weigh ANSWER_TYPE_SHARE as much.
     signals["answer_type"] = float(not long and question.kind in ANSWER_TYPE_KINDS and any(
         h.passage.kind == "body" and kind_evidence(question.kind, h.passage.text, question.text) for h in hits[:3]))
     if signals["answer_type"]:
@@ -336,8 +336,8 @@ def retrieve(
 def abstention_weights(snapshot: Snapshot, question: Question, term_ids: dict[str, int],
                        weights: dict[str, float]) -> dict[str, float]:
     """The question's term weights for abstention: a word no article uses weighs its
-    (maximal) weight times its English specificity (bot/text/specificity.py), unless it
-    is written as a name; every other word keeps its corpus weight."""
+    (maximal) weight times its English specificity (bot/text/specificity.py: below 1 only
+    for common verbs), unless it is written as a name; every other word keeps its corpus weight."""
     names = set(question.names)
     return {t: w * specificity(t) if t not in names and _df(snapshot, term_ids.get(t)) == 0 else w
             for t, w in weights.items()}
