@@ -11,6 +11,7 @@ from bot.answers.who import who
 from bot.search.question import analyse
 from bot.search.retrieve import PAIR_CHARS, Hit, retrieve
 from bot.search.snapshot import Snapshot
+from bot.text.smalltalk import small_talk_reply
 from bot.text.tokenize import tokenize
 
 DUPLICATE_OVERLAP = 0.7  # token-set Jaccard above which two sentences "say the same thing"
@@ -112,6 +113,8 @@ def ask(
     prefer_document: str | None = None,
 ) -> Answer:
     analysed = analyse(question)
+    if (reply := small_talk_reply(analysed.text)) is not None:  # "thanks!", "hello", "?": not a question
+        return Answer(analysed.text, False, (), 0.0, (), reply, small_talk=True)
     if document is None and (defined := definition_answer(snapshot, analysed.text, k)):
         return Answer(analysed.text, True, tuple(defined), 0.0, analysed.terms)
     attributed = said_answer(snapshot, analysed.text, k) if document is None else None
