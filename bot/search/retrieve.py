@@ -293,13 +293,21 @@ def retrieve(
     signals["opposite"] = float(any(antonyms(t) & best_tokens and not antonyms(t) & term_set
                                     for t in term_set - best_own - best_fam))
     # "How many / how much" is answered by a number: none in the top sentences, no answer.
+    # The top sentences as they may be quoted: with the next sentence of their paragraph,
+    # which a quote carries when it holds the wanted date, place or number (`_carry_next`).
+    following = {}
+    if CARRY and CARRY_KIND and question.kind in ("when", "quantity"):
+        following = {pid: row.text for pid, (_, row) in next_sentences(snapshot, positions, (h.passage for h in hits[:3])).items()
+                     if kind_evidence(question.kind, row.text, question.text if NOVEL_KIND else None)}
+    reach = [f"{h.passage.text} {following[h.passage.id]}" if h.passage.id in following else h.passage.text
+             for h in hits[:3]]
     signals["number_unmet"] = float(not long and question.kind == "quantity"
-                                    and not any(kind_evidence("quantity", h.passage.text) for h in hits[:3]))
+                                    and not any(kind_evidence("quantity", text) for text in reach))
     # "When" is answered by a date, "where" by a place: none in the top sentences, no answer.
     # Only a question that opens with the word: "what happens when …" asks for no date.
     opener = question.text.split(maxsplit=1)[0].lower() if question.text.split() else ""
-    signals["when_unmet"] = float(not long and opener == "when"
-                                  and not any(names_a_time(h.passage.text) for h in hits[:3]))
+    signals["when_unmet"] = float(not long and opener == "when" and not any(names_a_time(text) for text in reach))
+    # (A place is looser evidence, "… to TikTok": only the sentence itself counts for "where".)
     signals["where_unmet"] = float(not long and opener == "where"
                                    and not any(names_a_place(h.passage.text) for h in hits[:3]))
     # A question about what did *not* happen is answered only by a sentence that says so.

@@ -59,7 +59,8 @@ def test_typed_question_carries_the_sentence_with_the_wanted_kind(eng: Engine, m
     answer = eng.ask(q)
     assert answer.answered and answer.quotes[0].text == f"{PLAN} {DATE}"
     monkeypatch.setattr(R, "CARRY_KIND", False)
-    assert eng.ask(q).quotes[0].text == PLAN  # the rule, not chance, carried the date
+    off = eng.ask(q)  # the rule, not chance, carried the date: without it no date is in reach
+    assert not off.answered or off.quotes[0].text == PLAN
 
 
 def test_pair_stays_within_its_limit(eng: Engine, monkeypatch) -> None:
