@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Iterable
 
 from bot.search.doc_score import doc_scores, doc_term_sets
 from bot.search.question import Question, denies, kind_evidence, negated
@@ -217,7 +218,8 @@ def retrieve(
     candidates = [(rows[pid], score) for pid, (_, score) in zip(pids, top) if pid in rows]
     if not candidates:  # the rows went (the database changed under this snapshot)
         return Retrieval(question, (), False, 0.0, "the knowledge base is being updated")
-    token_sets = {row.id: set(tokenize(row.text)) for row, _ in candidates}
+    token_lists = candidate_tokens(row for row, _ in candidates)
+    token_sets = {pid: set(toks) for pid, toks in token_lists.items()}
     token_fams = {pid: families_of(toks) for pid, toks in token_sets.items()}
     # Paragraph context: the terms the paragraph's other candidate sentences hold.
     para_tokens: dict[tuple[str, int], set[str]] = {}
@@ -296,6 +298,13 @@ def retrieve(
     floor_cov = MIN_COVERAGE / 2 if abstain else 0.0
     kept = [h for h in hits if h.score >= RELATIVE_KEEP * best.score and h.coverage >= floor_cov]
     return Retrieval(question, tuple(kept[: max(k, 1) * 4]), True, best.coverage, "", "", signals)
+
+
+def candidate_tokens(rows: Iterable[PassageRow]) -> dict[int, list[str]]:
+    """Each candidate's token list (`tokenize(row.text)`): the copy the build stored
+    with the row (bot/store.py, passages.tokens), so answering does not re-tokenise;
+    the text is tokenised only for a row stored without it."""
+    return {row.id: list(row.tokens) if row.tokens is not None else tokenize(row.text) for row in rows}
 
 
 def _doc_coverage(
