@@ -50,6 +50,17 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def cpu_s(who: int = resource.RUSAGE_SELF) -> float:
+    """User + system CPU seconds (RUSAGE_CHILDREN: of the finished worker processes):
+    unlike wall-clock, it does not grow when other jobs share the cores."""
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
@@ -61,14 +72,22 @@ def phase_build(args: argparse.Namespace) -> dict:
     db = Path(args.db)
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
+    load = [load_average()]
     t0 = time.perf_counter()
     engine = Engine(args.kb, db)
     report = engine.open()
     total = time.perf_counter() - t0
+    load.append(load_average())
     status = engine.status()
     engine.close()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"build_s": total, "sync_s": report.duration_ms / 1000 if report else None,
-            "passages": status.passages, "documents": status.documents, "peak_mb": peak_mb()}
+            "passages": status.passages, "documents": status.documents, "peak_mb": peak_mb(),
+            # the parsing workers (spawned, joined at the end of the build): their CPU and
+            # the largest one's peak; the build's CPU over 2 cores is what an idle 2-core
+            # machine would take at best
+            "cpu_s": cpu_s(), "workers_cpu_s": cpu_s(resource.RUSAGE_CHILDREN),
+            "workers_peak_mb": children.ru_maxrss / 1024.0, "load": load}
 
 
 def phase_serve(args: argparse.Namespace) -> dict:
@@ -338,7 +357,18 @@ def phase_engines(args: argparse.Namespace) -> dict:
             def run_tantivy(q: list[int]) -> None:
                 searcher.search(index.parse_query(" ".join(f"t{x}" for x in q), ["body"]), 10)
 
-            engines["tantivy"] = run_tantivy
+            engines["tantivy"] = run_tantivy  # type: ignore[assignment]
+            rescore_n = args.rescore_n
+
+            def tantivy_then_ours(q: list[int]) -> list[int]:
+                """What adopting tantivy as the index would cost and give: its top N by
+                its own BM25, each hit's position read back, rescored with StoryBot's
+                BM25Plus (the same numbers as our exact top k), the 10 best kept."""
+                result = searcher.search(index.parse_query(" ".join(f"t{x}" for x in q), ["body"]), rescore_n)
+                cand = np.unique(np.array([searcher.doc(addr)["pos"][0] for _, addr in result.hits], dtype=np.int64))
+                return [p for p, _ in _rescore(snap.index, q, cand, 10)]
+
+            engines["tantivy+rescore"] = tantivy_then_ours
         except ImportError:
             out["tantivy"] = "not installed"
         try:
@@ -386,19 +416,26 @@ def phase_engines(args: argparse.Namespace) -> dict:
         del corpus
         gc.collect()
 
-        def run_ours(q: list[int]) -> None:
-            snap.index.top_k(q, 10)
+        def run_ours(q: list[int]) -> list[int]:
+            return [p for p, _ in snap.index.top_k(q, 10)]
 
         engines = {"storybot": run_ours, **engines}
         times: dict[str, list[float]] = {name: [] for name in engines}
         fts_limit = args.fts_queries
+        same_top = 0
         for i, q in enumerate(queries):
+            got: dict[str, object] = {}
             for name, fn in engines.items():
                 if name == "fts5" and i >= fts_limit:
                     continue
                 t = time.perf_counter()
-                fn(q)  # type: ignore[operator]
+                got[name] = fn(q)  # type: ignore[operator]
                 times[name].append((time.perf_counter() - t) * 1000)
+            if "tantivy+rescore" in got:  # positions of equal scores may differ at the 10th place
+                same_top += sorted(got["storybot"]) == sorted(got["tantivy+rescore"])  # type: ignore[arg-type]
+        if "tantivy+rescore" in times:
+            out["rescore_n"] = args.rescore_n
+            out["rescore_same_top10"] = same_top
         for name, ms in times.items():
             out[f"{name}_p50_ms"] = pct(ms, 50)
             out[f"{name}_p99_ms"] = pct(ms, 99)
@@ -413,6 +450,20 @@ def phase_engines(args: argparse.Namespace) -> dict:
         shutil.rmtree(work, ignore_errors=True)
     out["peak_mb"] = peak_mb()
     return out
+
+
+def _rescore(index, q: list[int], cand: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """StoryBot's exact BM25 of the positions `cand` (ascending), its k best: the
+    scores `top_k` gives, summed in the same order."""
+    scores = np.zeros(cand.shape[0], dtype=np.float64)
+    constant = 0.0
+    for t in q:
+        if t >= index.df.shape[0] or index.df[t] == 0:
+            continue
+        if index.params.variant == "plus":
+            constant += index.idf[t] * index.params.delta
+        scores += index._lookup(t, cand)
+    return index._select(cand, scores + constant, k)
 
 
 def compare_top10(ours: list, theirs: list) -> tuple[int, int]:
@@ -471,9 +522,10 @@ def fmt(v: object, spec: str = ".1f") -> str:
 
 ENGINE_HEADER = (
     "| sentences | top-10 p50 ms: StoryBot | tantivy | bm25s | FTS5 | StoryBot/tantivy "
+    "| tantivy top N + our BM25: p50 ms | same top 10 as ours "
     "| 2-term / 4+-term p50 ms: StoryBot | tantivy "
     "| open+1st query s: StoryBot | tantivy | bm25s | FTS5 | build from tokens s: tantivy | bm25s | FTS5 |\n"
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
@@ -483,6 +535,8 @@ def engine_row(label: str, r: dict) -> str:
     ratio = (e["storybot_p50_ms"] / e["tantivy_p50_ms"]) if e.get("tantivy_p50_ms") else None
     cells = [label, g("storybot_p50_ms"), g("tantivy_p50_ms"), g("bm25s_p50_ms"), g("fts5_p50_ms", ".1f"),
              fmt(ratio, ".2f"),
+             g("tantivy+rescore_p50_ms"),
+             f"{e['rescore_same_top10']}/{e['queries']} (N = {e['rescore_n']})" if "rescore_same_top10" in e else "–",
              f"{g('storybot_p50_short_ms')} / {g('storybot_p50_long_ms')}",
              f"{g('tantivy_p50_short_ms')} / {g('tantivy_p50_long_ms')}",
              g("storybot_open_s", ".3f"), g("tantivy_open_s", ".3f"), g("bm25s_open_s", ".3f"),
@@ -534,6 +588,8 @@ def main(argv: list[str] | None = None) -> None:
     # child-phase arguments
     ap.add_argument("--no-engines", action="store_true", help="skip tantivy / bm25s / FTS5")
     ap.add_argument("--fts-queries", type=int, default=100, help="questions timed on FTS5 (the slowest)")
+    ap.add_argument("--rescore-n", type=int, default=100,
+                    help="tantivy+rescore: how many of tantivy's hits StoryBot's BM25 rescores")
     ap.add_argument("--phase", choices=["build", "serve", "baseline", "cold", "engines"], help=argparse.SUPPRESS)
     ap.add_argument("--kb", help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
@@ -587,7 +643,8 @@ def main(argv: list[str] | None = None) -> None:
         r["cold"] = child("cold", kb=kb, db=db, questions_file=qfile)
         if not args.no_engines:
             print(f"[{time.strftime('%H:%M:%S')}] {label}: tantivy, bm25s, FTS5", file=sys.stderr, flush=True)
-            r["engines"] = child("engines", kb=kb, db=db, questions_file=qfile, fts_queries=args.fts_queries)
+            r["engines"] = child("engines", kb=kb, db=db, questions_file=qfile, fts_queries=args.fts_queries,
+                                 rescore_n=args.rescore_n)
         results[label] = r
         line = row(label, r)
         lines.append(line)
