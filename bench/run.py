@@ -333,7 +333,11 @@ def phase_engines(args: argparse.Namespace) -> dict:
     vocab = dict(snap.reader.query("SELECT term, id FROM terms"))
     queries = [[vocab[t] for t in analyse(q).terms if t in vocab] for q in questions]
     queries = [q for q in queries if q]
-    corpus, _ = _stored_tokens(args.db)
+    corpus, corpus_ids = _stored_tokens(args.db)
+    # tantivy's documents are numbered in the store's order; the snapshot's positions
+    # follow its segments (a reload puts a changed article last): map by passage id.
+    by_id = np.argsort(snap.passage_ids, kind="stable")
+    position_of = by_id[np.searchsorted(snap.passage_ids[by_id], corpus_ids)]
     work = Path(tempfile.mkdtemp(prefix="storybot-bench-"))
     engines: dict[str, object] = {}
     try:
@@ -371,7 +375,7 @@ def phase_engines(args: argparse.Namespace) -> dict:
                 its own BM25, each hit's position read back, rescored with StoryBot's
                 BM25Plus (the same numbers as our exact top k), the 10 best kept."""
                 result = searcher.search(index.parse_query(" ".join(f"t{x}" for x in q), ["body"]), rescore_n)
-                cand = np.unique(np.array([searcher.doc(addr)["pos"][0] for _, addr in result.hits], dtype=np.int64))
+                cand = np.unique(position_of[[searcher.doc(addr)["pos"][0] for _, addr in result.hits]])
                 return [p for p, _ in _rescore(snap.index, q, cand, 10)]
 
             engines["tantivy+rescore"] = tantivy_then_ours
@@ -441,11 +445,11 @@ def phase_engines(args: argparse.Namespace) -> dict:
                 got[name] = fn(q)  # type: ignore[operator]
                 times[name].append((time.perf_counter() - t) * 1000)
                 cpu[name].append((time.process_time() - c) * 1000)
+            if "tantivy+rescore" in got:
+                same_top += sorted(got["storybot"]) == sorted(got["tantivy+rescore"])  # type: ignore[arg-type]
         out["load"].append(load_average())
         for name, ms in cpu.items():
             out[f"{name}_cpu_p50_ms"] = pct(ms, 50)
-            if "tantivy+rescore" in got:  # positions of equal scores may differ at the 10th place
-                same_top += sorted(got["storybot"]) == sorted(got["tantivy+rescore"])  # type: ignore[arg-type]
         if "tantivy+rescore" in times:
             out["rescore_n"] = args.rescore_n
             out["rescore_same_top10"] = same_top

@@ -53,3 +53,39 @@ def test_position_lookup_equals_binary_search(tmp_path: Path) -> None:
         assert checked > 10
     finally:
         engine.close()
+
+
+def test_best_share_equals_the_loop_over_term_sets(tmp_path: Path) -> None:
+    """retrieve's off-topic measure, vectorised: the same float as the loop over every
+    article's term set, for whole questions with family words, and for one article."""
+    from bot.search.retrieve import information
+    from bot.text.families import members
+
+    corpus = generate(tmp_path / "knowledge", 900, 4, n_questions=60)
+    engine = Engine(corpus.folder, tmp_path / "kb.sqlite")
+    engine.open()
+    try:
+        snap = engine._snapshot
+        assert snap is not None
+        some_doc = snap.doc_order[len(snap.doc_order) // 3]
+        nonzero = 0
+        for q in corpus.questions + ["What did officials say about the court ruling?"]:
+            terms = analyse(q).terms
+            ids = snap.reader.term_ids(terms)
+            relatives = {m: t for t in terms for m in members(t) if m not in terms}
+            ids = {**snap.reader.term_ids(tuple(relatives)), **ids}
+            weights = information(snap, ids, terms)
+            expanded = {**relatives, **{t: t for t in terms}}
+            total = sum(weights.values()) or 1.0
+            sets = doc_score.doc_term_sets(snap, tuple(expanded), ids)
+            for document in (None, some_doc, "no-such-article"):
+                want = 0.0
+                for doc_id, found in sets.items():
+                    if document is None or doc_id == document:
+                        want = max(want, sum(weights[t] for t in {expanded[f] for f in found}) / total)
+                got = doc_score.best_share(snap, expanded, ids, weights, document)
+                assert got == want, (q, document, got, want)
+                nonzero += got > 0
+        assert nonzero > 40
+    finally:
+        engine.close()
