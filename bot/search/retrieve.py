@@ -41,7 +41,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
-from bot.search.doc_score import best_share, doc_scores
+from bot.search.doc_score import best_share, doc_scores, top_documents
 from bot.search.question import Question, denies, kind_evidence, negated
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
@@ -207,7 +207,7 @@ def retrieve(
     top = snapshot.index.top_k(ids, CANDIDATES, position_range)
     if document is None and dscores:
         seen = {pos for pos, _ in top}
-        for doc_id in sorted(dscores, key=lambda d: -dscores[d])[:DOC_CANDIDATES]:
+        for doc_id in top_documents(dscores, DOC_CANDIDATES):  # (the best first; ties in position order)
             rng = snapshot.doc_ranges.get(doc_id)
             if rng is not None:
                 top.extend(x for x in snapshot.index.top_k(ids, PER_DOC, rng) if x[0] not in seen)

@@ -89,3 +89,32 @@ def test_best_share_equals_the_loop_over_term_sets(tmp_path: Path) -> None:
         assert nonzero > 40
     finally:
         engine.close()
+
+
+def test_doc_scores_mapping_equals_the_dict(tmp_path: Path) -> None:
+    """`doc_scores` returns a mapping over the score array: the same items, in the same
+    order, as the dict it replaced, and `top_documents` the same ids as sorting it."""
+    corpus = generate(tmp_path / "knowledge", 900, 6, n_questions=60)
+    engine = Engine(corpus.folder, tmp_path / "kb.sqlite")
+    engine.open()
+    try:
+        snap = engine._snapshot
+        assert snap is not None
+        ties = 0
+        for q in corpus.questions + ["What did officials say about the court ruling?", "zzzz qqqq"]:
+            terms = analyse(q).terms
+            ids = snap.reader.term_ids(terms)
+            got = doc_score.doc_scores(snap, terms, ids)
+            plain = dict(got.items())
+            assert list(got) == list(plain) and list(got.values()) == list(plain.values())
+            assert all(s > 0 for s in plain.values()) and len(got) == len(plain)
+            assert got == plain and (len(plain) == 0) == (not got)
+            for d in list(plain)[:5] + ["no-such-article"]:
+                assert got.get(d, 0.0) == plain.get(d, 0.0)
+            for n in (1, 3, 10, 1000):
+                assert doc_score.top_documents(got, n) == sorted(plain, key=lambda d: -plain[d])[:n]
+                assert doc_score.top_documents(plain, n) == sorted(plain, key=lambda d: -plain[d])[:n]
+            ties += len(set(plain.values())) < len(plain)
+        assert ties > 0  # equal scores occur: their order is checked too
+    finally:
+        engine.close()
