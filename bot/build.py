@@ -41,6 +41,9 @@ DATE_HINTS = "article story piece report published publish publication date date
 # processes (parsing and sentence splitting are pure Python: one core each).
 # STORYBOT_BUILD_WORKERS=1 keeps everything in this process.
 PARALLEL_MIN_FILES = 200
+# A build that reads at least this many files writes each article as it is parsed, in
+# the one transaction (memory stays flat at any size); a smaller one parses all first.
+STREAM_MIN_FILES = 200
 log = logging.getLogger(__name__)
 
 
@@ -119,12 +122,15 @@ def document_write(loaded: LoadedFile) -> DocumentWrite:
     doc: Document = loaded.document
     passages: list[tuple[int, int, str, str]] = []
     tokens: list[list[str]] = []
+    text_tokens: list[list[str]] = []  # tokenize(text): what retrieval reads back
     if doc.byline:
         passages.append((0, 1, "byline", doc.byline))
-        tokens.append(tokenize(doc.byline) + tokenize(BYLINE_HINTS))
+        text_tokens.append(tokenize(doc.byline))
+        tokens.append(text_tokens[-1] + tokenize(BYLINE_HINTS))
     if doc.date_text:
         passages.append((0, 2, "date", doc.date_text))
-        tokens.append(tokenize(doc.date_text) + tokenize(DATE_HINTS))
+        text_tokens.append(tokenize(doc.date_text))
+        tokens.append(text_tokens[-1] + tokenize(DATE_HINTS))
     sentences = [s for p in doc.paragraphs for s in p.sentences]
     known = capitalised_words(sentences)
     mentions: list[tuple[int, str, str, str]] = []
@@ -133,6 +139,7 @@ def document_write(loaded: LoadedFile) -> DocumentWrite:
             index = len(passages)
             passages.append((paragraph.number, number, "body", sentence))
             tokens.append(tokenize(sentence))
+            text_tokens.append(tokens[-1])
             for m in extract_mentions(sentence, known):
                 if m.key:
                     mentions.append((index, m.name, m.key, m.role))
@@ -142,7 +149,7 @@ def document_write(loaded: LoadedFile) -> DocumentWrite:
         content_hash=loaded.content_hash, size=loaded.entry.size, mtime_ns=loaded.entry.mtime_ns,
         paragraphs=len(doc.paragraphs), passages=len(passages), loaded_at=time.time(),
     )
-    return DocumentWrite(stored, passages, tokens, mentions)
+    return DocumentWrite(stored, passages, tokens, mentions, text_tokens)
 
 
 def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, force: bool = False,
@@ -174,7 +181,7 @@ def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, 
             "article(s) (is the volume mounted?); the previous articles keep serving"
         )
     report = BuildReport()
-    writes: list[DocumentWrite] = []
+    written: dict[str, StoredDocument] = {}
     touch: list[tuple[str, int, int, str]] = []
     failed_ids: set[str] = set()
     failure_rows: dict[str, tuple[str, str]] = {}
@@ -194,44 +201,60 @@ def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, 
             report.unchanged += 1
             continue
         to_read.append((entry, old))
-    prepared = _prepare_all(to_read, max_bytes, force)
-    try:
-        for n, ((entry, old), outcome) in enumerate(zip(to_read, prepared)):
-            if should_stop is not None and should_stop():
-                raise BuildCancelled(f"reload stopped after {n} of {len(to_read)} file(s); nothing was written")
-            if progress is not None:
-                progress(n + 1, len(to_read))
-            if isinstance(outcome, FileFailure):
-                record_failure(outcome)
-                continue
-            if outcome is None:  # same bytes under a new mtime
-                report.unchanged += 1
-                touch.append((entry.doc_id, entry.size, entry.mtime_ns, str(entry.path)))
-                continue
-            writes.append(outcome)
-            (report.changed if old is not None else report.added).append(entry.doc_id)
-    finally:
-        prepared.close()
-
+    # (A file read below that fails is in `entries`: removals are known before reading.)
     present = {e.doc_id for e in entries} | failed_ids
     report.removed = sorted(doc_id for doc_id in known if doc_id not in present)
-    finished = time.time()
-    report.duration_ms = (time.perf_counter() - t0) * 1000
-    new_docs = {**{k: v for k, v in known.items() if k not in report.removed},
-                **{w.doc.id: w.doc for w in writes}}
-    report.documents = len(new_docs)
-    report.passages = sum(d.passages for d in new_docs.values())
-    if writes or report.removed or touch or failure_rows or force or not store.get_meta("built_at"):
-        store.write_changes(
-            writes, report.removed, failure_rows,
-            {
-                "started_at": started, "finished_at": finished, "duration_ms": report.duration_ms,
-                "added": len(report.added), "changed": len(report.changed),
-                "removed": len(report.removed), "failed": len(report.failed), "report": report.as_dict(),
-            },
-            touch=touch,
-            meta={"index_format": INDEX_FORMAT},
-        )
+
+    def stream() -> Iterator[DocumentWrite]:
+        """Each parsed file's rows as they come: the store writes them one by one into
+        the build's transaction, so memory holds a few articles, not the whole build
+        (1M sentences held every row until the commit: 871 MB)."""
+        prepared = _prepare_all(to_read, max_bytes, force)
+        try:
+            for n, ((entry, old), outcome) in enumerate(zip(to_read, prepared)):
+                if should_stop is not None and should_stop():
+                    raise BuildCancelled(f"reload stopped after {n} of {len(to_read)} file(s); nothing was written")
+                if progress is not None:
+                    progress(n + 1, len(to_read))
+                if isinstance(outcome, FileFailure):
+                    record_failure(outcome)
+                    continue
+                if outcome is None:  # same bytes under a new mtime
+                    report.unchanged += 1
+                    touch.append((entry.doc_id, entry.size, entry.mtime_ns, str(entry.path)))
+                    continue
+                written[outcome.doc.id] = outcome.doc
+                (report.changed if old is not None else report.added).append(entry.doc_id)
+                yield outcome
+        finally:
+            prepared.close()
+
+    def finish() -> dict[str, object]:
+        """The build's record, once every file was read (the store asks after the writes)."""
+        finished = time.time()
+        report.duration_ms = (time.perf_counter() - t0) * 1000
+        new_docs = {**{k: v for k, v in known.items() if k not in report.removed}, **written}
+        report.documents = len(new_docs)
+        report.passages = sum(d.passages for d in new_docs.values())
+        return {
+            "started_at": started, "finished_at": finished, "duration_ms": report.duration_ms,
+            "added": len(report.added), "changed": len(report.changed),
+            "removed": len(report.removed), "failed": len(report.failed), "report": report.as_dict(),
+        }
+
+    # Every file read ends as a write, a failure or a touch: a build with files to read writes.
+    if to_read or report.removed or failure_rows or force or not store.get_meta("built_at"):
+        # A large build streams (bounded memory); a small one parses first, so the store's
+        # lock (journal writes: gaps, audit) and the write transaction are held only to write.
+        writes = stream() if len(to_read) >= STREAM_MIN_FILES else iter(list(stream()))
+        try:
+            store.write_changes(writes, report.removed, failure_rows, finish, touch=touch,
+                                meta={"index_format": INDEX_FORMAT})
+        finally:
+            if hasattr(writes, "close"):
+                writes.close()
+    else:
+        finish()
     report.duration_ms = (time.perf_counter() - t0) * 1000
     return report
 

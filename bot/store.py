@@ -23,11 +23,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: passages.tokens (each sentence's index terms, for retrieval)
 
 
 class StoreError(RuntimeError):
@@ -63,6 +63,9 @@ class PassageRow:
     sentence: int
     kind: str  # "body", "byline" or "date"
     text: str
+    # `tokenize(text)`, as stored by the build (None when not read): retrieval's
+    # candidates take their terms from here instead of re-tokenising the text.
+    tokens: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -73,6 +76,10 @@ class DocumentWrite:
     passages: list[tuple[int, int, str, str]]  # (paragraph, sentence, kind, text)
     tokens: list[list[str]]  # index terms per passage, same order
     mentions: list[tuple[int, str, str, str]]  # (passage index, name, key, role)
+    # `tokenize(text)` per passage (for body sentences the same lists as `tokens`; a
+    # byline's or date line's index terms also hold hint words): stored in
+    # passages.tokens. None: not stored (retrieval then tokenises the text).
+    text_tokens: list[list[str]] | None = None
 
 
 # The WAL file is cut back to this size when a checkpoint resets it, and an automatic
@@ -222,7 +229,8 @@ class Store:
                 )
             if "passages" not in db.table_names():
                 db.table("passages").create(
-                    {"id": int, "document": str, "paragraph": int, "sentence": int, "kind": str, "text": str},
+                    {"id": int, "document": str, "paragraph": int, "sentence": int, "kind": str, "text": str,
+                     "tokens": str},  # space-joined tokenize(text); NULL: not stored
                     pk="id",
                 )
                 db.table("passages").create_index(["document", "paragraph", "sentence"])
@@ -296,12 +304,16 @@ class Store:
         writes: Iterable[DocumentWrite],
         removed: Iterable[str],
         failures: dict[str, tuple[str, str]],
-        build: dict[str, Any],
+        build: dict[str, Any] | Callable[[], dict[str, Any]],
         touch: Iterable[tuple[str, int, int, str]] = (),
         meta: dict[str, str] | None = None,
     ) -> None:
         """Replace changed documents, add new ones, drop removed ones: all or nothing.
 
+        `writes` may be a generator that parses as it goes (bot/build.py): each write is
+        inserted as it comes, in the one transaction. `failures`, `touch` and `build`
+        (the record, or a function giving it) are read after the last write, so that
+        generator may still fill them.
         `touch` updates (id, size, mtime_ns, path) of files whose bytes did not change.
         """
         with self.lock:
@@ -324,6 +336,8 @@ class Store:
                              for p, (d, r) in failures.items()],
                             pk="path", replace=True,
                         )
+                    if callable(build):
+                        build = build()
                     db.table("builds").insert({**build, "report": json.dumps(build.get("report", {}))})
                     for key, value in (meta or {}).items():
                         self.set_meta(key, value)
@@ -359,10 +373,12 @@ class Store:
         first = self._last_passage_id + 1
         ids = list(range(first, first + len(write.passages)))
         self._last_passage_id = first + len(write.passages) - 1
+        joined = [_join_tokens(t) for t in write.text_tokens] if write.text_tokens is not None \
+            else [None] * len(write.passages)
         self.conn.executemany(
-            "INSERT INTO passages (id, document, paragraph, sentence, kind, text) VALUES (?, ?, ?, ?, ?, ?)",
-            [(pid, doc.id, paragraph, sentence, kind, text)
-             for pid, (paragraph, sentence, kind, text) in zip(ids, write.passages)],
+            "INSERT INTO passages (id, document, paragraph, sentence, kind, text, tokens) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(pid, doc.id, paragraph, sentence, kind, text, toks)
+             for pid, (paragraph, sentence, kind, text), toks in zip(ids, write.passages, joined)],
         )
         term_ids_map = self._term_ids({t for toks in write.tokens for t in toks})
         t_ids: list[int] = []
@@ -435,6 +451,18 @@ class Store:
                     self.set_meta("announcements_started", "1")
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"cannot record the announcement: {exc}") from exc
+
+
+def _join_tokens(tokens: list[str]) -> str | None:
+    """One text cell for a passage's tokens; None (not stored) if a token held the separator."""
+    joined = " ".join(tokens)
+    return joined if joined.count(" ") == max(len(tokens) - 1, 0) and "" not in tokens else None
+
+
+def _split_tokens(cell: str | None) -> tuple[str, ...] | None:
+    if cell is None:
+        return None
+    return tuple(cell.split(" ")) if cell else ()
 
 
 def _doc_from_row(row: dict[str, Any]) -> StoredDocument:
@@ -557,16 +585,17 @@ class PassageReader:
                 raise StoreError(f"knowledge base unavailable: {exc}") from exc
 
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
+        """The rows of `ids`, with their stored tokens (`PassageRow.tokens`)."""
         ids = list(dict.fromkeys(int(i) for i in ids))
         out: dict[int, PassageRow] = {}
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             rows = self.query(
-                "SELECT id, document, paragraph, sentence, kind, text FROM passages "
+                "SELECT id, document, paragraph, sentence, kind, text, tokens FROM passages "
                 f"WHERE id IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
-            out.update({r[0]: PassageRow(*r) for r in rows})
+            out.update({r[0]: PassageRow(r[0], r[1], r[2], r[3], r[4], r[5], _split_tokens(r[6])) for r in rows})
         if len(out) < len(ids):
             self.failed = True  # rows this snapshot indexes are gone: replace it at the next reload
         return out

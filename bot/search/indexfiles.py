@@ -206,7 +206,10 @@ def _load_segment(folder: Path, entry: dict) -> Segment:
             raise IndexFileError(f"{entry['name']}/{name}.npy: {exc}") from exc
         if arr.dtype != dtype or arr.ndim != 1:
             raise IndexFileError(f"{entry['name']}/{name}.npy has the wrong type")
-        arrays[name] = arr
+        # A plain ndarray view of the mapping (it keeps the map alive): indexing a
+        # np.memmap goes through a Python-level __getitem__ (~3 µs per scalar; a
+        # question indexes these arrays thousands of times).
+        arrays[name] = np.asarray(arr)
     n, m = int(entry["n"]), int(entry["m"])
     ok = (arrays["passage_ids"].shape[0] == n and arrays["doc_len"].shape[0] == n
           and arrays["pt_offsets"].shape[0] == n + 1 and arrays["post_pos"].shape[0] == m

@@ -50,8 +50,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Iterable
 
-from bot.search.doc_score import doc_scores, doc_term_sets
+from bot.search.doc_score import best_share, doc_scores, top_documents
 from bot.search.neighbours import completes, next_sentences
 from bot.search.question import Question, denies, kind_evidence, names_a_place, names_a_time, negated
 from bot.search.snapshot import Snapshot
@@ -227,7 +228,7 @@ def retrieve(
     top = snapshot.index.top_k(ids, CANDIDATES, position_range)
     if document is None and dscores:
         seen = {pos for pos, _ in top}
-        for doc_id in sorted(dscores, key=lambda d: -dscores[d])[:DOC_CANDIDATES]:
+        for doc_id in top_documents(dscores, DOC_CANDIDATES):  # (the best first; ties in position order)
             rng = snapshot.doc_ranges.get(doc_id)
             if rng is not None:
                 top.extend(x for x in snapshot.index.top_k(ids, PER_DOC, rng) if x[0] not in seen)
@@ -238,7 +239,8 @@ def retrieve(
     candidates = [(rows[pid], score) for pid, (_, score) in zip(pids, top) if pid in rows]
     if not candidates:  # the rows went (the database changed under this snapshot)
         return Retrieval(question, (), False, 0.0, "the knowledge base is being updated")
-    token_sets = {row.id: set(tokenize(row.text)) for row, _ in candidates}
+    token_lists = candidate_tokens(row for row, _ in candidates)
+    token_sets = {pid: set(toks) for pid, toks in token_lists.items()}
     token_fams = {pid: families_of(toks) for pid, toks in token_sets.items()}
     # Paragraph context: the terms the paragraph's other candidate sentences hold.
     para_tokens: dict[tuple[str, int], set[str]] = {}
@@ -375,7 +377,7 @@ def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], 
             row = nxt[1]
             size = len(" ".join(h.passage.text.split())) + 1 + len(" ".join(row.text.split()))
             if size <= PAIR_CHARS:
-                toks = set(tokenize(row.text))
+                toks = set(candidate_tokens([row])[row.id])
                 own_fam = held(term_set, toks)
                 adds = completes(term_set, matched.get(h.passage.id, set()), own_fam[0] | own_fam[1])
                 typed_next = (CARRY_KIND and question.kind in TYPED_KINDS and not typed.get(h.passage.id)
@@ -423,6 +425,13 @@ def evidence(
     return covered / total
 
 
+def candidate_tokens(rows: Iterable[PassageRow]) -> dict[int, list[str]]:
+    """Each candidate's token list (`tokenize(row.text)`): the copy the build stored
+    with the row (bot/store.py, passages.tokens), so answering does not re-tokenise;
+    the text is tokenised only for a row stored without it."""
+    return {row.id: list(row.tokens) if row.tokens is not None else tokenize(row.text) for row in rows}
+
+
 def _doc_coverage(
     snapshot: Snapshot,
     terms: tuple[str, ...],
@@ -432,16 +441,10 @@ def _doc_coverage(
     document: str | None,
 ) -> float:
     """The largest share of the question's information one article holds (family words count)."""
-    total = sum(weights.values()) or 1.0
     expanded = {**relatives, **{t: t for t in terms}}  # stem → the question term it stands for
-    per_doc = doc_term_sets(snapshot, tuple(expanded), ids)
-    best = 0.0
-    for doc_id, found in per_doc.items():
-        if document is not None and doc_id != document:
-            continue
-        share = sum(weights[t] for t in {expanded[f] for f in found}) / total
-        best = max(best, share)
-    return best
+    # = max over articles of sum(weights[t] for t in {expanded[f] for f in doc_term_sets(...)[doc]})
+    #   / (sum(weights.values()) or 1.0), vectorised (tested equal)
+    return best_share(snapshot, expanded, ids, weights, document)
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"

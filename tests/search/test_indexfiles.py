@@ -68,7 +68,9 @@ def test_restart_maps_the_index_without_building(kb: Path, tmp_path: Path, corpu
     try:
         assert report is not None and not report.changed_anything
         assert builds.calls == []  # mapped, not rebuilt
-        assert isinstance(again._snapshot.segments[0].post_pos, np.memmap)  # type: ignore[union-attr]
+        # mapped: a plain view of the file's np.memmap (indexing a memmap is Python-level)
+        post_pos = again._snapshot.segments[0].post_pos  # type: ignore[union-attr]
+        assert isinstance(post_pos.base, np.memmap) and not post_pos.flags.writeable
         assert scores_by_passage_text(again, corpus.questions) == before
         again.reload()  # `index` with nothing changed
         assert builds.calls == []
