@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 import threading
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -36,10 +35,23 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def version() -> str:
     """The installed package's version (pyproject.toml), or "unknown" when run from a bare checkout."""
+    from importlib import metadata  # ~25 ms of imports: only for --version
+
     try:
         return metadata.version("storybot")
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, looked up only when asked for (argparse's own action needs the string
+    when the parser is built, i.e. on every command)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kw: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        parser.exit(message=f"storybot {version()}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="storybot", description=cli_description(), formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='Example: storybot ask "Who is ByteDance?"   ·   storybot COMMAND --help for its options.',
     )
-    parser.add_argument("--version", action="version", version=f"storybot {version()}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("ask", help="answer a question with quotes from the articles")
     p.add_argument("question")
