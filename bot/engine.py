@@ -35,6 +35,7 @@ from bot.search.question import MAX_QUESTION_CHARS
 from bot.search.snapshot import Snapshot, load_snapshot
 from bot.store import (
     SCHEMA_VERSION,
+    TITLE_TERMS_VERSION,
     PassageReader,
     Store,
     StoreError,
@@ -195,7 +196,8 @@ class Engine:
 
     def _same_format(self, reader: PassageReader) -> bool:
         meta = dict(reader.query("SELECT key, value FROM meta"))
-        return meta.get("index_format") == INDEX_FORMAT and meta.get("schema_version") == str(SCHEMA_VERSION)
+        return (meta.get("index_format") == INDEX_FORMAT and meta.get("schema_version") == str(SCHEMA_VERSION)
+                and meta.get("title_terms") == TITLE_TERMS_VERSION)  # else a writer adds them (bot/store.py)
 
     def _matches_folder(self, reader: PassageReader, documents: dict[str, StoredDocument]) -> bool:
         """Whether a sync would change nothing: every article file's (path, size, mtime)
