@@ -15,10 +15,15 @@ import threading
 from pathlib import Path
 from typing import Any, Sequence
 
-from bot.config import ConfigError, database_folder_problem, load_settings
-from bot.engine import Engine, EngineError, UnknownDocument
-from bot.build import KnowledgeFolderError
-from bot.store import StoreError
+# numpy's OpenBLAS starts one spinning thread per core when numpy is imported (~0.1 s of
+# CPU on every CLI call, taken from the main thread on a busy machine); StoryBot does no
+# linear algebra. Set before numpy's first import (bot.engine below); a user's setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from bot.config import ConfigError, database_folder_problem, load_settings  # noqa: E402
+from bot.engine import Engine, EngineError, UnknownDocument  # noqa: E402
+from bot.build import KnowledgeFolderError  # noqa: E402
+from bot.store import StoreError  # noqa: E402
 
 EXIT_USAGE = 2
 

@@ -29,7 +29,7 @@ from bot.answers.who import entity_names as _entity_names
 from bot.answers.who import who as _who
 from bot.buildlock import build_lock
 from bot.build import INDEX_FORMAT, BuildCancelled, BuildReport, KnowledgeFolderError, sync_folder
-from bot.ingest.files import MAX_FILE_BYTES, scan_folder
+from bot.ingest.files import MAX_FILE_BYTES, scan_folder, unchanged_since
 from bot.search.bm25 import BM25Params
 from bot.search.question import MAX_QUESTION_CHARS
 from bot.search.snapshot import Snapshot, load_snapshot
@@ -205,9 +205,12 @@ class Engine:
         must have failed after its mtime. (The index format is checked by `_same_format`.)"""
         if not self.knowledge_dir.is_dir():
             return False
+        failed_at = {p: at for p, at in reader.query("SELECT path, at FROM failures")}
+        if not failed_at and unchanged_since(self.knowledge_dir, {d.path: (d.size, d.mtime_ns)
+                                                                  for d in documents.values()}):
+            return True  # the cheap check (one lstat per file); otherwise the full comparison
         entries, failures = scan_folder(self.knowledge_dir)
         stored = {d.id: (d.path, d.size, d.mtime_ns) for d in documents.values()}
-        failed_at = {p: at for p, at in reader.query("SELECT path, at FROM failures")}
         seen: set[str] = set()
         for e in entries:
             if stored.get(e.doc_id) == (str(e.path), e.size, e.mtime_ns):
