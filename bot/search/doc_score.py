@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.search.snapshot import Snapshot
+from bot.store import PassageReader
 from bot.text.tokenize import tokenize
 
 K1 = 1.2
@@ -45,8 +46,11 @@ class _Titles:
     """Title term → [(document index, count)]: read from the store per term (and kept),
     or, for a database without title terms, from every title tokenised in memory."""
 
-    def __init__(self, snapshot: Snapshot, index_of: dict[str, int], in_memory: dict[str, list[tuple[int, int]]] | None):
-        self.snapshot = snapshot
+    def __init__(self, reader: PassageReader, index_of: dict[str, int],
+                 in_memory: dict[str, list[tuple[int, int]]] | None):
+        # The reader, not the snapshot: DocStats is cached weakly by the snapshot's index,
+        # and a value that referred to its key would keep every retired snapshot alive.
+        self.reader = reader
         self.index_of = index_of
         self.known: dict[str, tuple[tuple[int, int], ...]] = {} if in_memory is None else {
             t: tuple(v) for t, v in in_memory.items()}
@@ -65,7 +69,7 @@ class _Titles:
         if len(self.known) > 50_000:  # a long-running bot: keep the cache bounded
             self.known.clear()
         found: dict[str, list[tuple[int, int]]] = {t: [] for t in want}
-        for term, doc, n in self.snapshot.reader.title_terms(want):
+        for term, doc, n in self.reader.title_terms(want):
             i = self.index_of.get(doc)
             if i is not None:  # a document this snapshot does not hold (a newer build's)
                 found[term].append((i, int(n)))
@@ -123,7 +127,7 @@ def _build_stats(snapshot: Snapshot) -> DocStats:
             for term, n in counts.items():
                 in_memory.setdefault(term, []).append((i, n))
     lengths = body + TITLE_WEIGHT * title_len
-    return DocStats(ids, starts, lengths, _Titles(snapshot, index_of, in_memory))
+    return DocStats(ids, starts, lengths, _Titles(snapshot.reader, index_of, in_memory))
 
 
 def doc_scores(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str, int]) -> dict[str, float]:

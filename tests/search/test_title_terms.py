@@ -118,3 +118,18 @@ def test_a_changed_title_is_rewritten_on_reload(engine: Engine) -> None:
     i = stats.ids.index("harbour-01")
     assert any(d == i for d, _ in stats.titles.get("airport"))
     assert all(d != i for d, _ in stats.titles.get("ferri"))
+
+
+def test_a_retired_snapshot_is_not_kept_alive_by_its_doc_stats(engine: Engine) -> None:
+    """DocStats is cached weakly by the snapshot's index: what it holds must not refer back to it."""
+    import gc
+    import weakref
+
+    assert engine.ask("When will the ferry timetable change?").answered  # builds the doc stats
+    old = weakref.ref(engine._snapshot.index)
+    assert old() in doc_score._CACHE
+    _write(engine.knowledge_dir, 4, "Pier repairs finished")
+    engine.reload()
+    assert engine.ask("Were the pier repairs finished?").answered
+    gc.collect()
+    assert old() is None
