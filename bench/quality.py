@@ -152,7 +152,10 @@ def abstains(row: dict[str, Any], min_doc: float, min_cov: float) -> bool:
         return True
     if row.get("negation_unmet") or row.get("number_unmet") or row.get("opposite"):
         return True
-    return row.get("doc_coverage", 0.0) < min_doc or row.get("coverage", 0.0) < min_cov
+    if row.get("when_unmet") or row.get("where_unmet"):
+        return True
+    # "evidence": the best sentence's coverage under abstention weights (retrieve.evidence)
+    return row.get("doc_coverage", 0.0) < min_doc or row.get("evidence", row.get("coverage", 0.0)) < min_cov
 
 
 def curve(rows: list[dict[str, Any]], grid_doc: list[float], grid_cov: list[float]) -> list[dict[str, Any]]:

@@ -351,9 +351,7 @@ class Engine:
         return snap is None or getattr(snap.reader, "failed", False) or snap.reader.generation != self._current_generation()
 
     def _current_generation(self) -> object:
-        store = self._ensure_store()
-        row = store.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        return row
+        return self._ensure_store().generation_row()
 
     def _ensure_store(self) -> Store:
         if self._store is None:
@@ -510,6 +508,7 @@ class Engine:
 
     # -- questions -----------------------------------------------------------------------
     def _with_snapshot(self, fn: Callable[[Snapshot], T]) -> T:
+        repaired = False
         for _ in range(5):
             snap = self._snapshot
             if snap is None:
@@ -519,11 +518,21 @@ class Engine:
             except StoreError as exc:
                 if snap.reader.closed and snap is not self._snapshot:
                     continue  # retired between picking it and reading: use the new one
-                if is_corruption(exc.__cause__ or exc) and not self._needs_rebuild:
-                    self._needs_rebuild = True  # the next reload sets the file aside and rebuilds
-                    log.warning("the database %s is damaged (%s): the next reload rebuilds it", self.db_path,
+                if not is_corruption(exc.__cause__ or exc) or repaired:
+                    raise
+                # A damaged page a quick check at open did not meet (the CLI opens a fresh
+                # database read-only without one): set the file aside, rebuild from the
+                # articles, and answer from the rebuilt one, rather than failing every
+                # question that touches the page until someone reloads.
+                repaired = True
+                if not self._needs_rebuild:
+                    self._needs_rebuild = True  # the reload below sets the file aside and rebuilds
+                    log.warning("the database %s is damaged (%s): rebuilding it", self.db_path,
                                 " ".join(str(exc.__cause__ or exc).split())[:120])
-                raise
+                try:
+                    self.reload()
+                except (StoreError, KnowledgeFolderError, BuildCancelled):
+                    raise exc from None  # e.g. a read-only file: report the damage itself
         raise EngineError("the knowledge base is reloading too often to answer")
 
     def _check_document(self, snap: Snapshot, document: str | None) -> None:

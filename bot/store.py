@@ -298,6 +298,10 @@ class Store:
                                   [r for doc_id, title in rows for r in _title_rows(doc_id, title)])
             self.set_meta("title_terms", TITLE_TERMS_VERSION)
 
+    def generation_row(self) -> tuple[Any, ...] | None:
+        """The meta row a snapshot compares to know whether it is stale (as `PassageReader.generation`)."""
+        return self.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+
     def get_meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
@@ -694,6 +698,28 @@ class PassageReader:
         """One (name as written, role) for a name key, one written with a title if any."""
         rows = self.query("SELECT name, role FROM mentions WHERE key = ? ORDER BY role DESC LIMIT 1", (key,))
         return (rows[0][0], rows[0][1] or "") if rows else None
+
+    def mentions_in(self, passages: Iterable[int]) -> list[tuple[str, str]]:
+        """(name as written, role) of every mention in these passages, in passage order."""
+        ids = list(dict.fromkeys(int(i) for i in passages))
+        out: list[tuple[str, str]] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            rows = self.query(
+                f"SELECT name, role FROM mentions WHERE passage IN ({','.join('?' * len(chunk))}) ORDER BY passage",
+                chunk,
+            )
+            out += [(n, r or "") for n, r in rows]
+        return out
+
+    def mentions_containing(self, word: str, limit: int = 200) -> list[tuple[str, str, str]]:
+        """(name as written, key, role) of mentions whose key contains `word` (a follow-up's
+        "Xi" finds "xi jinping"); the caller keeps the keys that hold all its words."""
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self.query(
+            "SELECT name, key, role FROM mentions WHERE key LIKE ? ESCAPE '\\' LIMIT ?", (f"%{escaped}%", limit)
+        )
+        return [(n, k, r or "") for n, k, r in rows]
 
     def mention_counts(self, like: str = "%", limit: int = 400) -> list[tuple[str, int]]:
         """(a name as written, mentions of its key), commonest keys first, keys matching `like`."""

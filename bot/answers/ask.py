@@ -9,8 +9,9 @@ from bot.answers.model import MAX_QUOTE_CHARS, Answer, Quote, clip_quote
 from bot.answers.said import said_answer
 from bot.answers.who import who
 from bot.search.question import analyse
-from bot.search.retrieve import Hit, retrieve
+from bot.search.retrieve import PAIR_CHARS, Hit, retrieve
 from bot.search.snapshot import Snapshot
+from bot.text.smalltalk import small_talk_reply
 from bot.text.tokenize import tokenize
 
 DUPLICATE_OVERLAP = 0.7  # token-set Jaccard above which two sentences "say the same thing"
@@ -55,6 +56,10 @@ def focus_clip(text: str, terms: frozenset[str], limit: int = MAX_QUOTE_CHARS) -
 
 def quote_for(snapshot: Snapshot, hit: Hit, terms: frozenset[str] = frozenset()) -> Quote:
     row = hit.passage
+    if hit.follow is not None:  # the next sentence completes the match (bot/search/neighbours.py)
+        text = " ".join(row.text.split()) + " " + " ".join(hit.follow.text.split())
+        return Quote(focus_clip(text, terms, PAIR_CHARS), citation_for(snapshot, row.document, row.paragraph),
+                     round(hit.score, 4), passage=row.id)
     return Quote(focus_clip(row.text, terms), citation_for(snapshot, row.document, row.paragraph),
                  round(hit.score, 4), passage=row.id)
 
@@ -108,6 +113,8 @@ def ask(
     prefer_document: str | None = None,
 ) -> Answer:
     analysed = analyse(question)
+    if (reply := small_talk_reply(analysed.text)) is not None:  # "thanks!", "hello", "?": not a question
+        return Answer(analysed.text, False, (), 0.0, (), reply, small_talk=True)
     if document is None and (defined := definition_answer(snapshot, analysed.text, k)):
         return Answer(analysed.text, True, tuple(defined), 0.0, analysed.terms)
     attributed = said_answer(snapshot, analysed.text, k) if document is None else None

@@ -59,12 +59,8 @@ def build_context(snapshot: Snapshot, question: str, answer: Answer) -> FollowUp
     if answer.quotes:
         ids = [q.passage for q in answer.quotes if q.passage]
         if ids:
-            rows = snapshot.reader.query(
-                f"SELECT name, role FROM mentions WHERE passage IN ({','.join('?' * len(ids))}) ORDER BY passage",
-                ids,
-            )
-            for name, role in rows:
-                add(name, role or "")
+            for name, role in snapshot.reader.mentions_in(ids):
+                add(name, role)
     document = answer.quotes[0].citation.document if answer.quotes else None
     return FollowUpContext(question, tuple(seen.values())[:12], document)
 
@@ -72,9 +68,7 @@ def build_context(snapshot: Snapshot, question: str, answer: Answer) -> FollowUp
 def _full_name(snapshot: Snapshot, key: str) -> tuple[str, str] | None:
     """The longest recorded name that contains `key`'s words ("Xi" → "Xi Jinping"), with its role."""
     words = set(key.split())
-    rows = snapshot.reader.query(
-        "SELECT name, key, role FROM mentions WHERE key LIKE ? LIMIT 200", (f"%{max(words, key=len)}%",)
-    )
+    rows = snapshot.reader.mentions_containing(max(words, key=len))
     best: tuple[str, str] | None = None
     best_len = 0
     roles: dict[str, str] = {}

@@ -19,10 +19,13 @@ from bot.answers.cite import citation_for
 from bot.answers.model import EntityCard, Quote, clip_quote
 from bot.ingest.entities import HEAD_TITLES, NATIONALITIES, ORG_WORDS, TITLE_WORDS, entity_kind, key_starts_with, name_key
 from bot.search.snapshot import Snapshot
-from bot.text.tokenize import STOPWORDS
+from bot.text.tokenize import STOPWORDS, tokenize
 from bot.store import PassageRow
 
 MAX_CARD_QUOTES = 6
+# A fuller person name stands for a recorded short name only if it is mentioned at least
+# once for every this many mentions of the short name itself.
+_RARE_EXPANSION = 10
 MAX_NAME_CHARS = 100
 ROLE_NOUNS = (
     "founder|co-founder|chairman|chairwoman|chair|ceo|chief executive|president|premier|minister|"
@@ -87,9 +90,11 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
         # then the longest name.
         full = max(keys, key=lambda k: (kinds[k] == "person" and len(k.split()) > 1, counts.get(k, 0)
                                         if kinds[k] == "person" else 0, len(k.split()), k))
-        if key in keys and full != key and kinds[full] != "person":
+        if key in keys and full != key and (
+                kinds[full] != "person" or counts.get(full, 0) * _RARE_EXPANSION < counts.get(key, 0)):
             # "TikTok" is not "TikTok U.S.": a longer name extends a person's name
-            # ("Xi" → "Xi Jinping"), not an organisation's.
+            # ("Xi" → "Xi Jinping"), not an organisation's; and a one-off span that
+            # happens to hold a common name ("Whitehall Labour") is not what "Labour" means.
             full = key
         forms = set(keys) if kinds.get(full) != "person" else {k for k in keys if _is_form_of(k, full)}
         rows = snapshot.reader.mentions_of(sorted(forms | {full}))
@@ -116,8 +121,7 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
             passage_names[pid] = list(authors)
             names.update(passage_names[pid])
     if not passages:
-        return EntityCard(query, False, query, "", (), 0.0,
-                          message=f"The articles don't mention “{query}”.")
+        return EntityCard(query, False, query, "", (), 0.0, message=_not_a_name(snapshot, query))
     pool = full_names or names
     display = max(pool, key=lambda n: (len(n.split()), pool[n])) if pool else query
     scored: list[tuple[float, PassageRow]] = []
@@ -139,6 +143,15 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
 
 _NOT_SHORT_FORMS = STOPWORDS | TITLE_WORDS | HEAD_TITLES | NATIONALITIES
 _TITLE_PREFIXES = frozenset(t.rstrip(".") for t in TITLE_WORDS | HEAD_TITLES)
+
+
+def _not_a_name(snapshot: Snapshot, query: str) -> str:
+    """Why there is no card: the words never occur, or they do but name no one ("the law",
+    "tariffs"): saying "don't mention" then would be false, so point to a question instead."""
+    terms = set(tokenize(query))
+    if terms and len(snapshot.reader.term_ids(terms)) == len(terms):
+        return f"“{query}” is not a person or organisation the articles name, but they mention it: ask a question about it."
+    return f"The articles don't mention “{query}”."
 
 
 def _key_kind(snapshot: Snapshot, key: str) -> str:

@@ -27,7 +27,7 @@ TITLE_WORDS = frozenset(
     spokesman spokeswoman founder co-founder treasury commerce state foreign defense defence
     finance trade deputy acting former late general-secretary chancellor pope speaker leader
     mr mrs ms dr prof sir dame lord lady baroness baron attorney envoy cardinal bishop
-    secretary-general president-elect
+    secretary-general president-elect mp mep msp mla councillor congressman congresswoman
     """.split()
 )
 # Title words that name a post held by a person: the role ends at the last of these
@@ -39,6 +39,7 @@ HEAD_TITLES = frozenset(
     professor king queen prince princess ambassador commissioner director spokesperson spokesman
     spokeswoman founder co-founder chancellor pope speaker general-secretary secretary-general
     sir dame lord lady baroness baron attorney envoy cardinal bishop president-elect
+    mp mep msp mla councillor congressman congresswoman
     """.split()
 )
 # Words that continue a title after its head: "Attorney General", "Director General".
@@ -265,8 +266,8 @@ def entity_kind(name: str, role: str = "") -> str:
         any(c.isupper() for c in w[1:]) and not w.isupper() for w in words
     ):
         return "org"
-    if len(words) == 1 and words[0].isupper():
-        return "org"  # an acronym: APEC, NATO
+    if any(_is_acronym(w) for w in words):
+        return "org"  # an acronym is no part of a person's name: APEC, "BBC One", "Universities UK"
     if any(w in _PLACE_WORDS for w in low):
         return "other"
     if role and any(r.lower() in HEAD_TITLES for r in role.split()):
@@ -274,6 +275,12 @@ def entity_kind(name: str, role: str = "") -> str:
     if 2 <= len(words) <= 4 and all(w[:1].isupper() or w.lower() in _CONNECTORS for w in words):
         return "person"
     return "other"
+
+
+def _is_acronym(word: str) -> bool:
+    """Two or more capitals and no dots ("BBC", "UK"); initials ("J.K.") are a person's."""
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= 2 and "." not in word and all(c.isupper() for c in letters)
 
 
 # Words that end an organisation's name ("Capital Group", "Ltd"): dropping them leaves its short name.

@@ -139,6 +139,25 @@ def kind_evidence(kind: str, text: str, question: str | None = None) -> bool:
     return any(set(_words(f)) - asked - _PLACE_WORDS for f in found)
 
 
+_LOCATED_RE = re.compile(r"\b(?:located|situated|based|held|headquartered|found|lies|lying|sits)\s+(?:in|at|on|near|inside|within)\b")
+
+
+def names_a_place(text: str) -> bool:
+    """Whether a sentence can answer "where": a capitalised place after a preposition
+    ("in Madrid", "at the APEC summit") or a location verb ("located in the thymus")."""
+    return bool(_PLACE_RE.search(text) or _LOCATED_RE.search(text.lower()))
+
+
+_TIME_RE = re.compile(r"\b(?:\d{1,2}(?::\d\d)?\s*(?:a\.?m\b|p\.?m\b|o'clock)|noon|midnight|dawn|dusk|morning|afternoon|evening"
+                      r"|night|weekend|(?:1[0-9]|20)\d\d|\d{1,2}(?:st|nd|rd|th)\s+century|centur(?:y|ies)|decades?|daily|weekly)")
+
+
+def names_a_time(text: str) -> bool:
+    """Whether a sentence can answer "when": a date, a year, a time of day ("4 o'clock",
+    "at dawn"), a century."""
+    return kind_evidence("when", text) or bool(_TIME_RE.search(normalize(text)))
+
+
 _NUMBER_TOKEN_RE = re.compile(r"[\d][\d,.]*|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion|half)\b")
 _PLACE_WORDS = frozenset(("in", "at", "to", "from", "near", "the"))  # the preposition of a place is not the place
 

@@ -15,21 +15,32 @@ then principled adjustments on the top candidates:
   already hold;
 - a question word the articles never use, one typing slip from a word they use
   (stems of MIN_RESPELL letters or more), is read as that word;
-- metadata lines (byline, date) only answer "who wrote" / "when published".
+- metadata lines (byline, date) only answer "who wrote" / "when published";
+- a quote carries the next sentence of its paragraph when that sentence holds
+  question words the quoted one lacks, or alone holds the date / number / place /
+  name a typed question wants (bot/search/neighbours.py): the question's words in
+  one sentence, the answer in the next.
 
 Abstention (README "Abstention, calibrated"): a question of only vague words
 is not answered, nor one that names something (a capitalised word after the
 first) the articles never use, unless its best sentence still holds
 `UNKNOWN_NAME_COVERAGE` of it (a misspelt name). Otherwise two kinds are told apart:
 - off-topic: the best *article* holds less than `MIN_DOC_COVERAGE` of the
-  question's information; unseen words weigh as much as the rarest word, so a
-  question about a story that is not loaded cannot borrow a few shared words;
+  question's information; an unseen word weighs as much as the rarest word,
+  a verb times its English specificity (bot/text/specificity.py: "vetoed"
+  three quarters, "held" a fifth), so a question about a story that is not loaded cannot
+  borrow a few shared words, and a paraphrased predicate does not refuse;
 - near-miss: the article fits but no sentence (with its paragraph) holds
   `MIN_COVERAGE` of the question's information; or the question asks what did
   *not* happen ("not", "never", "n't") and none of the top sentences negates
-  anything; or it asks "how many / how much" and none of them holds a number;
+  anything; or it asks "how many / how much" and none of them holds a number,
+  or opens with "When" / "Where" and none holds a date / place;
   or the best sentence holds the opposite (a WordNet antonym) of a question
   word it lacks: "the *first* arm" where the text says "the second arm".
+  A "why" question whose top sentences state a cause counts its unseen words
+  at `ANSWER_TYPE_SHARE` ("Why is TikTok in trouble?": "… crisis stems from …").
+These weights are for abstention only (`abstention_weights`, `evidence`);
+ranking's coverage is untouched.
 A long question (a pasted paragraph) is judged by its `KEY_TERMS` most
 informative words that the articles use, once its unseen share passes the
 off-topic test.
@@ -41,18 +52,23 @@ import math
 from dataclasses import dataclass, field, replace
 
 from bot.search.doc_score import doc_scores, doc_term_sets
-from bot.search.question import Question, denies, kind_evidence, negated
+from bot.search.neighbours import completes, next_sentences
+from bot.search.question import Question, denies, kind_evidence, names_a_place, names_a_time, negated
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
 from bot.text.families import antonyms, families_of, family, members, preload, synonyms
+from bot.text.specificity import preload as preload_specificity, specificity
 from bot.text.tokenize import tokenize
 
 preload()  # the lexicon tables are read when retrieval is imported, not by the first question
+preload_specificity()
 
 # Calibrated on public data (README "Abstention, calibrated"); not per question.
-MIN_COVERAGE = 0.30  # near-miss: the best sentence + paragraph context must hold this share
+MIN_COVERAGE = 0.30  # near-miss: the best sentence + paragraph context must hold this share (abstention weights)
 MIN_DOC_COVERAGE = 0.35  # off-topic: the best article must hold this share of the question
 UNKNOWN_NAME_COVERAGE = 0.5  # an unknown name is forgiven only when the best sentence holds this share
+ANSWER_TYPE_SHARE = 0.25  # unseen words' share when a top sentence holds the answer type
+ANSWER_TYPE_KINDS = ("why",)  # the kinds it applies to (measured: see README)
 LONG_UNSEEN = 0.35  # a long question whose unseen words carry more than this share is off-topic
 KEY_TERMS = 10  # a long question is judged by this many of its most informative known words
 LONG_TERMS = 16  # distinct terms from which a question counts as long
@@ -76,6 +92,10 @@ DOC_WEIGHT = 0.15  # weight of the article's normalised BM25 in a sentence's sco
 OWN_WEIGHT = 1.0  # the sentence's own coverage of the question
 COVER_WEIGHT = 0.5  # coverage with paragraph context
 BM25_WEIGHT = 0.5  # weight of the sentence's own normalised BM25
+CARRY = True  # a quote carries the next sentence when that one completes the match (neighbours.py)
+CARRY_KIND = True  # ... or when it alone holds the kind of thing a typed question asks for
+TYPED_KINDS = ("who", "when", "where", "quantity")
+PAIR_CHARS = 480  # a quote with its next sentence stays within this (1.5 single quotes, bot/answers/model.py)
 RELATIVE_KEEP = 0.55  # further quotes must score this fraction of the best
 
 
@@ -85,6 +105,7 @@ class Hit:
     score: float
     bm25: float
     coverage: float
+    follow: PassageRow | None = None  # the next sentence of the paragraph, quoted with this one (neighbours.py)
 
 
 @dataclass(frozen=True)
@@ -229,6 +250,8 @@ def retrieve(
     best_bm25 = max(score for _, score in candidates) or 1.0
     floor = min(score for _, score in candidates)
     hits: list[Hit] = []
+    matched: dict[int, set[str]] = {}  # passage id → question terms it holds (exact or family), for carrying
+    typed: dict[int, bool] = {}  # passage id → holds the kind of thing the question asks for
     for row, score in candidates:
         own, own_fam = held(term_set, token_sets[row.id], token_fams[row.id])
         if row.kind != "body":
@@ -248,11 +271,15 @@ def retrieve(
         norm = (score - floor) / (best_bm25 - floor) if best_bm25 > floor else 1.0
         final = (BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage
                  + DOC_WEIGHT * dscores.get(row.document, 0.0) / best_doc)
-        if row.kind == "body" and kind_evidence(question.kind, row.text, question.text if NOVEL_KIND else None):
+        typed[row.id] = row.kind == "body" and kind_evidence(question.kind, row.text,
+                                                              question.text if NOVEL_KIND else None)
+        if typed[row.id]:
             final += KIND_BONUS
         if prefer_document is not None and row.document == prefer_document:
             final += PREFER_BONUS
+        matched[row.id] = own | own_fam
         hits.append(Hit(row, final, score, coverage))
+    positions = {pid: pos for pid, (pos, _) in zip(pids, top)}
     if not hits:
         return Retrieval(question, (), False, 0.0, "no passage shares a word with the question", "off-topic", signals)
     hits.sort(key=lambda h: (-h.score, h.passage.id))
@@ -268,10 +295,31 @@ def retrieve(
     # "How many / how much" is answered by a number: none in the top sentences, no answer.
     signals["number_unmet"] = float(not long and question.kind == "quantity"
                                     and not any(kind_evidence("quantity", h.passage.text) for h in hits[:3]))
+    # "When" is answered by a date, "where" by a place: none in the top sentences, no answer.
+    # Only a question that opens with the word: "what happens when …" asks for no date.
+    opener = question.text.split(maxsplit=1)[0].lower() if question.text.split() else ""
+    signals["when_unmet"] = float(not long and opener == "when"
+                                  and not any(names_a_time(h.passage.text) for h in hits[:3]))
+    signals["where_unmet"] = float(not long and opener == "where"
+                                   and not any(names_a_place(h.passage.text) for h in hits[:3]))
     # A question about what did *not* happen is answered only by a sentence that says so.
     signals["negation_unmet"] = float(not long and negated(question.text, asserted_only=True)
                                       and not any(denies(h.passage.text) for h in hits[:3]))
-    signals["doc_coverage"] = _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, weights, document)
+    # Abstention weighs a verb the articles never use by how specific it is in English
+    # ("held" about a fifth); nouns, adjectives and names keep their full weight. Ranking is unchanged.
+    abstain_w = abstention_weights(snapshot, question, term_ids, weights)
+    # A top sentence that holds what the question asks for (a cause for "why") answers its
+    # wh-part: the question's unseen words, its own way of putting the predicate ("in
+    # trouble"), then weigh ANSWER_TYPE_SHARE as much.
+    signals["answer_type"] = float(not long and question.kind in ANSWER_TYPE_KINDS and any(
+        h.passage.kind == "body" and kind_evidence(question.kind, h.passage.text, question.text) for h in hits[:3]))
+    if signals["answer_type"]:
+        names = set(question.names)
+        abstain_w = {t: w * ANSWER_TYPE_SHARE if t not in names and _df(snapshot, term_ids.get(t)) == 0 else w
+                     for t, w in abstain_w.items()}
+    signals["evidence"] = evidence(best, abstain_w, token_sets[best.passage.id], token_fams[best.passage.id],
+                                   para_tokens, para_fams, synonyms_of)
+    signals["doc_coverage"] = _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, abstain_w, document)
     if len(hits) > 1:
         signals["margin"] = best.score - hits[1].score
     if abstain and signals.get("unknown_names") and best.coverage < UNKNOWN_NAME_COVERAGE:
@@ -287,15 +335,84 @@ def retrieve(
     if abstain and signals["number_unmet"]:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          "the question asks for a number; the best passages hold none", "near-miss", signals)
+    if abstain and (signals["when_unmet"] or signals["where_unmet"]):
+        return Retrieval(question, tuple(hits[:k]), False, best.coverage,
+                         "the question asks when or where; the best passages hold no date or place", "near-miss", signals)
     if abstain and signals["negation_unmet"]:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          "the question asks what did not happen; no passage says anything did not", "near-miss", signals)
-    if abstain and best.coverage < MIN_COVERAGE:
+    if abstain and signals["evidence"] < MIN_COVERAGE:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
-                         f"the best passage covers {best.coverage:.0%} of the question", "near-miss", signals)
-    floor_cov = MIN_COVERAGE / 2 if abstain else 0.0
+                         f"the best passage covers {signals['evidence']:.0%} of the question", "near-miss", signals)
+    floor_cov = min(MIN_COVERAGE / 2, best.coverage) if abstain else 0.0  # the best is always kept
     kept = [h for h in hits if h.score >= RELATIVE_KEEP * best.score and h.coverage >= floor_cov]
-    return Retrieval(question, tuple(kept[: max(k, 1) * 4]), True, best.coverage, "", "", signals)
+    kept = kept[: max(k, 1) * 4]
+    if CARRY:
+        kept = _carry_next(snapshot, kept, positions, question, term_set, matched, typed)
+    return Retrieval(question, tuple(kept), True, best.coverage, "", "", signals)
+
+
+def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], question: Question,
+                term_set: set[str], matched: dict[int, set[str]], typed: dict[int, bool]) -> list[Hit]:
+    """Quotes that carry the next sentence of their paragraph when it completes them
+    (bot/search/neighbours.py); a carried sentence is not quoted again on its own."""
+    following = next_sentences(snapshot, positions, (h.passage for h in hits))
+    out: list[Hit] = []
+    shown: set[int] = set()
+    for h in hits:
+        if h.passage.id in shown:
+            continue
+        nxt = following.get(h.passage.id)
+        if nxt is not None and nxt[1].id not in shown:
+            row = nxt[1]
+            size = len(" ".join(h.passage.text.split())) + 1 + len(" ".join(row.text.split()))
+            if size <= PAIR_CHARS:
+                toks = set(tokenize(row.text))
+                own_fam = held(term_set, toks)
+                adds = completes(term_set, matched.get(h.passage.id, set()), own_fam[0] | own_fam[1])
+                typed_next = (CARRY_KIND and question.kind in TYPED_KINDS and not typed.get(h.passage.id)
+                              and kind_evidence(question.kind, row.text, question.text if NOVEL_KIND else None))
+                if adds or typed_next:
+                    h = replace(h, follow=row)
+                    shown.add(row.id)
+        shown.add(h.passage.id)
+        out.append(h)
+    return out
+
+
+def abstention_weights(snapshot: Snapshot, question: Question, term_ids: dict[str, int],
+                       weights: dict[str, float]) -> dict[str, float]:
+    """The question's term weights for abstention: a word no article uses weighs its
+    (maximal) weight times its English specificity (bot/text/specificity.py: below 1 only
+    for common verbs), unless it is written as a name; every other word keeps its corpus weight."""
+    names = set(question.names)
+    return {t: w * specificity(t) if t not in names and _df(snapshot, term_ids.get(t)) == 0 else w
+            for t, w in weights.items()}
+
+
+def evidence(
+    hit: Hit,
+    weights: dict[str, float],
+    tokens: set[str],
+    token_fams: frozenset[str],
+    para_tokens: dict[tuple[str, int], set[str]],
+    para_fams: dict[tuple[str, int], set[str]],
+    synonyms_of: dict[str, frozenset[str] | set[str]],
+) -> float:
+    """The share of the question (under `weights`) a sentence holds, with its paragraph's
+    candidate sentences at CONTEXT_WEIGHT: the ranking's coverage, reweighed for abstention."""
+    total = sum(weights.values()) or 1.0
+    term_set = set(weights)
+    row = hit.passage
+    own, own_fam = held(term_set, tokens, token_fams)
+    if row.kind != "body":
+        return hit.coverage
+    key = (row.document, row.paragraph)
+    ctx_exact, ctx_fam = held(term_set - own - own_fam, para_tokens.get(key, set()), frozenset(para_fams.get(key, ())))
+    syn_w = sum(weights[t] for t in term_set - own - own_fam if synonyms_of.get(t, set()) & tokens)
+    covered = (sum(weights[t] for t in own) + FAMILY_WEIGHT * sum(weights[t] for t in own_fam) + SYN_WEIGHT * syn_w
+               + CONTEXT_WEIGHT * (sum(weights[t] for t in ctx_exact) + FAMILY_WEIGHT * sum(weights[t] for t in ctx_fam)))
+    return covered / total
 
 
 def _doc_coverage(

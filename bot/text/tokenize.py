@@ -66,6 +66,15 @@ IRREGULAR: dict[str, str] = {
 
 _NUMBER_WORDS = {"percent": "%", "per cent": "%", "pct": "%"}
 
+# Spelled small numbers are the digits a text or a question may use instead ("three
+# layers" / "3 layers"). "one" is left alone: it is far more often a pronoun ("one of").
+SPELLED_NUMBERS: dict[str, str] = {
+    w: str(i) for i, w in enumerate(
+        "zero _ two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()) if w != "_"
+} | {w: str(10 * i) for i, w in enumerate("_ _ _ thirty forty fifty sixty seventy eighty ninety".split(), 0)
+     if w != "_"}
+
 _TOKEN_RE = re.compile(
     r"""
     (?P<acronym>(?:[^\W\d_]\.){2,})                      # U.S.  a.m.  E.U.
@@ -138,7 +147,7 @@ def raw_tokens(text: str) -> list[str]:
             if number.endswith("%"):
                 out.append("percent")
         elif "'" not in word and "-" not in word:
-            out.append(word)
+            out.append(SPELLED_NUMBERS.get(word, word))
         else:
             if word.endswith("'s"):
                 word = word[:-2]
@@ -146,7 +155,7 @@ def raw_tokens(text: str) -> list[str]:
                 word = word[:-1]
             # Hyphenated words count as their parts too ("non-discriminatory").
             parts = word.split("-") if "-" in word else [word]
-            out.extend(p.replace("'", "") for p in parts if p)
+            out.extend(SPELLED_NUMBERS.get(p, p).replace("'", "") for p in parts if p)
     return out
 
 

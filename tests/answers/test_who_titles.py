@@ -47,6 +47,7 @@ def farm(tmp_path: Path):
         ("The Bank of England Governor Mervyn King spoke.", "Mervyn King", "Bank of England Governor"),
         ("Chinese Vice Premier He Lifeng led the talks.", "He Lifeng", "Chinese Vice Premier"),
         ("It was Mr Blair who spoke.", "Blair", "Mr"),
+        ("Labour MP Louise Ellman said the image was insensitive.", "Louise Ellman", "Labour MP"),
     ],
 )
 def test_title_is_the_role_not_the_name(sentence: str, name: str, role: str) -> None:
@@ -63,7 +64,8 @@ def test_an_organisation_keeps_its_title_like_words() -> None:
 @pytest.mark.parametrize(
     "name, kind",
     [("General Atlantic", "org"), ("Truth Social", "org"), ("HongShan Capital Group", "org"),
-     ("South Korea", "other"), ("Adamu Bello", "person"), ("Zhang Yiming", "person")],
+     ("South Korea", "other"), ("Adamu Bello", "person"), ("Zhang Yiming", "person"),
+     ("BBC One", "org"), ("Universities UK", "org"), ("J.K. Rowling", "person")],
 )
 def test_entity_kind(name: str, kind: str) -> None:
     assert entity_kind(name) == kind
@@ -102,3 +104,41 @@ def test_sentence_initial_word_is_not_part_of_a_name() -> None:
     assert [m.name for m in extract_mentions("Vote Blair, the posters said.", known)] == ["Blair"]
     # A name written capitalised elsewhere keeps its first word at the start of a sentence.
     assert [m.name for m in extract_mentions("Charles Kennedy said so.", known)] == ["Charles Kennedy"]
+
+
+_VERBS = ["opened its conference", "set out its plans", "promised new schools", "defended its record",
+          "named its candidates", "debated the budget", "cheered its leader", "heard from members",
+          "closed the session", "published its pledges", "thanked its volunteers", "met the unions"]
+PARTY = (
+    "---\ntitle: Party Conference Opens\ndate: 2005-02-01\n---\n"
+    + "\n\n".join(f"Labour {verb} on day {i}." for i, verb in enumerate(_VERBS, 1))
+    + "\n\nOne official in Whitehall Labour circles called it a triumph.\n\n"
+    "BBC One showed the speech live, and the BBC said viewing figures were high.\n\n"
+    "The BBC interviewed delegates after the speech.\n"
+)
+
+
+@pytest.fixture
+def party(tmp_path: Path):
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "party.md").write_text(PARTY, encoding="utf-8")
+    eng = Engine(kb, tmp_path / "db.sqlite")
+    eng.open()
+    yield eng
+    eng.close()
+
+
+def test_who_common_short_name_is_not_swallowed_by_a_one_off_longer_span(party: Engine) -> None:
+    card = party.who("Labour")
+    assert card.answered and card.name == "Labour"
+    assert "Whitehall Labour" not in card.quotes[0].text
+    bbc = party.who("BBC")
+    assert bbc.name == "BBC"  # "BBC One" is a channel of it, not its full name
+
+
+def test_who_on_a_topic_word_points_to_a_question(farm: Engine) -> None:
+    topic = farm.who("fertiliser subsidies")
+    assert not topic.answered and "ask a question" in topic.message and "don't mention" not in topic.message
+    absent = farm.who("Zebra Holdings")
+    assert not absent.answered and "don't mention" in absent.message

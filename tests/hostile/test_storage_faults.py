@@ -420,11 +420,11 @@ def test_flipped_bytes_rebuild_with_one_line_and_keep_the_audit(kind: str, kb: P
             engine.close()
 
 
-def test_damage_met_by_a_question_is_rebuilt_at_the_next_reload(kb: Path, tmp_path: Path,
-                                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_damage_met_by_a_question_is_rebuilt_and_answered(kb: Path, tmp_path: Path,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
     """Bytes flipped under a running engine (after its start-up check): the question that
-    meets them gets the readable StoreError, one log line says so, and the next reload sets
-    the file aside and rebuilds; answers are right again."""
+    meets them sets the file aside, rebuilds from the articles and is answered from the
+    rebuilt database, with one log line saying so; nothing waits for a moderator's reload."""
     db = tmp_path / "storybot.db"
     engine = Engine(kb, db)
     engine.open()
@@ -433,10 +433,26 @@ def test_damage_met_by_a_question_is_rebuilt_at_the_next_reload(kb: Path, tmp_pa
         _damage_rows(db, "UPDATE meta SET value = value || '1' WHERE key = 'generation'")
         engine.reload()  # a new snapshot over the damaged rows
         caplog.set_level(logging.WARNING)
-        with pytest.raises(StoreError):
-            engine.ask(QUESTION)
-        engine.reload()
         assert answers_right(engine)
         assert any("rebuilt" in r.getMessage() for r in caplog.records)
+        assert len([p for p in tmp_path.glob("storybot.db.corrupt-*") if p.name.endswith("Z")]) == 1
     finally:
         engine.close()
+
+
+def test_cli_reader_meets_a_damaged_page_rebuilds_and_answers(kb: Path, tmp_path: Path) -> None:
+    """The CLI opens an up-to-date database read-only, without a quick check: a damaged
+    page of the names table, met by `who`, is set aside and rebuilt, and `who` answers."""
+    db = tmp_path / "storybot.db"
+    engine = Engine(kb, db)
+    engine.open()
+    engine.close()
+    checkpoint(db)
+    _flip_page_type(db, "mentions")
+    COUNTS["faults"] += 1
+    env = {**os.environ, "STORYBOT_KNOWLEDGE_DIR": str(kb), "STORYBOT_DB": str(db)}
+    run = subprocess.run([sys.executable, "-m", "bot", "who", "--json", "ByteDance"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert '"answered": true' in run.stdout.replace(" ", "").replace('":true', '": true')
+    assert len([p for p in tmp_path.glob("storybot.db.corrupt-*") if p.name.endswith("Z")]) == 1

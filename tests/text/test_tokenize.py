@@ -57,3 +57,11 @@ def test_accents_fold_on_latin_letters_only() -> None:
     assert fold_accents("São Paulo") == "Sao Paulo"
     assert fold_accents("नमस्ते") == "नमस्ते"  # a vowel sign is part of the letter
     assert fold_accents("مرحبا") == "مرحبا"
+
+
+def test_spelled_small_numbers_meet_their_digits() -> None:
+    from bot.text.tokenize import tokenize
+
+    assert tokenize("DEC had three layers") == tokenize("DEC had 3 layers")
+    assert "7" in tokenize("a seven-layer model")
+    assert "1" not in tokenize("one of the men")  # "one" is mostly a pronoun: left alone

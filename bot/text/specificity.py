@@ -1,0 +1,75 @@
+"""How specific a word is in English at large: "soybeans" is, "held" is not.
+
+Why: the articles never using a question word is evidence that they do not
+cover the question only when the word names a subject. Common words ("held",
+"trouble", "intend", "travel") are how people paraphrase what an article says
+in its own words; counting them as fully missing refused answerable questions
+on a short article, where every unseen word weighed as much as the rarest.
+
+Only *verbs* are discounted: a common noun or adjective the articles never
+use ("football", "chief financial officer") still names a subject they lack,
+while a common verb ("held", "intend", "allow") is a way of saying what they
+say. The table (index stem → Zipf frequency: log10 occurrences per billion
+words, and the share of its uses that are verb senses in WordNet's
+sense-tagged counts) is derived from wordfreq's English list and WordNet 3.0
+by tools/build_english_freq.py and shipped beside this module (licences:
+WORDFREQ-LICENSE.txt, WORDNET-LICENSE.txt).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+from pathlib import Path
+
+TABLE = Path(__file__).with_name("english_freq.tsv.gz")
+
+# A stem at or below RARE_ZIPF is fully specific (1.0); at COMMON_ZIPF and above
+# it keeps COMMON_SHARE; linear in between. Chosen from the curve in README
+# "Abstention, calibrated".
+RARE_ZIPF = 3.0
+COMMON_ZIPF = 6.0
+COMMON_SHARE = 0.1
+PREDICATE_SHARE = 0.5  # a verb: at least this share of its tagged uses are verb senses
+
+
+@functools.lru_cache(maxsize=1)
+def _table() -> dict[str, tuple[float, float]]:
+    out: dict[str, tuple[float, float]] = {}
+    try:
+        with gzip.open(TABLE, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                parts = line.rstrip("\n").split("\t")
+                try:
+                    out[parts[0]] = (float(parts[1]), float(parts[2]) if len(parts) > 2 else -1.0)
+                except (ValueError, IndexError):
+                    continue
+    except OSError:  # a broken install treats every word as specific (the old behaviour)
+        return {}
+    return out
+
+
+def zipf(stem: str) -> float:
+    """The stem's Zipf frequency in English; 0.0 when it is rarer than the table holds."""
+    return _table().get(stem, (0.0, -1.0))[0]
+
+
+def predicate(stem: str) -> bool:
+    """Whether the stem is mostly used as a verb (WordNet's counts); False for nouns,
+    adjectives and stems WordNet has no counts for."""
+    return _table().get(stem, (0.0, -1.0))[1] >= PREDICATE_SHARE
+
+
+def specificity(stem: str) -> float:
+    """1.0 for a rare word or a non-verb, down to COMMON_SHARE for the commonest verbs."""
+    z = zipf(stem)
+    if z <= RARE_ZIPF or not predicate(stem):
+        return 1.0
+    if z >= COMMON_ZIPF:
+        return COMMON_SHARE
+    return 1.0 - (1.0 - COMMON_SHARE) * (z - RARE_ZIPF) / (COMMON_ZIPF - RARE_ZIPF)
+
+
+def preload() -> None:
+    """Read the table now rather than during the first question."""
+    _table()
