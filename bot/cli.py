@@ -12,14 +12,18 @@ import logging
 import os
 import sys
 import threading
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
 
-from bot.config import ConfigError, database_folder_problem, load_settings
-from bot.engine import Engine, EngineError, UnknownDocument
-from bot.build import KnowledgeFolderError
-from bot.store import StoreError
+# numpy's OpenBLAS starts one spinning thread per core when numpy is imported (~0.1 s of
+# CPU on every CLI call, taken from the main thread on a busy machine); StoryBot does no
+# linear algebra. Set before numpy's first import (bot.engine below); a user's setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from bot.config import ConfigError, database_folder_problem, load_settings  # noqa: E402
+from bot.engine import Engine, EngineError, UnknownDocument  # noqa: E402
+from bot.build import KnowledgeFolderError  # noqa: E402
+from bot.store import StoreError  # noqa: E402
 
 EXIT_USAGE = 2
 
@@ -36,10 +40,24 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def version() -> str:
     """The installed package's version (pyproject.toml), or "unknown" when run from a bare checkout."""
+    from importlib import metadata  # ~25 ms of imports: only for --version
+
     try:
         return metadata.version("storybot")
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, looked up only when asked for (argparse's own action needs the string
+    when the parser is built, i.e. on every command)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kw: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(f"storybot {version()}")  # on stdout, as argparse's own version action prints it
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="storybot", description=cli_description(), formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='Example: storybot ask "Who is ByteDance?"   ·   storybot COMMAND --help for its options.',
     )
-    parser.add_argument("--version", action="version", version=f"storybot {version()}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("ask", help="answer a question with quotes from the articles")
     p.add_argument("question")

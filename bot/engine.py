@@ -29,12 +29,13 @@ from bot.answers.who import entity_names as _entity_names
 from bot.answers.who import who as _who
 from bot.buildlock import build_lock
 from bot.build import INDEX_FORMAT, BuildCancelled, BuildReport, KnowledgeFolderError, sync_folder
-from bot.ingest.files import MAX_FILE_BYTES, scan_folder
+from bot.ingest.files import MAX_FILE_BYTES, scan_folder, unchanged_since
 from bot.search.bm25 import BM25Params
 from bot.search.question import MAX_QUESTION_CHARS
 from bot.search.snapshot import Snapshot, load_snapshot
 from bot.store import (
     SCHEMA_VERSION,
+    TITLE_TERMS_VERSION,
     PassageReader,
     Store,
     StoreError,
@@ -195,7 +196,8 @@ class Engine:
 
     def _same_format(self, reader: PassageReader) -> bool:
         meta = dict(reader.query("SELECT key, value FROM meta"))
-        return meta.get("index_format") == INDEX_FORMAT and meta.get("schema_version") == str(SCHEMA_VERSION)
+        return (meta.get("index_format") == INDEX_FORMAT and meta.get("schema_version") == str(SCHEMA_VERSION)
+                and meta.get("title_terms") == TITLE_TERMS_VERSION)  # else a writer adds them (bot/store.py)
 
     def _matches_folder(self, reader: PassageReader, documents: dict[str, StoredDocument]) -> bool:
         """Whether a sync would change nothing: every article file's (path, size, mtime)
@@ -203,9 +205,12 @@ class Engine:
         must have failed after its mtime. (The index format is checked by `_same_format`.)"""
         if not self.knowledge_dir.is_dir():
             return False
+        failed_at = {p: at for p, at in reader.query("SELECT path, at FROM failures")}
+        if not failed_at and unchanged_since(self.knowledge_dir, {d.path: (d.size, d.mtime_ns)
+                                                                  for d in documents.values()}):
+            return True  # the cheap check (one lstat per file); otherwise the full comparison
         entries, failures = scan_folder(self.knowledge_dir)
         stored = {d.id: (d.path, d.size, d.mtime_ns) for d in documents.values()}
-        failed_at = {p: at for p, at in reader.query("SELECT path, at FROM failures")}
         seen: set[str] = set()
         for e in entries:
             if stored.get(e.doc_id) == (str(e.path), e.size, e.mtime_ns):

@@ -27,7 +27,15 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from bot.text.tokenize import tokenize
+
 SCHEMA_VERSION = 4  # 4: passages.tokens (each sentence's index terms, for retrieval)
+# The `title_terms` table (each document's title terms, counted; the empty term holds the
+# title's length): doc-level BM25 (bot/search/doc_score.py) reads a question's terms from
+# it instead of tokenising every title on a process's first question. Added to older
+# databases in place when a writer opens them (meta `title_terms`).
+TITLE_TERMS_VERSION = "1"
+TITLE_LENGTH = ""  # the `term` of the row that holds a title's length in terms
 
 
 class StoreError(RuntimeError):
@@ -206,7 +214,7 @@ class Store:
         if version is not None and int(version) != SCHEMA_VERSION:
             # Derived data only (the articles are the source of truth): rebuild.
             with db.atomic():
-                for name in ("documents", "passages", "terms", "postings", "mentions"):
+                for name in ("documents", "passages", "terms", "postings", "mentions", "title_terms"):
                     if name in db.table_names():
                         db[name].drop()
         with db.atomic():
@@ -273,7 +281,30 @@ class Store:
                                        "vote": int, "passages": str}, pk="id")
             if "answers" not in db.table_names():  # what answer buttons act on, across restarts
                 db.table("answers").create({"key": str, "at": float, "body": str}, pk="key")
+            self._ensure_title_terms()
             self.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def _ensure_title_terms(self) -> None:
+        """Create the title-terms table, or fill it again when it does not describe every
+        document (a database from before it, or written meanwhile by an older version)."""
+        db = self.db
+        if "title_terms" not in db.table_names():
+            # `title`: the title the rows were made from (on the length row only), so rows
+            # left stale by a version that did not write them are found.
+            db.table("title_terms").create({"document": str, "term": str, "n": int, "title": str})
+            db.table("title_terms").create_index(["term"])
+            db.table("title_terms").create_index(["document"])
+        stale = self.conn.execute(
+            "SELECT (SELECT COUNT(*) FROM documents d LEFT JOIN title_terms t ON t.document = d.id AND t.term = ? "
+            "        WHERE t.document IS NULL OR t.title IS NOT d.title) + "
+            "       (SELECT COUNT(*) FROM title_terms WHERE term = ? AND document NOT IN (SELECT id FROM documents))",
+            (TITLE_LENGTH, TITLE_LENGTH)).fetchone()[0]
+        if self.get_meta("title_terms") != TITLE_TERMS_VERSION or stale:
+            self.conn.execute("DELETE FROM title_terms")
+            rows = self.conn.execute("SELECT id, title FROM documents").fetchall()
+            self.conn.executemany("INSERT INTO title_terms (document, term, n, title) VALUES (?, ?, ?, ?)",
+                                  [r for doc_id, title in rows for r in _title_rows(doc_id, title)])
+            self.set_meta("title_terms", TITLE_TERMS_VERSION)
 
     def generation_row(self) -> tuple[Any, ...] | None:
         """The meta row a snapshot compares to know whether it is stale (as `PassageReader.generation`)."""
@@ -352,7 +383,7 @@ class Store:
             self.checkpoint()
 
     def _delete_document(self, doc_id: str) -> None:
-        for table in ("passages", "mentions"):
+        for table in ("passages", "mentions", "title_terms"):
             self.conn.execute(f"DELETE FROM {table} WHERE document = ?", (doc_id,))
         self.conn.execute("DELETE FROM postings WHERE document = ?", (doc_id,))
         self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
@@ -408,6 +439,8 @@ class Store:
                 "INSERT INTO mentions (document, passage, name, key, role) VALUES (?, ?, ?, ?, ?)",
                 [(doc.id, ids[i], name, key, role) for i, name, key, role in write.mentions],
             )
+        self.conn.executemany("INSERT INTO title_terms (document, term, n, title) VALUES (?, ?, ?, ?)",
+                              _title_rows(doc.id, doc.title))
 
     def _term_ids(self, terms: set[str]) -> dict[str, int]:
         if not terms:
@@ -463,6 +496,15 @@ def _split_tokens(cell: str | None) -> tuple[str, ...] | None:
     if cell is None:
         return None
     return tuple(cell.split(" ")) if cell else ()
+
+
+def _title_rows(doc_id: str, title: str | None) -> list[tuple[str, str, int, str | None]]:
+    """A title's rows for `title_terms`: its length (with the title), each index term's count."""
+    terms = tokenize(title or "")
+    counts: dict[str, int] = {}
+    for t in terms:
+        counts[t] = counts.get(t, 0) + 1
+    return [(doc_id, TITLE_LENGTH, len(terms), title), *((doc_id, t, n, None) for t, n in counts.items())]
 
 
 def _doc_from_row(row: dict[str, Any]) -> StoredDocument:
@@ -618,6 +660,24 @@ class PassageReader:
             return {}
         rows = self.query(f"SELECT term, id FROM terms WHERE term IN ({','.join('?' * len(terms))})", terms)
         return {t: int(i) for t, i in rows}
+
+    # -- title terms, for document-level BM25 (bot/search/doc_score.py) ------------------
+    def has_title_terms(self) -> bool:
+        """Whether this database stores title terms (one written before them does not yet)."""
+        rows = self.query("SELECT value FROM meta WHERE key = 'title_terms'")
+        return bool(rows) and rows[0][0] == TITLE_TERMS_VERSION
+
+    def title_lengths(self) -> list[tuple[str, int]]:
+        """(document, number of terms in its title) for every document."""
+        return self.query("SELECT document, n FROM title_terms WHERE term = ?", (TITLE_LENGTH,))
+
+    def title_terms(self, terms: Iterable[str]) -> list[tuple[str, str, int]]:
+        """(term, document, count) of the documents whose titles hold these terms."""
+        terms = [t for t in dict.fromkeys(terms) if t != TITLE_LENGTH]
+        if not terms:
+            return []
+        return self.query(f"SELECT term, document, n FROM title_terms WHERE term IN ({','.join('?' * len(terms))})",
+                          terms)
 
     # -- reads for summaries and entity cards (bot/answers/summary.py, who.py) ------------
     def body_passages(self, document: str) -> list[PassageRow]:

@@ -43,6 +43,11 @@ from bot.text.tokenize import is_stopword, tokenize
 
 MAX_NAME_CHARS = 100
 MAX_STATEMENTS = 25
+# Articles read for one name. Attributing one article costs ~2-5 ms (its mentions, then
+# every sentence), and a name can be in thousands: when more articles name it, the ones
+# whose sentences best match the name (and the question's topic) are read, so a "What
+# did X say …" question costs the same at any corpus size. Fewer candidates: all are read.
+MAX_DOCUMENTS = 24
 
 SPEECH_VERBS = (
     "said|says|say|told|tells|wrote|writes|added|adds|urged|urges|stated|states|noted|notes|argued|argues|"
@@ -526,8 +531,9 @@ def all_statements(snapshot: Snapshot) -> list[Statement]:
     return out
 
 
-def _candidate_documents(snapshot: Snapshot, words: list[str]) -> list[str]:
-    """Documents that could hold statements by this name: those whose text names it."""
+def _candidate_documents(snapshot: Snapshot, words: list[str], topic: tuple[str, ...] = ()) -> list[str]:
+    """Documents that could hold statements by this name: those whose text names it, in
+    article order; at most MAX_DOCUMENTS (`_most_relevant`)."""
     docs: set[str] = set()
     keys = snapshot.mention_keys_with(words)
     if keys:
@@ -536,16 +542,58 @@ def _candidate_documents(snapshot: Snapshot, words: list[str]) -> list[str]:
         ):
             docs.add(doc)
     terms = tokenize(" ".join(words))
+    ranked: list[str] = []
     if terms:
         ids = snapshot.reader.term_ids(terms)
         if len(ids) == len(set(terms)):
-            starts = sorted((a, b, doc) for doc, (a, b) in snapshot.doc_ranges.items())
-            firsts = [a for a, _, _ in starts]
-            for pos, _ in snapshot.index.top_k(list(ids.values()), 200, None):
-                i = bisect.bisect_right(firsts, pos) - 1
-                if i >= 0 and starts[i][0] <= pos < starts[i][1]:
-                    docs.add(starts[i][2])
+            ranked = _documents_at(snapshot, snapshot.index.top_k(list(ids.values()), 200, None))
+            docs.update(ranked)
+    docs = {d for d in docs if d in snapshot.documents}
+    if len(docs) > MAX_DOCUMENTS:
+        docs = set(_most_relevant(snapshot, docs, terms, topic, keys))
     return sorted(docs, key=lambda d: snapshot.document_rank.get(d, 0))
+
+
+def _documents_at(snapshot: Snapshot, hits: list[tuple[int, float]]) -> list[str]:
+    """The documents of ranked index positions, best first, each once."""
+    cached = snapshot.__dict__.get("_said_starts")
+    if cached is None:  # once per snapshot: the documents' position ranges, in position order
+        starts = sorted((a, b, doc) for doc, (a, b) in snapshot.doc_ranges.items())
+        cached = snapshot.__dict__["_said_starts"] = (starts, [a for a, _, _ in starts])
+    starts, firsts = cached
+    out: dict[str, None] = {}
+    for pos, _ in hits:
+        i = bisect.bisect_right(firsts, pos) - 1
+        if i >= 0 and starts[i][0] <= pos < starts[i][1]:
+            out.setdefault(starts[i][2], None)
+    return list(out)
+
+
+def _most_relevant(snapshot: Snapshot, docs: set[str], name_terms: list[str], topic: tuple[str, ...],
+                   keys: list[str]) -> list[str]:
+    """MAX_DOCUMENTS of `docs`: first those holding the best BM25 sentences for the name and
+    the topic together, then those that name it most often, then the newest."""
+    order: dict[str, None] = {}
+    query = list(dict.fromkeys([*name_terms, *topic]))
+    ids = snapshot.reader.term_ids(query) if query else {}
+    if ids:
+        for doc in _documents_at(snapshot, snapshot.index.top_k(list(ids.values()), 400, None)):
+            if doc in docs:
+                order.setdefault(doc, None)
+    if len(order) < MAX_DOCUMENTS and keys:
+        counts = snapshot.reader.query(
+            f"SELECT document, COUNT(*) FROM mentions WHERE key IN ({','.join('?' * len(keys))}) GROUP BY document",
+            keys)
+        rank = snapshot.document_rank
+        for doc, _ in sorted(counts, key=lambda dc: (-dc[1], -rank.get(dc[0], 0))):
+            if doc in docs:
+                order.setdefault(doc, None)
+    if len(order) < MAX_DOCUMENTS:
+        for doc in sorted(docs, key=lambda d: -snapshot.document_rank.get(d, 0)):
+            order.setdefault(doc, None)
+            if len(order) >= MAX_DOCUMENTS:
+                break
+    return list(order)[:MAX_DOCUMENTS]
 
 
 def speaker_matches(words: list[str], speaker_key: str) -> bool:
@@ -558,14 +606,15 @@ def query_words(raw_name: str) -> list[str]:
     return [w for w in re.findall(r"[\w.&'-]+", key) if w and w not in ("the", "a", "an")]
 
 
-def said(snapshot: Snapshot, raw_name: str, *, limit: int = MAX_STATEMENTS) -> SaidResult:
-    """What the articles report `raw_name` said, in article order (oldest first)."""
+def said(snapshot: Snapshot, raw_name: str, *, limit: int = MAX_STATEMENTS, topic: tuple[str, ...] = ()) -> SaidResult:
+    """What the articles report `raw_name` said, in article order (oldest first), from at
+    most MAX_DOCUMENTS articles (those that fit the name, and `topic`'s terms, best)."""
     query = " ".join(raw_name.split())[:MAX_NAME_CHARS]
     words = query_words(query)
     if not words:
         return SaidResult(query, query, (), "Give a name to look up.")
     found: list[Statement] = []
-    for doc in _candidate_documents(snapshot, words):
+    for doc in _candidate_documents(snapshot, words, topic):
         found.extend(s for s in document_statements(snapshot, doc) if speaker_matches(words, s.speaker_key))
     if not found:
         return SaidResult(query, query, (), f"The articles don't report anything said by “{query}”.")
@@ -604,10 +653,11 @@ def said_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] | None
     m = _SAID_QUESTION_RE.match(question)
     if not m:
         return None
-    result = said(snapshot, m.group("name"))
+    topic_terms = tokenize(re.sub(r"^\s*(?:about|on|regarding|of|concerning)\b", "", m.group("rest")))
+    result = said(snapshot, m.group("name"), topic=tuple(topic_terms))
     if not result.statements:
         return None
-    topic = set(tokenize(re.sub(r"^\s*(?:about|on|regarding|of|concerning)\b", "", m.group("rest"))))
+    topic = set(topic_terms)
     ranked: list[tuple[int, int, Statement]] = []
     for i, st in enumerate(result.statements):
         overlap = len(topic & set(tokenize(st.text))) if topic else 0

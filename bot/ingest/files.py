@@ -79,6 +79,34 @@ def _is_utf8(name: str) -> bool:
     return True
 
 
+def unchanged_since(folder: Path, stored: dict[str, tuple[int, int]]) -> bool:
+    """True when the folder's article files are exactly the stored ones: each a regular file
+    at its stored path (`str(folder / name)`) with its stored (size, mtime_ns), and no other.
+
+    The cheap check a read-only start makes at any size: one lstat per file, no Path, no
+    FileEntry, no name rules (a stored path already passed them). False means "not sure",
+    never "changed": anything unusual (a symlink, another file, a different size or time)
+    sends the caller to the full comparison with `scan_folder`."""
+    prefix = os.path.join(str(folder), "")
+    seen = 0
+    try:
+        with os.scandir(folder) as listing:
+            for entry in listing:
+                name = entry.name
+                if name.startswith(".") or not name.lower().endswith(ARTICLE_SUFFIXES):
+                    continue
+                want = stored.get(prefix + name)
+                if want is None:
+                    return False
+                st = entry.stat(follow_symlinks=False)
+                if not stat.S_ISREG(st.st_mode) or (st.st_size, st.st_mtime_ns) != want:
+                    return False
+                seen += 1
+    except (OSError, UnicodeError):
+        return False
+    return seen == len(stored)
+
+
 def scan_folder(folder: Path) -> tuple[list[FileEntry], list[FileFailure]]:
     """List the article files directly in `folder` (sorted), refusing unsafe ones.
 
