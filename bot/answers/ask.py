@@ -82,6 +82,9 @@ def merge_duplicates(snapshot: Snapshot, hits: list[Hit], terms: frozenset[str] 
     return [q for _, q in kept]
 
 
+NO_ARTICLES = "No articles are loaded yet, so there is nothing to quote: a moderator adds them to the knowledge folder."
+
+
 def abstention(question: str) -> str:
     shown = question if len(question) <= 120 else question[:119] + "…"
     return f"The articles don't say. Nothing in them answers “{shown}”."
@@ -115,6 +118,8 @@ def ask(
     analysed = analyse(question)
     if (reply := small_talk_reply(analysed.text)) is not None:  # "thanks!", "hello", "?": not a question
         return Answer(analysed.text, False, (), 0.0, (), reply, small_talk=True)
+    if not snapshot.documents:  # a new server, or every article removed: say that, not "they don't say"
+        return Answer(analysed.text, False, (), 0.0, (), NO_ARTICLES, empty=True)
     if document is None and (defined := definition_answer(snapshot, analysed.text, k)):
         return Answer(analysed.text, True, tuple(defined), 0.0, analysed.terms)
     attributed = said_answer(snapshot, analysed.text, k) if document is None else None

@@ -53,6 +53,7 @@ class Answer:
     message: str = ""  # the abstention sentence when not answered
     more: tuple[Quote, ...] = ()  # next-best quotes, for a "More" button
     small_talk: bool = False  # "thanks!", "hello", "?": `message` is a friendly reply, not an abstention
+    empty: bool = False  # no article is loaded: `message` says so (not "the articles don't say")
 
 
 @dataclass(frozen=True)
@@ -101,13 +102,14 @@ def answer_to_dict(a: Answer) -> dict[str, Any]:
     """An answer as plain data, to keep it (buttons act on it after a restart)."""
     return {"query": a.query, "answered": a.answered, "quotes": [_quote_to_dict(q) for q in a.quotes],
             "more": [_quote_to_dict(q) for q in a.more], "terms": list(a.terms), "message": a.message,
-            **({"small_talk": True} if a.small_talk else {})}
+            **({"small_talk": True} if a.small_talk else {}), **({"empty": True} if a.empty else {})}
 
 
 def answer_from_dict(d: dict[str, Any]) -> Answer:
     return Answer(str(d["query"]), bool(d["answered"]), tuple(_quote_from_dict(q) for q in d.get("quotes") or ()),
                   0.0, tuple(d.get("terms") or ()), str(d.get("message") or ""),
-                  tuple(_quote_from_dict(q) for q in d.get("more") or ()), bool(d.get("small_talk")))
+                  tuple(_quote_from_dict(q) for q in d.get("more") or ()), bool(d.get("small_talk")),
+                  bool(d.get("empty")))
 
 
 MAX_QUOTE_CHARS = 320

@@ -49,7 +49,12 @@ def _result_json(result: Answer | EntityCard) -> dict[str, Any]:
 
 
 def answer_json(a: Answer) -> dict[str, Any]:
-    return {**_result_json(a), "small_talk": True} if a.small_talk else _result_json(a)
+    out = _result_json(a)
+    if a.small_talk:
+        out["small_talk"] = True
+    if a.empty:
+        out["empty"] = True
+    return out
 
 
 def card_json(c: EntityCard) -> dict[str, Any]:

@@ -102,7 +102,7 @@ NEXT_STEPS = "See what they cover: storybot sources, or storybot who NAME for a 
 
 
 def render_answer(a: Answer, style: Style = PLAIN) -> str:
-    if a.small_talk:  # "thanks!", "hello": the engine's friendly reply, not "the articles don't say"
+    if a.small_talk or a.empty:  # "thanks!", or no article loaded: the engine's reply, not "the articles don't say"
         return a.message
     if not a.answered:  # one sentence (the question is not echoed back, cut), then what to try
         return "The articles don't say.\n" + style.dim(NEXT_STEPS)

@@ -98,11 +98,12 @@ class AskCog(commands.Cog, name="Ask"):
         question = require_text(question, "question", MAX_QUESTION)
         answer = await run_engine(interaction, self.engine.ask, question, document=article)
         # A "no" says what to try instead; looked up under the same 3 s guard as the answer.
-        suggestions = None if answer.answered or answer.small_talk else await run_engine(interaction, nearest_topics, self.engine, question)
+        suggestions = (None if answer.answered or answer.small_talk or answer.empty
+                       else await run_engine(interaction, nearest_topics, self.engine, question))
         view = AnswerView(self.engine, answer)
         message = await send(interaction, embed=answer_embed(answer, suggestions=suggestions), view=view)
         view.message = message
-        if not answer.answered and not answer.small_talk:
+        if not answer.answered and not answer.small_talk and not answer.empty:
             await self._record_gap(question)
         elif message is not None and article is None:
             await self._remember_exchange(question, answer, message)

@@ -228,7 +228,7 @@ class MentionCog(commands.Cog, name="Mentions"):
             await self._report_error(message, exc)
             return
         await self._send_answer(message, incoming, answer, context)
-        if not answer.answered and not answer.small_talk:
+        if not answer.answered and not answer.small_talk and not answer.empty:
             await self._record_gap(incoming.question)
 
     def _ask(self, question: str, previous: FollowUpContext | None) -> tuple[Answer, FollowUpContext]:

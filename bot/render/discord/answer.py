@@ -58,7 +58,7 @@ def answer_embed(answer: Answer, *, page: int = 0, extra: Sequence[Quote] = (),
                  suggestions: Suggestions | None = None) -> Embed:
     """One page of an answer (page 0: the answer itself). `extra` adds quotes to page 0
     (kept for callers that show everything at once)."""
-    if answer.small_talk:  # "thanks!", "hello": a short friendly reply, no abstention title
+    if answer.small_talk or answer.empty:  # "thanks!", or no article loaded: a short reply, no abstention title
         return fit_embed({"description": answer.message, "color": COLOUR_ANSWER})
     if not answer.answered:
         return abstain_embed(suggestions)
