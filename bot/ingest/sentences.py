@@ -102,11 +102,55 @@ def _spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
+# A boundary no rule of pysbd's would keep together: a word of three or more lowercase
+# letters that is not one of pysbd's own abbreviations ("approx.", "dept."), then ".", "!"
+# or "?", an optional closing quote or bracket, space, and a capital or an opening quote.
+_SURE_END = re.compile(r"(?<![\w.])([a-z]{3,})[.!?][\"”’)]?(?=\s+[\"“‘(]?[A-Z])")
+# Pieces cut at sure boundaries for a long paragraph: a sentence or two, where pysbd
+# costs least per character (its abbreviation pass rewrites the whole text it is given
+# once per abbreviation it finds; a call of its own costs too). Measured on 500 KB of
+# news on one line, CPU: 1 → 1.73 s, 100 → 1.61, 200 → 1.55, 400 → 1.72, 600 → 2.30;
+# windows alone 2.64.
+PIECE_CHARS = 200
+
+
+@functools.lru_cache(maxsize=1)
+def _abbreviations() -> frozenset[str]:
+    return frozenset(a.lower() for a in English.Abbreviation.ABBREVIATIONS)
+
+
+def _sure_pieces(text: str, target: int = PIECE_CHARS) -> list[str]:
+    """`text` cut at sure sentence ends into pieces of about `target` characters (a piece
+    with no sure end in it stays whole, however long: the windows below take it)."""
+    abbreviations = _abbreviations()
+    pieces: list[str] = []
+    start = 0
+    for m in _SURE_END.finditer(text):
+        if m.end() - start >= target and m.group(1) not in abbreviations:
+            pieces.append(text[start : m.end()])
+            start = m.end()
+    pieces.append(text[start:])
+    return [p for p in (piece.strip() for piece in pieces) if p]
+
+
 def split_sentences(paragraph: str, max_chars: int = MAX_SEGMENT_CHARS) -> list[str]:
-    """Split one paragraph into stripped, non-empty sentences; linear in its length."""
+    """Split one paragraph into stripped, non-empty sentences; linear in its length.
+
+    A paragraph longer than one window is first cut at sure sentence ends
+    (`_sure_pieces`), so a 5 MB article written on one line costs what the same text
+    in ordinary paragraphs costs, with no window read twice."""
     text = paragraph.strip()
     if not text:
         return []
+    if len(text) > max_chars:
+        pieces = _sure_pieces(text)
+        if len(pieces) > 1:
+            return _merge_fragments([s for piece in pieces for s in _split_window_by_window(piece, max_chars)])
+    return _merge_fragments(_split_window_by_window(text, max_chars))
+
+
+def _split_window_by_window(text: str, max_chars: int) -> list[str]:
+    """The sentences of `text`, giving pysbd at most `max_chars` at once."""
     parts: list[str] = []
     pos = 0
     n = len(text)
@@ -129,7 +173,7 @@ def split_sentences(paragraph: str, max_chars: int = MAX_SEGMENT_CHARS) -> list[
             pos = end
         while pos < n and text[pos].isspace():
             pos += 1
-    return _merge_fragments([p.strip() for p in parts if p.strip()])
+    return [p.strip() for p in parts if p.strip()]
 
 
 def _merge_fragments(parts: list[str]) -> list[str]:

@@ -70,3 +70,23 @@ def test_single_line_breaks_become_paragraphs_in_one_pass(recorder: Recorder) ->
     assert len(doc.paragraphs) == 20_000
     assert doc.sentence_count == 40_000
     assert max(recorder.sizes) <= MAX_SEGMENT_CHARS
+
+
+def test_long_paragraph_is_cut_at_sure_ends_into_small_pieces(recorder: Recorder) -> None:
+    # pysbd costs least per character on a sentence or two: a paragraph over one window
+    # is first cut where no rule of pysbd's could join two sentences, so each piece is
+    # read once and is small.
+    sentence = "Sentence number {} says something plain about the talks."
+    text = " ".join(sentence.format(i) for i in range(5_000))
+    parts = split_sentences(text)
+    assert parts == [sentence.format(i) for i in range(5_000)]
+    longest = max(len(p) for p in parts)
+    assert max(recorder.sizes) <= sentences.PIECE_CHARS + longest + 1
+    assert sum(recorder.sizes) <= len(text)
+
+
+def test_sure_ends_skip_pysbd_abbreviations() -> None:
+    text = ("The fund holds shares in many firms approx. Twenty of them are banks. " * 200).strip()
+    pieces = sentences._sure_pieces(text)
+    assert all(not p.endswith("approx.") for p in pieces)
+    assert split_sentences(text) == split_sentences(text, max_chars=len(text) + 1)  # as one pass would split it
