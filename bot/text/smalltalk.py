@@ -21,7 +21,8 @@ import unicodedata
 _MARKUP_RE = re.compile(
     r"@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>|<a?:\w+:\d+>|:[a-z0-9_+-]+:|https?://\S+", re.IGNORECASE
 )
-_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# Words and numbers: a number is never small talk's ("What is 270?" asks about the text).
+_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 THANKS = frozenset("thanks thank thankyou thx ty tysm tyvm cheers appreciated appreciate grateful".split())
 GREETINGS = frozenset("hi hello hey heya hiya hallo yo sup wassup howdy greetings morning afternoon evening gm".split())

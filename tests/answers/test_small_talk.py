@@ -61,3 +61,11 @@ def test_cli_json_marks_small_talk(knowledge_dir: Path, tmp_path: Path, capsys: 
     assert code == 0
     assert data["answered"] is False and data["small_talk"] is True and data["quotes"] == []
     assert "don't say" not in data["message"]
+
+
+def test_a_number_makes_it_a_question() -> None:
+    from bot.text.smalltalk import small_talk_kind
+
+    assert small_talk_kind("What is 270?") is None
+    assert small_talk_kind("20%?") is None
+    assert small_talk_kind("thanks!!! 👍") == "thanks"
