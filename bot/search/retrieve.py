@@ -81,9 +81,6 @@ CANDIDATES = 60
 DOC_CANDIDATES = 3  # the best articles each add their best sentences
 PER_DOC = 10
 KIND_BONUS = 0.12
-# Fewer candidates than this: BM25 is normalised from zero, not from the weakest candidate
-# (stable from 5 to 20 on squad2-dev and the seed sets; 10 chosen in the middle).
-MIN_FOR_FLOOR = 10
 NOVEL_KIND = True  # kind evidence counts only a date / number / name / place the question does not already hold
 CONTEXT_WEIGHT = 0.5
 FAMILY_WEIGHT = 0.75  # a family word's share of a term's weight in coverage (measured: 1.0 lets off-topic in)
@@ -253,9 +250,7 @@ def retrieve(
             para_tokens.setdefault((row.document, row.paragraph), set()).update(token_sets[row.id])
             para_fams.setdefault((row.document, row.paragraph), set()).update(token_fams[row.id])
     best_bm25 = max(score for _, score in candidates) or 1.0
-    # Min-max over a handful of scores stretches a small BM25 gap to the whole 0–1 range
-    # (two candidates: 1 and 0), outweighing coverage and answer type; a few: from zero.
-    floor = min(score for _, score in candidates) if len(candidates) >= MIN_FOR_FLOOR else 0.0
+    floor = min(score for _, score in candidates)
     hits: list[Hit] = []
     matched: dict[int, set[str]] = {}  # passage id → question terms it holds (exact or family), for carrying
     typed: dict[int, bool] = {}  # passage id → holds the kind of thing the question asks for
