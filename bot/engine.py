@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, Mapping, TypeVar
 
 from bot.answers.ask import ask as _ask
 from bot.answers.followup import FollowUpContext, build_context, rewrite
@@ -182,7 +182,7 @@ class Engine:
             snap = load_snapshot(reader, self.params)
             # The folder is compared with the document rows the snapshot just read
             # (one read of the table, not two: at 100k sentences each read costs ~0.1 s).
-            if require_fresh and not self._matches_folder(reader, snap.documents):
+            if require_fresh and not self._matches_folder(reader, snap.documents.files()):
                 snap.close()
                 return False
         except (StoreError, sqlite3.DatabaseError, OSError, *_DECODE_ERRORS):
@@ -199,25 +199,24 @@ class Engine:
         return (meta.get("index_format") == INDEX_FORMAT and meta.get("schema_version") == str(SCHEMA_VERSION)
                 and meta.get("title_terms") == TITLE_TERMS_VERSION)  # else a writer adds them (bot/store.py)
 
-    def _matches_folder(self, reader: PassageReader, documents: dict[str, StoredDocument]) -> bool:
+    def _matches_folder(self, reader: PassageReader, files: dict[str, tuple[str, int, int]]) -> bool:
         """Whether a sync would change nothing: every article file's (path, size, mtime)
-        as stored in `documents` (the table as the snapshot read it); a file that failed
-        must have failed after its mtime. (The index format is checked by `_same_format`.)"""
+        as stored (`files`: document id → those three, as the snapshot read them); a file
+        that failed must have failed after its mtime. (The index format is checked by
+        `_same_format`.)"""
         if not self.knowledge_dir.is_dir():
             return False
         failed_at = {p: at for p, at in reader.query("SELECT path, at FROM failures")}
-        if not failed_at and unchanged_since(self.knowledge_dir, {d.path: (d.size, d.mtime_ns)
-                                                                  for d in documents.values()}):
+        if not failed_at and unchanged_since(self.knowledge_dir, {p: (size, mtime) for p, size, mtime in files.values()}):
             return True  # the cheap check (one lstat per file); otherwise the full comparison
         entries, failures = scan_folder(self.knowledge_dir)
-        stored = {d.id: (d.path, d.size, d.mtime_ns) for d in documents.values()}
         seen: set[str] = set()
         for e in entries:
-            if stored.get(e.doc_id) == (str(e.path), e.size, e.mtime_ns):
+            if files.get(e.doc_id) == (str(e.path), e.size, e.mtime_ns):
                 seen.add(e.doc_id)
             elif (failed_at.get(str(e.path)) or 0) * 1e9 < e.mtime_ns:
                 return False
-        if set(stored) - seen:
+        if set(files) - seen:
             return False
         return all(str(f.path) in failed_at for f in failures)
 
@@ -338,12 +337,14 @@ class Engine:
         log.warning("the database %s was corrupt (%s): set aside as %s and rebuilt from %s; %s",
                     self.db_path, " ".join(problem.split())[:200], aside.name, self.knowledge_dir, records)
 
-    def _current_documents(self) -> dict[str, StoredDocument] | None:
+    def _current_documents(self) -> Mapping[str, StoredDocument] | None:
         """The serving snapshot's document rows when it describes the database's current
-        state (what `_stale` checks), so a reload does not read the table twice; else None."""
+        state (what `_stale` checks), so a reload does not read the table twice; else None.
+        (The snapshot reads its rows lazily: here all of them, once per snapshot.)"""
         snap = self._snapshot
         if snap is None or self._stale():
             return None
+        snap.documents.load_all()
         return snap.documents
 
     def _stale(self) -> bool:
