@@ -100,3 +100,23 @@ def test_a_row_gone_after_the_snapshot_loaded_marks_it_for_replacement(engine: E
         conn.execute("DELETE FROM documents WHERE id = 'pier-2'")
     doc = snap.documents["pier-2"]
     assert doc.id == doc.title == "pier-2" and snap.reader.failed  # the id, as citation_for does; reloaded next
+
+
+def test_position_to_document_map_equals_a_fill_per_document(engine: Engine) -> None:
+    """`doc_score._build_stats` fills position → document vectorised; after a changed
+    article the old positions are gaps (-1), as the loop over documents left them."""
+    import numpy as np
+
+    from bot.search import doc_score
+
+    path = engine.knowledge_dir / "pier-2.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nThe ferry was late on Tuesday.\n", encoding="utf-8")
+    assert engine.reload().changed == ["pier-2"]
+    snap = engine._snapshot
+    assert snap is not None
+    stats = doc_score._build_stats(snap)
+    ranges = sorted(snap.doc_ranges.items(), key=lambda kv: kv[1][0])
+    expected = np.full(int(snap.index.n_positions), -1, dtype=np.int32)
+    for i, (_, (lo, hi)) in enumerate(ranges):
+        expected[lo:hi] = i
+    assert (expected == -1).any() and np.array_equal(stats.doc_of_pos, expected)
