@@ -32,6 +32,7 @@ from bot.build import INDEX_FORMAT, BuildCancelled, BuildReport, KnowledgeFolder
 from bot.ingest.files import MAX_FILE_BYTES, scan_folder, unchanged_since
 from bot.search.bm25 import BM25Params
 from bot.search.question import MAX_QUESTION_CHARS
+from bot.search.documents import DocumentTable
 from bot.search.snapshot import Snapshot, load_snapshot
 from bot.store import (
     SCHEMA_VERSION,
@@ -182,7 +183,7 @@ class Engine:
             snap = load_snapshot(reader, self.params)
             # The folder is compared with the document rows the snapshot just read
             # (one read of the table, not two: at 100k sentences each read costs ~0.1 s).
-            if require_fresh and not self._matches_folder(reader, snap.documents.files()):
+            if require_fresh and not self._matches_folder(reader, snap.documents):
                 snap.close()
                 return False
         except (StoreError, sqlite3.DatabaseError, OSError, *_DECODE_ERRORS):
@@ -199,16 +200,17 @@ class Engine:
         return (meta.get("index_format") == INDEX_FORMAT and meta.get("schema_version") == str(SCHEMA_VERSION)
                 and meta.get("title_terms") == TITLE_TERMS_VERSION)  # else a writer adds them (bot/store.py)
 
-    def _matches_folder(self, reader: PassageReader, files: dict[str, tuple[str, int, int]]) -> bool:
+    def _matches_folder(self, reader: PassageReader, documents: DocumentTable) -> bool:
         """Whether a sync would change nothing: every article file's (path, size, mtime)
-        as stored (`files`: document id → those three, as the snapshot read them); a file
+        as stored (`documents`, as the snapshot read them; no full row is read); a file
         that failed must have failed after its mtime. (The index format is checked by
         `_same_format`.)"""
         if not self.knowledge_dir.is_dir():
             return False
         failed_at = {p: at for p, at in reader.query("SELECT path, at FROM failures")}
-        if not failed_at and unchanged_since(self.knowledge_dir, {p: (size, mtime) for p, size, mtime in files.values()}):
+        if not failed_at and unchanged_since(self.knowledge_dir, documents.file_stamps()):
             return True  # the cheap check (one lstat per file); otherwise the full comparison
+        files = documents.files()
         entries, failures = scan_folder(self.knowledge_dir)
         seen: set[str] = set()
         for e in entries:

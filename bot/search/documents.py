@@ -35,9 +35,10 @@ class DocumentTable(Mapping[str, StoredDocument]):
 
     def __init__(self, reader: PassageReader, files: Iterable[tuple[str, str | None, str, int, int]]) -> None:
         self._reader = reader
-        rows = sorted(files, key=_order_key)
-        self._light: dict[str, tuple[str | None, str, int, int]] = {
-            r[0]: (r[1], r[2], r[3] or 0, r[4] or 0) for r in rows}
+        # id → (id, date, path, size, mtime_ns) as read; sorted on first iteration only
+        # (a question that iterates no document list never pays for the sort).
+        self._light: dict[str, tuple] = {r[0]: r for r in files}
+        self._order: list[str] | None = None
         self._loaded: dict[str, StoredDocument] = {}
         self._all = False
         self._lock = threading.Lock()
@@ -47,17 +48,24 @@ class DocumentTable(Mapping[str, StoredDocument]):
         return len(self._light)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._light)
+        order = self._order
+        if order is None:
+            order = self._order = [r[0] for r in sorted(self._light.values(), key=_order_key)]
+        return iter(order)
 
     def __contains__(self, key: object) -> bool:
         return key in self._light
 
     def date(self, doc_id: str) -> str | None:
-        return self._light[doc_id][0]
+        return self._light[doc_id][1]
 
     def files(self) -> dict[str, tuple[str, int, int]]:
-        """Document id → (path, size, mtime_ns) as stored: the freshness check's input."""
-        return {d: (p, s, m) for d, (_, p, s, m) in self._light.items()}
+        """Document id → (path, size, mtime_ns) as stored: the full freshness comparison."""
+        return {d: (r[2], r[3] or 0, r[4] or 0) for d, r in self._light.items()}
+
+    def file_stamps(self) -> dict[str, tuple[int, int]]:
+        """Stored path → (size, mtime_ns): the cheap freshness check (`files.unchanged_since`)."""
+        return {r[2]: (r[3] or 0, r[4] or 0) for r in self._light.values()}
 
     @property
     def loaded_count(self) -> int:
@@ -86,7 +94,7 @@ class DocumentTable(Mapping[str, StoredDocument]):
             self._fill(None)
             self._all = True
 
-    def values(self) -> ValuesView[StoredDocument]:
+    def values(self) -> ValuesView[StoredDocument]:  # (in iteration order, as a dict's)
         self.load_all()
         return ValuesView(self)
 
@@ -103,6 +111,6 @@ class DocumentTable(Mapping[str, StoredDocument]):
             for doc_id in (self._light if ids is None else ids):
                 if doc_id not in self._loaded:  # removed since the snapshot loaded
                     self._reader.failed = True
-                    date, path, size, mtime_ns = self._light[doc_id]
+                    _, date, path, size, mtime_ns = self._light[doc_id]
                     self._loaded[doc_id] = StoredDocument(doc_id, doc_id, date, None, (), None, None, None,
-                                                          path, "", size, mtime_ns, 0, 0, 0.0)
+                                                          path, "", size or 0, mtime_ns or 0, 0, 0, 0.0)
