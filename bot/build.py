@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
 from bot.ingest.entities import capitalised_words, extract_mentions
 from bot.ingest.files import FileEntry, FileFailure, LoadedFile, read_article, scan_folder, MAX_FILE_BYTES
@@ -155,7 +155,7 @@ def document_write(loaded: LoadedFile) -> DocumentWrite:
 def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, force: bool = False,
                 progress: Callable[[int, int], None] | None = None,
                 allow_empty: bool = False, should_stop: Callable[[], bool] | None = None,
-                known: dict[str, StoredDocument] | None = None) -> BuildReport:
+                known: Mapping[str, StoredDocument] | None = None) -> BuildReport:
     """Make the database match `folder`; returns what changed. Raises KnowledgeFolderError
     when the folder is missing (EmptyFolderError when it lists no article while some are
     loaded), StoreError when the database refuses the write, BuildCancelled when

@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, Mapping, TypeVar
 
 from bot.answers.ask import ask as _ask
 from bot.answers.followup import FollowUpContext, build_context, rewrite
@@ -32,6 +32,7 @@ from bot.build import INDEX_FORMAT, BuildCancelled, BuildReport, KnowledgeFolder
 from bot.ingest.files import MAX_FILE_BYTES, scan_folder, unchanged_since
 from bot.search.bm25 import BM25Params
 from bot.search.question import MAX_QUESTION_CHARS
+from bot.search.documents import DocumentTable
 from bot.search.snapshot import Snapshot, load_snapshot
 from bot.store import (
     SCHEMA_VERSION,
@@ -199,25 +200,25 @@ class Engine:
         return (meta.get("index_format") == INDEX_FORMAT and meta.get("schema_version") == str(SCHEMA_VERSION)
                 and meta.get("title_terms") == TITLE_TERMS_VERSION)  # else a writer adds them (bot/store.py)
 
-    def _matches_folder(self, reader: PassageReader, documents: dict[str, StoredDocument]) -> bool:
+    def _matches_folder(self, reader: PassageReader, documents: DocumentTable) -> bool:
         """Whether a sync would change nothing: every article file's (path, size, mtime)
-        as stored in `documents` (the table as the snapshot read it); a file that failed
-        must have failed after its mtime. (The index format is checked by `_same_format`.)"""
+        as stored (`documents`, as the snapshot read them; no full row is read); a file
+        that failed must have failed after its mtime. (The index format is checked by
+        `_same_format`.)"""
         if not self.knowledge_dir.is_dir():
             return False
         failed_at = {p: at for p, at in reader.query("SELECT path, at FROM failures")}
-        if not failed_at and unchanged_since(self.knowledge_dir, {d.path: (d.size, d.mtime_ns)
-                                                                  for d in documents.values()}):
+        if not failed_at and unchanged_since(self.knowledge_dir, documents.file_stamps()):
             return True  # the cheap check (one lstat per file); otherwise the full comparison
+        files = documents.files()
         entries, failures = scan_folder(self.knowledge_dir)
-        stored = {d.id: (d.path, d.size, d.mtime_ns) for d in documents.values()}
         seen: set[str] = set()
         for e in entries:
-            if stored.get(e.doc_id) == (str(e.path), e.size, e.mtime_ns):
+            if files.get(e.doc_id) == (str(e.path), e.size, e.mtime_ns):
                 seen.add(e.doc_id)
             elif (failed_at.get(str(e.path)) or 0) * 1e9 < e.mtime_ns:
                 return False
-        if set(stored) - seen:
+        if set(files) - seen:
             return False
         return all(str(f.path) in failed_at for f in failures)
 
@@ -338,12 +339,14 @@ class Engine:
         log.warning("the database %s was corrupt (%s): set aside as %s and rebuilt from %s; %s",
                     self.db_path, " ".join(problem.split())[:200], aside.name, self.knowledge_dir, records)
 
-    def _current_documents(self) -> dict[str, StoredDocument] | None:
+    def _current_documents(self) -> Mapping[str, StoredDocument] | None:
         """The serving snapshot's document rows when it describes the database's current
-        state (what `_stale` checks), so a reload does not read the table twice; else None."""
+        state (what `_stale` checks), so a reload does not read the table twice; else None.
+        (The snapshot reads its rows lazily: here all of them, once per snapshot.)"""
         snap = self._snapshot
         if snap is None or self._stale():
             return None
+        snap.documents.load_all()
         return snap.documents
 
     def _stale(self) -> bool:

@@ -517,6 +517,28 @@ def _doc_from_row(row: dict[str, Any]) -> StoredDocument:
     )
 
 
+DOC_COLUMNS = ("id, title, date, date_text, authors, byline, source, url, path, content_hash, "
+               "size, mtime_ns, paragraphs, passages, loaded_at")
+
+
+def doc_from_tuple(row: tuple[Any, ...]) -> StoredDocument:
+    """A `StoredDocument` from a row in `DOC_COLUMNS` order, built positionally
+    (a dict per row cost more than the read at 300k sentences)."""
+    (doc_id, title, date, date_text, authors, byline, source, url, path, content_hash,
+     size, mtime_ns, paragraphs, passages, loaded_at) = row
+    return StoredDocument(
+        doc_id, title, date, date_text, tuple(json.loads(authors)) if authors and authors != "[]" else (),
+        byline, source, url, path, content_hash, size or 0, mtime_ns or 0, paragraphs or 0,
+        passages or 0, loaded_at or 0.0)
+
+
+def document_files(conn: sqlite3.Connection) -> list[tuple[str, str | None, str, int, int]]:
+    """(id, date, path, size, mtime_ns) of every document: what a snapshot keeps of the
+    table (its order, which documents are live, the freshness check); the other
+    columns are read by id when an answer needs them (bot/search/documents.py)."""
+    return conn.execute("SELECT id, date, path, size, mtime_ns FROM documents").fetchall()
+
+
 class PassageReader:
     """The read connection a snapshot answers from.
 
@@ -653,6 +675,23 @@ class PassageReader:
             except sqlite3.DatabaseError as exc:
                 self.failed = True
                 raise StoreError(f"knowledge base unavailable: {exc}") from exc
+
+    def documents_by_id(self, ids: Iterable[str] | None) -> list[StoredDocument]:
+        """The document rows of `ids` (None: every row), in no particular order."""
+        if ids is None:
+            return [doc_from_tuple(r) for r in self.query(f"SELECT {DOC_COLUMNS} FROM documents")]
+        ids = list(dict.fromkeys(ids))
+        out: list[StoredDocument] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            out += [doc_from_tuple(r) for r in self.query(
+                f"SELECT {DOC_COLUMNS} FROM documents WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
+        return out
+
+    def document_authors(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(document id, its authors) for every document that names one."""
+        return [(d, tuple(json.loads(a))) for d, a in
+                self.query("SELECT id, authors FROM documents WHERE authors IS NOT NULL AND authors != '[]'")]
 
     def term_ids(self, terms: Iterable[str]) -> dict[str, int]:
         terms = list(dict.fromkeys(terms))

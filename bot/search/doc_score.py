@@ -134,8 +134,12 @@ def _build_stats(snapshot: Snapshot) -> DocStats:
     lengths = body + TITLE_WEIGHT * title_len
     n_pos = int(getattr(snapshot.index, "n_positions", 0) or 0)
     doc_of_pos = np.full(n_pos, -1, dtype=np.int32)
-    for i, (lo, hi) in enumerate(bounds.tolist()):
-        doc_of_pos[lo:hi] = i
+    if len(ids):  # doc_of_pos[lo:hi] = i for each document, without a Python loop over them
+        lens = np.maximum(bounds[:, 1] - bounds[:, 0], 0)
+        first = np.concatenate(([0], np.cumsum(lens)[:-1]))
+        pos = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(bounds[:, 0] - first, lens)
+        keep = pos < n_pos
+        doc_of_pos[pos[keep]] = np.repeat(np.arange(len(ids), dtype=np.int32), lens)[keep]
     return DocStats(ids, starts, lengths, _Titles(snapshot.reader, index_of, in_memory), doc_of_pos, index_of)
 
 

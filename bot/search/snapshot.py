@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import sqlite3
 from dataclasses import dataclass
 from typing import Iterable
@@ -20,7 +19,8 @@ import numpy as np
 
 from bot.search.bm25 import BM25Params, Part, PostingsIndex
 from bot.search.indexfiles import IndexState, Segment, open_index
-from bot.store import PassageReader, StoredDocument, StoreError
+from bot.search.documents import DocumentTable
+from bot.store import PassageReader, StoreError, document_files
 
 
 @dataclass
@@ -28,13 +28,12 @@ class Snapshot:
     reader: PassageReader
     index: PostingsIndex
     passage_ids: np.ndarray  # position → passages.id
-    documents: dict[str, StoredDocument]
+    documents: DocumentTable  # a Mapping[str, StoredDocument] that reads rows by id when asked
     doc_ranges: dict[str, tuple[int, int]]  # document → [start, end) positions
     doc_order: list[str]
     segments: list[Segment] = dataclasses.field(default_factory=list)
     segment_bases: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(1, np.int64))
     rebuilt: str = ""  # what loading it wrote to the index folder ("", "delta", "merge", "full")
-    document_rows: dict[str, tuple] = dataclasses.field(default_factory=dict)  # raw rows, for the next load
 
     @property
     def passage_count(self) -> int:
@@ -92,11 +91,16 @@ class Snapshot:
         from bot.ingest.entities import name_key
 
         index: dict[str, set[tuple[str, int]]] = {}
-        for doc in self.documents.values():
-            for i, author in enumerate(doc.authors):
+        for doc_id, authors in self._authors.items():
+            for i, author in enumerate(authors):
                 for word in set(name_key(author).split()):
-                    index.setdefault(word, set()).add((doc.id, i))
+                    index.setdefault(word, set()).add((doc_id, i))
         return {w: frozenset(v) for w, v in index.items()}
+
+    @functools.cached_property
+    def _authors(self) -> dict[str, tuple[str, ...]]:
+        # Two columns, not every document row (bot/search/documents.py).
+        return {d: a for d, a in self.reader.document_authors() if d in self.documents}
 
     def documents_by_author(self, words: Iterable[str]) -> list[tuple[str, list[str]]]:
         """(document id, its authors whose name-key words include every one of `words`),
@@ -112,68 +116,39 @@ class Snapshot:
         by_doc: dict[str, list[int]] = {}
         for doc_id, i in found:
             by_doc.setdefault(doc_id, []).append(i)
-        return [(d, [self.documents[d].authors[i] for i in sorted(by_doc[d])])
+        return [(d, [self._authors[d][i] for i in sorted(by_doc[d])])
                 for d in self.documents if d in by_doc]
 
     @functools.cached_property
     def document_rank(self) -> dict[str, int]:
         """Document id → its place when sorted by (date, id)."""
-        return {d: i for i, d in enumerate(sorted(self.documents, key=lambda d: (self.documents[d].date or "", d)))}
+        docs = self.documents
+        return {d: i for i, d in enumerate(sorted(docs, key=lambda d: (docs.date(d) or "", d)))}
 
 
 def load_snapshot(reader: PassageReader, params: BM25Params, previous: "Snapshot | None" = None) -> Snapshot:
     """Map the persisted index of the reader's database state (bringing it up to
     date first when a build changed the database: bot/search/indexfiles.py).
 
-    The document table, the generation and the index are read in one short read
-    transaction, so they describe the same state; nothing stays open afterwards.
-    Document rows equal to the `previous` snapshot's are reused, not rebuilt.
+    The documents' (id, date, path, size, mtime), the generation and the index are
+    read in one short read transaction, so they describe the same state; nothing
+    stays open afterwards. The other document columns are read by id when an answer
+    needs them (bot/search/documents.py). (`previous` is accepted for callers; rows
+    are no longer carried over: a snapshot reads only the rows it is asked for.)
     """
     try:
         with reader.read_transaction() as conn:
-            raw = _document_rows(conn, previous)
+            files = document_files(conn)
             uid_row = conn.execute("SELECT value FROM meta WHERE key = 'store_uid'").fetchone()
             vocab_size = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM terms").fetchone()[0]) + 1
             state = open_index(conn, reader.path, reader.generation[0] if reader.generation else None,
                                uid_row[0] if uid_row else None, vocab_size)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"knowledge base unavailable: {exc}") from exc
-    snap = snapshot_from_index(reader, state, {d.id: d for _, d in raw}, params)
-    snap.document_rows = {d.id: row for row, d in raw}
-    return snap
+    return snapshot_from_index(reader, state, DocumentTable(reader, files), params)
 
 
-_DOC_COLUMNS = ("id, title, date, date_text, authors, byline, source, url, path, content_hash, "
-                "size, mtime_ns, paragraphs, passages, loaded_at")
-
-
-def _document_rows(conn: sqlite3.Connection, previous: "Snapshot | None") -> list[tuple[tuple, StoredDocument]]:
-    """(raw row, document) sorted by (date, id) as `ORDER BY date, id` sorts them
-    (no date first), built positionally; rows unchanged since `previous` reuse its
-    objects. A reload reads every row: at 100k sentences the dict-per-row path and
-    SQLite's sort cost more than mapping the index."""
-    known = previous.document_rows if previous is not None else {}
-    old_docs = previous.documents if previous is not None else {}
-    out = []
-    for row in conn.execute(f"SELECT {_DOC_COLUMNS} FROM documents"):
-        doc = old_docs.get(row[0]) if known.get(row[0]) == row else None
-        if doc is None:
-            (doc_id, title, date, date_text, authors, byline, source, url, path, content_hash,
-             size, mtime_ns, paragraphs, passages, loaded_at) = row
-            doc = StoredDocument(
-                doc_id, title, date, date_text, tuple(json.loads(authors)) if authors and authors != "[]" else (),
-                byline, source, url, path, content_hash, size or 0, mtime_ns or 0, paragraphs or 0,
-                passages or 0, loaded_at or 0.0)
-        out.append((row, doc))
-    out.sort(key=lambda rd: (rd[1].date is not None, rd[1].date or "", rd[1].id))
-    return out
-
-
-def _documents(conn: sqlite3.Connection) -> list[StoredDocument]:
-    return [d for _, d in _document_rows(conn, None)]
-
-
-def snapshot_from_index(reader: PassageReader, state: IndexState, docs: dict[str, StoredDocument],
+def snapshot_from_index(reader: PassageReader, state: IndexState, docs: DocumentTable,
                         params: BM25Params) -> Snapshot:
     """Lay the segments end to end: positions, passage ids, lengths, the live mask,
     and document frequencies without the deleted passages."""

@@ -66,15 +66,17 @@ def test_cli_ask_imports_only_what_answering_needs(built: tuple[Path, Path], tmp
 
 class _Counts:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.rows = 0  # the snapshot's read of the document table
-        self.store_reads = 0  # Store.documents / PassageReader.documents: the same table read again
-        original_rows = snapshot_mod._document_rows
+        self.rows = 0  # the snapshot's read of the (id, date, path, size, mtime) columns
+        self.store_reads = 0  # Store.documents / PassageReader.documents: the whole table read again
+        self.full_rows = 0  # full document rows read by id (bot/search/documents.py)
+        self.full_reads_all = 0  # reads of every full row at once
+        original_files = snapshot_mod.document_files
 
-        def rows(*a, **k):
+        def files(*a, **k):
             self.rows += 1
-            return original_rows(*a, **k)
+            return original_files(*a, **k)
 
-        monkeypatch.setattr(snapshot_mod, "_document_rows", rows)
+        monkeypatch.setattr(snapshot_mod, "document_files", files)
         for cls in (store_mod.Store, store_mod.PassageReader):
             original = cls.documents
 
@@ -83,6 +85,15 @@ class _Counts:
                 return _original(*a, **k)
 
             monkeypatch.setattr(cls, "documents", counted)
+        original_by_id = store_mod.PassageReader.documents_by_id
+
+        def by_id(reader, ids):
+            out = original_by_id(reader, ids)
+            self.full_rows += len(out)
+            self.full_reads_all += ids is None
+            return out
+
+        monkeypatch.setattr(store_mod.PassageReader, "documents_by_id", by_id)
 
 
 def test_query_open_reads_the_document_table_once(built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,8 +102,14 @@ def test_query_open_reads_the_document_table_once(built: tuple[Path, Path], monk
     engine = Engine(kb, db)
     try:
         assert engine.open_for_queries() is None  # fresh: opened read-only, nothing synced
-        assert (counts.rows, counts.store_reads) == (1, 0)
-        assert engine.ask("What would repairs to pier 4 cost?").answered
+        assert (counts.rows, counts.store_reads, counts.full_rows) == (1, 0, 0)
+        answer = engine.ask("What would repairs to pier 4 cost?")
+        assert answer.answered
+        # Rows are read by id for what the answer looked at (its citations among them),
+        # never the whole table.
+        cited = {q.document for q in answer.quotes}
+        assert counts.full_reads_all == 0 and len(cited) <= counts.full_rows < 6
+        assert counts.rows == 1
     finally:
         engine.close()
 
@@ -103,9 +120,11 @@ def test_reload_reuses_the_serving_documents(built: tuple[Path, Path], monkeypat
     try:
         engine.open()
         counts = _Counts(monkeypatch)
-        report = engine.reload()  # nothing changed: no read of the table at all
+        report = engine.reload()  # nothing changed: the serving snapshot's rows, read once, in one statement
         assert not report.changed_anything
-        assert (counts.rows, counts.store_reads) == (0, 0)
+        assert (counts.rows, counts.store_reads, counts.full_reads_all) == (0, 0, 1)
+        report = engine.reload()  # and kept: no read at all the second time
+        assert (counts.rows, counts.store_reads, counts.full_reads_all) == (0, 0, 1)
 
         target = kb / "harbour-005.md"
         target.write_text(target.read_text(encoding="utf-8") + "\nThe harbour master resigned on Friday.\n",

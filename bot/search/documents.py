@@ -1,0 +1,116 @@
+"""The document table as a snapshot sees it, read lazily.
+
+A cold CLI `ask` used to read every document row into a `StoredDocument` (~13 µs a
+row: 15 columns, JSON authors, a frozen dataclass), ~0.17 s at 300k sentences and
+growing with the archive, while an answer cites a handful of articles. The snapshot
+now keeps only what retrieval and the freshness check need for every document:
+its id, date (the order) and (path, size, mtime_ns); a full row is read by id the
+first time an answer asks for it (a citation, an entity card), and every row at
+once when a caller walks all values (sources, summaries, a reload's comparison).
+
+Rows read later come from the database's latest committed state, as passage rows
+do (bot/store.py `PassageReader`): a row gone meanwhile marks the reader failed
+(the engine replaces the snapshot at the next reload) and is answered from what
+the snapshot kept, with the article's id as its title.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
+
+from bot.store import PassageReader, StoredDocument
+
+
+def _order_key(row: tuple) -> tuple:
+    # What the eager table's `ORDER BY date, id` gave: undated first, then by date, id.
+    return (row[1] is not None, row[1] or "", row[0])
+
+
+class DocumentTable(Mapping[str, StoredDocument]):
+    """Document id → `StoredDocument`, in (date, id) order; rows loaded on demand.
+
+    `len`, `in` and iterating the ids never read the table; `[id]` reads one row
+    (then kept); `values()` / `items()` read every row in one statement (then kept)."""
+
+    def __init__(self, reader: PassageReader, files: Iterable[tuple[str, str | None, str, int, int]]) -> None:
+        self._reader = reader
+        # id → (id, date, path, size, mtime_ns) as read; sorted on first iteration only
+        # (a question that iterates no document list never pays for the sort).
+        self._light: dict[str, tuple] = {r[0]: r for r in files}
+        self._order: list[str] | None = None
+        self._loaded: dict[str, StoredDocument] = {}
+        self._all = False
+        self._lock = threading.Lock()
+
+    # -- what every snapshot needs, without reading rows --------------------------------
+    def __len__(self) -> int:
+        return len(self._light)
+
+    def __iter__(self) -> Iterator[str]:
+        order = self._order
+        if order is None:
+            order = self._order = [r[0] for r in sorted(self._light.values(), key=_order_key)]
+        return iter(order)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._light
+
+    def date(self, doc_id: str) -> str | None:
+        return self._light[doc_id][1]
+
+    def files(self) -> dict[str, tuple[str, int, int]]:
+        """Document id → (path, size, mtime_ns) as stored: the full freshness comparison."""
+        return {d: (r[2], r[3] or 0, r[4] or 0) for d, r in self._light.items()}
+
+    def file_stamps(self) -> dict[str, tuple[int, int]]:
+        """Stored path → (size, mtime_ns): the cheap freshness check (`files.unchanged_since`)."""
+        return {r[2]: (r[3] or 0, r[4] or 0) for r in self._light.values()}
+
+    @property
+    def loaded_count(self) -> int:
+        """How many full rows were read so far (tests count the work)."""
+        return len(self._loaded)
+
+    # -- full rows, read when asked for ---------------------------------------------------
+    def __getitem__(self, key: str) -> StoredDocument:
+        doc = self._loaded.get(key)
+        if doc is not None:
+            return doc
+        if key not in self._light:
+            raise KeyError(key)
+        self.prefetch([key])
+        return self._loaded[key]
+
+    def prefetch(self, ids: Iterable[str]) -> None:
+        """Read the rows of `ids` not read yet, in one statement per 500."""
+        wanted = [d for d in dict.fromkeys(ids) if d in self._light and d not in self._loaded]
+        if wanted:
+            self._fill(wanted)
+
+    def load_all(self) -> None:
+        """Read every row not read yet (one statement)."""
+        if not self._all:
+            self._fill(None)
+            self._all = True
+
+    def values(self) -> ValuesView[StoredDocument]:  # (in iteration order, as a dict's)
+        self.load_all()
+        return ValuesView(self)
+
+    def items(self) -> ItemsView[str, StoredDocument]:
+        self.load_all()
+        return ItemsView(self)
+
+    def _fill(self, ids: list[str] | None) -> None:
+        docs = self._reader.documents_by_id(ids)
+        with self._lock:
+            for doc in docs:
+                if doc.id in self._light and doc.id not in self._loaded:
+                    self._loaded[doc.id] = doc
+            for doc_id in (self._light if ids is None else ids):
+                if doc_id not in self._loaded:  # removed since the snapshot loaded
+                    self._reader.failed = True
+                    _, date, path, size, mtime_ns = self._light[doc_id]
+                    self._loaded[doc_id] = StoredDocument(doc_id, doc_id, date, None, (), None, None, None,
+                                                          path, "", size or 0, mtime_ns or 0, 0, 0, 0.0)
