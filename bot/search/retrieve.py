@@ -39,7 +39,7 @@ first) the articles never use, unless its best sentence still holds
   word it lacks: "the *first* arm" where the text says "the second arm".
   A "why" question whose top sentences state a cause counts its unseen words
   at `ANSWER_TYPE_SHARE` ("Why is TikTok in trouble?": "… crisis stems from …").
-These weights are for abstention only (`abstention_weights`, `evidence`);
+These weights are for abstention only (`_unseen`, `evidence`);
 ranking's coverage is untouched.
 A long question (a pasted paragraph) is judged by its `KEY_TERMS` most
 informative words that the articles use, once its unseen share passes the
@@ -260,21 +260,14 @@ def retrieve(
             if not _meta_fits(row.kind, question.kind):
                 continue
             own |= _meta_terms(row.kind, question)
-        key = (row.document, row.paragraph)
-        ctx_exact, ctx_fam = held(term_set - own - own_fam, para_tokens.get(key, set()),
-                                  frozenset(para_fams.get(key, ())))
-        own_w = sum(weights[t] for t in own)
-        fam_w = sum(weights[t] for t in own_fam)
-        toks = token_sets[row.id]
-        syn_w = sum(weights[t] for t in term_set - own - own_fam if synonyms_of[t] & toks)
-        ctx_w = sum(weights[t] for t in ctx_exact) + FAMILY_WEIGHT * sum(weights[t] for t in ctx_fam)
-        coverage = (own_w + FAMILY_WEIGHT * fam_w + SYN_WEIGHT * syn_w + CONTEXT_WEIGHT * ctx_w) / total
+        own_w, fam_w, syn_w, ctx_w = _weighed(weights, term_set, own, own_fam, token_sets[row.id],
+                                              row, para_tokens, para_fams, synonyms_of)
+        coverage = _with_context(own_w, fam_w, syn_w, ctx_w) / total
         own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w + SYN_RANK_WEIGHT * syn_w) / total
         norm = (score - floor) / (best_bm25 - floor) if best_bm25 > floor else 1.0
         final = (BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage
                  + DOC_WEIGHT * dscores.get(row.document, 0.0) / best_doc)
-        typed[row.id] = row.kind == "body" and kind_evidence(question.kind, row.text,
-                                                              question.text if NOVEL_KIND else None)
+        typed[row.id] = row.kind == "body" and _typed(question, row.text)
         if typed[row.id]:
             final += KIND_BONUS
         if prefer_document is not None and row.document == prefer_document:
@@ -300,7 +293,7 @@ def retrieve(
     following = {}
     if CARRY and CARRY_KIND and question.kind in ("when", "quantity"):
         following = {pid: row.text for pid, (_, row) in next_sentences(snapshot, positions, (h.passage for h in hits[:3])).items()
-                     if kind_evidence(question.kind, row.text, question.text if NOVEL_KIND else None)}
+                     if _typed(question, row.text)}
     reach = [f"{h.passage.text} {following[h.passage.id]}" if h.passage.id in following else h.passage.text
              for h in hits[:3]]
     signals["number_unmet"] = float(not long and question.kind == "quantity"
@@ -317,16 +310,15 @@ def retrieve(
                                       and not any(denies(h.passage.text) for h in hits[:3]))
     # Abstention weighs a verb the articles never use by how specific it is in English
     # ("held" about a fifth); nouns, adjectives and names keep their full weight. Ranking is unchanged.
-    abstain_w = abstention_weights(snapshot, question, term_ids, weights)
+    unseen_words = _unseen(snapshot, question, term_ids, weights)
+    abstain_w = {t: w * specificity(t) if t in unseen_words else w for t, w in weights.items()}
     # A top sentence that holds what the question asks for (a cause for "why") answers its
     # wh-part: the question's unseen words, its own way of putting the predicate ("in
     # trouble"), then weigh ANSWER_TYPE_SHARE as much.
     signals["answer_type"] = float(not long and question.kind in ANSWER_TYPE_KINDS and any(
         h.passage.kind == "body" and kind_evidence(question.kind, h.passage.text, question.text) for h in hits[:3]))
     if signals["answer_type"]:
-        names = set(question.names)
-        abstain_w = {t: w * ANSWER_TYPE_SHARE if t not in names and _df(snapshot, term_ids.get(t)) == 0 else w
-                     for t, w in abstain_w.items()}
+        abstain_w = {t: w * ANSWER_TYPE_SHARE if t in unseen_words else w for t, w in abstain_w.items()}
     signals["evidence"] = evidence(best, abstain_w, token_sets[best.passage.id], token_fams[best.passage.id],
                                    para_tokens, para_fams, synonyms_of)
     signals["doc_coverage"] = _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, abstain_w, document)
@@ -381,7 +373,7 @@ def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], 
                 own_fam = held(term_set, toks)
                 adds = completes(term_set, matched.get(h.passage.id, set()), own_fam[0] | own_fam[1])
                 typed_next = (CARRY_KIND and question.kind in TYPED_KINDS and not typed.get(h.passage.id)
-                              and kind_evidence(question.kind, row.text, question.text if NOVEL_KIND else None))
+                              and _typed(question, row.text))
                 if adds or typed_next:
                     h = replace(h, follow=row)
                     shown.add(row.id)
@@ -390,14 +382,38 @@ def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], 
     return out
 
 
-def abstention_weights(snapshot: Snapshot, question: Question, term_ids: dict[str, int],
-                       weights: dict[str, float]) -> dict[str, float]:
-    """The question's term weights for abstention: a word no article uses weighs its
-    (maximal) weight times its English specificity (bot/text/specificity.py: below 1 only
-    for common verbs), unless it is written as a name; every other word keeps its corpus weight."""
+def _unseen(snapshot: Snapshot, question: Question, term_ids: dict[str, int], weights: dict[str, float]) -> set[str]:
+    """The question words no article uses and that are not written as names: for abstention
+    they weigh their (maximal) weight times their English specificity (bot/text/specificity.py:
+    below 1 only for common verbs), and less again when a top sentence holds the answer type."""
     names = set(question.names)
-    return {t: w * specificity(t) if t not in names and _df(snapshot, term_ids.get(t)) == 0 else w
-            for t, w in weights.items()}
+    return {t for t in weights if t not in names and _df(snapshot, term_ids.get(t)) == 0}
+
+
+def _typed(question: Question, text: str) -> bool:
+    """Whether `text` holds the kind of thing the question asks for (new to the question
+    when NOVEL_KIND): the ranking bonus, carrying the next sentence, the when/how-many checks."""
+    return kind_evidence(question.kind, text, question.text if NOVEL_KIND else None)
+
+
+def _weighed(weights: dict[str, float], term_set: set[str], own: set[str], own_fam: set[str], tokens: set[str],
+             row: PassageRow, para_tokens: dict[tuple[str, int], set[str]], para_fams: dict[tuple[str, int], set[str]],
+             synonyms_of: dict[str, frozenset[str] | set[str]]) -> tuple[float, float, float, float]:
+    """The weight of the question a sentence holds: (its own words, their family words,
+    synonyms, the words its paragraph's other candidate sentences hold)."""
+    key = (row.document, row.paragraph)
+    rest = term_set - own - own_fam
+    ctx_exact, ctx_fam = held(rest, para_tokens.get(key, set()), frozenset(para_fams.get(key, ())))
+    own_w = sum(weights[t] for t in own)
+    fam_w = sum(weights[t] for t in own_fam)
+    syn_w = sum(weights[t] for t in rest if synonyms_of[t] & tokens)
+    ctx_w = sum(weights[t] for t in ctx_exact) + FAMILY_WEIGHT * sum(weights[t] for t in ctx_fam)
+    return own_w, fam_w, syn_w, ctx_w
+
+
+def _with_context(own_w: float, fam_w: float, syn_w: float, ctx_w: float) -> float:
+    """Coverage's numerator: family words, synonyms and paragraph context at their weights."""
+    return own_w + FAMILY_WEIGHT * fam_w + SYN_WEIGHT * syn_w + CONTEXT_WEIGHT * ctx_w
 
 
 def evidence(
@@ -411,18 +427,12 @@ def evidence(
 ) -> float:
     """The share of the question (under `weights`) a sentence holds, with its paragraph's
     candidate sentences at CONTEXT_WEIGHT: the ranking's coverage, reweighed for abstention."""
-    total = sum(weights.values()) or 1.0
-    term_set = set(weights)
-    row = hit.passage
-    own, own_fam = held(term_set, tokens, token_fams)
-    if row.kind != "body":
+    if hit.passage.kind != "body":
         return hit.coverage
-    key = (row.document, row.paragraph)
-    ctx_exact, ctx_fam = held(term_set - own - own_fam, para_tokens.get(key, set()), frozenset(para_fams.get(key, ())))
-    syn_w = sum(weights[t] for t in term_set - own - own_fam if synonyms_of.get(t, set()) & tokens)
-    covered = (sum(weights[t] for t in own) + FAMILY_WEIGHT * sum(weights[t] for t in own_fam) + SYN_WEIGHT * syn_w
-               + CONTEXT_WEIGHT * (sum(weights[t] for t in ctx_exact) + FAMILY_WEIGHT * sum(weights[t] for t in ctx_fam)))
-    return covered / total
+    term_set = set(weights)
+    own, own_fam = held(term_set, tokens, token_fams)
+    parts = _weighed(weights, term_set, own, own_fam, tokens, hit.passage, para_tokens, para_fams, synonyms_of)
+    return _with_context(*parts) / (sum(weights.values()) or 1.0)
 
 
 def candidate_tokens(rows: Iterable[PassageRow]) -> dict[int, list[str]]:
