@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.quality import EvalSet
+from bench.quality import EvalSet, abstains  # one copy of the retrieve() rules replayed on signals
 from bot.answers.ask import merge_duplicates
 from bot.engine import Engine
 from bot.evaluate import fold, load_questions
@@ -82,21 +82,6 @@ def rows_for(engine: Engine, cases: list[dict[str, Any]]) -> list[dict[str, Any]
                     "hit1": ok[:1] == [True], "kind": res.kind,
                     "long": len(question.terms) >= R.LONG_TERMS, **res.signals})
     return out
-
-
-def abstains(row: dict[str, Any], min_doc: float, min_cov: float) -> bool:
-    if row["kind"] == "vague":
-        return True
-    if row["long"]:
-        if row.get("unseen", 0.0) > R.LONG_UNSEEN:
-            return True
-    elif row.get("unknown_names", 0.0) > 0 and row.get("coverage", 0.0) < R.UNKNOWN_NAME_COVERAGE:
-        return True
-    if row.get("negation_unmet") or row.get("number_unmet") or row.get("opposite"):
-        return True
-    if row.get("when_unmet") or row.get("where_unmet"):
-        return True
-    return row.get("doc_coverage", 0.0) < min_doc or row.get("evidence", 0.0) < min_cov
 
 
 def score(rows: list[dict[str, Any]], min_doc: float, min_cov: float) -> dict[str, str]:
