@@ -38,6 +38,12 @@ TITLE_TERMS_VERSION = "1"
 TITLE_LENGTH = ""  # the `term` of the row that holds a title's length in terms
 
 
+def generation_row(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
+    """The `generation` meta row (bumped by every build that changes anything): a snapshot
+    keeps the one it was read at and compares it to know whether it is stale."""
+    return conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+
+
 class StoreError(RuntimeError):
     """The database cannot be opened or read (missing, corrupt, locked, disk full)."""
 
@@ -308,7 +314,7 @@ class Store:
 
     def generation_row(self) -> tuple[Any, ...] | None:
         """The meta row a snapshot compares to know whether it is stale (as `PassageReader.generation`)."""
-        return self.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return generation_row(self.conn)
 
     def get_meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -556,7 +562,7 @@ class PassageReader:
         try:
             self.conn = connect_readonly(path) if readonly else connect(path)
             self.conn.isolation_level = None
-            self.generation = self.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            self.generation = generation_row(self.conn)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot read the database {path}: {exc}") from exc
         self.lock = threading.RLock()
@@ -577,7 +583,7 @@ class PassageReader:
                 return False
             try:
                 self.conn.execute("BEGIN")
-                now = self.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+                now = generation_row(self.conn)
                 if now == self.generation:
                     return True
                 self.conn.execute("ROLLBACK")
@@ -813,7 +819,7 @@ class _ReadTransaction:
                 r._released = False
                 r.reopen()
             r.conn.execute("BEGIN")
-            r.generation = r.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            r.generation = generation_row(r.conn)
         except sqlite3.DatabaseError as exc:
             r.lock.release()
             r.failed = True
