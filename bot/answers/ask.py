@@ -56,11 +56,10 @@ def focus_clip(text: str, terms: frozenset[str], limit: int = MAX_QUOTE_CHARS) -
 
 def quote_for(snapshot: Snapshot, hit: Hit, terms: frozenset[str] = frozenset()) -> Quote:
     row = hit.passage
+    text, limit = row.text, MAX_QUOTE_CHARS
     if hit.follow is not None:  # the next sentence completes the match (bot/search/neighbours.py)
-        text = " ".join(row.text.split()) + " " + " ".join(hit.follow.text.split())
-        return Quote(focus_clip(text, terms, PAIR_CHARS), citation_for(snapshot, row.document, row.paragraph),
-                     round(hit.score, 4), passage=row.id)
-    return Quote(focus_clip(row.text, terms), citation_for(snapshot, row.document, row.paragraph),
+        text, limit = " ".join(row.text.split()) + " " + " ".join(hit.follow.text.split()), PAIR_CHARS
+    return Quote(focus_clip(text, terms, limit), citation_for(snapshot, row.document, row.paragraph),
                  round(hit.score, 4), passage=row.id)
 
 
