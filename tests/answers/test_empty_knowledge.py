@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Iterator
+
+import pytest
 
 from bot.answers.model import answer_from_dict, answer_to_dict
 from bot.cli import main
@@ -11,17 +14,18 @@ from bot.engine import Engine
 from bot.render.discord.answer import answer_embed
 from bot.render.jsonout import answer_json
 from bot.render.text import render_answer
+from conftest import opened_engine
 
 
-def test_empty_folder_says_no_articles(tmp_path: Path) -> None:
+@pytest.fixture
+def empty(tmp_path: Path) -> Iterator[Engine]:
     kb = tmp_path / "kb"
     kb.mkdir()
-    engine = Engine(kb, tmp_path / "db.sqlite")
-    engine.open()
-    try:
-        answer = engine.ask("Who owns TikTok?")
-    finally:
-        engine.close()
+    yield from opened_engine(kb, tmp_path / "db.sqlite")
+
+
+def test_empty_folder_says_no_articles(empty: Engine) -> None:
+    answer = empty.ask("Who owns TikTok?")
     assert not answer.answered and answer.empty and not answer.quotes
     assert "No articles are loaded" in render_answer(answer)
     assert "don't say" not in render_answer(answer)
@@ -39,14 +43,6 @@ def test_cli_json_on_an_empty_folder(tmp_path: Path, capsys) -> None:
     assert rc == 0 and out["answered"] is False and out["empty"] is True
 
 
-def test_loaded_folder_is_not_empty(tmp_path: Path) -> None:
-    kb = tmp_path / "kb"
-    kb.mkdir()
-    (kb / "a.txt").write_text("Zebra Day\n\nZebras were seen grazing in Ohio.\n", encoding="utf-8")
-    engine = Engine(kb, tmp_path / "db.sqlite")
-    engine.open()
-    try:
-        unanswered = engine.ask("Who won the football match?")
-    finally:
-        engine.close()
+def test_loaded_folder_is_not_empty(engine: Engine) -> None:
+    unanswered = engine.ask("Who won the football match?")
     assert not unanswered.answered and not unanswered.empty

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from bot.engine import Engine
 from bot.ingest.entities import entity_kind, extract_mentions
+from conftest import opened_engine
 
 HARVEST = """---
 title: Farm Output Rises
@@ -27,15 +29,17 @@ Investors such as General Atlantic and Carlyle have backed farm start-ups.
 """
 
 
-@pytest.fixture
-def farm(tmp_path: Path):
+def one_article(tmp_path: Path, name: str, text: str) -> Path:
+    """A knowledge folder holding one article."""
     kb = tmp_path / "kb"
     kb.mkdir()
-    (kb / "farm.md").write_text(HARVEST, encoding="utf-8")
-    eng = Engine(kb, tmp_path / "db.sqlite")
-    eng.open()
-    yield eng
-    eng.close()
+    (kb / name).write_text(text, encoding="utf-8")
+    return kb
+
+
+@pytest.fixture
+def farm(tmp_path: Path) -> Iterator[Engine]:
+    yield from opened_engine(one_article(tmp_path, "farm.md", HARVEST), tmp_path / "db.sqlite")
 
 
 @pytest.mark.parametrize(
@@ -119,14 +123,8 @@ PARTY = (
 
 
 @pytest.fixture
-def party(tmp_path: Path):
-    kb = tmp_path / "kb"
-    kb.mkdir()
-    (kb / "party.md").write_text(PARTY, encoding="utf-8")
-    eng = Engine(kb, tmp_path / "db.sqlite")
-    eng.open()
-    yield eng
-    eng.close()
+def party(tmp_path: Path) -> Iterator[Engine]:
+    yield from opened_engine(one_article(tmp_path, "party.md", PARTY), tmp_path / "db.sqlite")
 
 
 def test_who_common_short_name_is_not_swallowed_by_a_one_off_longer_span(party: Engine) -> None:
