@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ import bot.ingest.files
 from bench.corpus import generate
 from bot.engine import Engine
 from bot.search.question import analyse
+from search.dbdump import dump_database
 
 
 class Counter:
@@ -124,25 +124,6 @@ def test_one_changed_article_is_the_only_one_reindexed(tmp_path: Path, monkeypat
         engine.close()
 
 
-def _dump(db: Path) -> dict[str, object]:
-    conn = sqlite3.connect(db)
-    terms = dict(conn.execute("SELECT id, term FROM terms"))
-    postings = {}
-    for doc, pids, lens, tids, local, tfs in conn.execute("SELECT * FROM postings"):
-        triples = sorted(zip([terms[int(t)] for t in np.frombuffer(tids, np.int32)],
-                             np.frombuffer(local, np.int32).tolist(), np.frombuffer(tfs, np.uint16).tolist()))
-        postings[doc] = (pids, lens, triples)
-    out = {
-        "passages": conn.execute("SELECT * FROM passages ORDER BY id").fetchall(),
-        "mentions": conn.execute("SELECT * FROM mentions ORDER BY rowid").fetchall(),
-        "documents": conn.execute("SELECT id, title, date, authors, content_hash, passages FROM documents "
-                                  "ORDER BY id").fetchall(),
-        "postings": postings,
-    }
-    conn.close()
-    return out
-
-
 def test_parallel_build_writes_what_the_sequential_build_writes(tmp_path: Path, corpus,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STORYBOT_BUILD_WORKERS", "1")
@@ -155,7 +136,7 @@ def test_parallel_build_writes_what_the_sequential_build_writes(tmp_path: Path, 
     report = bot.build.sync_folder(par, corpus.folder)
     par.close()
     assert len(report.added) == len(corpus.files)
-    assert _dump(tmp_path / "seq.sqlite") == _dump(tmp_path / "par.sqlite")
+    assert dump_database(tmp_path / "seq.sqlite") == dump_database(tmp_path / "par.sqlite")
 
 
 def test_mass_touch_costs_hashes_not_parses(tmp_path: Path, corpus, monkeypatch: pytest.MonkeyPatch) -> None:

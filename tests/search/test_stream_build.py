@@ -5,10 +5,8 @@ stored with it, and retrieval reads them instead of re-tokenising its candidates
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import bot.build
@@ -17,31 +15,12 @@ import bot.store
 from bench.corpus import generate
 from bot.engine import Engine
 from bot.text.tokenize import tokenize
+from search.dbdump import dump_database
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory):
     return generate(tmp_path_factory.mktemp("stream") / "knowledge", 400, 5, n_questions=30)
-
-
-def _dump(db: Path) -> dict[str, object]:
-    conn = sqlite3.connect(db)
-    terms = dict(conn.execute("SELECT id, term FROM terms"))
-    postings = {}
-    for doc, pids, lens, tids, local, tfs in conn.execute("SELECT * FROM postings"):
-        triples = sorted(zip([terms[int(t)] for t in np.frombuffer(tids, np.int32)],
-                             np.frombuffer(local, np.int32).tolist(), np.frombuffer(tfs, np.uint16).tolist()))
-        postings[doc] = (pids, lens, triples)
-    out = {
-        "passages": conn.execute("SELECT * FROM passages ORDER BY id").fetchall(),
-        "mentions": conn.execute("SELECT * FROM mentions ORDER BY rowid").fetchall(),
-        "documents": conn.execute("SELECT id, title, date, authors, content_hash, passages FROM documents "
-                                  "ORDER BY id").fetchall(),
-        "postings": postings,
-        "generation": conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone(),
-    }
-    conn.close()
-    return out
 
 
 def _build(db: Path, folder: Path, stream_min: int, monkeypatch: pytest.MonkeyPatch,
@@ -61,7 +40,8 @@ def test_streaming_build_writes_what_a_parse_first_build_writes(tmp_path: Path, 
     streamed = _build(tmp_path / "stream.sqlite", corpus.folder, 1, monkeypatch)
     assert len(streamed.added) == len(corpus.files) == len(first.added)
     assert (streamed.documents, streamed.passages) == (first.documents, first.passages) != (0, 0)
-    assert _dump(tmp_path / "first.sqlite") == _dump(tmp_path / "stream.sqlite")
+    first = dump_database(tmp_path / "first.sqlite", generation=True)
+    assert first == dump_database(tmp_path / "stream.sqlite", generation=True)
 
 
 def test_streaming_build_holds_one_article_at_a_time(tmp_path: Path, corpus,
@@ -106,7 +86,7 @@ def test_a_stopped_streaming_build_writes_nothing(tmp_path: Path, corpus, monkey
     for path in corpus.files[: len(corpus.files) // 2]:
         (half / path.name).write_bytes(path.read_bytes())
     _build(db, half, 1, monkeypatch)
-    before = _dump(db)
+    before = dump_database(db, generation=True)
     asked = {"n": 0}
 
     def stop() -> bool:
@@ -115,7 +95,7 @@ def test_a_stopped_streaming_build_writes_nothing(tmp_path: Path, corpus, monkey
 
     with pytest.raises(bot.build.BuildCancelled):
         _build(db, corpus.folder, 1, monkeypatch, should_stop=stop)
-    assert _dump(db) == before
+    assert dump_database(db, generation=True) == before
 
 
 def test_stored_tokens_are_tokenize_and_retrieval_reads_them(tmp_path: Path, corpus,
