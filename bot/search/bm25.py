@@ -14,6 +14,7 @@ dicts costs gigabytes; three flat arrays cost bytes per posting.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
@@ -25,11 +26,14 @@ Variant = Literal["okapi", "plus"]
 # scored in a dense array rather than sorted: at that size the O(N) pass is cheaper.
 DENSE_RATIO = 16
 
-# Queries whose terms hold fewer postings than this are scored in full; above it,
-# top_k first tries MaxScore pruning (see `_top_k_pruned`). At 100k sentences and
-# k = 60 pruning measured no gain (p50 0.67 vs 0.62 ms, p99 13.5 vs 9.9 ms, same
-# process, interleaved), so it only engages for the long lists of a far larger index.
-PRUNE_MIN_POSTINGS = 300_000
+# top_k: queries whose terms hold fewer postings than SMALL_POSTINGS are scored by
+# sorting the matches (`sparse_scores`); longer ones term at a time into a dense
+# accumulator (`_top_k_dense`), with MaxScore pruning from PRUNE_MIN_POSTINGS on.
+SMALL_POSTINGS = 4_000
+PRUNE_MIN_POSTINGS = 20_000
+# A look-up of many candidates in a term's postings reads the whole list once
+# (candidates * SCAN_RATIO > postings) instead of one binary search per candidate.
+SCAN_RATIO = 12
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,8 @@ class PostingsIndex:
     def _setup(self, parts: list[Part], doc_len: np.ndarray, live: np.ndarray | None,
                df: np.ndarray | None, params: BM25Params) -> None:
         self.parts = parts
+        self._scratch: tuple[np.ndarray, np.ndarray] | None = None
+        self._scratch_lock = threading.Lock()
         self.doc_len = np.asarray(doc_len).astype(np.float64, copy=False)
         self.params = params
         self.live = live
@@ -319,12 +325,27 @@ class PostingsIndex:
         `position_range` is an optional [start, end) of positions: one document's
         passages are contiguous, so this limits the search to that document.
         """
-        if k > 0:
-            pruned = self._top_k_pruned(term_ids, k, position_range)
-            if pruned is not None:
-                return pruned
-        positions, scores = self.sparse_scores(term_ids, position_range)
-        return self._select(positions, scores, k)
+        if k <= 0:
+            return []
+        counts: dict[int, int] = {}
+        for t in term_ids:
+            if t is None or t >= self.df.shape[0] or self.df[t] == 0:
+                continue
+            counts[int(t)] = counts.get(int(t), 0) + 1
+        if not counts:
+            return []
+        lists: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        if position_range is None:
+            total = sum(int(self.df[t]) for t in counts)
+        else:
+            for t in counts:
+                lists[t] = self.postings(t, position_range)
+            total = sum(pos.shape[0] for pos, _ in lists.values())
+        if total < SMALL_POSTINGS:
+            positions, scores = self.sparse_scores(term_ids, position_range)
+            return self._select(positions, scores, k)
+        return self._top_k_dense(term_ids, counts, k, position_range, lists,
+                                 prune=total >= PRUNE_MIN_POSTINGS)
 
     def _select(self, positions: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
         if positions.size == 0 or k <= 0:
@@ -342,7 +363,126 @@ class PostingsIndex:
         order = np.lexsort((positions, -scores))
         return [(int(positions[i]), float(scores[i])) for i in order]
 
-    # -- MaxScore pruning ---------------------------------------------------------------
+    # -- exact top k over long postings lists: one dense accumulator, MaxScore ----------------
+    def _take_scratch(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The index's dense arrays over all positions, allocated on first use and
+        left all-zero by every query (only touched entries are reset), so a query
+        pays for its postings, not for the corpus. A second thread meanwhile gets
+        its own arrays (the caller says whether to give them back)."""
+        if self._scratch_lock.acquire(blocking=False):
+            scratch = self._scratch
+            if scratch is None:
+                scratch = self._scratch = (np.zeros(self.n_positions, np.float64),
+                                           np.zeros(self.n_positions, np.int32))
+            return scratch[0], scratch[1], True
+        return np.zeros(self.n_positions, np.float64), np.zeros(self.n_positions, np.int32), False
+
+    def _kth_unique(self, acc: np.ndarray, touched: list[np.ndarray], k: int) -> float | None:
+        """The k-th best accumulated score among the distinct touched positions (each
+        list holds distinct positions; a position can be in several), or None when
+        fewer than k positions were touched."""
+        allpos = touched[0] if len(touched) == 1 else np.concatenate(touched)
+        vals = acc[allpos]
+        if len(touched) == 1:
+            return float(np.partition(vals, vals.size - k)[vals.size - k]) if vals.size >= k else None
+        # A position occurs at most once per list: the r best entries hold >= k distinct positions.
+        r = min(vals.size, (k - 1) * len(touched) + 1)
+        top = np.argpartition(vals, vals.size - r)[vals.size - r:]
+        best = np.sort(allpos[top])
+        best = best[np.concatenate(([True], best[1:] != best[:-1]))]
+        if best.size < k:
+            return None
+        v = acc[best]
+        return float(np.partition(v, v.size - k)[v.size - k])
+
+    def _top_k_dense(self, term_ids: Sequence[int | None], counts: dict[int, int], k: int,
+                     position_range: tuple[int, int] | None,
+                     lists: dict[int, tuple[np.ndarray, np.ndarray]], prune: bool) -> list[tuple[int, float]]:
+        """Exact top k, term at a time into a dense accumulator (no sort of the
+        matches, no pass over all positions), with MaxScore pruning when `prune`.
+
+        Terms go by their upper bound (`_upper_bound`: most for rare terms), highest
+        first. Once the k-th best partial score `theta` exceeds what the terms not
+        yet read could add together, no passage they alone hold can enter the top
+        k: only the passages already touched that could still reach `theta` stay
+        candidates, and the remaining terms are looked up for them only (binary
+        search in their postings, or one pass over a short list), dropping the
+        candidates that fall behind after each term. Every passage's contributions
+        are added in the same order, so equal inputs give bit-equal scores.
+        """
+        p = self.params
+        constant = 0.0
+        if p.variant == "plus":
+            for t in term_ids:
+                if t is not None and t < self.df.shape[0] and self.df[t] > 0:
+                    constant += self.idf[t] * p.delta
+        terms = list(counts)
+        if prune and any(self.idf[t] <= 0 for t in terms):
+            prune = False  # a negative contribution breaks the bounds
+        bounds = {t: self._upper_bound(t) * counts[t] for t in terms} if prune else {t: 0.0 for t in terms}
+        terms.sort(key=lambda t: (-bounds[t], int(self.df[t]), t))
+        # rest[i]: what terms[i:] could add to one passage at most (summed afresh: exact 0 at the end)
+        rest = [sum(bounds[t] for t in terms[i:]) for i in range(len(terms) + 1)]
+        acc, slot, shared = self._take_scratch()
+        touched: list[np.ndarray] = []
+        theta: float | None = None
+        try:
+            i = 0
+            while i < len(terms):
+                if prune and theta is not None and theta > rest[i]:
+                    break  # the terms left cannot lift an untouched passage to theta
+                t = terms[i]
+                pos, tf = lists[t] if t in lists else self.postings(t, position_range)
+                i += 1
+                if pos.shape[0] == 0:
+                    continue
+                contrib = self._contrib(t, pos, tf)
+                if counts[t] > 1:
+                    contrib *= counts[t]
+                if touched:
+                    acc[pos] += contrib
+                else:
+                    acc[pos] = contrib
+                touched.append(pos)
+                if prune and i < len(terms) and sum(bounds[x] for x in terms[:i]) > rest[i]:
+                    theta = self._kth_unique(acc, touched, k)
+            if not touched:
+                return []
+            if i == len(terms):  # every term read: the best touched positions
+                if len(touched) == 1:
+                    return self._select(touched[0], acc[touched[0]] + constant, k)
+                floor = self._kth_unique(acc, touched, k)
+                allpos = np.concatenate(touched)
+                cand = allpos if floor is None else allpos[acc[allpos] >= floor]
+            else:
+                allpos = touched[0] if len(touched) == 1 else np.concatenate(touched)
+                cand = allpos[acc[allpos] + rest[i] >= theta]
+            if len(touched) > 1:
+                cand = np.sort(cand)
+                cand = cand[np.concatenate(([True], cand[1:] != cand[:-1]))]
+            partial = acc[cand]
+            for pos in touched:
+                acc[pos] = 0.0
+            touched = []
+            for j in range(i, len(terms)):
+                if cand.shape[0] == 0:
+                    break
+                t = terms[j]
+                add = self._lookup(t, cand, slot)
+                if counts[t] > 1:
+                    add *= counts[t]
+                partial = partial + add
+                if cand.shape[0] >= k:
+                    theta = max(theta or 0.0, float(np.partition(partial, partial.size - k)[partial.size - k]))
+                    keep = partial + rest[j + 1] >= theta
+                    cand, partial = cand[keep], partial[keep]
+            return self._select(cand, partial + constant, k)
+        finally:
+            for pos in touched:
+                acc[pos] = 0.0
+            if shared:
+                self._scratch_lock.release()
+
     def _stats(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         part = self.parts[i]
         if part.term_tfmax is None or part.term_mindl is None:
@@ -374,8 +514,10 @@ class PostingsIndex:
             return self.idf[t] * (tf64 * (p.k1 + 1.0) / (tf64 + self._norm[pos]))
         return self.idf[t] * (tf64 * (p.k1 + 1.0) / (self._norm[pos] + tf64))
 
-    def _lookup(self, t: int, cand: np.ndarray) -> np.ndarray:
-        """Term t's contribution to each of the (ascending, live) positions `cand`."""
+    def _lookup(self, t: int, cand: np.ndarray, slot: np.ndarray | None = None) -> np.ndarray:
+        """Term t's contribution to each of the (ascending, live) positions `cand`:
+        binary search for few candidates; with many, one pass over t's postings
+        through `slot` (a zeroed int32 array over all positions, left zeroed)."""
         out = np.zeros(cand.shape[0], dtype=np.float64)
         for i, part in enumerate(self.parts):
             if t >= part.term_offsets.shape[0] - 1:
@@ -389,71 +531,21 @@ class PostingsIndex:
                 continue
             local = cand[a:b] - part.base
             pos = part.post_pos[lo:hi]
-            idx = np.searchsorted(pos, local)
-            idx[idx >= pos.shape[0]] = 0
-            hit = np.flatnonzero(pos[idx] == local)
-            if hit.size:
-                gpos = cand[a:b][hit]
-                out[a + hit] = self._contrib(t, gpos, part.post_tf[lo:hi][idx[hit]])
-        return out
-
-    def _top_k_pruned(self, term_ids: Sequence[int | None], k: int,
-                      position_range: tuple[int, int] | None) -> list[tuple[int, float]] | None:
-        """Exact top k without reading the long postings of common terms in full (MaxScore).
-
-        Terms are taken by their upper bound, highest (rarest) first: the passages
-        holding one of the first terms are the candidates; once the k-th best partial
-        score among them exceeds what the remaining terms could add together, no
-        other passage can enter the top k, and the candidates' scores are completed
-        by binary search in the remaining terms' postings. None when pruning cannot
-        help (few postings, a term with IDF ≤ 0, or no split point): score in full.
-        """
-        counts: dict[int, int] = {}
-        for t in term_ids:
-            if t is None or t >= self.df.shape[0] or self.df[t] == 0:
-                continue
-            counts[int(t)] = counts.get(int(t), 0) + 1
-        if len(counts) < 2 or sum(int(self.df[t]) for t in counts) < PRUNE_MIN_POSTINGS:
-            return None
-        if any(self.idf[t] <= 0 for t in counts):
-            return None
-        terms = list(counts)
-        bounds = [self._upper_bound(t) * counts[t] for t in terms]
-        order = sorted(range(len(terms)), key=lambda i: (-bounds[i], int(self.df[terms[i]])))
-        constant = sum(float(self.idf[t]) * self.params.delta * c for t, c in counts.items()) \
-            if self.params.variant == "plus" else 0.0
-        for split in range(1, len(terms)):
-            essential = [terms[i] for i in order[:split]]
-            rest = [terms[i] for i in order[split:]]
-            rest_bound = sum(bounds[i] for i in order[split:])
-            if rest_bound >= sum(bounds[i] for i in order[:split]):
-                continue  # the k-th partial score cannot exceed rest_bound: no need to look
-            if sum(int(self.df[t]) for t in essential) * 2 > sum(int(self.df[t]) for t in counts):
-                return None  # the essential terms are most of the work anyway
-            pos_parts, val_parts = [], []
-            for t in essential:
-                pos, tf = self.postings(t, position_range)
-                if pos.shape[0]:
-                    pos_parts.append(pos)
-                    val_parts.append(self._contrib(t, pos, tf) * counts[t])
-            if not pos_parts:
-                continue
-            if len(pos_parts) == 1:
-                cand, partial = pos_parts[0], val_parts[0]
+            if slot is not None and (b - a) * SCAN_RATIO > hi - lo:
+                window = slot[part.base : end]
+                window[local] = np.arange(1, b - a + 1, dtype=np.int32)
+                found = window[pos]
+                window[local] = 0
+                hit = np.flatnonzero(found)
+                idx = found[hit].astype(np.int64) - 1
             else:
-                cand, inverse = np.unique(np.concatenate(pos_parts), return_inverse=True)
-                partial = np.bincount(inverse, weights=np.concatenate(val_parts), minlength=cand.shape[0])
-            if cand.shape[0] < k:
-                continue
-            theta = np.partition(partial, cand.shape[0] - k)[cand.shape[0] - k]
-            if not rest_bound < theta:
-                continue
-            keep = partial + rest_bound >= theta
-            cand, partial = cand[keep], partial[keep]
-            for t in rest:
-                partial = partial + self._lookup(t, cand) * counts[t]
-            return self._select(cand, partial + constant, k)
-        return None
+                idx = np.searchsorted(pos, local.astype(pos.dtype, copy=False))
+                idx[idx >= pos.shape[0]] = 0
+                hit = np.flatnonzero(pos[idx] == local)
+                hit, idx = idx[hit], hit  # (postings index, candidate index)
+            if idx.size:
+                out[a + idx] = self._contrib(t, cand[a:b][idx], part.post_tf[lo:hi][hit])
+        return out
 
     def full_scores(self, term_ids: Sequence[int | None]) -> np.ndarray:
         """Dense scores over all passages, as rank-bm25's `get_scores` returns them."""
