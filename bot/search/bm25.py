@@ -116,6 +116,7 @@ class PostingsIndex:
                df: np.ndarray | None, params: BM25Params) -> None:
         self.parts = parts
         self._scratch: tuple[np.ndarray, np.ndarray] | None = None
+        self._one: np.ndarray | None = None
         self._scratch_lock = threading.Lock()
         self.doc_len = np.asarray(doc_len).astype(np.float64, copy=False)
         self.params = params
@@ -272,6 +273,11 @@ class PostingsIndex:
         For `plus` the constant `delta * idf` that rank-bm25 also gives passages
         without the term is added to every score, so the numbers equal rank-bm25's.
         """
+        return self._sparse(term_ids, position_range, {})
+
+    def _sparse(self, term_ids: Sequence[int | None], position_range: tuple[int, int] | None,
+                lists: dict[int, tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        """sparse_scores, with some terms' postings already read (`lists`)."""
         p = self.params
         k1p1 = p.k1 + 1.0
         pos_parts: list[np.ndarray] = []
@@ -283,7 +289,7 @@ class PostingsIndex:
             idf = self.idf[t]
             if p.variant == "plus":
                 constant += idf * p.delta
-            pos, tf = self.postings(t, position_range)
+            pos, tf = lists[t] if t in lists else self.postings(t, position_range)
             if pos.shape[0] == 0:
                 continue
             tf64 = tf.astype(np.float64)
@@ -342,7 +348,7 @@ class PostingsIndex:
                 lists[t] = self.postings(t, position_range)
             total = sum(pos.shape[0] for pos, _ in lists.values())
         if total < SMALL_POSTINGS:
-            positions, scores = self.sparse_scores(term_ids, position_range)
+            positions, scores = self._sparse(term_ids, position_range, lists)
             return self._select(positions, scores, k)
         return self._top_k_dense(term_ids, counts, k, position_range, lists,
                                  prune=total >= PRUNE_MIN_POSTINGS)
@@ -377,23 +383,18 @@ class PostingsIndex:
             return scratch[0], scratch[1], True
         return np.zeros(self.n_positions, np.float64), np.zeros(self.n_positions, np.int32), False
 
-    def _kth_unique(self, acc: np.ndarray, touched: list[np.ndarray], k: int) -> float | None:
-        """The k-th best accumulated score among the distinct touched positions (each
-        list holds distinct positions; a position can be in several), or None when
-        fewer than k positions were touched."""
-        allpos = touched[0] if len(touched) == 1 else np.concatenate(touched)
-        vals = acc[allpos]
-        if len(touched) == 1:
-            return float(np.partition(vals, vals.size - k)[vals.size - k]) if vals.size >= k else None
-        # A position occurs at most once per list: the r best entries hold >= k distinct positions.
-        r = min(vals.size, (k - 1) * len(touched) + 1)
-        top = np.argpartition(vals, vals.size - r)[vals.size - r:]
-        best = np.sort(allpos[top])
-        best = best[np.concatenate(([True], best[1:] != best[:-1]))]
-        if best.size < k:
-            return None
-        v = acc[best]
-        return float(np.partition(v, v.size - k)[v.size - k])
+    @staticmethod
+    def _theta(acc: np.ndarray, touched: list[np.ndarray], k: int) -> float | None:
+        """A score at least k distinct touched positions have reached in `acc`: the
+        best k-th value over the lists read (each holds distinct positions, and
+        `acc` holds their sums so far); None when no list has k positions."""
+        best = None
+        for pos in touched:
+            if pos.shape[0] >= k:
+                v = acc[pos]
+                kth = float(np.partition(v, v.size - k)[v.size - k])
+                best = kth if best is None else max(best, kth)
+        return best
 
     def _top_k_dense(self, term_ids: Sequence[int | None], counts: dict[int, int], k: int,
                      position_range: tuple[int, int] | None,
@@ -402,13 +403,14 @@ class PostingsIndex:
         matches, no pass over all positions), with MaxScore pruning when `prune`.
 
         Terms go by their upper bound (`_upper_bound`: most for rare terms), highest
-        first. Once the k-th best partial score `theta` exceeds what the terms not
-        yet read could add together, no passage they alone hold can enter the top
-        k: only the passages already touched that could still reach `theta` stay
-        candidates, and the remaining terms are looked up for them only (binary
-        search in their postings, or one pass over a short list), dropping the
-        candidates that fall behind after each term. Every passage's contributions
-        are added in the same order, so equal inputs give bit-equal scores.
+        first. Once a score `theta` that k passages already reach exceeds what the
+        terms not yet read could add together, no passage that only they hold can
+        enter the top k: only the passages already touched that could still reach
+        `theta` stay candidates, and the remaining terms are looked up for them
+        only (binary search in their postings, or one pass over a list), dropping
+        the candidates that fall behind after each term. Every passage's
+        contributions are added in the same order, so equal inputs give bit-equal
+        scores.
         """
         p = self.params
         constant = 0.0
@@ -440,25 +442,26 @@ class PostingsIndex:
                 if counts[t] > 1:
                     contrib *= counts[t]
                 if touched:
-                    acc[pos] += contrib
+                    np.add.at(acc, pos, contrib)  # (a list's positions are distinct)
                 else:
                     acc[pos] = contrib
                 touched.append(pos)
                 if prune and i < len(terms) and sum(bounds[x] for x in terms[:i]) > rest[i]:
-                    theta = self._kth_unique(acc, touched, k)
+                    found = self._theta(acc, touched, k)
+                    if found is not None and (theta is None or found > theta):
+                        theta = found
             if not touched:
                 return []
             if i == len(terms):  # every term read: the best touched positions
                 if len(touched) == 1:
                     return self._select(touched[0], acc[touched[0]] + constant, k)
-                floor = self._kth_unique(acc, touched, k)
-                allpos = np.concatenate(touched)
-                cand = allpos if floor is None else allpos[acc[allpos] >= floor]
+                floor = self._theta(acc, touched, k)
+                need = -np.inf if floor is None else floor
             else:
-                allpos = touched[0] if len(touched) == 1 else np.concatenate(touched)
-                cand = allpos[acc[allpos] + rest[i] >= theta]
-            if len(touched) > 1:
-                cand = np.sort(cand)
+                need = theta - rest[i]  # type: ignore[operator]
+            picked = [pos[acc[pos] >= need] for pos in touched]
+            cand = picked[0] if len(picked) == 1 else np.sort(np.concatenate(picked))
+            if len(picked) > 1:
                 cand = cand[np.concatenate(([True], cand[1:] != cand[:-1]))]
             partial = acc[cand]
             for pos in touched:
@@ -508,11 +511,20 @@ class PostingsIndex:
         return float(self.idf[t]) * tfmax * (p.k1 + 1.0) / (tfmax + norm) * (1 + 1e-9)
 
     def _contrib(self, t: int, pos: np.ndarray, tf: np.ndarray) -> np.ndarray:
-        p = self.params
-        tf64 = tf.astype(np.float64)
-        if p.variant == "okapi":
-            return self.idf[t] * (tf64 * (p.k1 + 1.0) / (tf64 + self._norm[pos]))
-        return self.idf[t] * (tf64 * (p.k1 + 1.0) / (self._norm[pos] + tf64))
+        """idf * tf * (k1 + 1) / (tf + norm) for each posting, bit for bit as
+        `sparse_scores` computes it. Most postings have tf = 1: for them it is
+        idf * one[pos], with `one` = (k1 + 1) / (norm + 1) computed once per index
+        (the same operations on the same numbers); the others are computed in full."""
+        one = self._one
+        if one is None:
+            one = self._one = (self.params.k1 + 1.0) / (self._norm + 1.0)
+        out = one[pos]
+        out *= self.idf[t]
+        other = np.flatnonzero(tf != 1)
+        if other.size:
+            tf64 = tf[other].astype(np.float64)
+            out[other] = self.idf[t] * (tf64 * (self.params.k1 + 1.0) / (self._norm[pos[other]] + tf64))
+        return out
 
     def _lookup(self, t: int, cand: np.ndarray, slot: np.ndarray | None = None) -> np.ndarray:
         """Term t's contribution to each of the (ascending, live) positions `cand`:

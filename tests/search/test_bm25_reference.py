@@ -76,8 +76,11 @@ def check(index: PostingsIndex, ref, tokens: list[list[str]], ids: list[int | No
 @pytest.mark.parametrize("variant", ["okapi", "plus"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_token_lists_equal_rank_bm25(variant: str, seed: int, prune: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With MaxScore pruning forced on every multi-term query, and with it off."""
+    """With the dense path and MaxScore pruning forced on every query, and with
+    pruning off."""
     monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", 0 if prune == "always" else 10**12)
+    if prune == "always":
+        monkeypatch.setattr(bm25_module, "SMALL_POSTINGS", 0)
     n_passages, vocab = 3000 + 500 * seed, 1500
     tokens = zipf_corpus(seed, n_passages, vocab)
     index, term_ids = PostingsIndex.from_token_lists(tokens, BM25Params(variant=variant))
@@ -152,7 +155,8 @@ def test_questions_are_reproducible(tmp_path: Path) -> None:
 
 def test_pruning_skips_most_postings_of_common_terms(monkeypatch: pytest.MonkeyPatch) -> None:
     """A rare term with common ones: the pruned top 10 equals the full one while
-    reading far fewer postings (counted through `postings`)."""
+    reading far fewer postings (counted through `postings`, and the look-ups:
+    a pass over a list counts its length, a binary search one)."""
     tokens = zipf_corpus(21, 20000, 3000)
     index, term_ids = PostingsIndex.from_token_lists(tokens, BM25Params())
     rare = next(t for t in (f"w{i}" for i in range(2500, 3000)) if t in term_ids)
@@ -165,7 +169,16 @@ def test_pruning_skips_most_postings_of_common_terms(monkeypatch: pytest.MonkeyP
         read["n"] += pos.shape[0]
         return pos, tf
 
+    real_lookup = PostingsIndex._lookup
+
+    def counting_lookup(self, t, cand, slot=None):
+        # a pass over the term's postings, or one binary search per candidate
+        df = int(self.df[t])
+        read["n"] += df if slot is not None and cand.shape[0] * bm25_module.SCAN_RATIO > df else cand.shape[0]
+        return real_lookup(self, t, cand, slot)
+
     monkeypatch.setattr(PostingsIndex, "postings", counting)
+    monkeypatch.setattr(PostingsIndex, "_lookup", counting_lookup)
     monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", 10**12)
     full = index.top_k(query, 10)
     full_read, read["n"] = read["n"], 0

@@ -1,0 +1,261 @@
+"""PostingsIndex.top_k's paths against a brute-force top k of `full_scores`.
+
+`top_k` picks a path by the query's postings: sorting the matches (few), a dense
+accumulator read term at a time (many), MaxScore pruning with look-ups by binary
+search or by one pass over a list (many, common words). Each test forces every path in turn (module constants) and checks the
+same exact list: score descending, position ascending on ties, only passages
+holding a query term, restricted to a position range when one is given, never
+a deleted passage. rank-bm25 itself is the reference in test_bm25_reference.py;
+here `full_scores` (checked there against it) is, so corpora can be larger.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import bot.search.bm25 as bm25_module
+from bot.search.bm25 import BM25Params, Part, PostingsIndex
+
+# (SMALL_POSTINGS, PRUNE_MIN_POSTINGS, SCAN_RATIO)
+PATHS = {
+    "sparse": (10**12, 10**12, 12),
+    "dense": (0, 10**12, 12),
+    "pruned-search": (0, 0, 0),
+    "pruned-scan": (0, 0, 10**9),
+}
+
+
+def force(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    small, prune, scan = PATHS[path]
+    monkeypatch.setattr(bm25_module, "SMALL_POSTINGS", small)
+    monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", prune)
+    monkeypatch.setattr(bm25_module, "SCAN_RATIO", scan)
+
+
+def zipf_tokens(seed: int, n: int, vocab: int, max_len: int = 30) -> list[list[str]]:
+    rng = np.random.default_rng(seed)
+    p = 1.0 / (np.arange(vocab) + 2.7) ** 1.1
+    p /= p.sum()
+    lengths = rng.integers(1, max_len, n)
+    words = rng.choice(vocab, size=int(lengths.sum()), p=p)
+    out, at = [], 0
+    for m in lengths:
+        out.append([f"w{w}" for w in words[at : at + m]])
+        at += m
+    return out
+
+
+def random_queries(seed: int, vocab: int, n: int) -> list[list[str]]:
+    rng = np.random.default_rng(seed)
+    out = [["w0", "w1", "w2", "w3", "w4"], ["w0", "w0", "w1"], ["w1", "nowhere", "w2"]]
+    for _ in range(n):
+        size = int(rng.integers(1, 7))
+        words = [f"w{int(x)}" for x in rng.integers(0, vocab, size)]
+        words += [f"w{int(x)}" for x in rng.integers(0, 6, int(rng.integers(0, 4)))]  # common ones
+        if rng.random() < 0.2:
+            words.append(words[0])  # a repeated query word counts twice, as in rank-bm25
+        out.append(words)
+    return out
+
+
+def brute_top(index: PostingsIndex, ids: list[int | None], k: int,
+              position_range: tuple[int, int] | None = None) -> list[tuple[int, float]]:
+    """Every live position holding a query term (in the range), by score desc, position asc."""
+    scores = index.full_scores(ids)
+    held = np.zeros(index.n_positions, dtype=bool)
+    for t in ids:
+        if t is not None and t < index.df.shape[0]:
+            pos, _ = index.postings(t)
+            held[pos] = True
+    if position_range is not None:
+        outside = np.ones(index.n_positions, dtype=bool)
+        outside[position_range[0] : position_range[1]] = False
+        held[outside] = False
+    cand = np.flatnonzero(held)
+    order = np.lexsort((cand, -scores[cand]))[:k]
+    return [(int(cand[i]), float(scores[cand[i]])) for i in order]
+
+
+def assert_same(got: list[tuple[int, float]], want: list[tuple[int, float]]) -> None:
+    assert [p for p, _ in got] == [p for p, _ in want]
+    np.testing.assert_allclose([s for _, s in got], [s for _, s in want], rtol=0, atol=1e-9)
+
+
+def assert_scratch_clean(index: PostingsIndex) -> None:
+    if index._scratch is not None:
+        acc, slot = index._scratch
+        assert not acc.any() and not slot.any()
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+@pytest.mark.parametrize("variant", ["okapi", "plus"])
+def test_random_corpora_every_path(path: str, variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    force(monkeypatch, path)
+    for seed in (1, 2):
+        tokens = zipf_tokens(seed, 6000, 2000)
+        index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params(variant=variant))
+        for words in random_queries(seed, 2000, 25):
+            ids = [vocab.get(w) for w in words]
+            for k in (1, 10, 60):
+                assert_same(index.top_k(ids, k), brute_top(index, ids, k))
+        assert_scratch_clean(index)
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+def test_ties_at_the_kth_place_go_to_lower_positions(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whole blocks of identical passages: the k-th place is inside a block of equal scores."""
+    force(monkeypatch, path)
+    rng = np.random.default_rng(5)
+    kinds = [["a", "b", "c"], ["a", "b", "x", "y"], ["a", "c", "z"], ["b", "z", "z"], ["a"], ["q", "r"]]
+    tokens = [list(kinds[int(i)]) for i in rng.integers(0, len(kinds), 3000)]
+    index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params())
+    cut_in_a_tie = 0
+    for words in (["a", "b", "c"], ["a", "b"], ["z", "a"], ["a"], ["c", "y", "b"]):
+        ids = [vocab.get(w) for w in words]
+        for k in (1, 7, 10, 60, 500):
+            want = brute_top(index, ids, k + 1)
+            cut_in_a_tie += len(want) == k + 1 and want[k - 1][1] == want[k][1]
+            assert_same(index.top_k(ids, k), want[:k])
+    assert cut_in_a_tie >= 10  # the corpus does put the k-th place inside a tie
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+def test_k_larger_than_the_matches_returns_them_all(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    force(monkeypatch, path)
+    tokens = zipf_tokens(3, 3000, 1500)
+    index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params())
+    for words in (["w900", "w1200"], ["w0", "w1400"], ["w1", "w2"]):
+        ids = [vocab.get(w) for w in words]
+        matches = sum(1 for doc in tokens if set(words) & set(doc))
+        got = index.top_k(ids, matches + 50)
+        assert len(got) == matches
+        assert_same(got, brute_top(index, ids, matches + 50))
+    assert index.top_k([vocab["w0"]], 0) == []
+    assert index.top_k([None, 10**9], 10) == []
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+def test_position_ranges(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    force(monkeypatch, path)
+    tokens = zipf_tokens(4, 5000, 1500)
+    index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params())
+    rng = np.random.default_rng(4)
+    for words in random_queries(4, 1500, 12):
+        ids = [vocab.get(w) for w in words]
+        for _ in range(3):
+            a = int(rng.integers(0, 5000))
+            b = min(5000, a + int(rng.choice([1, 30, 400, 3000])))
+            for k in (10, 60):
+                assert_same(index.top_k(ids, k, (a, b)), brute_top(index, ids, k, (a, b)))
+    assert_scratch_clean(index)
+
+
+def segmented(tokens: list[list[str]], cuts: list[int], dead: np.ndarray,
+              params: BM25Params) -> tuple[PostingsIndex, dict[str, int]]:
+    """The passages in several parts (as the persisted segments give them), some deleted."""
+    vocab: dict[str, int] = {}
+    for doc in tokens:
+        for w in doc:
+            vocab.setdefault(w, len(vocab))
+    parts = []
+    bounds = [0, *cuts, len(tokens)]
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        t_ids, pos, tfs = [], [], []
+        for i in range(lo, hi):
+            counts: dict[int, int] = {}
+            for w in tokens[i]:
+                counts[vocab[w]] = counts.get(vocab[w], 0) + 1
+            for t, c in counts.items():
+                t_ids.append(t)
+                pos.append(i - lo)
+                tfs.append(c)
+        one = PostingsIndex.build(np.array(t_ids, dtype=np.int64), np.array(pos), np.array(tfs),
+                                  np.ones(hi - lo), len(vocab), params)
+        filtered = bool(dead[lo:hi].any())
+        parts.append(Part(one.term_offsets, one.post_pos, one.post_tf.astype(np.uint16), lo, filtered))
+    live = ~dead
+    df = np.zeros(len(vocab), dtype=np.int64)
+    for i in np.flatnonzero(live):
+        for t in {vocab[w] for w in tokens[i]}:
+            df[t] += 1
+    lengths = np.array([len(d) for d in tokens], dtype=np.float64)
+    return PostingsIndex.from_parts(parts, lengths, params, live, df), vocab
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+def test_deleted_passages_and_segments(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three parts, one article's passages deleted in each of two, and a whole part
+    deleted: the top k equals that of an index built from the live passages only."""
+    force(monkeypatch, path)
+    tokens = zipf_tokens(6, 6000, 1500)
+    dead = np.zeros(6000, dtype=bool)
+    dead[100:400] = True  # in part 0
+    dead[2500:4000] = True  # all of part 1
+    dead[4100:4200] = True  # in part 2
+    params = BM25Params()
+    index, vocab = segmented(tokens, [2500, 4000], dead, params)
+    alive = np.flatnonzero(~dead)
+    fresh, fresh_vocab = PostingsIndex.from_token_lists([tokens[i] for i in alive], params)
+    for words in random_queries(6, 1500, 25):
+        for k in (10, 60):
+            got = index.top_k([vocab.get(w) for w in words], k)
+            want = fresh.top_k([fresh_vocab.get(w) for w in words], k)
+            assert [p for p, _ in got] == [int(alive[p]) for p, _ in want]
+            np.testing.assert_allclose([s for _, s in got], [s for _, s in want], rtol=0, atol=1e-9)
+            assert not dead[[p for p, _ in got]].any()
+
+
+def test_pruning_reads_fewer_postings_of_common_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five common words (no rare one): MaxScore still stops reading lists before
+    the end; counted like test_bm25_reference's pruning test."""
+    tokens = zipf_tokens(8, 30000, 3000, max_len=20)
+    index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params())
+    query = [vocab[w] for w in ("w3", "w5", "w8", "w13", "w21")]
+    read = {"n": 0}
+    real_postings, real_lookup = PostingsIndex.postings, PostingsIndex._lookup
+
+    def postings(self, term_id, position_range=None):
+        pos, tf = real_postings(self, term_id, position_range)
+        read["n"] += pos.shape[0]
+        return pos, tf
+
+    def lookup(self, t, cand, slot=None):
+        df = int(self.df[t])
+        read["n"] += df if slot is not None and cand.shape[0] * bm25_module.SCAN_RATIO > df else cand.shape[0]
+        return real_lookup(self, t, cand, slot)
+
+    monkeypatch.setattr(PostingsIndex, "postings", postings)
+    monkeypatch.setattr(PostingsIndex, "_lookup", lookup)
+    force(monkeypatch, "dense")
+    full = index.top_k(query, 10)
+    full_read, read["n"] = read["n"], 0
+    force(monkeypatch, "pruned-search")
+    monkeypatch.setattr(bm25_module, "SCAN_RATIO", 12)
+    pruned = index.top_k(query, 10)
+    assert_same(pruned, full)
+    assert read["n"] * 5 < full_read * 4, (read["n"], full_read)
+
+
+def test_a_second_thread_gets_its_own_accumulator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While one query holds the index's scratch arrays, another still answers
+    (with arrays of its own) and the shared ones stay clean."""
+    force(monkeypatch, "pruned-scan")
+    tokens = zipf_tokens(9, 4000, 1000)
+    index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params())
+    ids = [vocab[w] for w in ("w0", "w1", "w2", "w7")]
+    want = brute_top(index, ids, 10)
+    assert_same(index.top_k(ids, 10), want)  # allocates the shared arrays
+    assert index._scratch_lock.acquire(blocking=False)
+    try:
+        got: list = []
+        worker = threading.Thread(target=lambda: got.append(index.top_k(ids, 10)))
+        worker.start()
+        worker.join(timeout=60)
+        assert not worker.is_alive()
+        assert_same(got[0], want)
+    finally:
+        index._scratch_lock.release()
+    assert_scratch_clean(index)
