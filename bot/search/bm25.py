@@ -423,8 +423,14 @@ class PostingsIndex:
             prune = False  # a negative contribution breaks the bounds
         bounds = {t: self._upper_bound(t) * counts[t] for t in terms} if prune else {t: 0.0 for t in terms}
         terms.sort(key=lambda t: (-bounds[t], int(self.df[t]), t))
-        # rest[i]: what terms[i:] could add to one passage at most (summed afresh: exact 0 at the end)
-        rest = [sum(bounds[t] for t in terms[i:]) for i in range(len(terms) + 1)]
+        # rest[i]: what terms[i:] could add to one passage at most (no subtraction: exactly 0
+        # at the end); done[i]: what terms[:i] could.
+        rest = [0.0] * (len(terms) + 1)
+        done = [0.0] * (len(terms) + 1)
+        for j in range(len(terms) - 1, -1, -1):
+            rest[j] = bounds[terms[j]] + rest[j + 1]
+        for j, t in enumerate(terms):
+            done[j + 1] = done[j] + bounds[t]
         acc, slot, shared = self._take_scratch()
         touched: list[np.ndarray] = []
         theta: float | None = None
@@ -446,7 +452,7 @@ class PostingsIndex:
                 else:
                     acc[pos] = contrib
                 touched.append(pos)
-                if prune and i < len(terms) and sum(bounds[x] for x in terms[:i]) > rest[i]:
+                if prune and i < len(terms) and done[i] > rest[i]:
                     found = self._theta(acc, touched, k)
                     if found is not None and (theta is None or found > theta):
                         theta = found
