@@ -384,14 +384,17 @@ class PostingsIndex:
         return np.zeros(self.n_positions, np.float64), np.zeros(self.n_positions, np.int32), False
 
     @staticmethod
-    def _theta(acc: np.ndarray, touched: list[np.ndarray], k: int) -> float | None:
+    def _theta(acc: np.ndarray, touched: list[np.ndarray], k: int, vals: list[np.ndarray]) -> float | None:
         """A score at least k distinct touched positions have reached in `acc`: the
         best k-th value over the lists read (each holds distinct positions, and
-        `acc` holds their sums so far); None when no list has k positions."""
+        `acc` holds their sums so far); None when no list has k positions. `vals`
+        receives each list's sums (the candidates are picked from them)."""
         best = None
+        vals.clear()
         for pos in touched:
+            v = acc[pos]
+            vals.append(v)
             if pos.shape[0] >= k:
-                v = acc[pos]
                 kth = float(np.partition(v, v.size - k)[v.size - k])
                 best = kth if best is None else max(best, kth)
         return best
@@ -433,6 +436,7 @@ class PostingsIndex:
             done[j + 1] = done[j] + bounds[t]
         acc, slot, shared = self._take_scratch()
         touched: list[np.ndarray] = []
+        vals: list[np.ndarray] = []  # acc at each touched list's positions, when still current
         theta: float | None = None
         try:
             i = 0
@@ -452,8 +456,9 @@ class PostingsIndex:
                 else:
                     acc[pos] = contrib
                 touched.append(pos)
+                vals.clear()
                 if prune and i < len(terms) and done[i] > rest[i]:
-                    found = self._theta(acc, touched, k)
+                    found = self._theta(acc, touched, k, vals)
                     if found is not None and (theta is None or found > theta):
                         theta = found
             if not touched:
@@ -461,14 +466,20 @@ class PostingsIndex:
             if i == len(terms):  # every term read: the best touched positions
                 if len(touched) == 1:
                     return self._select(touched[0], acc[touched[0]] + constant, k)
-                floor = self._theta(acc, touched, k)
+                floor = self._theta(acc, touched, k, vals)
                 need = -np.inf if floor is None else floor
             else:
                 need = theta - rest[i]  # type: ignore[operator]
-            picked = [pos[acc[pos] >= need] for pos in touched]
-            cand = picked[0] if len(picked) == 1 else np.sort(np.concatenate(picked))
-            if len(picked) > 1:
-                cand = cand[np.concatenate(([True], cand[1:] != cand[:-1]))]
+            if len(vals) != len(touched):
+                vals = [acc[pos] for pos in touched]
+            picked = [pos[v >= need] for pos, v in zip(touched, vals)]
+            cand = picked[0] if len(picked) == 1 else np.concatenate(picked)
+            if len(picked) > 1:  # one entry per position, without sorting: the one whose mark stuck
+                mark = np.arange(1, cand.shape[0] + 1, dtype=np.int32)
+                slot[cand] = mark
+                first = slot[cand] == mark
+                slot[cand] = 0
+                cand = cand[first]  # (not in position order: _lookup and _select do not need it)
             partial = acc[cand]
             for pos in touched:
                 acc[pos] = 0.0
@@ -533,9 +544,9 @@ class PostingsIndex:
         return out
 
     def _lookup(self, t: int, cand: np.ndarray, slot: np.ndarray | None = None) -> np.ndarray:
-        """Term t's contribution to each of the (ascending, live) positions `cand`:
-        binary search for few candidates; with many, one pass over t's postings
-        through `slot` (a zeroed int32 array over all positions, left zeroed)."""
+        """Term t's contribution to each of the distinct live positions `cand` (in any
+        order): binary search for few candidates; with many, one pass over t's
+        postings through `slot` (a zeroed int32 array over all positions, left zeroed)."""
         out = np.zeros(cand.shape[0], dtype=np.float64)
         for i, part in enumerate(self.parts):
             if t >= part.term_offsets.shape[0] - 1:
@@ -543,15 +554,19 @@ class PostingsIndex:
             lo, hi = int(part.term_offsets[t]), int(part.term_offsets[t + 1])
             if lo == hi:
                 continue
-            end = self.parts[i + 1].base if i + 1 < len(self.parts) else self.n_positions
-            a, b = np.searchsorted(cand, [part.base, end])
-            if a == b:
-                continue
-            local = cand[a:b] - part.base
+            if len(self.parts) == 1:
+                mine, sub = None, cand
+            else:
+                end = self.parts[i + 1].base if i + 1 < len(self.parts) else self.n_positions
+                mine = np.flatnonzero((cand >= part.base) & (cand < end))
+                if mine.size == 0:
+                    continue
+                sub = cand[mine]
+            local = sub - part.base if part.base else sub
             pos = part.post_pos[lo:hi]
-            if slot is not None and (b - a) * SCAN_RATIO > hi - lo:
-                window = slot[part.base : end]
-                window[local] = np.arange(1, b - a + 1, dtype=np.int32)
+            if slot is not None and sub.shape[0] * SCAN_RATIO > hi - lo:
+                window = slot[part.base :]
+                window[local] = np.arange(1, sub.shape[0] + 1, dtype=np.int32)
                 found = window[pos]
                 window[local] = 0
                 hit = np.flatnonzero(found)
@@ -562,7 +577,8 @@ class PostingsIndex:
                 hit = np.flatnonzero(pos[idx] == local)
                 hit, idx = idx[hit], hit  # (postings index, candidate index)
             if idx.size:
-                out[a + idx] = self._contrib(t, cand[a:b][idx], part.post_tf[lo:hi][hit])
+                contrib = self._contrib(t, sub[idx], part.post_tf[lo:hi][hit])
+                out[idx if mine is None else mine[idx]] = contrib
         return out
 
     def full_scores(self, term_ids: Sequence[int | None]) -> np.ndarray:
