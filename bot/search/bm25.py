@@ -9,6 +9,12 @@ rank-bm25 on generated corpora.
 
 Why the arrays and not a dict per passage: at 1M passages rank-bm25's list of
 dicts costs gigabytes; three flat arrays cost bytes per posting.
+
+`top_k` over long postings lists adds each term's contributions into one dense
+array the index keeps (only touched entries are reset), rarest term first, and
+stops reading lists once MaxScore's bounds show the rest cannot change the top k
+(`_top_k_dense`); tests/search/test_bm25_topk.py checks every path against a
+brute-force top k.
 """
 
 from __future__ import annotations
