@@ -15,8 +15,9 @@ subtracts.
 from __future__ import annotations
 
 import math
+import threading
 import weakref
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping
 
@@ -150,6 +151,71 @@ def _docs_of(stats: DocStats, pos: np.ndarray) -> np.ndarray:
     return np.searchsorted(stats.starts, pos, side="right") - 1
 
 
+TERM_DOCS_BYTES = 48 << 20  # per snapshot: the documents (and summed tf) of recently asked terms
+
+
+class _TermDocs:
+    """Term id → (the documents whose body holds it, ascending; its tf summed per document),
+    kept per snapshot for recently asked terms (least recently used go first, within
+    TERM_DOCS_BYTES). Both the article scores and the article coverage of every question
+    go from a term's sentence postings to documents; for a common word at 1M sentences
+    that is a gather over ~10^5 postings, and questions keep asking the same words."""
+
+    def __init__(self) -> None:
+        self.items: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.bytes = 0
+        self.lock = threading.Lock()
+        self.computed = 0  # terms gathered from postings (a counter for tests)
+
+    def get(self, snapshot: Snapshot, stats: DocStats, tid: int) -> tuple[np.ndarray, np.ndarray]:
+        with self.lock:
+            hit = self.items.get(tid)
+            if hit is not None:
+                self.items.move_to_end(tid)
+                return hit
+        pos, tfs = snapshot.index.postings(tid)
+        if not pos.size:
+            found = (np.empty(0, np.int64), np.empty(0, np.float64))
+        else:
+            which = _docs_of(stats, pos)
+            if which.shape[0] == 1 or bool((which[1:] >= which[:-1]).all()):
+                first = np.empty(which.shape[0], dtype=np.bool_)
+                first[0] = True
+                np.not_equal(which[1:], which[:-1], out=first[1:])
+                starts = np.flatnonzero(first)
+                # tf values are small integers: any summation order gives the same float
+                found = (which[starts].astype(np.int64), np.add.reduceat(tfs.astype(np.float64), starts))
+            else:
+                sums = np.bincount(which, weights=tfs.astype(np.float64))
+                docs = np.flatnonzero(sums > 0)
+                found = (docs.astype(np.int64), sums[docs])
+        with self.lock:
+            self.computed += 1
+            if tid not in self.items:
+                self.items[tid] = found
+                self.bytes += found[0].nbytes + found[1].nbytes
+                while self.bytes > TERM_DOCS_BYTES and len(self.items) > 1:
+                    _, (a, b) = self.items.popitem(last=False)
+                    self.bytes -= a.nbytes + b.nbytes
+        return found
+
+
+_TERM_DOCS: "weakref.WeakKeyDictionary[object, _TermDocs]" = weakref.WeakKeyDictionary()
+_TERM_DOCS_LOCK = threading.Lock()
+
+
+def term_documents(snapshot: Snapshot, stats: DocStats, tid: int) -> tuple[np.ndarray, np.ndarray]:
+    """(document indices holding term `tid` in their body, ascending; tf summed per document)."""
+    try:
+        with _TERM_DOCS_LOCK:
+            cache = _TERM_DOCS.get(snapshot.index)
+            if cache is None:
+                cache = _TERM_DOCS[snapshot.index] = _TermDocs()
+    except TypeError:  # an index that cannot be weakly referenced: no cache
+        cache = _TermDocs()
+    return cache.get(snapshot, stats, tid)
+
+
 def doc_scores(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str, int]) -> Mapping[str, float]:
     """BM25 of each document that holds at least one of `terms` (title included)."""
     stats = doc_stats(snapshot)
@@ -163,10 +229,8 @@ def doc_scores(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str, i
         tf = np.zeros(n_docs, dtype=np.float64)
         tid = term_ids.get(t)
         if tid is not None:
-            pos, tfs = snapshot.index.postings(tid)
-            if pos.size:
-                which = _docs_of(stats, pos)
-                tf += np.bincount(which, weights=tfs.astype(np.float64), minlength=n_docs)
+            docs, sums = term_documents(snapshot, stats, tid)
+            tf[docs] = sums
         for i, n in stats.titles.get(t, ()):
             tf[i] += TITLE_WEIGHT * n
         df = int((tf > 0).sum())
@@ -272,9 +336,7 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
     for i, f in enumerate(stems):
         tid = term_ids.get(f)
         if tid is not None:
-            pos, _ = snapshot.index.postings(tid)
-            if pos.size:
-                held[i, _docs_of(stats, pos)] = True
+            held[i, term_documents(snapshot, stats, tid)[0]] = True
         for d, _ in stats.titles.get(f, ()):
             held[i, d] = True
     questions = list(dict.fromkeys(expanded.values()))
@@ -293,10 +355,22 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
     if top <= 0:
         return 0.0
     best = 0.0
-    for d in np.flatnonzero(shares >= top - 1e-9).tolist():
+    # The near-best documents (at 1M sentences thousands tie: every article that holds all
+    # the question's words) are summed once per distinct pattern of stems held: documents
+    # with the same pattern give the same `found` set, built the same way, so the same float.
+    for d in _one_per_pattern(held, np.flatnonzero(shares >= top - 1e-9)):
         found: set[str] = set()
         for i, f in enumerate(stems):  # inserted in the order doc_term_sets inserts them
             if held[i, d]:
                 found.add(f)
         best = max(best, sum(weights[t] for t in {expanded[f] for f in found}) / total)
     return best
+
+
+def _one_per_pattern(held: np.ndarray, docs: np.ndarray) -> list[int]:
+    """One document (the first) of `docs` per distinct column `held[:, d]`."""
+    if docs.shape[0] <= 1:
+        return docs.tolist()
+    cols = np.ascontiguousarray(held[:, docs].T)  # one row of stems per document
+    _, first = np.unique(cols.view(np.dtype((np.void, cols.shape[1]))).ravel(), return_index=True)
+    return docs[np.sort(first)].tolist()
