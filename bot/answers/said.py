@@ -16,7 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from bot.answers.cite import citation_for
+import numpy as np
+
+from bot.answers.cite import citation_for, prefetch_citations
 from bot.answers.model import Quote, clip_quote
 from bot.ingest.attribution import (  # noqa: F401  (re-exported: the rules' home moved to ingest)
     ATTRIBUTION_VERSION,
@@ -26,6 +28,7 @@ from bot.ingest.attribution import (  # noqa: F401  (re-exported: the rules' hom
     speaker_kind,
 )
 from bot.ingest.entities import name_key
+from bot.search.doc_score import doc_stats
 from bot.search.snapshot import Snapshot
 from bot.text.tokenize import tokenize
 
@@ -121,7 +124,19 @@ def _candidate_documents(snapshot: Snapshot, words: list[str], topic: tuple[str,
 
 
 def _documents_at(snapshot: Snapshot, hits: list[tuple[int, float]]) -> list[str]:
-    """The documents of ranked index positions, best first, each once."""
+    """The documents of ranked index positions, best first, each once: one gather in the
+    per-snapshot position → document table retrieval keeps (bot/search/doc_score.py)."""
+    if not hits:
+        return []
+    stats = doc_stats(snapshot)
+    table = stats.doc_of_pos
+    if table is not None and table.shape[0]:
+        pos = np.fromiter((p for p, _ in hits), dtype=np.int64, count=len(hits))
+        which = np.full(pos.shape[0], -1, dtype=np.int64)
+        inside = (pos >= 0) & (pos < table.shape[0])
+        which[inside] = table[pos[inside]]
+        ids = stats.ids
+        return list(dict.fromkeys(ids[i] for i in which.tolist() if i >= 0))
     cached = snapshot.__dict__.get("_said_starts")
     if cached is None:  # once per snapshot: the documents' position ranges, in position order
         starts = sorted((a, b, doc) for doc, (a, b) in snapshot.doc_ranges.items())
@@ -233,6 +248,7 @@ def said_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] | None
     if not ranked:
         return None
     ranked.sort(key=lambda r: (r[0], r[1]))
+    prefetch_citations(snapshot, (st.document for _, _, st in ranked))
     quotes: list[Quote] = []
     seen: set[int] = set()
     for overlap, _, st in ranked:

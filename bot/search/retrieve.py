@@ -255,6 +255,9 @@ def retrieve(
     for row, _ in candidates:
         if row.kind == "body":
             para_tokens.setdefault((row.document, row.paragraph), set()).update(token_sets[row.id])
+    # The article's part of each candidate's score, once per article (a DocScores look-up
+    # is a Mapping call; ~66 candidates come from a handful of articles).
+    doc_part = {doc: dscores.get(doc, 0.0) / best_doc for doc in {row.document for row, _ in candidates}}
     best_bm25 = max(score for _, score in candidates) or 1.0
     floor = min(score for _, score in candidates)
     hits: list[Hit] = []
@@ -272,7 +275,7 @@ def retrieve(
         own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w + SYN_RANK_WEIGHT * syn_w) / total
         norm = (score - floor) / (best_bm25 - floor) if best_bm25 > floor else 1.0
         final = (BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage
-                 + DOC_WEIGHT * dscores.get(row.document, 0.0) / best_doc)
+                 + DOC_WEIGHT * doc_part[row.document])
         typed[row.id] = row.kind == "body" and _typed(question, row.text)
         if typed[row.id]:
             final += KIND_BONUS
