@@ -166,6 +166,7 @@ class _TermDocs:
         self.bytes = 0
         self.lock = threading.Lock()
         self.computed = 0  # terms gathered from postings (a counter for tests)
+        self.norm: np.ndarray | None = None  # per-document BM25 length normalisation
 
     def get(self, snapshot: Snapshot, stats: DocStats, tid: int) -> tuple[np.ndarray, np.ndarray]:
         with self.lock:
@@ -204,8 +205,18 @@ _TERM_DOCS: "weakref.WeakKeyDictionary[object, _TermDocs]" = weakref.WeakKeyDict
 _TERM_DOCS_LOCK = threading.Lock()
 
 
-def term_documents(snapshot: Snapshot, stats: DocStats, tid: int) -> tuple[np.ndarray, np.ndarray]:
-    """(document indices holding term `tid` in their body, ascending; tf summed per document)."""
+_NO_DOCS = (np.empty(0, np.int64), np.empty(0, np.float64))
+
+
+def _norm(snapshot: Snapshot, stats: DocStats) -> np.ndarray:
+    """BM25's length normalisation per document (per snapshot, not per question)."""
+    cache = _term_docs(snapshot)
+    if cache.norm is None or cache.norm.shape[0] != len(stats.ids):
+        cache.norm = K1 * (1 - B + B * stats.lengths / (stats.avg_length or 1.0))
+    return cache.norm
+
+
+def _term_docs(snapshot: Snapshot) -> "_TermDocs":
     try:
         with _TERM_DOCS_LOCK:
             cache = _TERM_DOCS.get(snapshot.index)
@@ -213,7 +224,12 @@ def term_documents(snapshot: Snapshot, stats: DocStats, tid: int) -> tuple[np.nd
                 cache = _TERM_DOCS[snapshot.index] = _TermDocs()
     except TypeError:  # an index that cannot be weakly referenced: no cache
         cache = _TermDocs()
-    return cache.get(snapshot, stats, tid)
+    return cache
+
+
+def term_documents(snapshot: Snapshot, stats: DocStats, tid: int) -> tuple[np.ndarray, np.ndarray]:
+    """(document indices holding term `tid` in their body, ascending; tf summed per document)."""
+    return _term_docs(snapshot).get(snapshot, stats, tid)
 
 
 def doc_scores(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str, int]) -> Mapping[str, float]:
@@ -224,20 +240,29 @@ def doc_scores(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str, i
         return {}
     stats.titles.fetch(terms)
     total = np.zeros(n_docs, dtype=np.float64)
-    norm = K1 * (1 - B + B * stats.lengths / (stats.avg_length or 1.0))
+    norm = _norm(snapshot, stats)
     for t in terms:
-        tf = np.zeros(n_docs, dtype=np.float64)
         tid = term_ids.get(t)
-        if tid is not None:
-            docs, sums = term_documents(snapshot, stats, tid)
+        docs, sums = term_documents(snapshot, stats, tid) if tid is not None else _NO_DOCS
+        titles = stats.titles.get(t, ())
+        if titles:
+            tf = np.zeros(n_docs, dtype=np.float64)
             tf[docs] = sums
-        for i, n in stats.titles.get(t, ()):
-            tf[i] += TITLE_WEIGHT * n
-        df = int((tf > 0).sum())
+            for i, n in titles:
+                tf[i] += TITLE_WEIGHT * n
+            docs = np.flatnonzero(tf > 0)
+            sums = tf[docs]
+        else:
+            keep = sums > 0
+            if not keep.all():
+                docs, sums = docs[keep], sums[keep]
+        df = int(docs.shape[0])
         if not df:
             continue
         idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-        total += idf * tf * (K1 + 1) / (tf + norm)
+        # Only the documents holding the term: elsewhere tf is 0 and the term adds 0.0,
+        # so this is the dense `total += idf * tf * (K1 + 1) / (tf + norm)`, float for float.
+        total[docs] += idf * sums * (K1 + 1) / (sums + norm[docs])
     return DocScores(stats, total)
 
 

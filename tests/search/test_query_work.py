@@ -4,6 +4,7 @@ each shortcut gives what the longer way gives."""
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
@@ -113,3 +114,35 @@ def test_documents_at_equals_the_binary_search(corpus_engine, monkeypatch) -> No
     monkeypatch.setattr(said_mod, "doc_stats", lambda s: doc_score.DocStats(stats.ids, stats.starts, stats.lengths,
                                                                             stats.titles, None, stats.index_of))
     assert said_mod._documents_at(snap, hits) == fast and len(fast) > 20
+
+
+def test_doc_scores_over_holding_documents_equal_the_dense_sum(corpus_engine) -> None:
+    """Article BM25 summed only where a term is held is the dense sum over every article,
+    float for float (title words included)."""
+    engine, corpus = corpus_engine
+    snap = engine._snapshot
+    stats = doc_score.doc_stats(snap)
+    n_docs = len(stats.ids)
+    k1, b = doc_score.K1, doc_score.B
+    checked = 0
+    for q in corpus.questions:
+        terms = analyse(q).terms
+        ids = snap.reader.term_ids(terms)
+        got = doc_score.doc_scores(snap, terms, ids)
+        want = np.zeros(n_docs)
+        norm = k1 * (1 - b + b * stats.lengths / (stats.avg_length or 1.0))
+        for t in terms:
+            tf = np.zeros(n_docs)
+            if ids.get(t) is not None:
+                pos, tfs = snap.index.postings(ids[t])
+                if pos.size:
+                    tf += np.bincount(doc_score._docs_of(stats, pos), weights=tfs.astype(np.float64), minlength=n_docs)
+            for i, n in stats.titles.get(t, ()):
+                tf[i] += doc_score.TITLE_WEIGHT * n
+            df = int((tf > 0).sum())
+            if df:
+                idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+                want += idf * tf * (k1 + 1) / (tf + norm)
+        assert np.array_equal(got._total, want), q
+        checked += len(got) > 0
+    assert checked > 50
