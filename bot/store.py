@@ -778,6 +778,21 @@ class PassageReader:
             out.pop(doc, None)
         return out
 
+    def documents_mentioning(self, keys: list[str]) -> list[str]:
+        """The documents that mention any of these name keys."""
+        if not keys:
+            return []
+        return [d for (d,) in self.query(
+            f"SELECT DISTINCT document FROM mentions WHERE key IN ({','.join('?' * len(keys))})", keys)]
+
+    def mention_counts_by_document(self, keys: list[str]) -> list[tuple[str, int]]:
+        """(document, how many mentions of these name keys it holds)."""
+        if not keys:
+            return []
+        return self.query(
+            f"SELECT document, COUNT(*) FROM mentions WHERE key IN ({','.join('?' * len(keys))}) GROUP BY document",
+            keys)
+
     # -- reads for summaries and entity cards (bot/answers/summary.py, who.py) ------------
     def body_passages(self, document: str) -> list[PassageRow]:
         """One document's body sentences in reading order (no byline or date lines)."""

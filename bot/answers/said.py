@@ -106,10 +106,7 @@ def _candidate_documents(snapshot: Snapshot, words: list[str], topic: tuple[str,
     docs: set[str] = set()
     keys = snapshot.mention_keys_with(words)
     if keys:
-        for (doc,) in snapshot.reader.query(
-            f"SELECT DISTINCT document FROM mentions WHERE key IN ({','.join('?' * len(keys))})", keys
-        ):
-            docs.add(doc)
+        docs.update(snapshot.reader.documents_mentioning(keys))
     terms = tokenize(" ".join(words))
     ranked: list[str] = []
     if terms:
@@ -162,9 +159,7 @@ def _most_relevant(snapshot: Snapshot, docs: set[str], name_terms: list[str], to
             if doc in docs:
                 order.setdefault(doc, None)
     if len(order) < MAX_DOCUMENTS and keys:
-        counts = snapshot.reader.query(
-            f"SELECT document, COUNT(*) FROM mentions WHERE key IN ({','.join('?' * len(keys))}) GROUP BY document",
-            keys)
+        counts = snapshot.reader.mention_counts_by_document(keys)
         rank = snapshot.document_rank
         for doc, _ in sorted(counts, key=lambda dc: (-dc[1], -rank.get(dc[0], 0))):
             if doc in docs:
