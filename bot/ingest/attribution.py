@@ -143,6 +143,12 @@ class Statement:
 # ---------------------------------------------------------------------------- helpers
 
 
+# What every attribution rule needs in a sentence without quotation marks: a speech verb,
+# "according to", "learned from", or a gerund ("saying"). Without one, `_sentence` finds
+# no speaker (a cheap test first: most sentences of an article are not statements).
+_CUES = (_VERB_RE, _GERUND_RE, _ACCORDING_RE, _LEARNED_RE)
+
+
 def _quote_spans(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _QUOTE_RE.finditer(text)]
 
@@ -346,6 +352,8 @@ class _DocumentReader:
             # A closing mark left over from the sentence before: not the start of a quotation.
             text = " " + text[1:]
         spans = _quote_spans(text)
+        if not spans and not any(rx.search(text) for rx in _CUES):
+            return []  # no quotation and no cue any rule below starts from: nobody speaks here
         masked = _masked(text, spans)
         kind = "direct" if _is_direct(text, spans) else "reported"
         mentions = [m for m in self.mentions[row.id] if not _inside(m.start, spans)]
