@@ -132,3 +132,33 @@ def test_articles_stored_without_statements_are_attributed_when_asked(council, m
     got = said_mod.said(snap, "Ada Lindqvist", limit=1000)
     assert got == expected
     assert _Counting.made == reads.documents > 0
+
+
+def test_a_database_without_the_statements_table_is_answered_the_same(council, tmp_path: Path) -> None:
+    """A database written before the table existed (dropped here) reads no statements
+    and does not fail: its articles are attributed while answering, with the same result."""
+    import shutil
+    import sqlite3
+
+    engine, n = council
+    expected = said_mod.said(engine._snapshot, "Ada Lindqvist", limit=1000)
+    engine.close()
+    db = tmp_path / "old.db"
+    for suffix in ("", "-wal"):
+        if Path(f"{engine.db_path}{suffix}").exists():
+            shutil.copy(f"{engine.db_path}{suffix}", f"{db}{suffix}")
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE statements")
+    reader = PassageReader(db, readonly=True)
+    try:
+        assert reader.statements(["session-000"], said_mod.ATTRIBUTION_VERSION) == {}
+        assert not reader.failed
+    finally:
+        reader.close()
+    old = Engine(tmp_path / "knowledge", db)
+    old.open(refresh=False)
+    try:
+        got = said_mod.said(old._snapshot, "Ada Lindqvist", limit=1000)
+        assert got == expected and len(got.statements) == said_mod.MAX_DOCUMENTS
+    finally:
+        old.close()
