@@ -167,6 +167,22 @@ class _TermDocs:
         self.lock = threading.Lock()
         self.computed = 0  # terms gathered from postings (a counter for tests)
         self.norm: np.ndarray | None = None  # per-document BM25 length normalisation
+        self.titles: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # term → its title postings as arrays
+
+    def title_arrays(self, stats: DocStats, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(document indices, counts) of the titles holding `term`, as `stats.titles.get`
+        lists them: a common title word is in thousands of titles at 1M sentences, and
+        a Python loop over them ran per question."""
+        found = self.titles.get(term)
+        if found is None:
+            postings = stats.titles.get(term, ())
+            found = (np.fromiter((i for i, _ in postings), dtype=np.int64, count=len(postings)),
+                     np.fromiter((n for _, n in postings), dtype=np.float64, count=len(postings)))
+            with self.lock:
+                if len(self.titles) > 50_000:
+                    self.titles.clear()
+                self.titles[term] = found
+        return found
 
     def get(self, snapshot: Snapshot, stats: DocStats, tid: int) -> tuple[np.ndarray, np.ndarray]:
         with self.lock:
@@ -244,12 +260,11 @@ def doc_scores(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str, i
     for t in terms:
         tid = term_ids.get(t)
         docs, sums = term_documents(snapshot, stats, tid) if tid is not None else _NO_DOCS
-        titles = stats.titles.get(t, ())
-        if titles:
+        title_docs, title_n = _term_docs(snapshot).title_arrays(stats, t)
+        if title_docs.shape[0]:
             tf = np.zeros(n_docs, dtype=np.float64)
             tf[docs] = sums
-            for i, n in titles:
-                tf[i] += TITLE_WEIGHT * n
+            np.add.at(tf, title_docs, TITLE_WEIGHT * title_n)  # in list order, as `tf[i] += 2.0 * n` was
             docs = np.flatnonzero(tf > 0)
             sums = tf[docs]
         else:
@@ -362,8 +377,7 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
         tid = term_ids.get(f)
         if tid is not None:
             held[i, term_documents(snapshot, stats, tid)[0]] = True
-        for d, _ in stats.titles.get(f, ()):
-            held[i, d] = True
+        held[i, _term_docs(snapshot).title_arrays(stats, f)[0]] = True
     questions = list(dict.fromkeys(expanded.values()))
     per_question = np.zeros((len(questions), n_docs), dtype=np.bool_)
     where = {q: j for j, q in enumerate(questions)}
