@@ -52,7 +52,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
-from bot.search.doc_score import best_share, doc_scores, top_documents
+from bot.search.doc_score import best_score, best_share, doc_scores, top_documents
 from bot.search.neighbours import completes, next_sentences
 from bot.search.question import Question, denies, kind_evidence, names_a_place, names_a_time, negated
 from bot.search.snapshot import Snapshot
@@ -230,7 +230,7 @@ def retrieve(
         dscores = {document: 1.0}
     else:
         dscores = doc_scores(snapshot, terms, term_ids)
-    best_doc = max(dscores.values(), default=0.0) or 1.0
+    best_doc = best_score(dscores) or 1.0
 
     position_range = snapshot.doc_ranges.get(document, (0, 0)) if document is not None else None
     top = snapshot.index.top_k(ids, CANDIDATES, position_range)

@@ -146,3 +146,13 @@ def test_doc_scores_over_holding_documents_equal_the_dense_sum(corpus_engine) ->
         assert np.array_equal(got._total, want), q
         checked += len(got) > 0
     assert checked > 50
+
+
+def test_best_score_is_the_max_over_values(corpus_engine) -> None:
+    engine, corpus = corpus_engine
+    snap = engine._snapshot
+    for q in corpus.questions:
+        terms = analyse(q).terms
+        scores = doc_score.doc_scores(snap, terms, snap.reader.term_ids(terms))
+        assert doc_score.best_score(scores) == max(scores.values(), default=0.0)
+    assert doc_score.best_score({}) == 0.0 and doc_score.best_score({"a": 2.0, "b": 3.5}) == 3.5
