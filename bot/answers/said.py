@@ -103,21 +103,41 @@ def all_statements(snapshot: Snapshot) -> list[Statement]:
 def _candidate_documents(snapshot: Snapshot, words: list[str], topic: tuple[str, ...] = ()) -> list[str]:
     """Documents that could hold statements by this name: those whose text names it, in
     article order; at most MAX_DOCUMENTS (`_most_relevant`)."""
+    keys, terms, named = _named_documents(snapshot, words)
+    docs = set(named)
+    if len(docs) > MAX_DOCUMENTS:
+        docs = set(_most_relevant(snapshot, docs, terms, topic, keys))
+    return sorted(docs, key=lambda d: snapshot.document_rank.get(d, 0))
+
+
+NAMES_CACHED = 2_000  # per snapshot: names whose documents are kept
+
+
+def _named_documents(snapshot: Snapshot, words: list[str]) -> tuple[list[str], list[str], frozenset[str]]:
+    """(the name's mention keys, its index terms, the documents that mention it or hold
+    its words among their best 200 sentences): a fact of the snapshot, kept per name,
+    as "What did officials say about …" questions keep asking about the same speakers."""
+    cache = snapshot.__dict__.get("_said_names")
+    if cache is None:
+        cache = snapshot.__dict__["_said_names"] = {}
+    key = tuple(words)
+    found = cache.get(key)
+    if found is not None:
+        return found
     docs: set[str] = set()
     keys = snapshot.mention_keys_with(words)
     if keys:
         docs.update(snapshot.reader.documents_mentioning(keys))
     terms = tokenize(" ".join(words))
-    ranked: list[str] = []
     if terms:
         ids = snapshot.reader.term_ids(terms)
         if len(ids) == len(set(terms)):
-            ranked = _documents_at(snapshot, snapshot.index.top_k(list(ids.values()), 200, None))
-            docs.update(ranked)
-    docs = {d for d in docs if d in snapshot.documents}
-    if len(docs) > MAX_DOCUMENTS:
-        docs = set(_most_relevant(snapshot, docs, terms, topic, keys))
-    return sorted(docs, key=lambda d: snapshot.document_rank.get(d, 0))
+            docs.update(_documents_at(snapshot, snapshot.index.top_k(list(ids.values()), 200, None)))
+    found = (keys, terms, frozenset(d for d in docs if d in snapshot.documents))
+    if len(cache) >= NAMES_CACHED:
+        cache.clear()
+    cache[key] = found
+    return found
 
 
 def _documents_at(snapshot: Snapshot, hits: list[tuple[int, float]]) -> list[str]:

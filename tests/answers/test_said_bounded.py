@@ -162,3 +162,27 @@ def test_a_database_without_the_statements_table_is_answered_the_same(council, t
         assert got == expected and len(got.statements) == said_mod.MAX_DOCUMENTS
     finally:
         old.close()
+
+
+def test_a_speakers_documents_are_found_once_per_snapshot(council, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The documents that name a speaker are a fact of the snapshot: a second question
+    about the same speaker (another topic) does not search the name again, and answers
+    as a fresh snapshot would."""
+    engine, n = council
+    snap = engine._snapshot
+    calls: list[int] = []
+    original = type(snap.index).top_k
+
+    def counting(index, ids, k, position_range=None):  # type: ignore[no-untyped-def]
+        calls.append(k)
+        return original(index, ids, k, position_range)
+
+    monkeypatch.setattr(type(snap.index), "top_k", counting)
+    snap.__dict__.pop("_said_names", None)
+    said_mod.said(snap, "Ada Lindqvist", topic=("budget",))
+    first = len(calls)
+    calls.clear()
+    got = said_mod.said(snap, "Ada Lindqvist", topic=("ferry",))
+    assert len(calls) == first - 1  # the name's own top 200 is not searched again
+    snap.__dict__.pop("_said_names", None)
+    assert said_mod.said(snap, "Ada Lindqvist", topic=("ferry",)) == got
