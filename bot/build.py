@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
+from bot.ingest.attribution import ATTRIBUTION_VERSION, Sentence, attribute_document
 from bot.ingest.entities import capitalised_words, extract_mentions
 from bot.ingest.files import FileEntry, FileFailure, LoadedFile, read_article, scan_folder, MAX_FILE_BYTES
 from bot.ingest.model import Document
@@ -134,22 +135,34 @@ def document_write(loaded: LoadedFile) -> DocumentWrite:
     sentences = [s for p in doc.paragraphs for s in p.sentences]
     known = capitalised_words(sentences)
     mentions: list[tuple[int, str, str, str]] = []
+    found_per_sentence = []
     for paragraph in doc.paragraphs:
         for number, sentence in enumerate(paragraph.sentences, start=1):
             index = len(passages)
             passages.append((paragraph.number, number, "body", sentence))
             tokens.append(tokenize(sentence))
             text_tokens.append(tokens[-1])
-            for m in extract_mentions(sentence, known):
+            found_per_sentence.append(extract_mentions(sentence, known))
+            for m in found_per_sentence[-1]:
                 if m.key:
                     mentions.append((index, m.name, m.key, m.role))
+    statements = _statements(doc.id, passages, found_per_sentence, known)
     stored = StoredDocument(
         id=doc.id, title=doc.title, date=doc.date, date_text=doc.date_text, authors=doc.authors,
         byline=doc.byline, source=doc.source, url=doc.url, path=str(loaded.entry.path),
         content_hash=loaded.content_hash, size=loaded.entry.size, mtime_ns=loaded.entry.mtime_ns,
         paragraphs=len(doc.paragraphs), passages=len(passages), loaded_at=time.time(),
     )
-    return DocumentWrite(stored, passages, tokens, mentions, text_tokens)
+    return DocumentWrite(stored, passages, tokens, mentions, text_tokens, statements, ATTRIBUTION_VERSION)
+
+
+def _statements(doc_id: str, passages: list[tuple[int, int, str, str]], found: list, known: frozenset[str]
+                ) -> list[tuple[int, str, str, str]]:
+    """Who said what in the body sentences (bot/ingest/attribution.py), once per article
+    at build time, reusing the mentions just found: (passage index, speaker, key, kind)."""
+    body = [Sentence(i, doc_id, par, sen, text) for i, (par, sen, kind, text) in enumerate(passages)
+            if kind == "body"]
+    return [(st.passage, st.speaker, st.speaker_key, st.kind) for st in attribute_document(body, found, known)]
 
 
 def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, force: bool = False,

@@ -94,6 +94,11 @@ class DocumentWrite:
     # byline's or date line's index terms also hold hint words): stored in
     # passages.tokens. None: not stored (retrieval then tokenises the text).
     text_tokens: list[list[str]] | None = None
+    # Who said what (bot/ingest/attribution.py): (passage index, speaker, speaker key, kind)
+    # in reading order, attributed by rules `statements_version`. None: not attributed
+    # (answering then attributes the article itself).
+    statements: list[tuple[int, str, str, str]] | None = None
+    statements_version: str = ""
 
 
 # The WAL file is cut back to this size when a checkpoint resets it, and an automatic
@@ -220,7 +225,7 @@ class Store:
         if version is not None and int(version) != SCHEMA_VERSION:
             # Derived data only (the articles are the source of truth): rebuild.
             with db.atomic():
-                for name in ("documents", "passages", "terms", "postings", "mentions", "title_terms"):
+                for name in ("documents", "passages", "terms", "postings", "mentions", "title_terms", "statements"):
                     if name in db.table_names():
                         db[name].drop()
         with db.atomic():
@@ -264,6 +269,15 @@ class Store:
                 )
                 db.table("mentions").create_index(["key"])
                 db.table("mentions").create_index(["document"])
+            if "statements" not in db.table_names():
+                # Per document: its statements in reading order (seq 0, 1, …) and one row
+                # (seq -1, no passage) whose `kind` is the attribution rules' version: the
+                # document was attributed, even when nobody in it says anything. Added in
+                # place (no schema bump): documents written before it have no rows, and
+                # answering attributes them itself (bot/answers/said.py).
+                db.table("statements").create(
+                    {"document": str, "seq": int, "passage": int, "speaker": str, "key": str, "kind": str})
+                db.table("statements").create_index(["document"])
             if "builds" not in db.table_names():
                 db.table("builds").create(
                     {"id": int, "started_at": float, "finished_at": float, "duration_ms": float,
@@ -389,7 +403,7 @@ class Store:
             self.checkpoint()
 
     def _delete_document(self, doc_id: str) -> None:
-        for table in ("passages", "mentions", "title_terms"):
+        for table in ("passages", "mentions", "title_terms", "statements"):
             self.conn.execute(f"DELETE FROM {table} WHERE document = ?", (doc_id,))
         self.conn.execute("DELETE FROM postings WHERE document = ?", (doc_id,))
         self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
@@ -447,6 +461,12 @@ class Store:
             )
         self.conn.executemany("INSERT INTO title_terms (document, term, n, title) VALUES (?, ?, ?, ?)",
                               _title_rows(doc.id, doc.title))
+        if write.statements is not None:
+            self.conn.executemany(
+                "INSERT INTO statements (document, seq, passage, speaker, key, kind) VALUES (?, ?, ?, ?, ?, ?)",
+                [(doc.id, -1, None, "", "", write.statements_version)]
+                + [(doc.id, seq, ids[i], speaker, key, kind)
+                   for seq, (i, speaker, key, kind) in enumerate(write.statements)])
 
     def _term_ids(self, terms: set[str]) -> dict[str, int]:
         if not terms:
@@ -723,6 +743,55 @@ class PassageReader:
             return []
         return self.query(f"SELECT term, document, n FROM title_terms WHERE term IN ({','.join('?' * len(terms))})",
                           terms)
+
+    # -- who said what (bot/answers/said.py) ----------------------------------------------
+    def statements(self, documents: Iterable[str], version: str
+                   ) -> dict[str, list[tuple[str, str, str, str, int, int, int, str]]]:
+        """The stored statements of each of `documents` attributed by rules `version`, in
+        reading order, as (speaker, key, text, document, paragraph, sentence, passage, kind)
+        (bot.ingest.attribution.Statement's fields). A document stored without them, by
+        other rules, or whose rows are incomplete, is left out."""
+        documents = list(dict.fromkeys(documents))
+        if not documents or not self.query(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'statements'"):
+            return {}
+        out: dict[str, list[tuple[str, str, str, str, int, int, int, str]]] = {}
+        broken: set[str] = set()
+        for i in range(0, len(documents), 500):
+            chunk = documents[i : i + 500]
+            rows = self.query(
+                "SELECT s.document, s.seq, s.speaker, s.key, s.kind, p.text, p.paragraph, p.sentence, s.passage "
+                "FROM statements s LEFT JOIN passages p ON p.id = s.passage "
+                f"WHERE s.document IN ({','.join('?' * len(chunk))}) ORDER BY s.document, s.seq",
+                chunk,
+            )
+            for doc, seq, speaker, key, kind, text, paragraph, sentence, passage in rows:
+                if seq < 0:
+                    if kind == version:
+                        out[doc] = []
+                    continue
+                if doc not in out or text is None:
+                    broken.add(doc)
+                    continue
+                out[doc].append((speaker, key, text, doc, int(paragraph), int(sentence), int(passage), kind))
+        for doc in broken:
+            out.pop(doc, None)
+        return out
+
+    def documents_mentioning(self, keys: list[str]) -> list[str]:
+        """The documents that mention any of these name keys."""
+        if not keys:
+            return []
+        return [d for (d,) in self.query(
+            f"SELECT DISTINCT document FROM mentions WHERE key IN ({','.join('?' * len(keys))})", keys)]
+
+    def mention_counts_by_document(self, keys: list[str]) -> list[tuple[str, int]]:
+        """(document, how many mentions of these name keys it holds)."""
+        if not keys:
+            return []
+        return self.query(
+            f"SELECT document, COUNT(*) FROM mentions WHERE key IN ({','.join('?' * len(keys))}) GROUP BY document",
+            keys)
 
     # -- reads for summaries and entity cards (bot/answers/summary.py, who.py) ------------
     def body_passages(self, document: str) -> list[PassageRow]:

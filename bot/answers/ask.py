@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.answers.cite import citation_for
+from bot.answers.cite import citation_for, prefetch_citations
 from bot.answers.model import MAX_QUOTE_CHARS, Answer, Quote, clip_quote
 from bot.answers.said import said_answer
 from bot.answers.who import who
@@ -66,8 +66,10 @@ def quote_for(snapshot: Snapshot, hit: Hit, terms: frozenset[str] = frozenset())
 def merge_duplicates(snapshot: Snapshot, hits: list[Hit], terms: frozenset[str] = frozenset()) -> list[Quote]:
     """Keep the best of near-identical sentences; the others become `also` citations."""
     kept: list[tuple[set[str], Quote]] = []
+    prefetch_citations(snapshot, (hit.passage.document for hit in hits))
     for hit in hits:
-        tokens = set(tokenize(hit.passage.text))
+        # the build's stored tokenize(text) (PassageRow.tokens), when read with the row
+        tokens = set(hit.passage.tokens) if hit.passage.tokens is not None else set(tokenize(hit.passage.text))
         quote = quote_for(snapshot, hit, terms)
         for i, (other_tokens, other) in enumerate(kept):
             union = tokens | other_tokens

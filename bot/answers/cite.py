@@ -7,6 +7,8 @@ lived in ask.py, who.py imported ask.py while ask.py's definition questions
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from bot.answers.model import Citation
 from bot.search.snapshot import Snapshot
 
@@ -16,3 +18,11 @@ def citation_for(snapshot: Snapshot, document: str, paragraph: int) -> Citation:
     if doc is None:
         return Citation(document, document, paragraph)
     return Citation(document, doc.title, paragraph, doc.date_text, doc.url, doc.source, tuple(doc.authors))
+
+
+def prefetch_citations(snapshot: Snapshot, documents: Iterable[str]) -> None:
+    """Read the rows of the articles an answer is about to cite in one statement (the
+    snapshot's document table reads a row on first use: one read per article otherwise)."""
+    prefetch = getattr(snapshot.documents, "prefetch", None)
+    if prefetch is not None:
+        prefetch(documents)

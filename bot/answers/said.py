@@ -1,24 +1,11 @@
 """Who said what: statements in the articles attributed to their speaker.
 
-Rules, not a model (no parser is available offline), read one document at a
-time in order so that references can be resolved against what came before:
-
-- a speech verb outside quotation marks ("said", "wrote", "urged", "told", …)
-  takes as speaker the noun phrase just before it (past auxiliaries, adverbs
-  and a parenthesis like ", in turn," or ", who chairs …,"), or, inverted, the
-  name right after it ("…,” said Priya Raman");
-- "according to X", "X learned from Y that" (Y is the source);
-- "he"/"she" → the person the text was last about; "the company"/"the firm"
-  → the organisation the text last named as a subject (not a possessive:
-  in "ByteDance Ltd., TikTok's parent company," the subject is ByteDance);
-- a sentence that is only a quotation, right after a direct statement,
-  continues it (same speaker);
-- a statement is "direct" when quotation marks hold most of the sentence,
-  "reported" otherwise ("Trump said the U.S. wanted …").
-
-Short names resolve to the fullest form the articles use for a person
-("Xi" → "Xi Jinping"); organisations keep their own name ("TikTok" is not
-"TikTok U.S."). Names inside quotation marks are never speakers.
+The rules (bot/ingest/attribution.py) read one article at a time, in order; the
+build runs them once per article and stores the statements (bot/store.py,
+`statements`), so a "What did X say …" question reads at most MAX_DOCUMENTS
+articles' stored statements in one statement (its first call used to attribute
+two dozen articles: ~170 ms). An article stored without them is attributed
+here, once per snapshot.
 Engine-side: no Discord imports; renderers live in bot/render/story.py.
 """
 
@@ -27,19 +14,23 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from bot.answers.cite import citation_for
+from typing import Iterable
+
+import numpy as np
+
+from bot.answers.cite import citation_for, prefetch_citations
 from bot.answers.model import Quote, clip_quote
-from bot.ingest.entities import (
-    CORPORATE_SUFFIXES,
-    Mention,
-    capitalised_words,
-    entity_kind,
-    extract_mentions,
-    name_key,
+from bot.ingest.attribution import (  # noqa: F401  (re-exported: the rules' home moved to ingest)
+    ATTRIBUTION_VERSION,
+    SPEECH_VERBS,
+    Statement,
+    _DocumentReader,
+    speaker_kind,
 )
+from bot.ingest.entities import name_key
+from bot.search.doc_score import doc_stats
 from bot.search.snapshot import Snapshot
-from bot.store import PassageRow
-from bot.text.tokenize import is_stopword, tokenize
+from bot.text.tokenize import tokenize
 
 MAX_NAME_CHARS = 100
 MAX_STATEMENTS = 25
@@ -48,69 +39,6 @@ MAX_STATEMENTS = 25
 # whose sentences best match the name (and the question's topic) are read, so a "What
 # did X say …" question costs the same at any corpus size. Fewer candidates: all are read.
 MAX_DOCUMENTS = 24
-
-SPEECH_VERBS = (
-    "said|says|say|told|tells|wrote|writes|added|adds|urged|urges|stated|states|noted|notes|argued|argues|"
-    "warned|warns|claimed|claims|announced|announces|reiterated|reiterates|stressed|stresses|insisted|"
-    "insists|explained|explains|confirmed|confirms|denied|denies|suggested|suggests|predicted|predicts|"
-    "countered|replied|responded|posted|tweeted|declared|declares|vowed|vows|pledged|promised|acknowledged|"
-    "admitted|emphasized|emphasised|cautioned|complained|maintained|maintains|conceded|estimated|repeated|"
-    "asserted|contended|recalled|remarked|commented|retorted|answered"
-)
-_VERB_RE = re.compile(rf"\b({SPEECH_VERBS})\b")
-_ACCORDING_RE = re.compile(r"\b[Aa]ccording to\s+(?P<np>[^,;:“”\"]{2,120}?)(?=\s*[,;:“”\"]|\.?\s*$)")
-_LEARNED_RE = re.compile(r"\b(?:learned|learnt|heard|was told|were told)\s+from\s+(?P<np>.{2,120}?)\s+that\b")
-_QUOTE_RE = re.compile(r"“[^”]*”?|\"[^\"]*\"?")
-# Between a subject and its verb: auxiliaries and adverbs.
-_FILLER = frozenset(
-    "had has have would will also later then previously again earlier once repeatedly publicly separately "
-    "privately recently initially first reportedly has't had been never already still just further "
-    "subsequently then".split()
-)
-_BOUNDARY_RE = re.compile(
-    r"[,;:—–()“”\"]|\b(?:and|but|while|after|before|that|when|as|because|although|whereas|or|since|"
-    r"which|who|where|if|though|until)\b"
-)
-_PRONOUNS = {"he": "person", "she": "person", "they": "group", "it": "org"}
-_COMPANY_NOUNS = frozenset(
-    "company firm group startup start-up business maker giant conglomerate platform app operator bank "
-    "carrier retailer lender insurer automaker chipmaker developer owner parent".split()
-)
-# Head nouns of speakers the articles do not name ("Chinese officials said", "the ministry said").
-_SPEAKER_NOUNS = frozenset(
-    "official officials spokesperson spokesman spokeswoman spokespeople administration ministry department "
-    "government regulator regulators agency analysts analyst lawmakers legislators executives executive "
-    "sources source negotiators diplomats investors experts critics people residents users authorities "
-    "committee commission council embassy office court prosecutors lawyers union employees staff statement "
-    "secretary minister president ceo chairman board senators representatives democrats republicans "
-    "campaign spokespersons observers economists researchers".split()
-)
-_FAMILIAR_RE = re.compile(
-    r"^(?:(?:a|an|the|two|three|several|some|other)\s+)?(?:people|persons?|sources?|officials?|someone|those|"
-    r"insiders?)\s+(?:familiar with|close to|briefed on|with knowledge of|involved in|knowledgeable about|"
-    r"with direct knowledge of)\b",
-    re.IGNORECASE,
-)
-_LEAD_WORDS = frozenset("the a an spokesperson spokesman spokeswoman analyst economist lawyer official".split())
-# Where a reported statement's content ends and a new clause may have its own speaker.
-_RESET_RE = re.compile(r";|,\s*(?:while|but|whereas|and)\s|\.\s|[”\"]\s*[,.]?\s*$")
-_GERUND_RE = re.compile(r"\b(?:saying|adding|claiming|arguing|insisting|noting|warning|stressing|explaining)\b")
-_WHO_RE = re.compile(r",\s*who(?:\s+(?:also|later|then|had|has|have))*\s*$")
-_ORG_HEADS = frozenset("house congress senate ministry department office council court agency commission".split())
-
-
-@dataclass(frozen=True)
-class Statement:
-    """One attributed sentence. `speaker` is the name as the articles write it in full."""
-
-    speaker: str
-    speaker_key: str
-    text: str
-    document: str
-    paragraph: int
-    sentence: int
-    passage: int
-    kind: str  # "direct" | "reported"
 
 
 @dataclass(frozen=True)
@@ -125,379 +53,10 @@ class SaidResult:
         return bool(self.statements)
 
 
-# ---------------------------------------------------------------------------- helpers
-
-
-def _quote_spans(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _QUOTE_RE.finditer(text)]
-
-
-def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= pos < b for a, b in spans)
-
-
-def _masked(text: str, spans: list[tuple[int, int]]) -> str:
-    """The sentence with quoted words replaced by a boundary mark of the same length."""
-    out = list(text)
-    for a, b in spans:
-        for i in range(a, b):
-            out[i] = "”" if i in (a, b - 1) else " "
-    return "".join(out)
-
-
-def _quoted_share(text: str, spans: list[tuple[int, int]]) -> float:
-    letters = sum(1 for ch in text if ch.isalnum())
-    quoted = sum(1 for a, b in spans for ch in text[a:b] if ch.isalnum())
-    return quoted / letters if letters else 0.0
-
-
-_OPENING_QUOTE_RE = re.compile(r"^\s*[“\"][^”\"]{8,}?[,?!.—-]\s*[”\"]")
-_CLOSING_QUOTE_RE = re.compile(r"[:,]\s*[“\"][^”\"]*\s[^”\"]*\s[^”\"]*\s[^”\"]*[”\"]?\s*$")
-
-
-_COLON_QUOTE_RE = re.compile(r":\s*[“\"](?:[^\s“”\"]+\s+){4,}")  # X told …: "I understand why …
-
-
-def _is_direct(text: str, spans: list[tuple[int, int]]) -> bool:
-    """Quoted words *are* the statement: the sentence opens with a quotation closed by a
-    comma or stop ("“We thank …,” the company said"), ends with one introduced by a colon
-    or comma ("X said: “…”"), or is nothing but quotations. A few quoted words inside
-    reported speech ("he had a “very productive call”") are reported."""
-    if not spans:
-        return False
-    if _OPENING_QUOTE_RE.match(text) or _CLOSING_QUOTE_RE.search(text) or _COLON_QUOTE_RE.search(text):
-        return True
-    return _quoted_share(text, spans) >= 0.9
-
-
-def _strip_suffix(name: str) -> str:
-    words = name.split()
-    while len(words) > 1 and words[-1].lower() in CORPORATE_SUFFIXES:
-        words.pop()
-    return " ".join(words).rstrip(",")
-
-
-def speaker_kind(name: str, role: str = "") -> str:
-    """person / org / other, with institutions named like people ("White House") as org."""
-    words = name.lower().split()
-    if words and words[-1] in _ORG_HEADS:
-        return "org"
-    return entity_kind(name, role)
-
-
-_HONORIFICS = frozenset("mr mr. mrs mrs. ms ms. dr dr. sir dame lord lady baroness baron".split())
-
-
-def _split_of(m: Mention) -> Mention:
-    """"Marcus Webb of Eastline Capital" speaks as Marcus Webb (a person of an organisation);
-    "Mr Howard" as Howard, titled (British style writes "Mr" without a stop)."""
-    words = m.name.split()
-    if len(words) >= 2 and words[0].lower() in _HONORIFICS:
-        rest = " ".join(words[1:])
-        return Mention(rest, name_key(rest), m.role or words[0], m.start + len(m.name) - len(rest))
-    parts = m.name.split(" of ", 1)
-    if len(parts) == 2 and len(parts[0].split()) >= 2 and all(w[:1].isupper() for w in parts[0].split()):
-        return Mention(parts[0], name_key(parts[0]), m.role, m.start)
-    return m
-
-
-class _Cast:
-    """The names one document uses, to resolve a short name to its fullest person form."""
-
-    def __init__(self, mentions: list[Mention]) -> None:
-        self.full: dict[str, str] = {}
-        by_key: dict[str, str] = {}
-        titled: dict[str, str] = {}
-        for m in mentions:
-            m = _split_of(m)
-            if m.key and m.key not in by_key:
-                by_key[m.key] = _strip_suffix(m.name)
-            if m.key and m.role:
-                titled.setdefault(m.key, m.role)
-        self.kind = {k: speaker_kind(n, titled.get(k, "")) for k, n in by_key.items()}
-        for k, role in titled.items():  # "Mr" / "Baroness" make a person of a one-word name
-            if role.lower() in _HONORIFICS and self.kind.get(k) == "other":
-                self.kind[k] = "person"
-        # "the home secretary" → the person written with that title ("Home Secretary David Blunkett").
-        self.by_role: dict[str, str] = {}
-        for k, role in titled.items():
-            if role.lower() not in _HONORIFICS and self.kind.get(k) == "person":
-                self.by_role.setdefault(" ".join(role.lower().split()), k)
-        for key in by_key:
-            words = set(key.split())
-            best = key
-            for other in by_key:
-                if other == key or not words <= set(other.split()) or self.kind[other] != "person":
-                    continue
-                # A surname ("Trump" → "Donald Trump"), or any part of a titled person's
-                # name ("Xi" → President Xi Jinping); not "Harvard" → "Harvard Yard".
-                if (other in titled and titled[other].lower() not in _HONORIFICS) or other.split()[-1] == key:
-                    if len(other.split()) > len(best.split()):
-                        best = other
-            self.full[key] = best
-        self.names = by_key
-
-    def resolve(self, m: Mention) -> tuple[str, str, str]:
-        """(display name, key, kind) of a mention."""
-        m = _split_of(m)
-        key = self.full.get(m.key, m.key)
-        name = self.names.get(key, _strip_suffix(m.name))
-        kind = self.kind.get(key) or speaker_kind(name, m.role)
-        if m.role and kind == "other":
-            kind = speaker_kind(name, m.role)
-        return name, key, kind
-
-
-@dataclass
-class _State:
-    person: tuple[str, str] | None = None  # (name, key) the text was last about
-    org: tuple[str, str] | None = None
-    last_direct: Statement | None = None
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[\w’'.-]+", text)
-
-
-def _np_speaker(tail: str) -> str | None:
-    """An unnamed speaker written as a noun phrase ("Chinese officials", "the commerce
-    ministry", "people familiar with the talks"), in lower case after a sentence start."""
-    tail = " ".join(tail.split()).strip(" ,")
-    if not tail:
-        return None
-    words = tail.split()
-    if not _FAMILIAR_RE.match(tail):
-        if len(words) > 6 or words[-1].lower().strip(".’'") not in _SPEAKER_NOUNS:
-            return None
-    if words[0].lower() in ("the", "a", "an", "people", "sources", "source", "officials", "official", "insiders",
-                            "someone", "persons", "person", "those", "some", "several", "two", "three", "other"):
-        words[0] = words[0].lower()
-    return " ".join(words)
-
-
-def _initial_names(texts: list[str]) -> frozenset[str]:
-    """Sentence-initial words that read as names: "Oracle declined to comment." The entity
-    rules only trust a sentence-initial word seen capitalised elsewhere; a subject right
-    before a lower-case verb, not an English function word or an inflected form, is one."""
-    out: set[str] = set()
-    for text in texts:
-        m = re.match(r"([A-Z][\w’'-]{2,})\s+([a-z]+)\b", text)
-        if not m:
-            continue
-        word, nxt = m.group(1), m.group(2)
-        low = word.lower()
-        if is_stopword(low) or low.endswith(("s", "ing", "ly", "ed")) or low in _PRONOUNS:
-            continue
-        if nxt in ("of", "and", "to", "for", "in", "on", "with"):
-            continue
-        out.add(word)
-    return frozenset(out)
-
-
-class _DocumentReader:
-    """Reads one document's sentences in order and yields its statements."""
-
-    def __init__(self, rows: list[PassageRow]) -> None:
-        self.rows = rows
-        texts = [r.text for r in rows]
-        self.known = capitalised_words(texts) | _initial_names(texts)
-        self.mentions = {r.id: extract_mentions(r.text, self.known) for r in rows}
-        self.cast = _Cast([m for r in rows for m in self.mentions[r.id]])
-
-    def statements(self) -> list[Statement]:
-        state = _State()
-        out: list[Statement] = []
-        prev: PassageRow | None = None
-        for row in self.rows:
-            found = self._sentence(row, state, prev)
-            out.extend(found)
-            self._update_state(row, state, found)
-            prev = row
-        return out
-
-    # -- one sentence ----------------------------------------------------------------
-    def _sentence(self, row: PassageRow, state: _State, prev: PassageRow | None) -> list[Statement]:
-        text = row.text
-        if re.match(r"^[”\"]\s", text):
-            # A closing mark left over from the sentence before: not the start of a quotation.
-            text = " " + text[1:]
-        spans = _quote_spans(text)
-        masked = _masked(text, spans)
-        kind = "direct" if _is_direct(text, spans) else "reported"
-        mentions = [m for m in self.mentions[row.id] if not _inside(m.start, spans)]
-        speakers: list[tuple[str, str]] = []
-
-        def add(found: tuple[str, str] | None) -> None:
-            if found and found[1] and found not in speakers:
-                speakers.append(found)
-
-        for rx in (_ACCORDING_RE, _LEARNED_RE):
-            for m in rx.finditer(masked):
-                add(self._from_phrase(m.group("np"), m.start("np"), mentions, state, allow_np=True, head_only=True))
-        open_from: int | None = None  # inside what someone is reported to have said
-        gerund = _GERUND_RE.search(masked)
-        for m in _VERB_RE.finditer(masked):
-            if gerund is not None and open_from is None and gerund.end() <= m.start():
-                open_from = gerund.end()
-            if open_from is not None and not _RESET_RE.search(masked, open_from, m.start()):
-                continue  # "X said Y had complained …": Y's words are X's report, not a statement of Y's
-            found = self._subject_before(masked, m.start(), mentions, state) or self._subject_after(masked, m.end(), mentions, state)
-            add(found)
-            if found:
-                open_from = m.end()
-
-        if not speakers and gerund is not None and mentions and mentions[0].start <= 4:
-            # "Mr Blunkett declined to comment, saying …": the sentence's subject speaks.
-            first = mentions[0]
-            name, key, k = self.cast.resolve(first)
-            if k in ("person", "org") and first.start + len(first.name) < gerund.start():
-                speakers.append((name, key))
-        if not speakers and kind == "direct" and self._quote_only(text, spans):
-            last = state.last_direct
-            if last is not None and prev is not None and last.passage == prev.id:
-                speakers.append((last.speaker, last.speaker_key))
-        return [Statement(name, key, row.text, row.document, row.paragraph, row.sentence, row.id, kind)
-                for name, key in speakers]
-
-    @staticmethod
-    def _quote_only(text: str, spans: list[tuple[int, int]]) -> bool:
-        outside = _masked(text, spans)
-        return not re.search(r"[A-Za-z]{2,}", outside.replace("”", ""))
-
-    def _subject_before(self, masked: str, verb_at: int, mentions: list[Mention], state: _State) -> tuple[str, str] | None:
-        pre = masked[:verb_at].rstrip()
-        who = _WHO_RE.search(pre)
-        if who:  # "… by Mr Mandelson, who said …": the name before the relative pronoun
-            before = [m for m in mentions if m.start + len(m.name) <= who.start() and
-                      not pre[m.start + len(m.name) : who.start()].strip(" .")]
-            if before:
-                name, key, _ = self.cast.resolve(before[-1])
-                return name, key
-            return None
-        # Drop a parenthesis between subject and verb: ", in turn," / ", who chairs …,".
-        for _ in range(2):
-            if pre.endswith(","):
-                inner = pre[:-1]
-                cut = max(inner.rfind(","), inner.rfind("”"))
-                if cut <= 0:
-                    break
-                pre = inner[:cut].rstrip()
-        words = pre.split()
-        while words and words[-1].lower() in _FILLER:
-            words.pop()
-        if not words:
-            return None
-        pre = pre[: pre.rfind(words[-1]) + len(words[-1])]
-        start = 0
-        for b in _BOUNDARY_RE.finditer(pre):
-            start = b.end()
-        tail = pre[start:]
-        if not tail.strip():
-            return None
-        return self._from_phrase(tail, start, mentions, state, allow_np=True, ends_at=len(pre))
-
-    def _subject_after(self, masked: str, verb_end: int, mentions: list[Mention], state: _State) -> tuple[str, str] | None:
-        """Inverted attribution: "…,” said Priya Raman, an analyst" / "said the company"."""
-        before = masked[:verb_end].rstrip()
-        head = masked[:max(0, verb_end - 12)].rstrip()
-        if not (head.endswith(("”", ",", "\"")) or before.endswith(("”", ","))):
-            # "said" must follow a quotation or a comma to be inverted
-            if not re.search(r"[”\"],?\s*\w+$", before):
-                return None
-        rest = masked[verb_end:]
-        m = re.match(r"\s*(?P<np>[^,;:.”“\"]{2,80})", rest)
-        if not m:
-            return None
-        np = m.group("np")
-        at = verb_end + m.start("np")
-        for mention in mentions:
-            if at <= mention.start < at + 4:
-                name, key, _ = self.cast.resolve(mention)
-                return name, key
-        return self._from_phrase(np, at, [], state, allow_np=True)
-
-    def _from_phrase(
-        self,
-        phrase: str,
-        at: int,
-        mentions: list[Mention],
-        state: _State,
-        *,
-        allow_np: bool,
-        ends_at: int | None = None,
-        head_only: bool = False,
-    ) -> tuple[str, str] | None:
-        """The speaker a short phrase names: a recorded name, a pronoun, "the company", or a noun phrase.
-        `head_only`: the name must head the phrase ("according to Rep. Tom Hadley", not
-        "according to terms of the deal that emerged after President Donald Trump signed …")."""
-        end = at + len(phrase)
-        inside = [m for m in mentions if at <= m.start < end]
-        if head_only and inside:
-            lead = phrase[: inside[0].start - at]
-            if any(w[:1].islower() and w.lower() not in _LEAD_WORDS for w in _words(lead)):
-                inside = []
-            else:
-                inside = inside[:1]
-        if inside:
-            m = inside[-1]
-            # Only auxiliaries may stand between the name and the verb.
-            tail_after = phrase[m.start - at + len(m.name) :] if ends_at is not None else ""
-            extra = [w for w in _words(tail_after) if w.lower() not in _FILLER and w.lower() not in ("ltd.", "inc.", "corp.", "co.")]
-            if not extra or ends_at is None:
-                name, key, _ = self.cast.resolve(m)
-                return name, key
-        words = _words(phrase)
-        if not words:
-            return None
-        low = [w.lower() for w in words]
-        if len(low) == 1 and low[0] in _PRONOUNS:
-            want = _PRONOUNS[low[0]]
-            if want == "person":
-                return state.person
-            return None  # "it said" / "they said" are too often not who was last named
-        if len(low) <= 3 and low[0] in ("the", "this") and low[-1] in _COMPANY_NOUNS:
-            return state.org
-        if low[0] == "the" and 2 <= len(low) <= 4:
-            role = " ".join(low[1:])
-            titled = next((k for r, k in self.cast.by_role.items() if r == role or r.endswith(" " + role)), None)
-            if titled is not None:
-                return self.cast.names[titled], titled
-        if allow_np:
-            np = _np_speaker(phrase)
-            if np:
-                return np, name_key(np)
-        return None
-
-    # -- what the text is about, for the next sentence's "he" and "the company" -----------
-    def _update_state(self, row: PassageRow, state: _State, found: list[Statement]) -> None:
-        spans = _quote_spans(row.text)
-        persons: list[tuple[str, str]] = []
-        orgs: list[tuple[str, str]] = []
-        for m in self.mentions[row.id]:
-            if _inside(m.start, spans):
-                continue
-            after = row.text[m.start + len(m.name) : m.start + len(m.name) + 2]
-            possessive = after.startswith(("’s", "'s"))
-            name, key, kind = self.cast.resolve(m)
-            if kind == "person":
-                persons.append((name, key))
-            elif not possessive and not re.fullmatch(r"\d+|[A-Z][a-z]+day", name):
-                orgs.append((name, key))
-        named_speakers = [(s.speaker, s.speaker_key) for s in found if self.cast.kind.get(s.speaker_key) == "person"]
-        if named_speakers:
-            state.person = named_speakers[-1]
-        elif persons:
-            state.person = persons[0]
-        if orgs:
-            org_first = sorted(orgs, key=lambda o: 0 if self.cast.kind.get(o[1]) == "org" else 1)
-            state.org = org_first[0] if not named_speakers else state.org or org_first[0]
-            if not named_speakers:
-                state.org = org_first[0]
-        direct = [s for s in found if s.kind == "direct"]
-        state.last_direct = direct[-1] if direct else None
-
-
 # ---------------------------------------------------------------------------- corpus level
+
+
+CACHE_DOCUMENTS = 20_000  # a long-running bot's per-snapshot cache of articles' statements stays bounded
 
 
 def _cache(snapshot: Snapshot) -> dict[str, list[Statement]]:
@@ -508,20 +67,30 @@ def _cache(snapshot: Snapshot) -> dict[str, list[Statement]]:
     return cache
 
 
+def documents_statements(snapshot: Snapshot, documents: Iterable[str]) -> dict[str, list[Statement]]:
+    """Every statement in each document, in reading order (cached per snapshot): the
+    build's stored statements, read for all of them in one statement; a document
+    stored without them (an older database, other rules) is attributed here."""
+    cache = _cache(snapshot)
+    documents = list(dict.fromkeys(documents))
+    want = [d for d in documents if d not in cache]
+    if want:
+        if len(cache) + len(want) > CACHE_DOCUMENTS:
+            cache.clear()
+        stored = snapshot.reader.statements(want, ATTRIBUTION_VERSION)
+        for doc in want:
+            found = stored.get(doc)
+            if found is not None:
+                cache[doc] = [Statement(*r) for r in found]
+            else:
+                rows = snapshot.reader.body_passages(doc)
+                cache[doc] = _DocumentReader(rows).statements() if rows else []
+    return {d: cache[d] for d in documents}
+
+
 def document_statements(snapshot: Snapshot, document: str) -> list[Statement]:
     """Every statement in one document, in reading order (cached per snapshot)."""
-    cache = _cache(snapshot)
-    if document not in cache:
-        rows = [
-            PassageRow(*r)
-            for r in snapshot.reader.query(
-                "SELECT id, document, paragraph, sentence, kind, text FROM passages "
-                "WHERE document = ? AND kind = 'body' ORDER BY paragraph, sentence",
-                (document,),
-            )
-        ]
-        cache[document] = _DocumentReader(rows).statements() if rows else []
-    return cache[document]
+    return documents_statements(snapshot, (document,))[document]
 
 
 def all_statements(snapshot: Snapshot) -> list[Statement]:
@@ -534,28 +103,57 @@ def all_statements(snapshot: Snapshot) -> list[Statement]:
 def _candidate_documents(snapshot: Snapshot, words: list[str], topic: tuple[str, ...] = ()) -> list[str]:
     """Documents that could hold statements by this name: those whose text names it, in
     article order; at most MAX_DOCUMENTS (`_most_relevant`)."""
-    docs: set[str] = set()
-    keys = snapshot.mention_keys_with(words)
-    if keys:
-        for (doc,) in snapshot.reader.query(
-            f"SELECT DISTINCT document FROM mentions WHERE key IN ({','.join('?' * len(keys))})", keys
-        ):
-            docs.add(doc)
-    terms = tokenize(" ".join(words))
-    ranked: list[str] = []
-    if terms:
-        ids = snapshot.reader.term_ids(terms)
-        if len(ids) == len(set(terms)):
-            ranked = _documents_at(snapshot, snapshot.index.top_k(list(ids.values()), 200, None))
-            docs.update(ranked)
-    docs = {d for d in docs if d in snapshot.documents}
+    keys, terms, named = _named_documents(snapshot, words)
+    docs = set(named)
     if len(docs) > MAX_DOCUMENTS:
         docs = set(_most_relevant(snapshot, docs, terms, topic, keys))
     return sorted(docs, key=lambda d: snapshot.document_rank.get(d, 0))
 
 
+NAMES_CACHED = 2_000  # per snapshot: names whose documents are kept
+
+
+def _named_documents(snapshot: Snapshot, words: list[str]) -> tuple[list[str], list[str], frozenset[str]]:
+    """(the name's mention keys, its index terms, the documents that mention it or hold
+    its words among their best 200 sentences): a fact of the snapshot, kept per name,
+    as "What did officials say about …" questions keep asking about the same speakers."""
+    cache = snapshot.__dict__.get("_said_names")
+    if cache is None:
+        cache = snapshot.__dict__["_said_names"] = {}
+    key = tuple(words)
+    found = cache.get(key)
+    if found is not None:
+        return found
+    docs: set[str] = set()
+    keys = snapshot.mention_keys_with(words)
+    if keys:
+        docs.update(snapshot.reader.documents_mentioning(keys))
+    terms = tokenize(" ".join(words))
+    if terms:
+        ids = snapshot.reader.term_ids(terms)
+        if len(ids) == len(set(terms)):
+            docs.update(_documents_at(snapshot, snapshot.index.top_k(list(ids.values()), 200, None)))
+    found = (keys, terms, frozenset(d for d in docs if d in snapshot.documents))
+    if len(cache) >= NAMES_CACHED:
+        cache.clear()
+    cache[key] = found
+    return found
+
+
 def _documents_at(snapshot: Snapshot, hits: list[tuple[int, float]]) -> list[str]:
-    """The documents of ranked index positions, best first, each once."""
+    """The documents of ranked index positions, best first, each once: one gather in the
+    per-snapshot position → document table retrieval keeps (bot/search/doc_score.py)."""
+    if not hits:
+        return []
+    stats = doc_stats(snapshot)
+    table = stats.doc_of_pos
+    if table is not None and table.shape[0]:
+        pos = np.fromiter((p for p, _ in hits), dtype=np.int64, count=len(hits))
+        which = np.full(pos.shape[0], -1, dtype=np.int64)
+        inside = (pos >= 0) & (pos < table.shape[0])
+        which[inside] = table[pos[inside]]
+        ids = stats.ids
+        return list(dict.fromkeys(ids[i] for i in which.tolist() if i >= 0))
     cached = snapshot.__dict__.get("_said_starts")
     if cached is None:  # once per snapshot: the documents' position ranges, in position order
         starts = sorted((a, b, doc) for doc, (a, b) in snapshot.doc_ranges.items())
@@ -581,9 +179,7 @@ def _most_relevant(snapshot: Snapshot, docs: set[str], name_terms: list[str], to
             if doc in docs:
                 order.setdefault(doc, None)
     if len(order) < MAX_DOCUMENTS and keys:
-        counts = snapshot.reader.query(
-            f"SELECT document, COUNT(*) FROM mentions WHERE key IN ({','.join('?' * len(keys))}) GROUP BY document",
-            keys)
+        counts = snapshot.reader.mention_counts_by_document(keys)
         rank = snapshot.document_rank
         for doc, _ in sorted(counts, key=lambda dc: (-dc[1], -rank.get(dc[0], 0))):
             if doc in docs:
@@ -614,8 +210,8 @@ def said(snapshot: Snapshot, raw_name: str, *, limit: int = MAX_STATEMENTS, topi
     if not words:
         return SaidResult(query, query, (), "Give a name to look up.")
     found: list[Statement] = []
-    for doc in _candidate_documents(snapshot, words, topic):
-        found.extend(s for s in document_statements(snapshot, doc) if speaker_matches(words, s.speaker_key))
+    for statements in documents_statements(snapshot, _candidate_documents(snapshot, words, topic)).values():
+        found.extend(s for s in statements if speaker_matches(words, s.speaker_key))
     if not found:
         return SaidResult(query, query, (), f"The articles don't report anything said by “{query}”.")
     names: dict[str, int] = {}
@@ -631,8 +227,8 @@ def statements_in(snapshot: Snapshot, passage_ids: set[int]) -> dict[int, list[S
         return {}
     rows = snapshot.reader.passages(passage_ids)
     out: dict[int, list[Statement]] = {}
-    for doc in {r.document for r in rows.values()}:
-        for s in document_statements(snapshot, doc):
+    for statements in documents_statements(snapshot, sorted({r.document for r in rows.values()})).values():
+        for s in statements:
             if s.passage in passage_ids:
                 out.setdefault(s.passage, []).append(s)
     return out
@@ -667,6 +263,7 @@ def said_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] | None
     if not ranked:
         return None
     ranked.sort(key=lambda r: (r[0], r[1]))
+    prefetch_citations(snapshot, (st.document for _, _, st in ranked))
     quotes: list[Quote] = []
     seen: set[int] = set()
     for overlap, _, st in ranked:

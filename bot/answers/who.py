@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from bot.answers.cite import citation_for
+from bot.answers.cite import citation_for, prefetch_citations
 from bot.answers.model import EntityCard, Quote, clip_quote
 from bot.ingest.entities import HEAD_TITLES, NATIONALITIES, ORG_WORDS, TITLE_WORDS, entity_kind, key_starts_with, name_key
 from bot.search.snapshot import Snapshot
@@ -131,6 +131,7 @@ def who(snapshot: Snapshot, raw_name: str) -> EntityCard:
     order = snapshot.document_rank
     scored.sort(key=lambda s: (-s[0], order.get(s[1].document, 0), s[1].paragraph, s[1].sentence))
     top = scored[:1] + sorted(scored[1:], key=lambda s: (order.get(s[1].document, 0), s[1].paragraph, s[1].sentence))
+    prefetch_citations(snapshot, (row.document for _, row in top[:MAX_CARD_QUOTES]))
     quotes = tuple(
         Quote(clip_quote(row.text), citation_for(snapshot, row.document, row.paragraph), round(score, 3),
               passage=row.id)

@@ -15,8 +15,9 @@ subtracts.
 from __future__ import annotations
 
 import math
+import threading
 import weakref
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping
 
@@ -150,6 +151,103 @@ def _docs_of(stats: DocStats, pos: np.ndarray) -> np.ndarray:
     return np.searchsorted(stats.starts, pos, side="right") - 1
 
 
+TERM_DOCS_BYTES = 48 << 20  # per snapshot: the documents (and summed tf) of recently asked terms
+
+
+class _TermDocs:
+    """Term id → (the documents whose body holds it, ascending; its tf summed per document),
+    kept per snapshot for recently asked terms (least recently used go first, within
+    TERM_DOCS_BYTES). Both the article scores and the article coverage of every question
+    go from a term's sentence postings to documents; for a common word at 1M sentences
+    that is a gather over ~10^5 postings, and questions keep asking the same words."""
+
+    def __init__(self) -> None:
+        self.items: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.bytes = 0
+        self.lock = threading.Lock()
+        self.computed = 0  # terms gathered from postings (a counter for tests)
+        self.norm: np.ndarray | None = None  # per-document BM25 length normalisation
+        self.titles: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # term → its title postings as arrays
+
+    def title_arrays(self, stats: DocStats, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(document indices, counts) of the titles holding `term`, as `stats.titles.get`
+        lists them: a common title word is in thousands of titles at 1M sentences, and
+        a Python loop over them ran per question."""
+        found = self.titles.get(term)
+        if found is None:
+            postings = stats.titles.get(term, ())
+            found = (np.fromiter((i for i, _ in postings), dtype=np.int64, count=len(postings)),
+                     np.fromiter((n for _, n in postings), dtype=np.float64, count=len(postings)))
+            with self.lock:
+                if len(self.titles) > 50_000:
+                    self.titles.clear()
+                self.titles[term] = found
+        return found
+
+    def get(self, snapshot: Snapshot, stats: DocStats, tid: int) -> tuple[np.ndarray, np.ndarray]:
+        with self.lock:
+            hit = self.items.get(tid)
+            if hit is not None:
+                self.items.move_to_end(tid)
+                return hit
+        pos, tfs = snapshot.index.postings(tid)
+        if not pos.size:
+            found = (np.empty(0, np.int64), np.empty(0, np.float64))
+        else:
+            which = _docs_of(stats, pos)
+            if which.shape[0] == 1 or bool((which[1:] >= which[:-1]).all()):
+                first = np.empty(which.shape[0], dtype=np.bool_)
+                first[0] = True
+                np.not_equal(which[1:], which[:-1], out=first[1:])
+                starts = np.flatnonzero(first)
+                # tf values are small integers: any summation order gives the same float
+                found = (which[starts].astype(np.int64), np.add.reduceat(tfs.astype(np.float64), starts))
+            else:
+                sums = np.bincount(which, weights=tfs.astype(np.float64))
+                docs = np.flatnonzero(sums > 0)
+                found = (docs.astype(np.int64), sums[docs])
+        with self.lock:
+            self.computed += 1
+            if tid not in self.items:
+                self.items[tid] = found
+                self.bytes += found[0].nbytes + found[1].nbytes
+                while self.bytes > TERM_DOCS_BYTES and len(self.items) > 1:
+                    _, (a, b) = self.items.popitem(last=False)
+                    self.bytes -= a.nbytes + b.nbytes
+        return found
+
+
+_TERM_DOCS: "weakref.WeakKeyDictionary[object, _TermDocs]" = weakref.WeakKeyDictionary()
+_TERM_DOCS_LOCK = threading.Lock()
+
+
+_NO_DOCS = (np.empty(0, np.int64), np.empty(0, np.float64))
+
+
+def _norm(snapshot: Snapshot, stats: DocStats) -> np.ndarray:
+    """BM25's length normalisation per document (per snapshot, not per question)."""
+    cache = _term_docs(snapshot)
+    if cache.norm is None or cache.norm.shape[0] != len(stats.ids):
+        cache.norm = K1 * (1 - B + B * stats.lengths / (stats.avg_length or 1.0))
+    return cache.norm
+
+
+def _term_docs(snapshot: Snapshot) -> "_TermDocs":
+    try:
+        with _TERM_DOCS_LOCK:
+            cache = _TERM_DOCS.get(snapshot.index)
+            if cache is None:
+                cache = _TERM_DOCS[snapshot.index] = _TermDocs()
+    except TypeError:  # an index that cannot be weakly referenced: no cache
+        cache = _TermDocs()
+    return cache
+
+
+def term_documents(snapshot: Snapshot, stats: DocStats, tid: int) -> tuple[np.ndarray, np.ndarray]:
+    """(document indices holding term `tid` in their body, ascending; tf summed per document)."""
+    return _term_docs(snapshot).get(snapshot, stats, tid)
+
+
 def doc_scores(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str, int]) -> Mapping[str, float]:
     """BM25 of each document that holds at least one of `terms` (title included)."""
     stats = doc_stats(snapshot)
@@ -158,22 +256,28 @@ def doc_scores(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str, i
         return {}
     stats.titles.fetch(terms)
     total = np.zeros(n_docs, dtype=np.float64)
-    norm = K1 * (1 - B + B * stats.lengths / (stats.avg_length or 1.0))
+    norm = _norm(snapshot, stats)
     for t in terms:
-        tf = np.zeros(n_docs, dtype=np.float64)
         tid = term_ids.get(t)
-        if tid is not None:
-            pos, tfs = snapshot.index.postings(tid)
-            if pos.size:
-                which = _docs_of(stats, pos)
-                tf += np.bincount(which, weights=tfs.astype(np.float64), minlength=n_docs)
-        for i, n in stats.titles.get(t, ()):
-            tf[i] += TITLE_WEIGHT * n
-        df = int((tf > 0).sum())
+        docs, sums = term_documents(snapshot, stats, tid) if tid is not None else _NO_DOCS
+        title_docs, title_n = _term_docs(snapshot).title_arrays(stats, t)
+        if title_docs.shape[0]:
+            tf = np.zeros(n_docs, dtype=np.float64)
+            tf[docs] = sums
+            np.add.at(tf, title_docs, TITLE_WEIGHT * title_n)  # in list order, as `tf[i] += 2.0 * n` was
+            docs = np.flatnonzero(tf > 0)
+            sums = tf[docs]
+        else:
+            keep = sums > 0
+            if not keep.all():
+                docs, sums = docs[keep], sums[keep]
+        df = int(docs.shape[0])
         if not df:
             continue
         idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-        total += idf * tf * (K1 + 1) / (tf + norm)
+        # Only the documents holding the term: elsewhere tf is 0 and the term adds 0.0,
+        # so this is the dense `total += idf * tf * (K1 + 1) / (tf + norm)`, float for float.
+        total[docs] += idf * sums * (K1 + 1) / (sums + norm[docs])
     return DocScores(stats, total)
 
 
@@ -214,6 +318,14 @@ class DocScores(Mapping[str, float]):
             keep = np.arange(scores.shape[0])
         order = keep[np.lexsort((keep, -scores[keep]))][:n]
         return [self._stats.ids[i] for i in self._hit[order].tolist()]
+
+
+def best_score(scores: Mapping[str, float]) -> float:
+    """`max(scores.values(), default=0.0)` without a Python pass over every article
+    (at 1M sentences a common word gives all 34k a score)."""
+    if isinstance(scores, DocScores):
+        return float(scores._total[scores._hit].max()) if len(scores) else 0.0
+    return max(scores.values(), default=0.0)
 
 
 def top_documents(scores: Mapping[str, float], n: int) -> list[str]:
@@ -272,11 +384,8 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
     for i, f in enumerate(stems):
         tid = term_ids.get(f)
         if tid is not None:
-            pos, _ = snapshot.index.postings(tid)
-            if pos.size:
-                held[i, _docs_of(stats, pos)] = True
-        for d, _ in stats.titles.get(f, ()):
-            held[i, d] = True
+            held[i, term_documents(snapshot, stats, tid)[0]] = True
+        held[i, _term_docs(snapshot).title_arrays(stats, f)[0]] = True
     questions = list(dict.fromkeys(expanded.values()))
     per_question = np.zeros((len(questions), n_docs), dtype=np.bool_)
     where = {q: j for j, q in enumerate(questions)}
@@ -293,10 +402,22 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
     if top <= 0:
         return 0.0
     best = 0.0
-    for d in np.flatnonzero(shares >= top - 1e-9).tolist():
+    # The near-best documents (at 1M sentences thousands tie: every article that holds all
+    # the question's words) are summed once per distinct pattern of stems held: documents
+    # with the same pattern give the same `found` set, built the same way, so the same float.
+    for d in _one_per_pattern(held, np.flatnonzero(shares >= top - 1e-9)):
         found: set[str] = set()
         for i, f in enumerate(stems):  # inserted in the order doc_term_sets inserts them
             if held[i, d]:
                 found.add(f)
         best = max(best, sum(weights[t] for t in {expanded[f] for f in found}) / total)
     return best
+
+
+def _one_per_pattern(held: np.ndarray, docs: np.ndarray) -> list[int]:
+    """One document (the first) of `docs` per distinct column `held[:, d]`."""
+    if docs.shape[0] <= 1:
+        return docs.tolist()
+    cols = np.ascontiguousarray(held[:, docs].T)  # one row of stems per document
+    _, first = np.unique(cols.view(np.dtype((np.void, cols.shape[1]))).ravel(), return_index=True)
+    return docs[np.sort(first)].tolist()

@@ -6,6 +6,7 @@ date); it never decides an answer on its own.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -135,8 +136,14 @@ def kind_evidence(kind: str, text: str, question: str | None = None) -> bool:
         return False
     if question is None or not found:
         return bool(found)
-    asked = set(_words(question))
+    asked = _asked(question)
     return any(set(_words(f)) - asked - _PLACE_WORDS for f in found)
+
+
+@functools.lru_cache(maxsize=64)
+def _asked(question: str) -> frozenset[str]:
+    """The question's words (kind_evidence asks this once per candidate sentence)."""
+    return frozenset(_words(question))
 
 
 _LOCATED_RE = re.compile(r"\b(?:located|situated|based|held|headquartered|found|lies|lying|sits)\s+(?:in|at|on|near|inside|within)\b")

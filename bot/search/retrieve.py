@@ -52,12 +52,12 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
-from bot.search.doc_score import best_share, doc_scores, top_documents
+from bot.search.doc_score import best_score, best_share, doc_scores, top_documents
 from bot.search.neighbours import completes, next_sentences
 from bot.search.question import Question, denies, kind_evidence, names_a_place, names_a_time, negated
 from bot.search.snapshot import Snapshot
 from bot.store import PassageRow
-from bot.text.families import antonyms, families_of, family, members, preload, synonyms
+from bot.text.families import antonyms, family_stems, members, preload, synonyms
 from bot.text.specificity import preload as preload_specificity, specificity
 from bot.text.tokenize import tokenize
 
@@ -151,15 +151,23 @@ LIGHT_TERMS = frozenset(
 PREFER_BONUS = 0.1  # a follow-up prefers the article the previous answer quoted
 
 
-def held(terms: set[str] | tuple[str, ...], tokens: set[str], token_families: frozenset[str] | None = None
-         ) -> tuple[set[str], set[str]]:
-    """(question terms the tokens hold, terms held only through a word of their family)."""
+Kin = dict[str, frozenset[str]]  # question term → every stem of its word family (bot.text.families)
+
+
+def kin_of(terms: Iterable[str]) -> Kin:
+    return {t: family_stems(t) for t in terms}
+
+
+def held(terms: set[str] | tuple[str, ...], tokens: set[str], kin: Kin) -> tuple[set[str], set[str]]:
+    """(question terms the tokens hold, terms held only through a word of their family).
+
+    A term's family is held when the tokens meet `kin[t]`: the family of every token
+    is not looked up (a candidate holds ~30 tokens, a family a few stems)."""
     exact = {t for t in terms if t in tokens}
     rest = [t for t in terms if t not in exact]
     if not rest:
         return exact, set()
-    fams = token_families if token_families is not None else families_of(tokens)
-    return exact, {t for t in rest if family(t) in fams}
+    return exact, {t for t in rest if not tokens.isdisjoint(kin[t])}
 
 
 def key_terms(question: Question, weights: dict[str, float], known: set[str]) -> tuple[str, ...]:
@@ -222,7 +230,7 @@ def retrieve(
         dscores = {document: 1.0}
     else:
         dscores = doc_scores(snapshot, terms, term_ids)
-    best_doc = max(dscores.values(), default=0.0) or 1.0
+    best_doc = best_score(dscores) or 1.0
 
     position_range = snapshot.doc_ranges.get(document, (0, 0)) if document is not None else None
     top = snapshot.index.top_k(ids, CANDIDATES, position_range)
@@ -241,32 +249,33 @@ def retrieve(
         return Retrieval(question, (), False, 0.0, "the knowledge base is being updated")
     token_lists = candidate_tokens(row for row, _ in candidates)
     token_sets = {pid: set(toks) for pid, toks in token_lists.items()}
-    token_fams = {pid: families_of(toks) for pid, toks in token_sets.items()}
+    kin = kin_of(term_set)
     # Paragraph context: the terms the paragraph's other candidate sentences hold.
     para_tokens: dict[tuple[str, int], set[str]] = {}
-    para_fams: dict[tuple[str, int], set[str]] = {}
     for row, _ in candidates:
         if row.kind == "body":
             para_tokens.setdefault((row.document, row.paragraph), set()).update(token_sets[row.id])
-            para_fams.setdefault((row.document, row.paragraph), set()).update(token_fams[row.id])
+    # The article's part of each candidate's score, once per article (a DocScores look-up
+    # is a Mapping call; ~66 candidates come from a handful of articles).
+    doc_part = {doc: dscores.get(doc, 0.0) / best_doc for doc in {row.document for row, _ in candidates}}
     best_bm25 = max(score for _, score in candidates) or 1.0
     floor = min(score for _, score in candidates)
     hits: list[Hit] = []
     matched: dict[int, set[str]] = {}  # passage id → question terms it holds (exact or family), for carrying
     typed: dict[int, bool] = {}  # passage id → holds the kind of thing the question asks for
     for row, score in candidates:
-        own, own_fam = held(term_set, token_sets[row.id], token_fams[row.id])
+        own, own_fam = held(term_set, token_sets[row.id], kin)
         if row.kind != "body":
             if not _meta_fits(row.kind, question.kind):
                 continue
             own |= _meta_terms(row.kind, question)
         own_w, fam_w, syn_w, ctx_w = _weighed(weights, term_set, own, own_fam, token_sets[row.id],
-                                              row, para_tokens, para_fams, synonyms_of)
+                                              row, para_tokens, kin, synonyms_of)
         coverage = _with_context(own_w, fam_w, syn_w, ctx_w) / total
         own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w + SYN_RANK_WEIGHT * syn_w) / total
         norm = (score - floor) / (best_bm25 - floor) if best_bm25 > floor else 1.0
         final = (BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage
-                 + DOC_WEIGHT * dscores.get(row.document, 0.0) / best_doc)
+                 + DOC_WEIGHT * doc_part[row.document])
         typed[row.id] = row.kind == "body" and _typed(question, row.text)
         if typed[row.id]:
             final += KIND_BONUS
@@ -283,7 +292,7 @@ def retrieve(
     # A question about the opposite of what the best sentence says ("the *first* arm"
     # where it says "the second arm"; WordNet antonyms) is a near-miss.
     best_tokens = token_sets[best.passage.id]
-    best_own, best_fam = held(term_set, best_tokens, token_fams[best.passage.id])
+    best_own, best_fam = held(term_set, best_tokens, kin)
     # (Not when the question names both sides: "abstract or concrete?")
     signals["opposite"] = float(any(antonyms(t) & best_tokens and not antonyms(t) & term_set
                                     for t in term_set - best_own - best_fam))
@@ -319,8 +328,7 @@ def retrieve(
         h.passage.kind == "body" and kind_evidence(question.kind, h.passage.text, question.text) for h in hits[:3]))
     if signals["answer_type"]:
         abstain_w = {t: w * ANSWER_TYPE_SHARE if t in unseen_words else w for t, w in abstain_w.items()}
-    signals["evidence"] = evidence(best, abstain_w, token_sets[best.passage.id], token_fams[best.passage.id],
-                                   para_tokens, para_fams, synonyms_of)
+    signals["evidence"] = evidence(best, abstain_w, token_sets[best.passage.id], kin, para_tokens, synonyms_of)
     signals["doc_coverage"] = _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, abstain_w, document)
     if len(hits) > 1:
         signals["margin"] = best.score - hits[1].score
@@ -350,12 +358,13 @@ def retrieve(
     kept = [h for h in hits if h.score >= RELATIVE_KEEP * best.score and h.coverage >= floor_cov]
     kept = kept[: max(k, 1) * 4]
     if CARRY:
-        kept = _carry_next(snapshot, kept, positions, question, term_set, matched, typed)
+        kept = _carry_next(snapshot, kept, positions, question, term_set, matched, typed, kin)
     return Retrieval(question, tuple(kept), True, best.coverage, "", "", signals)
 
 
 def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], question: Question,
-                term_set: set[str], matched: dict[int, set[str]], typed: dict[int, bool]) -> list[Hit]:
+                term_set: set[str], matched: dict[int, set[str]], typed: dict[int, bool], kin: Kin | None = None
+                ) -> list[Hit]:
     """Quotes that carry the next sentence of their paragraph when it completes them
     (bot/search/neighbours.py); a carried sentence is not quoted again on its own."""
     following = next_sentences(snapshot, positions, (h.passage for h in hits))
@@ -370,7 +379,7 @@ def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], 
             size = len(" ".join(h.passage.text.split())) + 1 + len(" ".join(row.text.split()))
             if size <= PAIR_CHARS:
                 toks = set(candidate_tokens([row])[row.id])
-                own_fam = held(term_set, toks)
+                own_fam = held(term_set, toks, kin if kin is not None else kin_of(term_set))
                 adds = completes(term_set, matched.get(h.passage.id, set()), own_fam[0] | own_fam[1])
                 typed_next = (CARRY_KIND and question.kind in TYPED_KINDS and not typed.get(h.passage.id)
                               and _typed(question, row.text))
@@ -397,13 +406,13 @@ def _typed(question: Question, text: str) -> bool:
 
 
 def _weighed(weights: dict[str, float], term_set: set[str], own: set[str], own_fam: set[str], tokens: set[str],
-             row: PassageRow, para_tokens: dict[tuple[str, int], set[str]], para_fams: dict[tuple[str, int], set[str]],
+             row: PassageRow, para_tokens: dict[tuple[str, int], set[str]], kin: Kin,
              synonyms_of: dict[str, frozenset[str] | set[str]]) -> tuple[float, float, float, float]:
     """The weight of the question a sentence holds: (its own words, their family words,
     synonyms, the words its paragraph's other candidate sentences hold)."""
     key = (row.document, row.paragraph)
     rest = term_set - own - own_fam
-    ctx_exact, ctx_fam = held(rest, para_tokens.get(key, set()), frozenset(para_fams.get(key, ())))
+    ctx_exact, ctx_fam = held(rest, para_tokens.get(key, set()), kin)
     own_w = sum(weights[t] for t in own)
     fam_w = sum(weights[t] for t in own_fam)
     syn_w = sum(weights[t] for t in rest if synonyms_of[t] & tokens)
@@ -420,9 +429,8 @@ def evidence(
     hit: Hit,
     weights: dict[str, float],
     tokens: set[str],
-    token_fams: frozenset[str],
+    kin: Kin,
     para_tokens: dict[tuple[str, int], set[str]],
-    para_fams: dict[tuple[str, int], set[str]],
     synonyms_of: dict[str, frozenset[str] | set[str]],
 ) -> float:
     """The share of the question (under `weights`) a sentence holds, with its paragraph's
@@ -430,8 +438,8 @@ def evidence(
     if hit.passage.kind != "body":
         return hit.coverage
     term_set = set(weights)
-    own, own_fam = held(term_set, tokens, token_fams)
-    parts = _weighed(weights, term_set, own, own_fam, tokens, hit.passage, para_tokens, para_fams, synonyms_of)
+    own, own_fam = held(term_set, tokens, kin)
+    parts = _weighed(weights, term_set, own, own_fam, tokens, hit.passage, para_tokens, kin, synonyms_of)
     return _with_context(*parts) / (sum(weights.values()) or 1.0)
 
 

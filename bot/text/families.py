@@ -67,6 +67,24 @@ def families_of(stems: "set[str] | frozenset[str] | list[str]") -> frozenset[str
     return frozenset(table.get(s, s) for s in stems)
 
 
+@functools.lru_cache(maxsize=1)
+def _inverse() -> dict[str, frozenset[str]]:
+    """Family id → every stem whose family it is."""
+    out: dict[str, set[str]] = {}
+    for stem, fam in _families()[0].items():
+        out.setdefault(fam, set()).add(stem)
+    return {fam: frozenset(stems) for fam, stems in out.items()}
+
+
+def family_stems(stem: str) -> frozenset[str]:
+    """Every stem s with `family(s) == family(stem)` (`stem` itself included): a set of
+    tokens holds a word of `stem`'s family exactly when it meets this one, so a question
+    term is checked against a sentence without finding the family of each of its words."""
+    fam = family(stem)
+    found = _inverse().get(fam, frozenset())
+    return found if fam in _families()[0] else found | {fam}
+
+
 def members(stem: str) -> tuple[str, ...]:
     """Every stem of `stem`'s family, itself included (sorted)."""
     found = _families()[1].get(family(stem))

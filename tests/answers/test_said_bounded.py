@@ -1,6 +1,7 @@
 """Issue 13: a "What did X say …" question reads a bounded number of articles
-(bot/answers/said.py MAX_DOCUMENTS), whatever the number that name X. Work is
-counted (articles attributed), never timed."""
+(bot/answers/said.py MAX_DOCUMENTS), whatever the number that name X, and their
+statements come from the store (attributed by the build), not from attributing
+the articles again. Work is counted (articles read, articles attributed), never timed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from bot.answers import said as said_mod
 from bot.engine import Engine
+from bot.store import PassageReader
 
 
 def _article(i: int, topic: str) -> str:
@@ -41,14 +43,33 @@ class _Counting(said_mod._DocumentReader):
         super().__init__(rows)
 
 
+class _Reads:
+    """Articles whose stored statements were read, and the statements that read them."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.documents = 0
+        self.calls = 0
+        original = PassageReader.statements
+
+        def counting(reader, documents, version):  # type: ignore[no-untyped-def]
+            documents = list(documents)
+            self.documents += len(documents)
+            self.calls += 1
+            return original(reader, documents, version)
+
+        monkeypatch.setattr(PassageReader, "statements", counting)
+        monkeypatch.setattr(said_mod, "_DocumentReader", _Counting)
+        _Counting.made = 0
+
+
 def test_said_reads_at_most_max_documents(council, monkeypatch: pytest.MonkeyPatch) -> None:
     engine, n = council
-    monkeypatch.setattr(said_mod, "_DocumentReader", _Counting)
-    _Counting.made = 0
+    reads = _Reads(monkeypatch)
     snap = engine._snapshot
     result = said_mod.said(snap, "Ada Lindqvist")
     assert n > said_mod.MAX_DOCUMENTS
-    assert 0 < _Counting.made <= said_mod.MAX_DOCUMENTS
+    assert 0 < reads.documents <= said_mod.MAX_DOCUMENTS and reads.calls == 1
+    assert _Counting.made == 0  # the build attributed them: nothing is attributed while answering
     assert result.statements and all(s.speaker == "Ada Lindqvist" for s in result.statements)
     # What each article read yields is exactly what attributing that article alone yields.
     for st in result.statements:
@@ -58,10 +79,9 @@ def test_said_reads_at_most_max_documents(council, monkeypatch: pytest.MonkeyPat
 def test_said_question_reads_the_articles_that_fit_the_topic(council, monkeypatch: pytest.MonkeyPatch) -> None:
     """Among more articles than are read, the one whose statement fits the question's topic is read."""
     engine, n = council
-    monkeypatch.setattr(said_mod, "_DocumentReader", _Counting)
-    _Counting.made = 0
+    reads = _Reads(monkeypatch)
     answer = engine.ask("What did Ada Lindqvist say about the ferry timetable?")
-    assert _Counting.made <= said_mod.MAX_DOCUMENTS
+    assert reads.documents <= said_mod.MAX_DOCUMENTS and _Counting.made == 0
     assert answer.answered and "ferry timetable" in answer.quotes[0].text
     assert answer.quotes[0].citation.document == f"session-{n - 3:03d}"
 
@@ -71,16 +91,98 @@ def test_few_candidates_give_what_unbounded_attribution_gives(council, monkeypat
     with one more candidate than the bound, exactly the bound is read."""
     engine, n = council
     snap = engine._snapshot
-    monkeypatch.setattr(said_mod, "_DocumentReader", _Counting)
+    reads = _Reads(monkeypatch)
 
     def run(bound: int):
         snap.__dict__.pop("_said_cache", None)
         monkeypatch.setattr(said_mod, "MAX_DOCUMENTS", bound)
-        _Counting.made = 0
-        return said_mod.said(snap, "Ada Lindqvist", limit=1000), _Counting.made
+        reads.documents = 0
+        return said_mod.said(snap, "Ada Lindqvist", limit=1000), reads.documents
 
     unbounded, read_all = run(10_000)
     assert read_all == n and len(unbounded.statements) == n
     assert run(n) == (unbounded, n)
     fewer, read = run(n - 1)
     assert read == n - 1 and set(fewer.statements) < set(unbounded.statements)
+
+
+def test_stored_statements_are_what_attributing_each_article_gives(council) -> None:
+    """The build's statements (bot/ingest/attribution.py, stored per article) are exactly
+    what attributing the article's stored sentences at answer time gives, for every article."""
+    engine, n = council
+    snap = engine._snapshot
+    stored = snap.reader.statements(sorted(snap.documents), said_mod.ATTRIBUTION_VERSION)
+    assert set(stored) == set(snap.documents)
+    assert sum(len(v) for v in stored.values()) >= n
+    for doc in snap.documents:
+        expected = said_mod._DocumentReader(snap.reader.body_passages(doc)).statements()
+        assert [said_mod.Statement(*r) for r in stored[doc]] == expected
+
+
+def test_articles_stored_without_statements_are_attributed_when_asked(council, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Statements stored by other rules (another ATTRIBUTION_VERSION), or none at all (a
+    database from before them), are not trusted: those articles are attributed while
+    answering, with the same result."""
+    engine, n = council
+    snap = engine._snapshot
+    expected = said_mod.said(snap, "Ada Lindqvist", limit=1000)
+    reads = _Reads(monkeypatch)
+    snap.__dict__.pop("_said_cache", None)
+    monkeypatch.setattr(said_mod, "ATTRIBUTION_VERSION", "other rules")
+    got = said_mod.said(snap, "Ada Lindqvist", limit=1000)
+    assert got == expected
+    assert _Counting.made == reads.documents > 0
+
+
+def test_a_database_without_the_statements_table_is_answered_the_same(council, tmp_path: Path) -> None:
+    """A database written before the table existed (dropped here) reads no statements
+    and does not fail: its articles are attributed while answering, with the same result."""
+    import shutil
+    import sqlite3
+
+    engine, n = council
+    expected = said_mod.said(engine._snapshot, "Ada Lindqvist", limit=1000)
+    engine.close()
+    db = tmp_path / "old.db"
+    for suffix in ("", "-wal"):
+        if Path(f"{engine.db_path}{suffix}").exists():
+            shutil.copy(f"{engine.db_path}{suffix}", f"{db}{suffix}")
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE statements")
+    reader = PassageReader(db, readonly=True)
+    try:
+        assert reader.statements(["session-000"], said_mod.ATTRIBUTION_VERSION) == {}
+        assert not reader.failed
+    finally:
+        reader.close()
+    old = Engine(tmp_path / "knowledge", db)
+    old.open(refresh=False)
+    try:
+        got = said_mod.said(old._snapshot, "Ada Lindqvist", limit=1000)
+        assert got == expected and len(got.statements) == said_mod.MAX_DOCUMENTS
+    finally:
+        old.close()
+
+
+def test_a_speakers_documents_are_found_once_per_snapshot(council, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The documents that name a speaker are a fact of the snapshot: a second question
+    about the same speaker (another topic) does not search the name again, and answers
+    as a fresh snapshot would."""
+    engine, n = council
+    snap = engine._snapshot
+    calls: list[int] = []
+    original = type(snap.index).top_k
+
+    def counting(index, ids, k, position_range=None):  # type: ignore[no-untyped-def]
+        calls.append(k)
+        return original(index, ids, k, position_range)
+
+    monkeypatch.setattr(type(snap.index), "top_k", counting)
+    snap.__dict__.pop("_said_names", None)
+    said_mod.said(snap, "Ada Lindqvist", topic=("budget",))
+    first = len(calls)
+    calls.clear()
+    got = said_mod.said(snap, "Ada Lindqvist", topic=("ferry",))
+    assert len(calls) == first - 1  # the name's own top 200 is not searched again
+    snap.__dict__.pop("_said_names", None)
+    assert said_mod.said(snap, "Ada Lindqvist", topic=("ferry",)) == got
