@@ -545,6 +545,27 @@ def document_files(conn: sqlite3.Connection) -> list[tuple[str, str | None, str,
     return conn.execute("SELECT id, date, path, size, mtime_ns FROM documents").fetchall()
 
 
+def stored_title_lengths(conn: sqlite3.Connection, documents: list[str] | None) -> dict[str, int] | None:
+    """Document → its title's length in terms, as `title_terms` holds it (None: this
+    database has no current title terms). Kept in the persisted index's segments, so a
+    start reads no row per document (bot/search/indexfiles.py)."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'title_terms'").fetchone()
+        if not row or row[0] != TITLE_TERMS_VERSION:
+            return None
+        if documents is None:
+            return dict(conn.execute("SELECT document, n FROM title_terms WHERE term = ?", (TITLE_LENGTH,)))
+        out: dict[str, int] = {}
+        for i in range(0, len(documents), 500):
+            chunk = documents[i : i + 500]
+            out.update(conn.execute(
+                f"SELECT document, n FROM title_terms WHERE term = ? AND document IN ({','.join('?' * len(chunk))})",
+                (TITLE_LENGTH, *chunk)))
+        return out
+    except sqlite3.OperationalError:  # no such table (a database from before title terms)
+        return None
+
+
 class PassageReader:
     """The read connection a snapshot answers from.
 

@@ -56,6 +56,10 @@ class DocumentTable(Mapping[str, StoredDocument]):
     def __contains__(self, key: object) -> bool:
         return key in self._light
 
+    def unknown(self, ids: Iterable[str]) -> set[str]:
+        """Those of `ids` that are not documents of this table (one set difference)."""
+        return set(ids).difference(self._light)
+
     def date(self, doc_id: str) -> str | None:
         return self._light[doc_id][1]
 

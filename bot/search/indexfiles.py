@@ -8,7 +8,10 @@ Layout: `<database>.index/manifest.json` names the segments and the database
 state (store uid + generation) they describe; each `seg-*/` holds one group of
 articles: passage ids and lengths, postings grouped by term (CSR: term_offsets,
 post_pos, post_tf) and the same postings grouped by passage (pt_offsets,
-pt_terms: the terms of a candidate sentence without re-tokenising it).
+pt_terms: the terms of a candidate sentence without re-tokenising it), and the
+per-document arrays a start needs (names, position bounds, first passage ids,
+title lengths): mapped too, so a start builds no Python object per document and
+decodes no per-document JSON (the manifest names segments and their deletions only).
 
 A build that changes a few articles writes one small segment for them and marks
 their old passages deleted in the segment that held them (incremental reload);
@@ -35,10 +38,11 @@ from typing import Iterable
 import numpy as np
 
 from bot.search.bm25 import term_bounds
+from bot.store import stored_title_lengths
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3  # 3: per-document arrays in the segments (2 kept them as JSON in the manifest)
 MAX_SEGMENTS = 8  # more than this: merge the small ones
 REWRITE_DELETED_SHARE = 1 / 3  # deleted passages above this share: write the index anew
 CHECK_BYTES = 1 << 16  # the checksum covers each file's first and last 64 KiB
@@ -53,6 +57,13 @@ ARRAYS = {  # name → dtype
     "pt_terms": np.int32,
     "term_tfmax": np.uint16,  # per term: its largest tf in this segment (pruning bounds)
     "term_mindl": np.int32,  # per term: the shortest passage holding it in this segment
+    # Per document (in segment order): positions doc_bounds[i]:doc_bounds[i+1], its first
+    # passage id (the key a reload compares), its title's length in terms (-1: unknown,
+    # a database without title terms), and its id: UTF-8, one "\n"-joined blob.
+    "doc_bounds": np.int64,
+    "doc_keys": np.int64,
+    "doc_title_len": np.int32,
+    "doc_names": np.uint8,
 }
 
 
@@ -74,7 +85,11 @@ class Segment:
     pt_terms: np.ndarray
     term_tfmax: np.ndarray
     term_mindl: np.ndarray
-    docs: list[tuple[str, int, int, int]]  # (document, start, end, key = its first passage id)
+    doc_bounds: np.ndarray
+    doc_keys: np.ndarray
+    doc_title_len: np.ndarray
+    doc_names: np.ndarray
+    names: list[str]  # doc_names decoded: the document ids, in segment order
     deleted: set[str] = field(default_factory=set)
     files: dict[str, list[int]] = field(default_factory=dict)
 
@@ -83,12 +98,41 @@ class Segment:
         return int(self.passage_ids.shape[0])
 
     @property
+    def docs(self) -> list[tuple[str, int, int, int]]:
+        """(document, start, end, key = its first passage id): one tuple per document
+        (a reload's comparison and merges; a start reads the arrays)."""
+        b = self.doc_bounds.tolist()
+        return list(zip(self.names, b[:-1], b[1:], self.doc_keys.tolist()))
+
+    def deleted_mask(self) -> np.ndarray:
+        """Per document: whether it is deleted in this segment."""
+        if not self.deleted:
+            return np.zeros(len(self.names), dtype=np.bool_)
+        return np.fromiter((d in self.deleted for d in self.names), dtype=np.bool_, count=len(self.names))
+
+    @property
     def live_passages(self) -> int:
-        return sum(e - s for d, s, e, _ in self.docs if d not in self.deleted)
+        if not self.deleted:
+            return self.n
+        sizes = np.diff(self.doc_bounds)
+        return int(sizes[~self.deleted_mask()].sum())
 
     def manifest_entry(self) -> dict:
-        return {"name": self.name, "n": self.n, "m": int(self.post_pos.shape[0]),
-                "docs": [list(d) for d in self.docs], "deleted": sorted(self.deleted), "files": self.files}
+        return {"name": self.name, "n": self.n, "m": int(self.post_pos.shape[0]), "d": len(self.names),
+                "deleted": sorted(self.deleted), "files": self.files}
+
+
+def _encode_names(names: list[str]) -> np.ndarray:
+    return np.frombuffer("\n".join(names).encode("utf-8"), dtype=np.uint8)
+
+
+def _decode_names(blob: np.ndarray, count: int) -> list[str]:
+    if count == 0:
+        return []
+    names = blob.tobytes().decode("utf-8").split("\n")
+    if len(names) != count:
+        raise IndexFileError(f"{len(names)} document names for {count} documents")
+    return names
 
 
 @dataclass
@@ -106,9 +150,11 @@ def index_dir(db_path: Path | str) -> Path:
 
 
 # -- building segments from the store's postings ------------------------------------------------
-def _segment_from_rows(rows: Iterable[tuple], sizes: tuple[int, int], vocab_size: int) -> Segment:
+def _segment_from_rows(rows: Iterable[tuple], sizes: tuple[int, int], vocab_size: int,
+                       title_lengths: dict[str, int] | None = None) -> Segment:
     """`rows`: (document, passage_ids, lengths, term_ids, local, tfs) blobs as the store
-    keeps them; `sizes`: (passages, postings) upper bounds, so arrays are allocated once."""
+    keeps them; `sizes`: (passages, postings) upper bounds, so arrays are allocated once;
+    `title_lengths`: each document's title length in terms (None: unknown, -1)."""
     n_cap, m_cap = sizes
     ids = np.empty(n_cap, dtype=np.int64)
     lengths = np.empty(n_cap, dtype=np.int32)
@@ -141,10 +187,18 @@ def _segment_from_rows(rows: Iterable[tuple], sizes: tuple[int, int], vocab_size
     np.cumsum(np.bincount(term_ids, minlength=v), out=term_offsets[1:])
     post_pos, post_tf = positions[order], tfs[order]
     tfmax, mindl = term_bounds(term_offsets, post_pos, post_tf, lengths)
+    names = [d for d, _, _, _ in docs]
+    if any("\n" in d for d in names):  # (ids are file names without control characters)
+        raise ValueError("a document id holds a newline")
+    bounds = np.array([0] + [e for _, _, e, _ in docs], dtype=np.int64)
+    titles = title_lengths or {}
     return Segment(
         name="", passage_ids=ids, doc_len=lengths, term_offsets=term_offsets,
         post_pos=post_pos, post_tf=post_tf, pt_offsets=pt_offsets, pt_terms=term_ids,
-        term_tfmax=tfmax, term_mindl=mindl, docs=docs,
+        term_tfmax=tfmax, term_mindl=mindl, doc_bounds=bounds,
+        doc_keys=np.array([k for _, _, _, k in docs], dtype=np.int64),
+        doc_title_len=np.array([titles.get(d, -1) for d in names], dtype=np.int32),
+        doc_names=_encode_names(names), names=names,
     )
 
 
@@ -156,7 +210,7 @@ def _build_segment(conn: sqlite3.Connection, documents: list[str] | None, vocab_
                             "WHERE document IN (SELECT id FROM documents)").fetchone()
         rows = conn.execute("SELECT document, passage_ids, lengths, term_ids, local, tfs FROM postings "
                             "WHERE document IN (SELECT id FROM documents) ORDER BY document")
-        return _segment_from_rows(rows, (int(n), int(m)), vocab_size)
+        return _segment_from_rows(rows, (int(n), int(m)), vocab_size, stored_title_lengths(conn, None))
     docs = sorted(documents)
     fetched: list[tuple] = []
     for i in range(0, len(docs), 500):
@@ -165,7 +219,7 @@ def _build_segment(conn: sqlite3.Connection, documents: list[str] | None, vocab_
             "SELECT document, passage_ids, lengths, term_ids, local, tfs FROM postings "
             f"WHERE document IN ({','.join('?' * len(chunk))}) ORDER BY document", chunk).fetchall()
     sizes = (sum(len(r[1]) // 8 for r in fetched), sum(len(r[3]) // 4 for r in fetched))
-    return _segment_from_rows(fetched, sizes, vocab_size)
+    return _segment_from_rows(fetched, sizes, vocab_size, stored_title_lengths(conn, docs))
 
 
 # -- files ---------------------------------------------------------------------------------------
@@ -193,6 +247,13 @@ def _write_segment(folder: Path, seg: Segment) -> None:
 
 
 def _load_segment(folder: Path, entry: dict) -> Segment:
+    try:
+        return _load_segment_entry(folder, entry)
+    except (KeyError, TypeError, ValueError) as exc:  # a manifest entry of the wrong shape
+        raise IndexFileError(f"manifest entry unreadable: {type(exc).__name__}: {exc}") from exc
+
+
+def _load_segment_entry(folder: Path, entry: dict) -> Segment:
     seg_dir = folder / entry["name"]
     arrays: dict[str, np.ndarray] = {}
     for name, dtype in ARRAYS.items():
@@ -210,8 +271,11 @@ def _load_segment(folder: Path, entry: dict) -> Segment:
         # np.memmap goes through a Python-level __getitem__ (~3 µs per scalar; a
         # question indexes these arrays thousands of times).
         arrays[name] = np.asarray(arr)
-    n, m = int(entry["n"]), int(entry["m"])
-    ok = (arrays["passage_ids"].shape[0] == n and arrays["doc_len"].shape[0] == n
+    n, m, d = int(entry["n"]), int(entry["m"]), int(entry["d"])
+    bounds = arrays["doc_bounds"]
+    ok = (bounds.shape[0] == d + 1 and arrays["doc_keys"].shape[0] == d
+          and arrays["doc_title_len"].shape[0] == d and int(bounds[0]) == 0 and int(bounds[-1]) == n
+          and bool((bounds[1:] >= bounds[:-1]).all()) and arrays["passage_ids"].shape[0] == n and arrays["doc_len"].shape[0] == n
           and arrays["pt_offsets"].shape[0] == n + 1 and arrays["post_pos"].shape[0] == m
           and arrays["post_tf"].shape[0] == m and arrays["pt_terms"].shape[0] == m
           and int(arrays["term_offsets"][-1]) == m and int(arrays["pt_offsets"][-1]) == m
@@ -219,10 +283,11 @@ def _load_segment(folder: Path, entry: dict) -> Segment:
           and arrays["term_tfmax"].shape[0] == arrays["term_mindl"].shape[0] == arrays["term_offsets"].shape[0] - 1)
     if not ok:
         raise IndexFileError(f"{entry['name']}: arrays of inconsistent sizes")
-    docs = [(str(d), int(s), int(e), int(k)) for d, s, e, k in entry["docs"]]
-    if any(not 0 <= s <= e <= n for _, s, e, _ in docs):
-        raise IndexFileError(f"{entry['name']}: document ranges out of bounds")
-    return Segment(name=entry["name"], docs=docs, deleted=set(entry.get("deleted", ())),
+    try:
+        names = _decode_names(arrays["doc_names"], d)
+    except UnicodeDecodeError as exc:
+        raise IndexFileError(f"{entry['name']}: document names unreadable ({exc})") from exc
+    return Segment(name=entry["name"], names=names, deleted=set(entry.get("deleted", ())),
                    files=entry["files"], **arrays)
 
 
