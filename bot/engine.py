@@ -29,7 +29,7 @@ from bot.answers.who import entity_names as _entity_names
 from bot.answers.who import who as _who
 from bot.buildlock import build_lock
 from bot.build import INDEX_FORMAT, BuildCancelled, BuildReport, KnowledgeFolderError, sync_folder
-from bot.ingest.files import MAX_FILE_BYTES, scan_folder, unchanged_since
+from bot.ingest.files import MAX_FILE_BYTES, scan_folder, unchanged_as_listed, unchanged_since
 from bot.search.bm25 import BM25Params
 from bot.search.question import MAX_QUESTION_CHARS
 from bot.search.documents import DocumentTable
@@ -208,8 +208,13 @@ class Engine:
         if not self.knowledge_dir.is_dir():
             return False
         failed_at = {p: at for p, at in reader.query("SELECT path, at FROM failures")}
-        if not failed_at and unchanged_since(self.knowledge_dir, documents.file_stamps()):
-            return True  # the cheap check (one lstat per file); otherwise the full comparison
+        if not failed_at:  # the cheap check (one lstat per file); otherwise the full comparison
+            table = documents.table
+            if table is not None:  # the stamps as arrays (the persisted index's copy)
+                if unchanged_as_listed(self.knowledge_dir, table.folder, table.names, table.sizes, table.mtimes):
+                    return True
+            elif unchanged_since(self.knowledge_dir, documents.file_stamps()):
+                return True
         files = documents.files()
         entries, failures = scan_folder(self.knowledge_dir)
         seen: set[str] = set()

@@ -19,7 +19,12 @@ from __future__ import annotations
 import threading
 from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
 
+from typing import TYPE_CHECKING
+
 from bot.store import PassageReader, StoredDocument
+
+if TYPE_CHECKING:
+    from bot.search.indexfiles import FileTable
 
 
 def _order_key(row: tuple) -> tuple:
@@ -33,19 +38,41 @@ class DocumentTable(Mapping[str, StoredDocument]):
     `len`, `in` and iterating the ids never read the table; `[id]` reads one row
     (then kept); `values()` / `items()` read every row in one statement (then kept)."""
 
-    def __init__(self, reader: PassageReader, files: Iterable[tuple[str, str | None, str, int, int]]) -> None:
+    def __init__(self, reader: PassageReader, files: Iterable[tuple[str, str | None, str, int, int]] | None = None,
+                 *, table: "FileTable | None" = None) -> None:
+        """`files`: the (id, date, path, size, mtime_ns) rows as read; or `table`, the same
+        as the persisted index keeps them (bot/search/indexfiles.py), turned into rows only
+        when something needs them (a CLI `ask` needs the ids and the file stamps only)."""
         self._reader = reader
-        # id → (id, date, path, size, mtime_ns) as read; sorted on first iteration only
+        self.table = table
+        # id → (id, date, path, size, mtime_ns); sorted on first iteration only
         # (a question that iterates no document list never pays for the sort).
-        self._light: dict[str, tuple] = {r[0]: r for r in files}
+        self._rows: dict[str, tuple] | None = None if table is not None else {r[0]: r for r in files or ()}
+        self._ids: frozenset[str] | None = None
         self._order: list[str] | None = None
         self._loaded: dict[str, StoredDocument] = {}
         self._all = False
         self._lock = threading.Lock()
 
+    @property
+    def _light(self) -> dict[str, tuple]:
+        rows = self._rows
+        if rows is None:
+            assert self.table is not None
+            rows = self._rows = {r[0]: r for r in self.table.rows()}
+        return rows
+
+    def _id_set(self) -> "frozenset[str] | dict[str, tuple]":
+        if self._rows is not None:
+            return self._rows
+        if self._ids is None:
+            assert self.table is not None
+            self._ids = frozenset(self.table.ids)
+        return self._ids
+
     # -- what every snapshot needs, without reading rows --------------------------------
     def __len__(self) -> int:
-        return len(self._light)
+        return len(self._rows) if self._rows is not None else len(self.table.ids)  # type: ignore[union-attr]
 
     def __iter__(self) -> Iterator[str]:
         order = self._order
@@ -54,11 +81,11 @@ class DocumentTable(Mapping[str, StoredDocument]):
         return iter(order)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._light
+        return key in self._id_set()
 
     def unknown(self, ids: Iterable[str]) -> set[str]:
         """Those of `ids` that are not documents of this table (one set difference)."""
-        return set(ids).difference(self._light)
+        return set(ids).difference(self._id_set())
 
     def date(self, doc_id: str) -> str | None:
         return self._light[doc_id][1]
@@ -81,14 +108,15 @@ class DocumentTable(Mapping[str, StoredDocument]):
         doc = self._loaded.get(key)
         if doc is not None:
             return doc
-        if key not in self._light:
+        if key not in self._id_set():
             raise KeyError(key)
         self.prefetch([key])
         return self._loaded[key]
 
     def prefetch(self, ids: Iterable[str]) -> None:
         """Read the rows of `ids` not read yet, in one statement per 500."""
-        wanted = [d for d in dict.fromkeys(ids) if d in self._light and d not in self._loaded]
+        known = self._id_set()
+        wanted = [d for d in dict.fromkeys(ids) if d in known and d not in self._loaded]
         if wanted:
             self._fill(wanted)
 

@@ -38,7 +38,7 @@ from typing import Iterable
 import numpy as np
 
 from bot.search.bm25 import term_bounds
-from bot.store import stored_title_lengths
+from bot.store import document_files, stored_title_lengths
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,94 @@ class IndexState:
     vocab_size: int
     rebuilt: str  # "" (mapped as found), "delta", "merge" or "full": what this load wrote
     persisted: bool  # False when the folder was not writable (kept in memory only)
+    table: "FileTable | None" = None  # the documents' files as the database holds them (None: read them)
+
+
+TABLE_ARRAYS = {  # name → dtype: the document table's (id, date, path, size, mtime_ns), by file name
+    "ids": np.uint8,  # "\n"-joined UTF-8, as doc_names
+    "dates": np.uint8,  # "\n"-joined; a missing date is NO_DATE
+    "names": np.uint8,  # file names (the path less the one folder every path shares)
+    "sizes": np.int64,
+    "mtimes": np.int64,
+}
+NO_DATE = "\x00"
+
+
+@dataclass(eq=False)
+class FileTable:
+    """What a snapshot keeps of every document row (bot/search/documents.py), for the
+    state the manifest describes: written with it, mapped at a start instead of reading
+    34k rows at 1M sentences. Rows sorted by file name, so the freshness check compares
+    a sorted listing with `names` and arrays with arrays (bot/ingest/files.py)."""
+
+    folder: str  # every stored path is folder + "/" + name
+    ids: list[str]
+    dates: list[str | None]
+    names: list[str]
+    sizes: np.ndarray
+    mtimes: np.ndarray
+
+    def rows(self) -> list[tuple[str, str | None, str, int, int]]:
+        """(id, date, path, size, mtime_ns): what `document_files` reads."""
+        prefix = self.folder + "/"
+        return list(zip(self.ids, self.dates, [prefix + n for n in self.names],
+                        self.sizes.tolist(), self.mtimes.tolist()))
+
+
+def _table_from_rows(rows: list[tuple]) -> FileTable | None:
+    """None when the rows do not fit the compact form (paths in several folders, a
+    newline in a field): the snapshot then reads them from the database."""
+    folders: set[str] = set()
+    out = []
+    for doc_id, date, path, size, mtime in rows:
+        head, sep, name = (path or "").rpartition("/")
+        if not sep or not name:
+            return None
+        folders.add(head)
+        out.append((name, doc_id, date, int(size or 0), int(mtime or 0)))
+    if len(folders) > 1:
+        return None
+    out.sort()
+    ids = [r[1] for r in out]
+    dates = [r[2] for r in out]
+    names = [r[0] for r in out]
+    if any("\n" in x or x == NO_DATE for col in (ids, names) for x in col) or \
+            any(d is not None and ("\n" in d or d == NO_DATE) for d in dates):
+        return None
+    return FileTable(folders.pop() if folders else "", ids, dates, names,
+                     np.array([r[3] for r in out], dtype=np.int64), np.array([r[4] for r in out], dtype=np.int64))
+
+
+def _write_table(folder: Path, table: FileTable) -> dict:
+    name = f"tab-{os.urandom(6).hex()}"
+    tmp = folder / (name + ".tmp")
+    tmp.mkdir(parents=True)
+    arrays = {"ids": _encode_names(table.ids), "names": _encode_names(table.names),
+              "dates": _encode_names([NO_DATE if d is None else d for d in table.dates]),
+              "sizes": table.sizes, "mtimes": table.mtimes}
+    files: dict[str, list[int]] = {}
+    for key, dtype in TABLE_ARRAYS.items():
+        path = tmp / f"{key}.npy"
+        np.save(path, np.ascontiguousarray(arrays[key], dtype=dtype))
+        files[key] = [path.stat().st_size, _checksum(path)]
+    os.replace(tmp, folder / name)
+    return {"name": name, "d": len(table.ids), "folder": table.folder, "files": files}
+
+
+def _load_table(folder: Path, entry: dict | None) -> FileTable | None:
+    if entry is None:
+        return None
+    try:
+        arrays = _load_arrays(folder / entry["name"], entry, TABLE_ARRAYS)
+        d = int(entry["d"])
+        if arrays["sizes"].shape[0] != d or arrays["mtimes"].shape[0] != d:
+            raise IndexFileError(f"{entry['name']}: arrays of inconsistent sizes")
+        ids = _decode_names(arrays["ids"], d)
+        names = _decode_names(arrays["names"], d)
+        dates = [None if x == NO_DATE else x for x in _decode_names(arrays["dates"], d)]
+        return FileTable(str(entry["folder"]), ids, dates, names, arrays["sizes"], arrays["mtimes"])
+    except (KeyError, TypeError, ValueError) as exc:  # (UnicodeDecodeError is a ValueError)
+        raise IndexFileError(f"document table unreadable: {type(exc).__name__}: {exc}") from exc
 
 
 def index_dir(db_path: Path | str) -> Path:
@@ -253,10 +341,9 @@ def _load_segment(folder: Path, entry: dict) -> Segment:
         raise IndexFileError(f"manifest entry unreadable: {type(exc).__name__}: {exc}") from exc
 
 
-def _load_segment_entry(folder: Path, entry: dict) -> Segment:
-    seg_dir = folder / entry["name"]
+def _load_arrays(seg_dir: Path, entry: dict, kinds: dict[str, type]) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
-    for name, dtype in ARRAYS.items():
+    for name, dtype in kinds.items():
         path = seg_dir / f"{name}.npy"
         size, crc = entry["files"][name]
         try:
@@ -271,6 +358,11 @@ def _load_segment_entry(folder: Path, entry: dict) -> Segment:
         # np.memmap goes through a Python-level __getitem__ (~3 µs per scalar; a
         # question indexes these arrays thousands of times).
         arrays[name] = np.asarray(arr)
+    return arrays
+
+
+def _load_segment_entry(folder: Path, entry: dict) -> Segment:
+    arrays = _load_arrays(folder / entry["name"], entry, ARRAYS)
     n, m, d = int(entry["n"]), int(entry["m"]), int(entry["d"])
     bounds = arrays["doc_bounds"]
     ok = (bounds.shape[0] == d + 1 and arrays["doc_keys"].shape[0] == d
@@ -307,9 +399,9 @@ def _write_manifest(folder: Path, manifest: dict) -> None:
     tmp = folder / f"manifest.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(manifest, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, folder / "manifest.json")
-    keep = {s["name"] for s in manifest["segments"]}
+    keep = {s["name"] for s in manifest["segments"]} | {(manifest.get("table") or {}).get("name")}
     for child in folder.iterdir():  # segments no manifest names any more (a reader that
-        if child.name.startswith("seg-") and child.name not in keep:  # mapped them keeps them)
+        if child.name.startswith(("seg-", "tab-")) and child.name not in keep:  # mapped them keeps them)
             shutil.rmtree(child, ignore_errors=True)
 
 
@@ -342,7 +434,8 @@ def open_index(conn: sqlite3.Connection, db_path: Path | str, generation: object
         manifest = _read_manifest(folder)
         if manifest is not None and all(manifest.get(k) == v for k, v in want.items()):
             return IndexState([_load_segment(folder, e) for e in manifest["segments"]],
-                              max(vocab_size, int(manifest.get("vocab_size", 0))), "", True)
+                              max(vocab_size, int(manifest.get("vocab_size", 0))), "", True,
+                              _load_table(folder, manifest.get("table")))
     except IndexFileError as exc:
         log.warning("index at %s is damaged (%s): rebuilding it from the database", folder, exc)
         logged = True
@@ -363,7 +456,8 @@ def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int,
         if manifest is not None and manifest.get("store_uid") == want["store_uid"]:
             segments = [_load_segment(folder, e) for e in manifest["segments"]]
             if manifest.get("generation") == want["generation"]:  # another process just did it
-                return IndexState(segments, max(vocab_size, int(manifest.get("vocab_size", 0))), "", True)
+                return IndexState(segments, max(vocab_size, int(manifest.get("vocab_size", 0))), "", True,
+                                  _load_table(folder, manifest.get("table")))
     except IndexFileError as exc:
         if not logged:  # (one line per damage)
             log.warning("index at %s is damaged (%s): rebuilding it from the database", folder, exc)
@@ -395,11 +489,13 @@ def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int,
         _write_segment(folder, seg)
         segments = [seg]
         rebuilt = "full"
+    table = _table_from_rows(document_files(conn))
     _write_manifest(folder, {"format": FORMAT, **want, "vocab_size": vocab_size,
-                             "segments": [s.manifest_entry() for s in segments]})
+                             "segments": [s.manifest_entry() for s in segments],
+                             "table": _write_table(folder, table) if table is not None else None})
     if rebuilt:
         log.info("index %s: %s (%d segment(s))", folder.name, rebuilt, len(segments))
-    return IndexState(segments, vocab_size, rebuilt, True)
+    return IndexState(segments, vocab_size, rebuilt, True, table)
 
 
 def _merge_small(conn: sqlite3.Connection, folder: Path, segments: list[Segment],

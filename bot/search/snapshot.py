@@ -177,14 +177,16 @@ def load_snapshot(reader: PassageReader, params: BM25Params, previous: "Snapshot
     """
     try:
         with reader.read_transaction() as conn:
-            files = document_files(conn)
             uid_row = conn.execute("SELECT value FROM meta WHERE key = 'store_uid'").fetchone()
             vocab_size = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM terms").fetchone()[0]) + 1
             state = open_index(conn, reader.path, reader.generation[0] if reader.generation else None,
                                uid_row[0] if uid_row else None, vocab_size)
+            # The document table as the index folder keeps it for this state; read when it does not.
+            docs = DocumentTable(reader, table=state.table) if state.table is not None \
+                else DocumentTable(reader, document_files(conn))
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"knowledge base unavailable: {exc}") from exc
-    return snapshot_from_index(reader, state, DocumentTable(reader, files), params)
+    return snapshot_from_index(reader, state, docs, params)
 
 
 def snapshot_from_index(reader: PassageReader, state: IndexState, docs: DocumentTable,
