@@ -219,9 +219,9 @@ class Engine:
         entries, failures = scan_folder(self.knowledge_dir)
         seen: set[str] = set()
         for e in entries:
-            if files.get(e.doc_id) == (str(e.path), e.size, e.mtime_ns):
+            if files.get(e.doc_id) == (e.path_str, e.size, e.mtime_ns):
                 seen.add(e.doc_id)
-            elif (failed_at.get(str(e.path)) or 0) * 1e9 < e.mtime_ns:
+            elif (failed_at.get(e.path_str) or 0) * 1e9 < e.mtime_ns:
                 return False
         if set(files) - seen:
             return False
