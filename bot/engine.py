@@ -70,6 +70,15 @@ def _file_identity(path: Path) -> tuple[int, int, int] | None:
     return (st.st_dev, st.st_ino, st.st_size)
 
 
+def _one_write_apart(old: Snapshot, new: Snapshot) -> bool:
+    """Whether `new` is `old`'s state plus exactly one build (this process's: another
+    process's build in between may have rewritten rows this one did not touch)."""
+    try:
+        return int(new.reader.generation[0]) == int(old.reader.generation[0]) + 1  # type: ignore[index]
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
 class EngineError(RuntimeError):
     """The engine cannot answer (no knowledge base could be loaded)."""
 
@@ -323,6 +332,9 @@ class Engine:
                 raise StoreError(f"cannot read the database: {exc}") from exc
             except _DECODE_ERRORS as exc:
                 raise _Corrupt(f"the stored index cannot be decoded ({type(exc).__name__}: {exc})") from exc
+            old = self._snapshot
+            if old is not None and not force and report.changed_anything and _one_write_apart(old, new):
+                new.documents.adopt(old.documents, {*report.added, *report.changed, *report.removed})
             self._swap(new)
         return report
 
@@ -351,8 +363,7 @@ class Engine:
         snap = self._snapshot
         if snap is None or self._stale():
             return None
-        snap.documents.load_all()
-        return snap.documents
+        return snap.documents.as_dict()
 
     def _stale(self) -> bool:
         snap = self._snapshot

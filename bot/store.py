@@ -538,11 +538,13 @@ def doc_from_tuple(row: tuple[Any, ...]) -> StoredDocument:
         passages or 0, loaded_at or 0.0)
 
 
-def document_files(conn: sqlite3.Connection) -> list[tuple[str, str | None, str, int, int]]:
+def document_files(conn: sqlite3.Connection, *, by_path: bool = False) -> list[tuple[str, str | None, str, int, int]]:
     """(id, date, path, size, mtime_ns) of every document: what a snapshot keeps of the
     table (its order, which documents are live, the freshness check); the other
-    columns are read by id when an answer needs them (bot/search/documents.py)."""
-    return conn.execute("SELECT id, date, path, size, mtime_ns FROM documents").fetchall()
+    columns are read by id when an answer needs them (bot/search/documents.py).
+    `by_path`: sorted by path (code point order, as Python sorts strings)."""
+    return conn.execute("SELECT id, date, path, size, mtime_ns FROM documents"
+                        + (" ORDER BY path" if by_path else "")).fetchall()
 
 
 def stored_title_lengths(conn: sqlite3.Connection, documents: list[str] | None) -> dict[str, int] | None:

@@ -21,6 +21,8 @@ from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from bot.store import PassageReader, StoredDocument
 
 if TYPE_CHECKING:
@@ -121,10 +123,54 @@ class DocumentTable(Mapping[str, StoredDocument]):
             self._fill(wanted)
 
     def load_all(self) -> None:
-        """Read every row not read yet (one statement)."""
+        """Read every row not read yet: the few missing by id when most are held (rows
+        carried over from the previous snapshot, `adopt`), else all in one statement."""
         if not self._all:
-            self._fill(None)
+            missing = [d for d in self._light if d not in self._loaded] if self._loaded else None
+            if missing is not None and len(missing) * 4 < len(self._light):
+                if missing:
+                    self._fill(missing)
+            else:
+                self._fill(None)
             self._all = True
+
+    def as_dict(self) -> dict[str, StoredDocument]:
+        """Every row, as a plain dict (a build looks each file's document up: the
+        Mapping's Python-level `get` cost 2 µs a file)."""
+        self.load_all()
+        return dict(self._loaded)
+
+    def adopt(self, previous: "DocumentTable", changed: set[str]) -> int:
+        """Take over the rows `previous` (the snapshot this one replaces) already read,
+        for the documents a build left alone: not in `changed` (written or removed), and
+        with the same (path, size, mtime_ns) here. A reload then reads the rows of what it
+        changed, not the whole table again (0.4 s at 1M sentences). Returns how many."""
+        if previous._reader.failed:  # its rows may be stand-ins for rows gone meanwhile
+            return 0
+        a, b = previous.table, self.table
+        if a is not None and b is not None and a.folder == b.folder and a.ids == b.ids and a.names == b.names:
+            # The same files (the usual reload: some edited in place): compare the stamps as
+            # arrays and copy the rows dict, instead of a Python line per document.
+            moved = np.flatnonzero((a.sizes != b.sizes) | (a.mtimes != b.mtimes)).tolist()
+            skip = set(changed).union(b.ids[i] for i in moved)
+            with self._lock:
+                rows = dict(previous._loaded)
+                for doc_id in skip:
+                    rows.pop(doc_id, None)
+                rows.update(self._loaded)
+                self._loaded = rows
+            return len(rows)
+        light = self._light
+        taken = 0
+        with self._lock:
+            for doc_id, doc in list(previous._loaded.items()):
+                row = light.get(doc_id)
+                if row is None or doc_id in changed or doc_id in self._loaded:
+                    continue
+                if (row[2], row[3] or 0, row[4] or 0) == (doc.path, doc.size, doc.mtime_ns):
+                    self._loaded[doc_id] = doc
+                    taken += 1
+        return taken
 
     def values(self) -> ValuesView[StoredDocument]:  # (in iteration order, as a dict's)
         self.load_all()

@@ -25,6 +25,7 @@ lock; the manifest is replaced atomically, so readers see the old or the new set
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import logging
 import os
@@ -105,10 +106,22 @@ class Segment:
         return list(zip(self.names, b[:-1], b[1:], self.doc_keys.tolist()))
 
     def deleted_mask(self) -> np.ndarray:
-        """Per document: whether it is deleted in this segment."""
-        if not self.deleted:
-            return np.zeros(len(self.names), dtype=np.bool_)
-        return np.fromiter((d in self.deleted for d in self.names), dtype=np.bool_, count=len(self.names))
+        """Per document: whether it is deleted in this segment. (`deleted` only grows,
+        so the mask is kept for its size.)"""
+        cached = self.__dict__.get("_mask")
+        if cached is not None and cached[0] == len(self.deleted):
+            return cached[1]
+        mask = np.zeros(len(self.names), dtype=np.bool_)
+        if len(self.deleted) <= 64:  # a few: found by C-level scans of the name list
+            for d in self.deleted:
+                try:
+                    mask[self.names.index(d)] = True
+                except ValueError:
+                    pass
+        elif self.deleted:
+            mask = np.fromiter((d in self.deleted for d in self.names), dtype=np.bool_, count=len(self.names))
+        self.__dict__["_mask"] = (len(self.deleted), mask)
+        return mask
 
     @property
     def live_passages(self) -> int:
@@ -154,6 +167,7 @@ TABLE_ARRAYS = {  # name → dtype: the document table's (id, date, path, size, 
     "mtimes": np.int64,
 }
 NO_DATE = "\x00"
+_NO_KEY = bytes(8)  # the key of a document without passages (stored: an empty blob)
 
 
 @dataclass(eq=False)
@@ -178,27 +192,35 @@ class FileTable:
 
 
 def _table_from_rows(rows: list[tuple]) -> FileTable | None:
-    """None when the rows do not fit the compact form (paths in several folders, a
-    newline in a field): the snapshot then reads them from the database."""
-    folders: set[str] = set()
-    out = []
-    for doc_id, date, path, size, mtime in rows:
-        head, sep, name = (path or "").rpartition("/")
-        if not sep or not name:
-            return None
-        folders.add(head)
-        out.append((name, doc_id, date, int(size or 0), int(mtime or 0)))
-    if len(folders) > 1:
+    """`rows`: (id, date, path, size, mtime_ns) sorted by path. None when they do not fit
+    the compact form (paths in several folders, a newline in a field): the snapshot then
+    reads them from the database. Checked with C-level string operations, not a Python
+    line per row (this runs at every build)."""
+    if not rows:
+        return FileTable("", [], [], [], np.zeros(0, np.int64), np.zeros(0, np.int64))
+    ids, dates, paths, sizes, mtimes = (list(col) for col in zip(*rows))
+    if any(p is None for p in paths):
         return None
-    out.sort()
-    ids = [r[1] for r in out]
-    dates = [r[2] for r in out]
-    names = [r[0] for r in out]
-    if any("\n" in x or x == NO_DATE for col in (ids, names) for x in col) or \
-            any(d is not None and ("\n" in d or d == NO_DATE) for d in dates):
+    folder, sep, _ = paths[0].rpartition("/")
+    if not sep:
         return None
-    return FileTable(folders.pop() if folders else "", ids, dates, names,
-                     np.array([r[3] for r in out], dtype=np.int64), np.array([r[4] for r in out], dtype=np.int64))
+    prefix = folder + "/"
+    cut = len(prefix)
+    if not all(map(str.startswith, paths, itertools.repeat(prefix))):
+        return None
+    names = [p[cut:] for p in paths]
+    joined_names, joined_ids = "\n".join(names), "\n".join(ids)
+    if "/" in joined_names or joined_names.count("\n") != len(names) - 1 or "" in names \
+            or joined_ids.count("\n") != len(ids) - 1 or NO_DATE in joined_ids or NO_DATE in joined_names:
+        return None
+    known_dates = [d for d in dates if d is not None]
+    joined_dates = "\n".join(known_dates)
+    if joined_dates.count("\n") != max(len(known_dates) - 1, 0) or NO_DATE in joined_dates:
+        return None
+    if any(a >= b for a, b in zip(names, names[1:])):  # (sorted by path: the names too, and unique)
+        return None
+    return FileTable(folder, ids, dates, names, np.array([x or 0 for x in sizes], dtype=np.int64),
+                     np.array([x or 0 for x in mtimes], dtype=np.int64))
 
 
 def _write_table(folder: Path, table: FileTable) -> dict:
@@ -464,13 +486,26 @@ def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int,
         segments = None
     rebuilt = "full"
     if segments is not None:
-        desired = {d: int.from_bytes(k, "little") if k else 0 for d, k in conn.execute(
-            "SELECT document, substr(passage_ids, 1, 8) FROM postings WHERE document IN (SELECT id FROM documents)")}
-        current = {d: (seg, key) for seg in segments for d, _, _, key in seg.docs if d not in seg.deleted}
-        gone = [d for d, (_, key) in current.items() if desired.get(d) != key]
-        new = [d for d, key in desired.items() if d not in current or current[d][1] != key]
-        for d in gone:
-            current[d][0].deleted.add(d)
+        # (document, first passage id) pairs as stored and as indexed, compared as sets of
+        # (str, 8 bytes): no int or tuple built per document in Python (34k at 1M sentences).
+        desired = set(conn.execute(
+            "SELECT document, COALESCE(substr(passage_ids, 1, 8), X'') FROM postings "
+            "WHERE document IN (SELECT id FROM documents)"))
+        current: set[tuple[str, bytes]] = set()
+        for seg in segments:
+            raw = seg.doc_keys.astype("<i8").tobytes()
+            keys = [raw[i : i + 8] if raw[i : i + 8] != _NO_KEY else b"" for i in range(0, len(raw), 8)]
+            if seg.deleted:
+                current.update((d, k) for d, k, dead in zip(seg.names, keys, seg.deleted_mask().tolist()) if not dead)
+            else:
+                current.update(zip(seg.names, keys))
+        gone_set = {d for d, _ in current - desired}
+        new = sorted({d for d, _ in desired - current})
+        gone = sorted(gone_set)
+        for seg in segments:
+            for d in gone_set.intersection(seg.names):
+                if d not in seg.deleted:
+                    seg.deleted.add(d)
         rebuilt = "delta" if (gone or new) else ""
         if new:
             seg = _build_segment(conn, new, vocab_size)
@@ -489,7 +524,7 @@ def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int,
         _write_segment(folder, seg)
         segments = [seg]
         rebuilt = "full"
-    table = _table_from_rows(document_files(conn))
+    table = _table_from_rows(document_files(conn, by_path=True))
     _write_manifest(folder, {"format": FORMAT, **want, "vocab_size": vocab_size,
                              "segments": [s.manifest_entry() for s in segments],
                              "table": _write_table(folder, table) if table is not None else None})
