@@ -70,11 +70,12 @@ def _file_identity(path: Path) -> tuple[int, int, int] | None:
     return (st.st_dev, st.st_ino, st.st_size)
 
 
-def _one_write_apart(old: Snapshot, new: Snapshot) -> bool:
-    """Whether `new` is `old`'s state plus exactly one build (this process's: another
-    process's build in between may have rewritten rows this one did not touch)."""
+def _follows(then: object, now: object, wrote: bool) -> bool:
+    """Whether the generation row `now` is `then` plus this reload's one build when it
+    `wrote` (or equal when it did not): no other process's build in between, which may
+    have rewritten rows this one did not touch."""
     try:
-        return int(new.reader.generation[0]) == int(old.reader.generation[0]) + 1  # type: ignore[index]
+        return int(now[0]) == int(then[0]) + (1 if wrote else 0)  # type: ignore[index]
     except (TypeError, ValueError, IndexError):
         return False
 
@@ -305,9 +306,14 @@ class Engine:
                 if problem:
                     raise _Corrupt(problem)
             store = self._ensure_store()
+            known: Mapping[str, StoredDocument] | None = self._current_documents()
+            before: object = None
+            if known is None:  # read here (what sync_folder would read), kept for the new snapshot
+                before = store.generation_row()
+                known = store.documents()
             report = sync_folder(store, self.knowledge_dir, max_bytes=self.max_file_bytes, force=force,
                                  allow_empty=allow_empty, should_stop=self._stop.is_set, progress=progress,
-                                 known=self._current_documents())
+                                 known=known)
             stale = report.changed_anything or force or self._snapshot is None or self._stale()
         except StoreError as exc:
             self._drop_store()
@@ -332,9 +338,16 @@ class Engine:
                 raise StoreError(f"cannot read the database: {exc}") from exc
             except _DECODE_ERRORS as exc:
                 raise _Corrupt(f"the stored index cannot be decoded ({type(exc).__name__}: {exc})") from exc
+            # The rows this reload already holds, for what its build left alone (the state
+            # it read them at, plus its own write at most): not read again by the next reload.
             old = self._snapshot
-            if old is not None and not force and report.changed_anything and _one_write_apart(old, new):
-                new.documents.adopt(old.documents, {*report.added, *report.changed, *report.removed})
+            written = report.changed_anything
+            changed = {*report.added, *report.changed, *report.removed}
+            if not force:
+                if before is not None and _follows(before, new.reader.generation, written):
+                    new.documents.adopt(known, changed)
+                elif old is not None and written and _follows(old.reader.generation, new.reader.generation, True):
+                    new.documents.adopt(old.documents, changed)
             self._swap(new)
         return report
 
