@@ -126,8 +126,9 @@ class DocumentTable(Mapping[str, StoredDocument]):
         """Read every row not read yet: the few missing by id when most are held (rows
         carried over from the previous snapshot, `adopt`), else all in one statement."""
         if not self._all:
-            missing = [d for d in self._light if d not in self._loaded] if self._loaded else None
-            if missing is not None and len(missing) * 4 < len(self._light):
+            known = self._id_set()
+            missing = [d for d in known if d not in self._loaded] if self._loaded else None
+            if missing is not None and len(missing) * 4 < len(known):
                 if missing:
                     self._fill(missing)
             else:
@@ -185,11 +186,12 @@ class DocumentTable(Mapping[str, StoredDocument]):
 
     def _fill(self, ids: list[str] | None) -> None:
         docs = self._reader.documents_by_id(ids)
+        known = self._id_set()
         with self._lock:
             for doc in docs:
-                if doc.id in self._light and doc.id not in self._loaded:
+                if doc.id in known and doc.id not in self._loaded:
                     self._loaded[doc.id] = doc
-            for doc_id in (self._light if ids is None else ids):
+            for doc_id in (known if ids is None else ids):
                 if doc_id not in self._loaded:  # removed since the snapshot loaded
                     self._reader.failed = True
                     _, date, path, size, mtime_ns = self._light[doc_id]
