@@ -231,3 +231,31 @@ def test_rows_carried_over_equal_a_fresh_read(built) -> None:
         assert snap.documents["quay-02"].title.startswith("Quay works two ")
     finally:
         engine.close()
+
+
+def test_index_with_nothing_changed_opens_no_writer(built, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """`index` on a current database: the read-only check, no writer (no Store, no
+    whole-file integrity check, no read of every row), the same report as a writer's."""
+    import bot.engine as engine_mod
+    from bot.cli import main
+
+    kb, db = built
+    writer = Engine(kb, db)
+    expected = writer.reload().as_dict()  # what a writer's reload reports (nothing changed)
+    writer.close()
+    calls = Counter()
+    real_store, real_check = engine_mod.Store, engine_mod.quick_check
+    monkeypatch.setattr(engine_mod, "Store", lambda *a, **k: calls.update(["store"]) or real_store(*a, **k))
+    monkeypatch.setattr(engine_mod, "quick_check", lambda *a, **k: calls.update(["check"]) or real_check(*a, **k))
+    capsys.readouterr()
+    assert main(["index", "--json", "--knowledge", str(kb), "--db", str(db)]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert calls == Counter()
+    assert {k: v for k, v in got.items() if k != "duration_ms"} == \
+        {k: v for k, v in expected.items() if k != "duration_ms"}
+    # one file edited in place: the writer runs (and its integrity check)
+    with open(kb / "quay-01.md", "a", encoding="utf-8") as fh:
+        fh.write("\nThe quay reopened on Friday.\n")
+    assert main(["index", "--json", "--knowledge", str(kb), "--db", str(db)]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["changed"] == ["quay-01"] and calls["store"] == 1 and calls["check"] == 1
