@@ -327,8 +327,9 @@ class Engine:
             store = self._ensure_store()
             known: Mapping[str, StoredDocument] | None = self._current_documents()
             before: object = None
+            start = self._snapshot.reader.generation if known is not None and self._snapshot else None
             if known is None:  # read here (what sync_folder would read), kept for the new snapshot
-                before = store.generation_row()
+                before = start = store.generation_row()
                 known = store.documents()
             report = sync_folder(store, self.knowledge_dir, max_bytes=self.max_file_bytes, force=force,
                                  allow_empty=allow_empty, should_stop=self._stop.is_set, progress=progress,
@@ -345,8 +346,12 @@ class Engine:
                 raise _Corrupt(str(exc)) from exc
             raise StoreError(f"the database refused the reload ({exc}); the previous articles keep serving") from exc
         if stale:
+            # This build's documents: the index compares only those when it describes the
+            # state the build started from (and nothing else was written meanwhile).
+            hint = (start, frozenset({*report.added, *report.changed, *report.removed})) \
+                if report.changed_anything and not force and start is not None else None
             try:
-                new = self._load()
+                new = self._load(hint)
             except StoreError as exc:
                 if is_corruption(exc.__cause__ or exc):
                     raise _Corrupt(str(exc.__cause__ or exc)) from exc
@@ -460,10 +465,10 @@ class Engine:
             self._store = None
             self._journal = None
 
-    def _load(self) -> Snapshot:
+    def _load(self, hint: tuple[object, frozenset[str]] | None = None) -> Snapshot:
         reader = PassageReader(self.db_path)
         try:
-            return load_snapshot(reader, self.params, self._snapshot)
+            return load_snapshot(reader, self.params, self._snapshot, hint)
         except Exception:
             reader.close()
             raise

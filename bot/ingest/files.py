@@ -159,6 +159,41 @@ def unchanged_as_listed(folder: Path, stored_folder: str, names: list[str], size
                                mtimes))
 
 
+# Every file name of a listing joined by "\n" (one line per id) checked in one regex pass.
+_IDS_RE = re.compile(r"(?:\w(?:[\w.\- ]{0,198}[\w.\-])?\n)*", re.UNICODE)
+_LSTAT = operator.methodcaller("stat", follow_symlinks=False)
+
+
+def _scan_usual(found: list[tuple[str, os.DirEntry]]) -> list[FileEntry] | None:
+    """`scan_folder`'s entries when the folder holds only the usual: article files that
+    are regular files with UTF-8, usable, distinct ids (hidden and other files aside).
+    Checked in bulk, with C-level passes (one regex over all names, `map` for the
+    lstats): the per-file loop cost ~7 µs a file, 0.25 s of every reload at 34k files.
+    None when anything is unusual: the loop below then finds and reports it."""
+    picked = [(n, e) for n, e in found if n[:1] != "." and n.lower().endswith(ARTICLE_SUFFIXES)]
+    if not picked:
+        return []
+    names = [n for n, _ in picked]
+    ids = [n[: n.rfind(".")] for n in names]
+    joined = "\n".join(ids) + "\n"
+    try:
+        joined.encode("utf-8")  # a name that is not UTF-8 (surrogate escapes) fails here
+    except UnicodeEncodeError:
+        return None
+    if _IDS_RE.fullmatch(joined) is None or len(set(ids)) != len(ids):
+        return None
+    dir_entries = [e for _, e in picked]
+    try:
+        stats = list(map(_LSTAT, dir_entries))
+    except OSError:
+        return None
+    modes = np.fromiter(map(operator.attrgetter("st_mode"), stats), dtype=np.int64, count=len(stats))
+    if not bool(((modes & 0o170000) == stat.S_IFREG).all()):
+        return None
+    return list(map(FileEntry, ids, map(operator.attrgetter("path"), dir_entries),
+                    map(operator.attrgetter("st_size"), stats), map(operator.attrgetter("st_mtime_ns"), stats)))
+
+
 def scan_folder(folder: Path) -> tuple[list[FileEntry], list[FileFailure]]:
     """List the article files directly in `folder` (sorted), refusing unsafe ones.
 
@@ -177,6 +212,9 @@ def scan_folder(folder: Path) -> tuple[list[FileEntry], list[FileFailure]]:
     # Path objects and formatting each one's string for os.lstat cost most of the scan.
     with os.scandir(folder) as listing:
         found = sorted((entry.name, entry) for entry in listing)
+    fast = _scan_usual(found)
+    if fast is not None:
+        return fast, []
     # The entry's own string (`dir_entry.path`) is kept: no Path per file (FileEntry.path
     # makes one when a file is read), no re-joining of the folder.
     for name, dir_entry in found:

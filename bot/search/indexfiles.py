@@ -445,10 +445,15 @@ class _Lock:
 
 # -- the entry point -------------------------------------------------------------------------------
 def open_index(conn: sqlite3.Connection, db_path: Path | str, generation: object,
-               store_uid: str | None, vocab_size: int) -> IndexState:
+               store_uid: str | None, vocab_size: int,
+               hint: tuple[object, frozenset[str]] | None = None) -> IndexState:
     """The index for the database state `conn` reads (a read transaction is open):
     mapped when the manifest describes this state; otherwise brought up to date
-    (a delta segment, a merge, or a full rebuild) and persisted first."""
+    (a delta segment, a merge, or a full rebuild) and persisted first.
+
+    `hint`: (generation before, documents written): the caller's own build, the one
+    write between that state and this one. When the manifest describes that earlier
+    state, only those documents are compared (not every document's postings row)."""
     folder = index_dir(db_path)
     want = {"store_uid": store_uid, "generation": generation}
     logged = False
@@ -464,15 +469,17 @@ def open_index(conn: sqlite3.Connection, db_path: Path | str, generation: object
     try:
         folder.mkdir(exist_ok=True)
         with _Lock(folder):
-            return _update(conn, folder, want, vocab_size, logged)
+            return _update(conn, folder, want, vocab_size, logged, hint)
     except OSError as exc:
         log.warning("cannot write the index at %s (%s): building it in memory", folder, exc)
         seg = _build_segment(conn, None, vocab_size)
         return IndexState([seg], vocab_size, "full", False)
 
 
-def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int, logged: bool) -> IndexState:
+def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int, logged: bool,
+            hint: tuple[object, frozenset[str]] | None = None) -> IndexState:
     segments: list[Segment] | None = None
+    manifest: dict | None = None
     try:
         manifest = _read_manifest(folder)
         if manifest is not None and manifest.get("store_uid") == want["store_uid"]:
@@ -488,17 +495,11 @@ def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int,
     if segments is not None:
         # (document, first passage id) pairs as stored and as indexed, compared as sets of
         # (str, 8 bytes): no int or tuple built per document in Python (34k at 1M sentences).
-        desired = set(conn.execute(
-            "SELECT document, COALESCE(substr(passage_ids, 1, 8), X'') FROM postings "
-            "WHERE document IN (SELECT id FROM documents)"))
-        current: set[tuple[str, bytes]] = set()
-        for seg in segments:
-            raw = seg.doc_keys.astype("<i8").tobytes()
-            keys = [raw[i : i + 8] if raw[i : i + 8] != _NO_KEY else b"" for i in range(0, len(raw), 8)]
-            if seg.deleted:
-                current.update((d, k) for d, k, dead in zip(seg.names, keys, seg.deleted_mask().tolist()) if not dead)
-            else:
-                current.update(zip(seg.names, keys))
+        only = _hinted(manifest, want, hint)
+        if only is not None:  # this process's one build since the indexed state: its documents
+            desired, current = _pairs_of(conn, segments, sorted(only))
+        else:
+            desired, current = _all_pairs(conn, segments)
         gone_set = {d for d, _ in current - desired}
         new = sorted({d for d, _ in desired - current})
         gone = sorted(gone_set)
@@ -531,6 +532,58 @@ def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int,
     if rebuilt:
         log.info("index %s: %s (%d segment(s))", folder.name, rebuilt, len(segments))
     return IndexState(segments, vocab_size, rebuilt, True, table)
+
+
+def _hinted(manifest: dict | None, want: dict, hint: tuple[object, frozenset[str]] | None) -> frozenset[str] | None:
+    """The documents to compare when the hint applies: the manifest describes the state
+    just before the caller's build, and the database is exactly one write past it."""
+    if hint is None or manifest is None or len(hint[1]) > 256:
+        return None
+    before, documents = hint
+    try:
+        if manifest.get("generation") != before[0] or int(want["generation"]) != int(before[0]) + 1:  # type: ignore[index]
+            return None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return documents
+
+
+def _key_bytes(seg: Segment) -> list[bytes]:
+    """Each document's first passage id as the store's blob begins (b"" for none)."""
+    raw = seg.doc_keys.astype("<i8").tobytes()
+    return [raw[i : i + 8] if raw[i : i + 8] != _NO_KEY else b"" for i in range(0, len(raw), 8)]
+
+
+def _all_pairs(conn: sqlite3.Connection, segments: list[Segment]) -> tuple[set, set]:
+    desired = set(conn.execute(
+        "SELECT document, COALESCE(substr(passage_ids, 1, 8), X'') FROM postings "
+        "WHERE document IN (SELECT id FROM documents)"))
+    current: set[tuple[str, bytes]] = set()
+    for seg in segments:
+        keys = _key_bytes(seg)
+        if seg.deleted:
+            current.update((d, k) for d, k, dead in zip(seg.names, keys, seg.deleted_mask().tolist()) if not dead)
+        else:
+            current.update(zip(seg.names, keys))
+    return desired, current
+
+
+def _pairs_of(conn: sqlite3.Connection, segments: list[Segment], documents: list[str]) -> tuple[set, set]:
+    """`_all_pairs` restricted to `documents` (a few: found by C-level list scans)."""
+    desired: set[tuple[str, bytes]] = set()
+    for i in range(0, len(documents), 500):
+        chunk = documents[i : i + 500]
+        desired.update(conn.execute(
+            "SELECT document, COALESCE(substr(passage_ids, 1, 8), X'') FROM postings "
+            f"WHERE document IN ({','.join('?' * len(chunk))}) AND document IN (SELECT id FROM documents)", chunk))
+    current: set[tuple[str, bytes]] = set()
+    wanted = set(documents)
+    for seg in segments:
+        for d in wanted.intersection(seg.names):
+            if d not in seg.deleted:
+                k = int(seg.doc_keys[seg.names.index(d)])
+                current.add((d, k.to_bytes(8, "little") if k else b""))
+    return desired, current
 
 
 def _merge_small(conn: sqlite3.Connection, folder: Path, segments: list[Segment],

@@ -165,7 +165,8 @@ class Snapshot:
         return {d: i for i, d in enumerate(sorted(docs, key=lambda d: (docs.date(d) or "", d)))}
 
 
-def load_snapshot(reader: PassageReader, params: BM25Params, previous: "Snapshot | None" = None) -> Snapshot:
+def load_snapshot(reader: PassageReader, params: BM25Params, previous: "Snapshot | None" = None,
+                  hint: "tuple[object, frozenset[str]] | None" = None) -> Snapshot:
     """Map the persisted index of the reader's database state (bringing it up to
     date first when a build changed the database: bot/search/indexfiles.py).
 
@@ -173,14 +174,15 @@ def load_snapshot(reader: PassageReader, params: BM25Params, previous: "Snapshot
     read in one short read transaction, so they describe the same state; nothing
     stays open afterwards. The other document columns are read by id when an answer
     needs them (bot/search/documents.py). (`previous` is accepted for callers; rows
-    are no longer carried over: a snapshot reads only the rows it is asked for.)
+    are carried over by the engine, `DocumentTable.adopt`.) `hint`: the caller's own
+    build since the state the index may describe (bot/search/indexfiles.py `open_index`).
     """
     try:
         with reader.read_transaction() as conn:
             uid_row = conn.execute("SELECT value FROM meta WHERE key = 'store_uid'").fetchone()
             vocab_size = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM terms").fetchone()[0]) + 1
             state = open_index(conn, reader.path, reader.generation[0] if reader.generation else None,
-                               uid_row[0] if uid_row else None, vocab_size)
+                               uid_row[0] if uid_row else None, vocab_size, hint)
             # The document table as the index folder keeps it for this state; read when it does not.
             docs = DocumentTable(reader, table=state.table) if state.table is not None \
                 else DocumentTable(reader, document_files(conn))

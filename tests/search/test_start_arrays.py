@@ -259,3 +259,64 @@ def test_index_with_nothing_changed_opens_no_writer(built, monkeypatch: pytest.M
     assert main(["index", "--json", "--knowledge", str(kb), "--db", str(db)]) == 0
     got = json.loads(capsys.readouterr().out)
     assert got["changed"] == ["quay-01"] and calls["store"] == 1 and calls["check"] == 1
+
+
+def test_a_reload_compares_only_the_documents_it_wrote(built, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index update after this process's own build compares that build's documents,
+    not every document's postings row; when another process wrote meanwhile, all."""
+    kb, db = built
+    calls = Counter()
+    for name in ("_all_pairs", "_pairs_of"):
+        real = getattr(indexfiles, name)
+        monkeypatch.setattr(indexfiles, name, lambda *a, _real=real, _name=name: calls.update([_name]) or _real(*a))
+    engine = Engine(kb, db)
+    try:
+        engine.open()
+        target = kb / "quay-03.md"
+        target.write_text(target.read_text(encoding="utf-8") + "\nA tug boat sank at quay 3 on Sunday.\n",
+                          encoding="utf-8")
+        (kb / "quay-05.md").unlink()
+        report = engine.reload()
+        assert report.changed == ["quay-03"] and report.removed == ["quay-05"]
+        assert calls == Counter({"_pairs_of": 1})
+        assert "tug boat" in engine.ask("What sank at quay 3?").quotes[0].text
+        assert "quay-05" not in engine._snapshot.doc_ranges  # type: ignore[union-attr]
+
+        # Another process's build (that did not bring the index up to date): the index no
+        # longer describes the state this engine's next build starts from, so it compares all.
+        from bot.build import sync_folder
+
+        (kb / "quay-50.md").write_text("---\ntitle: Ferry\n---\nThe ferry pier at quay 50 reopened.\n",
+                                       encoding="utf-8")
+        other = store_mod.Store(db)
+        assert sync_folder(other, kb).added == ["quay-50"]
+        other.close()
+        target.write_text(target.read_text(encoding="utf-8") + "\nDivers reached the tug on Monday.\n",
+                          encoding="utf-8")
+        engine.reload()
+        assert calls["_all_pairs"] == 1
+        snap = engine._snapshot
+        assert snap is not None and "quay-50" in snap.doc_ranges and "quay-05" not in snap.doc_ranges
+        assert "Divers" in engine.ask("Who reached the tug on Monday?").quotes[0].text
+    finally:
+        engine.close()
+
+
+def test_the_bulk_scan_equals_the_per_file_scan(built, monkeypatch: pytest.MonkeyPatch) -> None:
+    """scan_folder's bulk pass (the usual folder) gives what the per-file loop gives,
+    and leaves anything unusual to the loop (which reports it)."""
+    import bot.ingest.files as files_mod
+
+    kb, _ = built
+    (kb / ".hidden.md").write_text("x", encoding="utf-8")
+    (kb / "notes.json").write_text("{}", encoding="utf-8")
+    fast = files_mod.scan_folder(kb)
+    with monkeypatch.context() as m:
+        m.setattr(files_mod, "_scan_usual", lambda found: None)
+        slow = files_mod.scan_folder(kb)
+    assert fast == slow and len(fast[0]) == 9 and fast[1] == []
+    (kb / "bad name!.md").write_text("---\ntitle: x\n---\nText.\n", encoding="utf-8")
+    (kb / "quay-01.txt").write_text("Same id as quay-01.md.\n", encoding="utf-8")
+    (kb / "folder.md").mkdir()
+    entries, failures = files_mod.scan_folder(kb)
+    assert len(entries) == 9 and sorted(f.path.name for f in failures) == ["bad name!.md", "folder.md", "quay-01.txt"]
