@@ -16,7 +16,10 @@ calling the CLI pays every time):
 Baselines in the same run: `python -c pass` and `python -c "import sqlite3"`.
 With `--base DIR` (another checkout, e.g. `git archive main | tar -x -C /tmp/base`),
 its commands run interleaved with this checkout's, on the same databases (each
-tree's reload on its own copy), and a last column gives this / base.
+tree's reload on its own copy), and a last column gives this / base. When the two
+trees write different index formats, give the base its own copy of the data
+(`--base-data`, same layout): on one database each tree's start would rewrite the
+other's index folder every time.
 All commands are interleaved round by round (the machine is shared: load moves
 every figure, the ratios much less), and each is reported as the median wall
 time, the median CPU time (user + system of the child, less sensitive to other
@@ -109,6 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-reload", action="store_true", help="skip the in-process reload figure")
     ap.add_argument("--markdown", help="also write the table to this file")
     ap.add_argument("--base", help="another checkout to compare with (its commands interleaved with these)")
+    ap.add_argument("--base-data", help="the base's own copy of --data (when the index formats differ)")
     ap.add_argument("--phase", choices=["reload"], help=argparse.SUPPRESS)
     ap.add_argument("--kb", help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
@@ -133,14 +137,15 @@ def main(argv: list[str] | None = None) -> None:
     }
     copies: list[Path] = []
     for size in sizes:
-        kb, db = data / f"kb-{size}", data / f"db-{size}.sqlite"
-        if not db.exists():
-            raise SystemExit(f"no database {db}: run `python -m bench.run --sizes {size} --only-build` first")
         questions = json.loads((data / f"questions-{size}.json").read_text())
         plain = next(q for q in questions if _said_question([q]) is None)
         said = _said_question(questions)
-        where = ["--knowledge", str(kb), "--db", str(db)]
         for name in trees:
+            tree_data = Path(args.base_data).resolve() if name == "base" and args.base_data else data
+            kb, db = tree_data / f"kb-{size}", tree_data / f"db-{size}.sqlite"
+            if not db.exists():
+                raise SystemExit(f"no database {db}: run `python -m bench.run --sizes {size} --only-build` first")
+            where = ["--knowledge", str(kb), "--db", str(db)]
             commands[(name, size, "ask")] = [py, "-m", "bot", "ask", plain, "--json", *where]
             if said:
                 commands[(name, size, "ask said")] = [py, "-m", "bot", "ask", said, "--json", *where]

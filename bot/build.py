@@ -149,7 +149,7 @@ def document_write(loaded: LoadedFile) -> DocumentWrite:
     statements = _statements(doc.id, passages, found_per_sentence, known)
     stored = StoredDocument(
         id=doc.id, title=doc.title, date=doc.date, date_text=doc.date_text, authors=doc.authors,
-        byline=doc.byline, source=doc.source, url=doc.url, path=str(loaded.entry.path),
+        byline=doc.byline, source=doc.source, url=doc.url, path=loaded.entry.path_str,
         content_hash=loaded.content_hash, size=loaded.entry.size, mtime_ns=loaded.entry.mtime_ns,
         paragraphs=len(doc.paragraphs), passages=len(passages), loaded_at=time.time(),
     )
@@ -209,7 +209,7 @@ def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, 
     to_read: list[tuple[FileEntry, StoredDocument | None]] = []
     for entry in entries:
         old = known.get(entry.doc_id)
-        if (not force and old is not None and old.path == str(entry.path)
+        if (not force and old is not None and old.path == entry.path_str
                 and old.size == entry.size and old.mtime_ns == entry.mtime_ns):
             report.unchanged += 1
             continue
@@ -234,7 +234,7 @@ def sync_folder(store: Store, folder: Path, *, max_bytes: int = MAX_FILE_BYTES, 
                     continue
                 if outcome is None:  # same bytes under a new mtime
                     report.unchanged += 1
-                    touch.append((entry.doc_id, entry.size, entry.mtime_ns, str(entry.path)))
+                    touch.append((entry.doc_id, entry.size, entry.mtime_ns, entry.path_str))
                     continue
                 written[outcome.doc.id] = outcome.doc
                 (report.changed if old is not None else report.added).append(entry.doc_id)

@@ -236,7 +236,7 @@ def run_command(args: argparse.Namespace) -> int:
         engine = Engine(knowledge, db)
         progress = _Progress(not args.json)
         try:
-            report = engine.reload(force=args.force, progress=progress.callback)
+            report = engine.refresh(force=args.force, progress=progress.callback)  # (no writer when current)
         except (KnowledgeFolderError, StoreError) as exc:
             raise CliError(str(exc)) from None
         finally:

@@ -558,11 +558,34 @@ def doc_from_tuple(row: tuple[Any, ...]) -> StoredDocument:
         passages or 0, loaded_at or 0.0)
 
 
-def document_files(conn: sqlite3.Connection) -> list[tuple[str, str | None, str, int, int]]:
+def document_files(conn: sqlite3.Connection, *, by_path: bool = False) -> list[tuple[str, str | None, str, int, int]]:
     """(id, date, path, size, mtime_ns) of every document: what a snapshot keeps of the
     table (its order, which documents are live, the freshness check); the other
-    columns are read by id when an answer needs them (bot/search/documents.py)."""
-    return conn.execute("SELECT id, date, path, size, mtime_ns FROM documents").fetchall()
+    columns are read by id when an answer needs them (bot/search/documents.py).
+    `by_path`: sorted by path (code point order, as Python sorts strings)."""
+    return conn.execute("SELECT id, date, path, size, mtime_ns FROM documents"
+                        + (" ORDER BY path" if by_path else "")).fetchall()
+
+
+def stored_title_lengths(conn: sqlite3.Connection, documents: list[str] | None) -> dict[str, int] | None:
+    """Document → its title's length in terms, as `title_terms` holds it (None: this
+    database has no current title terms). Kept in the persisted index's segments, so a
+    start reads no row per document (bot/search/indexfiles.py)."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'title_terms'").fetchone()
+        if not row or row[0] != TITLE_TERMS_VERSION:
+            return None
+        if documents is None:
+            return dict(conn.execute("SELECT document, n FROM title_terms WHERE term = ?", (TITLE_LENGTH,)))
+        out: dict[str, int] = {}
+        for i in range(0, len(documents), 500):
+            chunk = documents[i : i + 500]
+            out.update(conn.execute(
+                f"SELECT document, n FROM title_terms WHERE term = ? AND document IN ({','.join('?' * len(chunk))})",
+                (TITLE_LENGTH, *chunk)))
+        return out
+    except sqlite3.OperationalError:  # no such table (a database from before title terms)
+        return None
 
 
 class PassageReader:

@@ -100,19 +100,44 @@ def doc_stats(snapshot: Snapshot) -> DocStats:
 def _build_stats(snapshot: Snapshot) -> DocStats:
     """Per-document ids, first positions, lengths (title included) and the title terms.
 
-    Body lengths are differences of one cumulative sum over the passages' lengths
-    (no Python loop over documents); title lengths are read from the store."""
-    ranges = sorted(snapshot.doc_ranges.items(), key=lambda kv: kv[1][0])
-    ids = [d for d, _ in ranges]
-    index_of = {d: i for i, d in enumerate(ids)}
-    bounds = np.array([r for _, r in ranges], dtype=np.int64).reshape(-1, 2)
-    starts = bounds[:, 0].copy()
+    All from the snapshot's per-document arrays (kept in the index's segments): body
+    lengths are differences of one cumulative sum over the passages' lengths, title
+    lengths are stored there too, so no Python loop over documents and no row per
+    document is read. A database without stored title lengths tokenises the titles."""
+    ids = snapshot.doc_ids
+    index_of = snapshot.doc_index
+    starts = np.asarray(snapshot.doc_starts, dtype=np.int64)
+    ends = np.asarray(snapshot.doc_ends, dtype=np.int64)
     doc_len = getattr(snapshot.index, "doc_len", None)
     if doc_len is not None:
         cum = np.concatenate(([0.0], np.cumsum(np.asarray(doc_len, dtype=np.float64))))
-        body = cum[bounds[:, 1]] - cum[bounds[:, 0]]
+        body = cum[ends] - cum[starts]
     else:
-        body = (bounds[:, 1] - bounds[:, 0]).astype(np.float64)
+        body = (ends - starts).astype(np.float64)
+    title_len = np.asarray(snapshot.doc_title_len, dtype=np.float64)
+    in_memory: dict[str, list[tuple[int, int]]] | None = None
+    if not len(ids) or bool((title_len < 0).any()) or not snapshot.reader.has_title_terms():
+        title_len, in_memory = _titles_from_store(snapshot, ids, index_of)
+    lengths = body + TITLE_WEIGHT * title_len
+    n_pos = int(getattr(snapshot.index, "n_positions", 0) or 0)
+    lens = np.maximum(ends - starts, 0)
+    if len(ids) and int(starts[0]) == 0 and int(ends[-1]) == n_pos and bool((starts[1:] == ends[:-1]).all()):
+        # the documents cover every position, end to end (no deleted passage): one repeat
+        doc_of_pos = np.repeat(np.arange(len(ids), dtype=np.int32), lens)
+    else:
+        doc_of_pos = np.full(n_pos, -1, dtype=np.int32)
+        if len(ids):  # doc_of_pos[lo:hi] = i for each document, without a Python loop over them
+            first = np.concatenate(([0], np.cumsum(lens)[:-1]))
+            pos = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(starts - first, lens)
+            keep = pos < n_pos
+            doc_of_pos[pos[keep]] = np.repeat(np.arange(len(ids), dtype=np.int32), lens)[keep]
+    return DocStats(ids, starts, lengths, _Titles(snapshot.reader, index_of, in_memory), doc_of_pos, index_of)
+
+
+def _titles_from_store(snapshot: Snapshot, ids: list[str], index_of: dict[str, int]
+                       ) -> tuple[np.ndarray, dict[str, list[tuple[int, int]]] | None]:
+    """Title lengths read from the store (an index without them), or, for a database
+    without title terms, every title tokenised here (and its terms kept in memory)."""
     title_len = np.zeros(len(ids), dtype=np.float64)
     in_memory: dict[str, list[tuple[int, int]]] | None = None
     stored = snapshot.reader.has_title_terms()
@@ -132,16 +157,7 @@ def _build_stats(snapshot: Snapshot) -> DocStats:
             title_len[i] = sum(counts.values())
             for term, n in counts.items():
                 in_memory.setdefault(term, []).append((i, n))
-    lengths = body + TITLE_WEIGHT * title_len
-    n_pos = int(getattr(snapshot.index, "n_positions", 0) or 0)
-    doc_of_pos = np.full(n_pos, -1, dtype=np.int32)
-    if len(ids):  # doc_of_pos[lo:hi] = i for each document, without a Python loop over them
-        lens = np.maximum(bounds[:, 1] - bounds[:, 0], 0)
-        first = np.concatenate(([0], np.cumsum(lens)[:-1]))
-        pos = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(bounds[:, 0] - first, lens)
-        keep = pos < n_pos
-        doc_of_pos[pos[keep]] = np.repeat(np.arange(len(ids), dtype=np.int32), lens)[keep]
-    return DocStats(ids, starts, lengths, _Titles(snapshot.reader, index_of, in_memory), doc_of_pos, index_of)
+    return title_len, in_memory
 
 
 def _docs_of(stats: DocStats, pos: np.ndarray) -> np.ndarray:

@@ -8,7 +8,10 @@ Layout: `<database>.index/manifest.json` names the segments and the database
 state (store uid + generation) they describe; each `seg-*/` holds one group of
 articles: passage ids and lengths, postings grouped by term (CSR: term_offsets,
 post_pos, post_tf) and the same postings grouped by passage (pt_offsets,
-pt_terms: the terms of a candidate sentence without re-tokenising it).
+pt_terms: the terms of a candidate sentence without re-tokenising it), and the
+per-document arrays a start needs (names, position bounds, first passage ids,
+title lengths): mapped too, so a start builds no Python object per document and
+decodes no per-document JSON (the manifest names segments and their deletions only).
 
 A build that changes a few articles writes one small segment for them and marks
 their old passages deleted in the segment that held them (incremental reload);
@@ -22,6 +25,7 @@ lock; the manifest is replaced atomically, so readers see the old or the new set
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import logging
 import os
@@ -35,10 +39,11 @@ from typing import Iterable
 import numpy as np
 
 from bot.search.bm25 import term_bounds
+from bot.store import document_files, stored_title_lengths
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3  # 3: per-document arrays in the segments (2 kept them as JSON in the manifest)
 MAX_SEGMENTS = 8  # more than this: merge the small ones
 REWRITE_DELETED_SHARE = 1 / 3  # deleted passages above this share: write the index anew
 CHECK_BYTES = 1 << 16  # the checksum covers each file's first and last 64 KiB
@@ -53,6 +58,13 @@ ARRAYS = {  # name → dtype
     "pt_terms": np.int32,
     "term_tfmax": np.uint16,  # per term: its largest tf in this segment (pruning bounds)
     "term_mindl": np.int32,  # per term: the shortest passage holding it in this segment
+    # Per document (in segment order): positions doc_bounds[i]:doc_bounds[i+1], its first
+    # passage id (the key a reload compares), its title's length in terms (-1: unknown,
+    # a database without title terms), and its id: UTF-8, one "\n"-joined blob.
+    "doc_bounds": np.int64,
+    "doc_keys": np.int64,
+    "doc_title_len": np.int32,
+    "doc_names": np.uint8,
 }
 
 
@@ -74,7 +86,11 @@ class Segment:
     pt_terms: np.ndarray
     term_tfmax: np.ndarray
     term_mindl: np.ndarray
-    docs: list[tuple[str, int, int, int]]  # (document, start, end, key = its first passage id)
+    doc_bounds: np.ndarray
+    doc_keys: np.ndarray
+    doc_title_len: np.ndarray
+    doc_names: np.ndarray
+    names: list[str]  # doc_names decoded: the document ids, in segment order
     deleted: set[str] = field(default_factory=set)
     files: dict[str, list[int]] = field(default_factory=dict)
 
@@ -83,12 +99,53 @@ class Segment:
         return int(self.passage_ids.shape[0])
 
     @property
+    def docs(self) -> list[tuple[str, int, int, int]]:
+        """(document, start, end, key = its first passage id): one tuple per document
+        (a reload's comparison and merges; a start reads the arrays)."""
+        b = self.doc_bounds.tolist()
+        return list(zip(self.names, b[:-1], b[1:], self.doc_keys.tolist()))
+
+    def deleted_mask(self) -> np.ndarray:
+        """Per document: whether it is deleted in this segment. (`deleted` only grows,
+        so the mask is kept for its size.)"""
+        cached = self.__dict__.get("_mask")
+        if cached is not None and cached[0] == len(self.deleted):
+            return cached[1]
+        mask = np.zeros(len(self.names), dtype=np.bool_)
+        if len(self.deleted) <= 64:  # a few: found by C-level scans of the name list
+            for d in self.deleted:
+                try:
+                    mask[self.names.index(d)] = True
+                except ValueError:
+                    pass
+        elif self.deleted:
+            mask = np.fromiter((d in self.deleted for d in self.names), dtype=np.bool_, count=len(self.names))
+        self.__dict__["_mask"] = (len(self.deleted), mask)
+        return mask
+
+    @property
     def live_passages(self) -> int:
-        return sum(e - s for d, s, e, _ in self.docs if d not in self.deleted)
+        if not self.deleted:
+            return self.n
+        sizes = np.diff(self.doc_bounds)
+        return int(sizes[~self.deleted_mask()].sum())
 
     def manifest_entry(self) -> dict:
-        return {"name": self.name, "n": self.n, "m": int(self.post_pos.shape[0]),
-                "docs": [list(d) for d in self.docs], "deleted": sorted(self.deleted), "files": self.files}
+        return {"name": self.name, "n": self.n, "m": int(self.post_pos.shape[0]), "d": len(self.names),
+                "deleted": sorted(self.deleted), "files": self.files}
+
+
+def _encode_names(names: list[str]) -> np.ndarray:
+    return np.frombuffer("\n".join(names).encode("utf-8"), dtype=np.uint8)
+
+
+def _decode_names(blob: np.ndarray, count: int) -> list[str]:
+    if count == 0:
+        return []
+    names = blob.tobytes().decode("utf-8").split("\n")
+    if len(names) != count:
+        raise IndexFileError(f"{len(names)} document names for {count} documents")
+    return names
 
 
 @dataclass
@@ -99,6 +156,103 @@ class IndexState:
     vocab_size: int
     rebuilt: str  # "" (mapped as found), "delta", "merge" or "full": what this load wrote
     persisted: bool  # False when the folder was not writable (kept in memory only)
+    table: "FileTable | None" = None  # the documents' files as the database holds them (None: read them)
+
+
+TABLE_ARRAYS = {  # name → dtype: the document table's (id, date, path, size, mtime_ns), by file name
+    "ids": np.uint8,  # "\n"-joined UTF-8, as doc_names
+    "dates": np.uint8,  # "\n"-joined; a missing date is NO_DATE
+    "names": np.uint8,  # file names (the path less the one folder every path shares)
+    "sizes": np.int64,
+    "mtimes": np.int64,
+}
+NO_DATE = "\x00"
+_NO_KEY = bytes(8)  # the key of a document without passages (stored: an empty blob)
+
+
+@dataclass(eq=False)
+class FileTable:
+    """What a snapshot keeps of every document row (bot/search/documents.py), for the
+    state the manifest describes: written with it, mapped at a start instead of reading
+    34k rows at 1M sentences. Rows sorted by file name, so the freshness check compares
+    a sorted listing with `names` and arrays with arrays (bot/ingest/files.py)."""
+
+    folder: str  # every stored path is folder + "/" + name
+    ids: list[str]
+    dates: list[str | None]
+    names: list[str]
+    sizes: np.ndarray
+    mtimes: np.ndarray
+
+    def rows(self) -> list[tuple[str, str | None, str, int, int]]:
+        """(id, date, path, size, mtime_ns): what `document_files` reads."""
+        prefix = self.folder + "/"
+        return list(zip(self.ids, self.dates, [prefix + n for n in self.names],
+                        self.sizes.tolist(), self.mtimes.tolist()))
+
+
+def _table_from_rows(rows: list[tuple]) -> FileTable | None:
+    """`rows`: (id, date, path, size, mtime_ns) sorted by path. None when they do not fit
+    the compact form (paths in several folders, a newline in a field): the snapshot then
+    reads them from the database. Checked with C-level string operations, not a Python
+    line per row (this runs at every build)."""
+    if not rows:
+        return FileTable("", [], [], [], np.zeros(0, np.int64), np.zeros(0, np.int64))
+    ids, dates, paths, sizes, mtimes = (list(col) for col in zip(*rows))
+    if any(p is None for p in paths):
+        return None
+    folder, sep, _ = paths[0].rpartition("/")
+    if not sep:
+        return None
+    prefix = folder + "/"
+    cut = len(prefix)
+    if not all(map(str.startswith, paths, itertools.repeat(prefix))):
+        return None
+    names = [p[cut:] for p in paths]
+    joined_names, joined_ids = "\n".join(names), "\n".join(ids)
+    if "/" in joined_names or joined_names.count("\n") != len(names) - 1 or "" in names \
+            or joined_ids.count("\n") != len(ids) - 1 or NO_DATE in joined_ids or NO_DATE in joined_names:
+        return None
+    known_dates = [d for d in dates if d is not None]
+    joined_dates = "\n".join(known_dates)
+    if joined_dates.count("\n") != max(len(known_dates) - 1, 0) or NO_DATE in joined_dates:
+        return None
+    if any(a >= b for a, b in zip(names, names[1:])):  # (sorted by path: the names too, and unique)
+        return None
+    return FileTable(folder, ids, dates, names, np.array([x or 0 for x in sizes], dtype=np.int64),
+                     np.array([x or 0 for x in mtimes], dtype=np.int64))
+
+
+def _write_table(folder: Path, table: FileTable) -> dict:
+    name = f"tab-{os.urandom(6).hex()}"
+    tmp = folder / (name + ".tmp")
+    tmp.mkdir(parents=True)
+    arrays = {"ids": _encode_names(table.ids), "names": _encode_names(table.names),
+              "dates": _encode_names([NO_DATE if d is None else d for d in table.dates]),
+              "sizes": table.sizes, "mtimes": table.mtimes}
+    files: dict[str, list[int]] = {}
+    for key, dtype in TABLE_ARRAYS.items():
+        path = tmp / f"{key}.npy"
+        np.save(path, np.ascontiguousarray(arrays[key], dtype=dtype))
+        files[key] = [path.stat().st_size, _checksum(path)]
+    os.replace(tmp, folder / name)
+    return {"name": name, "d": len(table.ids), "folder": table.folder, "files": files}
+
+
+def _load_table(folder: Path, entry: dict | None) -> FileTable | None:
+    if entry is None:
+        return None
+    try:
+        arrays = _load_arrays(folder / entry["name"], entry, TABLE_ARRAYS)
+        d = int(entry["d"])
+        if arrays["sizes"].shape[0] != d or arrays["mtimes"].shape[0] != d:
+            raise IndexFileError(f"{entry['name']}: arrays of inconsistent sizes")
+        ids = _decode_names(arrays["ids"], d)
+        names = _decode_names(arrays["names"], d)
+        dates = [None if x == NO_DATE else x for x in _decode_names(arrays["dates"], d)]
+        return FileTable(str(entry["folder"]), ids, dates, names, arrays["sizes"], arrays["mtimes"])
+    except (KeyError, TypeError, ValueError) as exc:  # (UnicodeDecodeError is a ValueError)
+        raise IndexFileError(f"document table unreadable: {type(exc).__name__}: {exc}") from exc
 
 
 def index_dir(db_path: Path | str) -> Path:
@@ -106,9 +260,11 @@ def index_dir(db_path: Path | str) -> Path:
 
 
 # -- building segments from the store's postings ------------------------------------------------
-def _segment_from_rows(rows: Iterable[tuple], sizes: tuple[int, int], vocab_size: int) -> Segment:
+def _segment_from_rows(rows: Iterable[tuple], sizes: tuple[int, int], vocab_size: int,
+                       title_lengths: dict[str, int] | None = None) -> Segment:
     """`rows`: (document, passage_ids, lengths, term_ids, local, tfs) blobs as the store
-    keeps them; `sizes`: (passages, postings) upper bounds, so arrays are allocated once."""
+    keeps them; `sizes`: (passages, postings) upper bounds, so arrays are allocated once;
+    `title_lengths`: each document's title length in terms (None: unknown, -1)."""
     n_cap, m_cap = sizes
     ids = np.empty(n_cap, dtype=np.int64)
     lengths = np.empty(n_cap, dtype=np.int32)
@@ -141,10 +297,18 @@ def _segment_from_rows(rows: Iterable[tuple], sizes: tuple[int, int], vocab_size
     np.cumsum(np.bincount(term_ids, minlength=v), out=term_offsets[1:])
     post_pos, post_tf = positions[order], tfs[order]
     tfmax, mindl = term_bounds(term_offsets, post_pos, post_tf, lengths)
+    names = [d for d, _, _, _ in docs]
+    if any("\n" in d for d in names):  # (ids are file names without control characters)
+        raise ValueError("a document id holds a newline")
+    bounds = np.array([0] + [e for _, _, e, _ in docs], dtype=np.int64)
+    titles = title_lengths or {}
     return Segment(
         name="", passage_ids=ids, doc_len=lengths, term_offsets=term_offsets,
         post_pos=post_pos, post_tf=post_tf, pt_offsets=pt_offsets, pt_terms=term_ids,
-        term_tfmax=tfmax, term_mindl=mindl, docs=docs,
+        term_tfmax=tfmax, term_mindl=mindl, doc_bounds=bounds,
+        doc_keys=np.array([k for _, _, _, k in docs], dtype=np.int64),
+        doc_title_len=np.array([titles.get(d, -1) for d in names], dtype=np.int32),
+        doc_names=_encode_names(names), names=names,
     )
 
 
@@ -156,7 +320,7 @@ def _build_segment(conn: sqlite3.Connection, documents: list[str] | None, vocab_
                             "WHERE document IN (SELECT id FROM documents)").fetchone()
         rows = conn.execute("SELECT document, passage_ids, lengths, term_ids, local, tfs FROM postings "
                             "WHERE document IN (SELECT id FROM documents) ORDER BY document")
-        return _segment_from_rows(rows, (int(n), int(m)), vocab_size)
+        return _segment_from_rows(rows, (int(n), int(m)), vocab_size, stored_title_lengths(conn, None))
     docs = sorted(documents)
     fetched: list[tuple] = []
     for i in range(0, len(docs), 500):
@@ -165,7 +329,7 @@ def _build_segment(conn: sqlite3.Connection, documents: list[str] | None, vocab_
             "SELECT document, passage_ids, lengths, term_ids, local, tfs FROM postings "
             f"WHERE document IN ({','.join('?' * len(chunk))}) ORDER BY document", chunk).fetchall()
     sizes = (sum(len(r[1]) // 8 for r in fetched), sum(len(r[3]) // 4 for r in fetched))
-    return _segment_from_rows(fetched, sizes, vocab_size)
+    return _segment_from_rows(fetched, sizes, vocab_size, stored_title_lengths(conn, docs))
 
 
 # -- files ---------------------------------------------------------------------------------------
@@ -193,9 +357,15 @@ def _write_segment(folder: Path, seg: Segment) -> None:
 
 
 def _load_segment(folder: Path, entry: dict) -> Segment:
-    seg_dir = folder / entry["name"]
+    try:
+        return _load_segment_entry(folder, entry)
+    except (KeyError, TypeError, ValueError) as exc:  # a manifest entry of the wrong shape
+        raise IndexFileError(f"manifest entry unreadable: {type(exc).__name__}: {exc}") from exc
+
+
+def _load_arrays(seg_dir: Path, entry: dict, kinds: dict[str, type]) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
-    for name, dtype in ARRAYS.items():
+    for name, dtype in kinds.items():
         path = seg_dir / f"{name}.npy"
         size, crc = entry["files"][name]
         try:
@@ -210,8 +380,16 @@ def _load_segment(folder: Path, entry: dict) -> Segment:
         # np.memmap goes through a Python-level __getitem__ (~3 µs per scalar; a
         # question indexes these arrays thousands of times).
         arrays[name] = np.asarray(arr)
-    n, m = int(entry["n"]), int(entry["m"])
-    ok = (arrays["passage_ids"].shape[0] == n and arrays["doc_len"].shape[0] == n
+    return arrays
+
+
+def _load_segment_entry(folder: Path, entry: dict) -> Segment:
+    arrays = _load_arrays(folder / entry["name"], entry, ARRAYS)
+    n, m, d = int(entry["n"]), int(entry["m"]), int(entry["d"])
+    bounds = arrays["doc_bounds"]
+    ok = (bounds.shape[0] == d + 1 and arrays["doc_keys"].shape[0] == d
+          and arrays["doc_title_len"].shape[0] == d and int(bounds[0]) == 0 and int(bounds[-1]) == n
+          and bool((bounds[1:] >= bounds[:-1]).all()) and arrays["passage_ids"].shape[0] == n and arrays["doc_len"].shape[0] == n
           and arrays["pt_offsets"].shape[0] == n + 1 and arrays["post_pos"].shape[0] == m
           and arrays["post_tf"].shape[0] == m and arrays["pt_terms"].shape[0] == m
           and int(arrays["term_offsets"][-1]) == m and int(arrays["pt_offsets"][-1]) == m
@@ -219,10 +397,11 @@ def _load_segment(folder: Path, entry: dict) -> Segment:
           and arrays["term_tfmax"].shape[0] == arrays["term_mindl"].shape[0] == arrays["term_offsets"].shape[0] - 1)
     if not ok:
         raise IndexFileError(f"{entry['name']}: arrays of inconsistent sizes")
-    docs = [(str(d), int(s), int(e), int(k)) for d, s, e, k in entry["docs"]]
-    if any(not 0 <= s <= e <= n for _, s, e, _ in docs):
-        raise IndexFileError(f"{entry['name']}: document ranges out of bounds")
-    return Segment(name=entry["name"], docs=docs, deleted=set(entry.get("deleted", ())),
+    try:
+        names = _decode_names(arrays["doc_names"], d)
+    except UnicodeDecodeError as exc:
+        raise IndexFileError(f"{entry['name']}: document names unreadable ({exc})") from exc
+    return Segment(name=entry["name"], names=names, deleted=set(entry.get("deleted", ())),
                    files=entry["files"], **arrays)
 
 
@@ -242,9 +421,9 @@ def _write_manifest(folder: Path, manifest: dict) -> None:
     tmp = folder / f"manifest.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(manifest, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, folder / "manifest.json")
-    keep = {s["name"] for s in manifest["segments"]}
+    keep = {s["name"] for s in manifest["segments"]} | {(manifest.get("table") or {}).get("name")}
     for child in folder.iterdir():  # segments no manifest names any more (a reader that
-        if child.name.startswith("seg-") and child.name not in keep:  # mapped them keeps them)
+        if child.name.startswith(("seg-", "tab-")) and child.name not in keep:  # mapped them keeps them)
             shutil.rmtree(child, ignore_errors=True)
 
 
@@ -266,10 +445,15 @@ class _Lock:
 
 # -- the entry point -------------------------------------------------------------------------------
 def open_index(conn: sqlite3.Connection, db_path: Path | str, generation: object,
-               store_uid: str | None, vocab_size: int) -> IndexState:
+               store_uid: str | None, vocab_size: int,
+               hint: tuple[object, frozenset[str]] | None = None) -> IndexState:
     """The index for the database state `conn` reads (a read transaction is open):
     mapped when the manifest describes this state; otherwise brought up to date
-    (a delta segment, a merge, or a full rebuild) and persisted first."""
+    (a delta segment, a merge, or a full rebuild) and persisted first.
+
+    `hint`: (generation before, documents written): the caller's own build, the one
+    write between that state and this one. When the manifest describes that earlier
+    state, only those documents are compared (not every document's postings row)."""
     folder = index_dir(db_path)
     want = {"store_uid": store_uid, "generation": generation}
     logged = False
@@ -277,41 +461,52 @@ def open_index(conn: sqlite3.Connection, db_path: Path | str, generation: object
         manifest = _read_manifest(folder)
         if manifest is not None and all(manifest.get(k) == v for k, v in want.items()):
             return IndexState([_load_segment(folder, e) for e in manifest["segments"]],
-                              max(vocab_size, int(manifest.get("vocab_size", 0))), "", True)
+                              max(vocab_size, int(manifest.get("vocab_size", 0))), "", True,
+                              _load_table(folder, manifest.get("table")))
     except IndexFileError as exc:
         log.warning("index at %s is damaged (%s): rebuilding it from the database", folder, exc)
         logged = True
     try:
         folder.mkdir(exist_ok=True)
         with _Lock(folder):
-            return _update(conn, folder, want, vocab_size, logged)
+            return _update(conn, folder, want, vocab_size, logged, hint)
     except OSError as exc:
         log.warning("cannot write the index at %s (%s): building it in memory", folder, exc)
         seg = _build_segment(conn, None, vocab_size)
         return IndexState([seg], vocab_size, "full", False)
 
 
-def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int, logged: bool) -> IndexState:
+def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int, logged: bool,
+            hint: tuple[object, frozenset[str]] | None = None) -> IndexState:
     segments: list[Segment] | None = None
+    manifest: dict | None = None
     try:
         manifest = _read_manifest(folder)
         if manifest is not None and manifest.get("store_uid") == want["store_uid"]:
             segments = [_load_segment(folder, e) for e in manifest["segments"]]
             if manifest.get("generation") == want["generation"]:  # another process just did it
-                return IndexState(segments, max(vocab_size, int(manifest.get("vocab_size", 0))), "", True)
+                return IndexState(segments, max(vocab_size, int(manifest.get("vocab_size", 0))), "", True,
+                                  _load_table(folder, manifest.get("table")))
     except IndexFileError as exc:
         if not logged:  # (one line per damage)
             log.warning("index at %s is damaged (%s): rebuilding it from the database", folder, exc)
         segments = None
     rebuilt = "full"
     if segments is not None:
-        desired = {d: int.from_bytes(k, "little") if k else 0 for d, k in conn.execute(
-            "SELECT document, substr(passage_ids, 1, 8) FROM postings WHERE document IN (SELECT id FROM documents)")}
-        current = {d: (seg, key) for seg in segments for d, _, _, key in seg.docs if d not in seg.deleted}
-        gone = [d for d, (_, key) in current.items() if desired.get(d) != key]
-        new = [d for d, key in desired.items() if d not in current or current[d][1] != key]
-        for d in gone:
-            current[d][0].deleted.add(d)
+        # (document, first passage id) pairs as stored and as indexed, compared as sets of
+        # (str, 8 bytes): no int or tuple built per document in Python (34k at 1M sentences).
+        only = _hinted(manifest, want, hint)
+        if only is not None:  # this process's one build since the indexed state: its documents
+            desired, current = _pairs_of(conn, segments, sorted(only))
+        else:
+            desired, current = _all_pairs(conn, segments)
+        gone_set = {d for d, _ in current - desired}
+        new = sorted({d for d, _ in desired - current})
+        gone = sorted(gone_set)
+        for seg in segments:
+            for d in gone_set.intersection(seg.names):
+                if d not in seg.deleted:
+                    seg.deleted.add(d)
         rebuilt = "delta" if (gone or new) else ""
         if new:
             seg = _build_segment(conn, new, vocab_size)
@@ -330,11 +525,65 @@ def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int,
         _write_segment(folder, seg)
         segments = [seg]
         rebuilt = "full"
+    table = _table_from_rows(document_files(conn, by_path=True))
     _write_manifest(folder, {"format": FORMAT, **want, "vocab_size": vocab_size,
-                             "segments": [s.manifest_entry() for s in segments]})
+                             "segments": [s.manifest_entry() for s in segments],
+                             "table": _write_table(folder, table) if table is not None else None})
     if rebuilt:
         log.info("index %s: %s (%d segment(s))", folder.name, rebuilt, len(segments))
-    return IndexState(segments, vocab_size, rebuilt, True)
+    return IndexState(segments, vocab_size, rebuilt, True, table)
+
+
+def _hinted(manifest: dict | None, want: dict, hint: tuple[object, frozenset[str]] | None) -> frozenset[str] | None:
+    """The documents to compare when the hint applies: the manifest describes the state
+    just before the caller's build, and the database is exactly one write past it."""
+    if hint is None or manifest is None or len(hint[1]) > 256:
+        return None
+    before, documents = hint
+    try:
+        if manifest.get("generation") != before[0] or int(want["generation"]) != int(before[0]) + 1:  # type: ignore[index]
+            return None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return documents
+
+
+def _key_bytes(seg: Segment) -> list[bytes]:
+    """Each document's first passage id as the store's blob begins (b"" for none)."""
+    raw = seg.doc_keys.astype("<i8").tobytes()
+    return [raw[i : i + 8] if raw[i : i + 8] != _NO_KEY else b"" for i in range(0, len(raw), 8)]
+
+
+def _all_pairs(conn: sqlite3.Connection, segments: list[Segment]) -> tuple[set, set]:
+    desired = set(conn.execute(
+        "SELECT document, COALESCE(substr(passage_ids, 1, 8), X'') FROM postings "
+        "WHERE document IN (SELECT id FROM documents)"))
+    current: set[tuple[str, bytes]] = set()
+    for seg in segments:
+        keys = _key_bytes(seg)
+        if seg.deleted:
+            current.update((d, k) for d, k, dead in zip(seg.names, keys, seg.deleted_mask().tolist()) if not dead)
+        else:
+            current.update(zip(seg.names, keys))
+    return desired, current
+
+
+def _pairs_of(conn: sqlite3.Connection, segments: list[Segment], documents: list[str]) -> tuple[set, set]:
+    """`_all_pairs` restricted to `documents` (a few: found by C-level list scans)."""
+    desired: set[tuple[str, bytes]] = set()
+    for i in range(0, len(documents), 500):
+        chunk = documents[i : i + 500]
+        desired.update(conn.execute(
+            "SELECT document, COALESCE(substr(passage_ids, 1, 8), X'') FROM postings "
+            f"WHERE document IN ({','.join('?' * len(chunk))}) AND document IN (SELECT id FROM documents)", chunk))
+    current: set[tuple[str, bytes]] = set()
+    wanted = set(documents)
+    for seg in segments:
+        for d in wanted.intersection(seg.names):
+            if d not in seg.deleted:
+                k = int(seg.doc_keys[seg.names.index(d)])
+                current.add((d, k.to_bytes(8, "little") if k else b""))
+    return desired, current
 
 
 def _merge_small(conn: sqlite3.Connection, folder: Path, segments: list[Segment],

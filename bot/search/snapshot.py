@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import sqlite3
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -23,17 +23,56 @@ from bot.search.documents import DocumentTable
 from bot.store import PassageReader, StoreError, document_files
 
 
+class DocRanges(Mapping[str, tuple[int, int]]):
+    """Document id → its [start, end) positions, read from the snapshot's per-document
+    arrays (a dict of every document was built at each start: 34k tuples at 1M sentences)."""
+
+    def __init__(self, snapshot: "Snapshot") -> None:
+        self._snap = snapshot
+
+    def __getitem__(self, doc_id: str) -> tuple[int, int]:
+        i = self._snap.doc_index[doc_id]  # KeyError: not a live document
+        return int(self._snap.doc_starts[i]), int(self._snap.doc_ends[i])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._snap.doc_ids)
+
+    def __len__(self) -> int:
+        return len(self._snap.doc_ids)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._snap.doc_index
+
+
 @dataclass
 class Snapshot:
     reader: PassageReader
     index: PostingsIndex
     passage_ids: np.ndarray  # position → passages.id
     documents: DocumentTable  # a Mapping[str, StoredDocument] that reads rows by id when asked
-    doc_ranges: dict[str, tuple[int, int]]  # document → [start, end) positions
-    doc_order: list[str]
+    # The live documents in position order, with their [start, end) positions and title
+    # lengths in terms (-1: not stored): laid end to end from the segments' arrays.
+    doc_ids: list[str]
+    doc_starts: np.ndarray
+    doc_ends: np.ndarray
+    doc_title_len: np.ndarray
     segments: list[Segment] = dataclasses.field(default_factory=list)
     segment_bases: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(1, np.int64))
     rebuilt: str = ""  # what loading it wrote to the index folder ("", "delta", "merge", "full")
+
+    @functools.cached_property
+    def doc_index(self) -> dict[str, int]:
+        """Document id → its place in `doc_ids`."""
+        return dict(zip(self.doc_ids, range(len(self.doc_ids))))
+
+    @property
+    def doc_ranges(self) -> DocRanges:
+        """Document id → [start, end) positions (a Mapping over the arrays)."""
+        return DocRanges(self)
+
+    @property
+    def doc_order(self) -> list[str]:
+        return self.doc_ids
 
     @property
     def passage_count(self) -> int:
@@ -126,7 +165,8 @@ class Snapshot:
         return {d: i for i, d in enumerate(sorted(docs, key=lambda d: (docs.date(d) or "", d)))}
 
 
-def load_snapshot(reader: PassageReader, params: BM25Params, previous: "Snapshot | None" = None) -> Snapshot:
+def load_snapshot(reader: PassageReader, params: BM25Params, previous: "Snapshot | None" = None,
+                  hint: "tuple[object, frozenset[str]] | None" = None) -> Snapshot:
     """Map the persisted index of the reader's database state (bringing it up to
     date first when a build changed the database: bot/search/indexfiles.py).
 
@@ -134,54 +174,84 @@ def load_snapshot(reader: PassageReader, params: BM25Params, previous: "Snapshot
     read in one short read transaction, so they describe the same state; nothing
     stays open afterwards. The other document columns are read by id when an answer
     needs them (bot/search/documents.py). (`previous` is accepted for callers; rows
-    are no longer carried over: a snapshot reads only the rows it is asked for.)
+    are carried over by the engine, `DocumentTable.adopt`.) `hint`: the caller's own
+    build since the state the index may describe (bot/search/indexfiles.py `open_index`).
     """
     try:
         with reader.read_transaction() as conn:
-            files = document_files(conn)
             uid_row = conn.execute("SELECT value FROM meta WHERE key = 'store_uid'").fetchone()
             vocab_size = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM terms").fetchone()[0]) + 1
             state = open_index(conn, reader.path, reader.generation[0] if reader.generation else None,
-                               uid_row[0] if uid_row else None, vocab_size)
+                               uid_row[0] if uid_row else None, vocab_size, hint)
+            # The document table as the index folder keeps it for this state; read when it does not.
+            docs = DocumentTable(reader, table=state.table) if state.table is not None \
+                else DocumentTable(reader, document_files(conn))
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"knowledge base unavailable: {exc}") from exc
-    return snapshot_from_index(reader, state, DocumentTable(reader, files), params)
+    return snapshot_from_index(reader, state, docs, params)
 
 
 def snapshot_from_index(reader: PassageReader, state: IndexState, docs: DocumentTable,
                         params: BM25Params) -> Snapshot:
     """Lay the segments end to end: positions, passage ids, lengths, the live mask,
-    and document frequencies without the deleted passages."""
+    document frequencies without the deleted passages, and the live documents'
+    ranges. Vectorised over documents: only deleted ones are visited one by one."""
     segments = state.segments
     bases = np.zeros(len(segments) + 1, dtype=np.int64)
     np.cumsum([s.n for s in segments], out=bases[1:])
     total = int(bases[-1])
-    ids = np.empty(total, dtype=np.int64)
-    lengths = np.empty(total, dtype=np.float64)
+    if len(segments) == 1:  # the mapped arrays themselves, no copy
+        ids, lengths = segments[0].passage_ids, segments[0].doc_len
+    else:
+        ids = np.empty(total, dtype=np.int64)
+        lengths = np.empty(total, dtype=np.float64)
     live = np.ones(total, dtype=np.bool_)
     df = np.zeros(state.vocab_size, dtype=np.int64)
     parts: list[Part] = []
-    ranges: dict[str, tuple[int, int]] = {}
+    doc_ids: list[str] = []
+    starts: list[np.ndarray] = []
+    ends: list[np.ndarray] = []
+    titles: list[np.ndarray] = []
     any_deleted = False
     for seg, base in zip(segments, bases[:-1].tolist()):
-        ids[base : base + seg.n] = seg.passage_ids
-        lengths[base : base + seg.n] = seg.doc_len
+        if len(segments) > 1:
+            ids[base : base + seg.n] = seg.passage_ids
+            lengths[base : base + seg.n] = seg.doc_len
         counts = np.diff(seg.term_offsets)
         if counts.shape[0] > df.shape[0]:
             df = np.concatenate([df, np.zeros(counts.shape[0] - df.shape[0], np.int64)])
         df[: counts.shape[0]] += counts
-        filtered = False
-        for doc_id, start, end, _ in seg.docs:
-            if doc_id in seg.deleted or doc_id not in docs:
-                filtered = True
+        dead = seg.deleted_mask()
+        unknown = docs.unknown(seg.names)  # (none, unless the table and the index disagree)
+        if unknown:
+            dead |= np.fromiter((d in unknown for d in seg.names), dtype=np.bool_, count=len(seg.names))
+        bounds = seg.doc_bounds
+        filtered = bool(dead.any())
+        if filtered:
+            gone: list[np.ndarray] = []
+            for i in np.flatnonzero(dead).tolist():
+                start, end = int(bounds[i]), int(bounds[i + 1])
                 live[base + start : base + end] = False
-                gone = seg.pt_terms[int(seg.pt_offsets[start]) : int(seg.pt_offsets[end])]
-                if gone.size:
-                    np.subtract.at(df, np.asarray(gone, dtype=np.int64), 1)
-            else:
-                ranges[doc_id] = (base + start, base + end)
+                gone.append(seg.pt_terms[int(seg.pt_offsets[start]) : int(seg.pt_offsets[end])])
+            gone_terms = np.concatenate(gone) if gone else np.zeros(0, np.int32)
+            if gone_terms.size:
+                df -= np.bincount(gone_terms, minlength=df.shape[0])[: df.shape[0]]
+            keep = ~dead
+            doc_ids += [d for d, k in zip(seg.names, keep.tolist()) if k]
+            starts.append(bounds[:-1][keep] + base)
+            ends.append(bounds[1:][keep] + base)
+            titles.append(seg.doc_title_len[keep])
+        else:
+            doc_ids += seg.names
+            starts.append(bounds[:-1] + base)
+            ends.append(bounds[1:] + base)
+            titles.append(seg.doc_title_len)
         any_deleted |= filtered
         parts.append(Part(seg.term_offsets, seg.post_pos, seg.post_tf, base, filtered, seg.term_tfmax, seg.term_mindl))
     index = PostingsIndex.from_parts(parts, lengths, params, live if any_deleted else None, df)
-    order = sorted(ranges, key=lambda d: ranges[d][0])
-    return Snapshot(reader, index, ids, docs, ranges, order, segments, bases[:-1], state.rebuilt)
+
+    def joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
+
+    return Snapshot(reader, index, ids, docs, doc_ids, joined(starts, np.int64), joined(ends, np.int64),
+                    joined(titles, np.int32), segments, bases[:-1], state.rebuilt)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import bot.search.indexfiles as indexfiles_mod
 import bot.search.snapshot as snapshot_mod
 import bot.store as store_mod
 from bot.engine import Engine
@@ -66,7 +67,7 @@ def test_cli_ask_imports_only_what_answering_needs(built: tuple[Path, Path], tmp
 
 class _Counts:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.rows = 0  # the snapshot's read of the (id, date, path, size, mtime) columns
+        self.rows = 0  # reads of the (id, date, path, size, mtime) columns (snapshot or index writer)
         self.store_reads = 0  # Store.documents / PassageReader.documents: the whole table read again
         self.full_rows = 0  # full document rows read by id (bot/search/documents.py)
         self.full_reads_all = 0  # reads of every full row at once
@@ -77,6 +78,7 @@ class _Counts:
             return original_files(*a, **k)
 
         monkeypatch.setattr(snapshot_mod, "document_files", files)
+        monkeypatch.setattr(indexfiles_mod, "document_files", files)
         for cls in (store_mod.Store, store_mod.PassageReader):
             original = cls.documents
 
@@ -102,14 +104,16 @@ def test_query_open_reads_the_document_table_once(built: tuple[Path, Path], monk
     engine = Engine(kb, db)
     try:
         assert engine.open_for_queries() is None  # fresh: opened read-only, nothing synced
-        assert (counts.rows, counts.store_reads, counts.full_rows) == (1, 0, 0)
+        # The (id, date, path, size, mtime) columns come mapped from the index folder (written
+        # with the index for this database state): no document row is read at all.
+        assert (counts.rows, counts.store_reads, counts.full_rows) == (0, 0, 0)
         answer = engine.ask("What would repairs to pier 4 cost?")
         assert answer.answered
         # Rows are read by id for what the answer looked at (its citations among them),
         # never the whole table.
         cited = {q.document for q in answer.quotes}
         assert counts.full_reads_all == 0 and len(cited) <= counts.full_rows < 6
-        assert counts.rows == 1
+        assert counts.rows == 0
     finally:
         engine.close()
 
@@ -120,19 +124,27 @@ def test_reload_reuses_the_serving_documents(built: tuple[Path, Path], monkeypat
     try:
         engine.open()
         counts = _Counts(monkeypatch)
-        report = engine.reload()  # nothing changed: the serving snapshot's rows, read once, in one statement
+        # Nothing changed: the rows the opening reload read from the store were kept by
+        # its snapshot, so no row is read again.
+        report = engine.reload()
         assert not report.changed_anything
-        assert (counts.rows, counts.store_reads, counts.full_reads_all) == (0, 0, 1)
+        assert (counts.rows, counts.store_reads, counts.full_reads_all, counts.full_rows) == (0, 0, 0, 0)
         report = engine.reload()  # and kept: no read at all the second time
-        assert (counts.rows, counts.store_reads, counts.full_reads_all) == (0, 0, 1)
+        assert (counts.rows, counts.store_reads, counts.full_reads_all, counts.full_rows) == (0, 0, 0, 0)
 
         target = kb / "harbour-005.md"
         target.write_text(target.read_text(encoding="utf-8") + "\nThe harbour master resigned on Friday.\n",
                           encoding="utf-8")
-        report = engine.reload()  # one article changed: the new snapshot reads the table once
+        report = engine.reload()  # one article changed: the index writer reads the files' columns once
         assert report.changed == ["harbour-005"]
         assert (counts.rows, counts.store_reads) == (1, 0)
         assert "resigned" in engine.ask("Who resigned on Friday?").quotes[0].text
+        # The next reload reads the changed article's row only: the others were carried
+        # over from the snapshot it replaced.
+        before_rows = counts.full_rows
+        assert not engine.reload().changed_anything
+        assert counts.full_reads_all == 0 and counts.full_rows - before_rows <= 1
+        assert engine._snapshot.documents["harbour-005"].size == target.stat().st_size  # type: ignore[union-attr]
 
         # Another process's build moves the database on: the next reload reads the table
         # from the store (the serving snapshot no longer describes it).
