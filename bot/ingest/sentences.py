@@ -246,14 +246,19 @@ def _split_piece(text: str, max_chars: int) -> list[str]:
 FAST_PATH = True
 # A sure end: a lowercase word of three or more letters (not a pysbd abbreviation,
 # checked below), one ".", "!" or "?", whitespace, a capital.
-_FAST_CUT = re.compile(r"(?<![\w.'’\-])([a-z]{3,})[.!?](?=\s+[A-Z])")
+# Or a number that no list rule of pysbd's reads as an item number: three or more
+# digits, thousands ("78,365"), a percentage ("89%").
+_FAST_CUT = re.compile(
+    r"(?<![\w.,'’\-$£€])([a-z]{3,}|\d{3,}|\d{1,3}(?:,\d{3})+|\d+(?:,\d{3})*%)[.!?](?=\s+[A-Z])"
+)
 # What makes a whole paragraph pysbd's alone: list markers ("1.", "2)", "a.", "(b)",
 # "iv)"), which pysbd numbers across sentences; single quotes that open after a space
 # (pysbd keeps what they enclose together); line breaks; pysbd's placeholder characters.
+_REFUSE_AFTER_SPACE = r"(?:\d{1,2}[.)]|[a-z]\.|(?:[a-z]|[ivx]{1,5})\)|['‘])"
 _FAST_REFUSE = re.compile(
-    r"(?:^|\s)\d{1,2}[.)]|(?:^|\s)[a-z]\.|(?:^|[\s(])(?:[a-z]|[ivx]{1,5})\)|(?:^|\s)['‘]|[\r\n\t\f\v]"
-    r"|[∯ȸȹ☉☈☇☄♨☝✂⌬ᓴᓷᓰᓱᓳᓸ⎋&«»]"
+    r"\s" + _REFUSE_AFTER_SPACE + r"|\((?:[a-z]|[ivx]{1,5})\)|[\r\n\t\f\v∯ȸȹ☉☈☇☄♨☝✂⌬ᓴᓷᓰᓱᓳᓸ⎋&«»]"
 )
+_FAST_REFUSE_AT_START = re.compile(_REFUSE_AFTER_SPACE)  # (a search tries no `^` branch fast)
 # Inside a plain piece (before its final mark) none of these may occur. Double quotes
 # may, when each one that closes follows a comma (`"…," he said.`): pysbd's rules for
 # quotations act on the marks inside them, or on a closing quote after another character.
@@ -262,7 +267,7 @@ _NOT_PLAIN = re.compile(r"[.!?。．！？…()（）「」\[\]{}‘`]|--|'(?![a
 
 def _fast_split(text: str, max_chars: int) -> list[str] | None:
     """`text`'s sentences, with pysbd given only what needs it; None: give it all to pysbd."""
-    if _FAST_REFUSE.search(text):
+    if _FAST_REFUSE.search(text) or _FAST_REFUSE_AT_START.match(text):
         return None
     abbreviations = _abbreviations()
     cuts: list[int] = []
@@ -299,7 +304,7 @@ def _fast_split(text: str, max_chars: int) -> list[str] | None:
 def _is_plain(piece: str) -> bool:
     """No mark inside for pysbd to decide on: one sentence as written."""
     body = piece[:-1] if piece[-1] in ".!?" else piece
-    if len(body) < 3 or not body[-1].isalpha() or _NOT_PLAIN.search(body):
+    if len(body) < 3 or not (body[-1].isalnum() or body[-1] == "%") or _NOT_PLAIN.search(body):
         return False
     if "\u201c" in body or "\u201d" in body:
         if body.count("\u201c") != body.count("\u201d") or _closing_without_comma(body, "\u201d"):
