@@ -28,6 +28,7 @@ import types
 from typing import Callable
 
 import pysbd
+from pysbd.exclamation_words import ExclamationWords
 from pysbd.lang.english import English
 from pysbd.processor import Processor
 
@@ -244,13 +245,16 @@ def _split_piece(text: str, max_chars: int) -> list[str]:
 # narrow on purpose: `python -m bench.split_identity` measured the same sentences as
 # pysbd alone on every paragraph of the corpora we have (see the README).
 FAST_PATH = True
-# A sure end: a lowercase word of three or more letters (not a pysbd abbreviation,
-# checked below), one ".", "!" or "?", whitespace, a capital.
+# A sure end: a word of three or more letters, lowercase but for its first (not a pysbd
+# abbreviation, checked below), one ".", "!" or "?", whitespace, a capital or a double
+# quote and a capital.
 # Or a number that no list rule of pysbd's reads as an item number: three or more
 # digits, thousands ("78,365"), a percentage ("89%").
 _FAST_CUT = re.compile(
-    r"(?<![\w.,'’\-$£€])([a-z]{3,}|\d{3,}|\d{1,3}(?:,\d{3})+|\d+(?:,\d{3})*%)[.!?](?=\s+[A-Z])"
+    r"(?<![\w.,'’\-$£€])([A-Z]?[a-z]{2,}|\d{3,}|\d{1,3}(?:,\d{3})+|\d+(?:,\d{3})*%)[.!?](?=\s+[\"“]?[A-Z])"
 )
+# Words whose "!" is part of them for pysbd ("Yahoo!"): never a sure end.
+_EXCLAIMING = frozenset(w for w in ExclamationWords.EXCLAMATION_WORDS if w.endswith("!"))
 # What makes a whole paragraph pysbd's alone: list markers ("1.", "2)", "a.", "(b)",
 # "iv)"), which pysbd numbers across sentences; single quotes that open after a space
 # (pysbd keeps what they enclose together); line breaks; pysbd's placeholder characters.
@@ -280,7 +284,8 @@ def _fast_split(text: str, max_chars: int) -> list[str] | None:
         straight += seen.count('"')
         parens += seen.count("(") - seen.count(")")
         brackets += seen.count("[") - seen.count("]")
-        if (m.group(1) not in abbreviations and curly == 0 and straight % 2 == 0
+        if (m.group(1).lower() not in abbreviations and m.group(0) not in _EXCLAIMING
+                and curly == 0 and straight % 2 == 0
                 and parens == 0 and brackets == 0):
             cuts.append(m.end())
     out: list[str] = []
