@@ -260,7 +260,8 @@ _EXCLAIMING = frozenset(w for w in ExclamationWords.EXCLAMATION_WORDS if w.endsw
 # (pysbd keeps what they enclose together); line breaks; pysbd's placeholder characters.
 _REFUSE_AFTER_SPACE = r"(?:\d{1,2}[.)]|[a-z]\.|(?:[a-z]|[ivx]{1,5})\)|['‘])"
 _FAST_REFUSE = re.compile(
-    r"\s" + _REFUSE_AFTER_SPACE + r"|\((?:[a-z]|[ivx]{1,5})\)|[\r\n\t\f\v∯ȸȹ☉☈☇☄♨☝✂⌬ᓴᓷᓰᓱᓳᓸ⎋&«»]"
+    r"\s" + _REFUSE_AFTER_SPACE + r"|\((?:[a-z]|[ivx]{1,5})\)|\d\)\s|-\d{1,2}\.|[⁃\r\n\t\f\v∯ȸȹ☉☈☇☄♨☝✂⌬ᓴᓷᓰᓱᓳᓸ⎋&«»]"
+    r"|[\u0130\u0131\u017f\u212a]"  # letters `re.IGNORECASE` matches to ASCII ones: pysbd's context
 )
 _FAST_REFUSE_AT_START = re.compile(_REFUSE_AFTER_SPACE)  # (a search tries no `^` branch fast)
 # Inside a plain piece (before its final mark) none of these may occur. Double quotes
@@ -271,7 +272,7 @@ _NOT_PLAIN = re.compile(r"[.!?。．！？…()（）「」\[\]{}‘`]|--|'(?![a
 
 def _fast_split(text: str, max_chars: int) -> list[str] | None:
     """`text`'s sentences, with pysbd given only what needs it; None: give it all to pysbd."""
-    if _FAST_REFUSE.search(text) or _FAST_REFUSE_AT_START.match(text):
+    if _FAST_REFUSE.search(text) or _FAST_REFUSE_AT_START.match(text) or _dotted_context(text):
         return None
     abbreviations = _abbreviations()
     cuts: list[int] = []
@@ -304,6 +305,21 @@ def _fast_split(text: str, max_chars: int) -> list[str] | None:
     if run_start >= 0:
         out += _split_window_by_window(text[run_start:].strip(), max_chars)
     return out
+
+
+def _dotted_context(text: str) -> bool:
+    """Whether pysbd would read one part of `text` differently for what another holds.
+
+    pysbd looks for its dotted abbreviations ("u.s", "e.g") only when the text holds
+    one, and then with the dot as a regex wildcard: "ups." is protected as "U.S." is
+    when "U.S." occurs anywhere in the text. Such a paragraph goes to pysbd whole."""
+    lowered = text.lower()
+    for _, stripped in _abbreviation_order(tuple(English.Abbreviation.ABBREVIATIONS))[1]:
+        if stripped in lowered:
+            for m in _dotted_gate(stripped).finditer(text):
+                if m.group(0).strip().lower() != stripped + ".":
+                    return True
+    return False
 
 
 def _is_plain(piece: str) -> bool:

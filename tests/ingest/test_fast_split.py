@@ -43,6 +43,12 @@ TRICKY = [
     "Caf\u00e9 owners protested. Their union backed them. The city council listened.",
     "\u201cThis is historic,\u201d said Sen. Warren. \u201cWe did it.\u201d The bill passed.",
     "Plain sentence one. Plain sentence two follows here. And a third ends it.",
+    # pysbd reads "u.s" as a regex (the dot a wildcard) once "U.S." is in the text: "ups."
+    # is then protected too, though the two are sentences apart.
+    "He said ups. and left. The talks went on. Officials in the U.S. agreed.",
+    "St. Louis won. The talks went on. They met at the \u017ft. office today.",
+    "Rates fell to -12. Then they rose. Prices hit -13. Markets calmed.",
+    "The plan (drafted in 2019) was shelved. Another came. The new plan (drafted in 2020) was adopted.",
     "The \u017ft. Louis office closed. Staff moved to the main site in town.",
     "Growth slowed to 2.5 per cent in the second quarter, the lowest since 2019. "
     "Economists at Capital Economics said the figure was weaker than expected. "
