@@ -262,6 +262,8 @@ _REFUSE_AFTER_SPACE = r"(?:\d{1,2}[.)]|[a-z]\.|(?:[a-z]|[ivx]{1,5})\)|['‘])"
 _FAST_REFUSE = re.compile(
     r"\s" + _REFUSE_AFTER_SPACE + r"|\((?:[a-z]|[ivx]{1,5})\)|\d\)\s|-\d{1,2}\.|[⁃\r\n\t\f\v∯ȸȹ☉☈☇☄♨☝✂⌬ᓴᓷᓰᓱᓳᓸ⎋&«»]"
     r"|[\u0130\u0131\u017f\u212a]"  # letters `re.IGNORECASE` matches to ASCII ones: pysbd's context
+    # pairs pysbd finds across a whole text: "-- … --", '” ( … ) “', escapes, "{abbr} "
+    r"|--|[\"”]\s\(|[\\{}]"
 )
 _FAST_REFUSE_AT_START = re.compile(_REFUSE_AFTER_SPACE)  # (a search tries no `^` branch fast)
 # Inside a plain piece (before its final mark) none of these may occur. Double quotes
@@ -277,16 +279,32 @@ def _fast_split(text: str, max_chars: int) -> list[str] | None:
     abbreviations = _abbreviations()
     cuts: list[int] = []
     last = 0
-    curly = straight = parens = brackets = 0  # open marks before the candidate cut
+    # Pairing state before each candidate cut, as pysbd's regexes pair marks left to
+    # right: a curly quotation runs from a "“" to the next "”" (a stray "”" closes
+    # nothing); brackets pair innermost, so a stray closing one is dropped; straight
+    # quotes pair in turn. A cut is only made where nothing is open.
+    curly_open = False
+    straight = parens = brackets = 0
     for m in _FAST_CUT.finditer(text):
         seen = text[last : m.end()]
         last = m.end()
-        curly += seen.count("\u201c") - seen.count("\u201d")
+        if "\u201c" in seen or "\u201d" in seen or "(" in seen or ")" in seen or "[" in seen or "]" in seen:
+            for ch in seen:
+                if ch == "\u201c":
+                    curly_open = True
+                elif ch == "\u201d":
+                    curly_open = False
+                elif ch == "(":
+                    parens += 1
+                elif ch == ")":
+                    parens = max(0, parens - 1)
+                elif ch == "[":
+                    brackets += 1
+                elif ch == "]":
+                    brackets = max(0, brackets - 1)
         straight += seen.count('"')
-        parens += seen.count("(") - seen.count(")")
-        brackets += seen.count("[") - seen.count("]")
         if (m.group(1).lower() not in abbreviations and m.group(0) not in _EXCLAIMING
-                and curly == 0 and straight % 2 == 0
+                and not curly_open and straight % 2 == 0
                 and parens == 0 and brackets == 0):
             cuts.append(m.end())
     out: list[str] = []

@@ -48,6 +48,9 @@ TRICKY = [
     "He said ups. and left. The talks went on. Officials in the U.S. agreed.",
     "St. Louis won. The talks went on. They met at the \u017ft. office today.",
     "Rates fell to -12. Then they rose. Prices hit -13. Markets calmed.",
+    "He said\u201d and \u201cWe rose. Next is big,\u201d she said. The talks went on.",
+    "The firm) grew (fast. Next year) it fell. The talks went on.",
+    "Prices rose -- a lot. Then they -- fell. The talks went on.",
     "The plan (drafted in 2019) was shelved. Another came. The new plan (drafted in 2020) was adopted.",
     "The \u017ft. Louis office closed. Staff moved to the main site in town.",
     "Growth slowed to 2.5 per cent in the second quarter, the lowest since 2019. "
