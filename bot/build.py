@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -382,10 +381,9 @@ def _prepare_many(
         # Small chunks: a stop (SIGTERM) waits for at most one chunk per worker.
         for outcome in pool.map(_prepare, entries, [max_bytes] * len(entries), hashes,
                                 chunksize=max(1, min(8, len(entries) // (workers * 8)))):
-            if isinstance(outcome, DocumentWrite):
-                # Unpickled terms are new string objects per article; interned, the whole
-                # build shares one object per distinct term, as a build in one process does.
-                outcome.tokens = [[sys.intern(t) for t in toks] for toks in outcome.tokens]
+            # (Terms are not interned here any more: the build streams, each article's
+            # rows are dropped once written, and interning every token cost the one
+            # writing process ~10% of its CPU for no memory saved.)
             yield outcome
             done += 1
         finished = True

@@ -17,6 +17,7 @@ file is complete and deleting `-wal`/`-shm` loses nothing.
 from __future__ import annotations
 
 import json
+from collections import Counter
 import os
 import sqlite3
 import threading
@@ -164,6 +165,9 @@ class Store:
     `PassageReader`."""
 
     _last_passage_id = 0  # the largest passage id given during the current write
+    # term → id for the terms seen during the current write (ids never change and terms
+    # are never deleted; dropped after the write, so a rolled-back id is never reused)
+    _term_cache: dict[str, int] | None = None
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -370,6 +374,7 @@ class Store:
         with self.lock:
             db = self.db
             self._last_passage_id = 0
+            self._term_cache = {}
             try:
                 with db.atomic():
                     for doc_id in removed:
@@ -400,6 +405,7 @@ class Store:
                 raise StoreError(f"the database refused the build: {exc}") from exc
             finally:
                 self._last_passage_id = 0
+                self._term_cache = None
             self.checkpoint()
 
     def _delete_document(self, doc_id: str) -> None:
@@ -434,15 +440,14 @@ class Store:
         term_ids_map = self._term_ids({t for toks in write.tokens for t in toks})
         t_ids: list[int] = []
         local: list[int] = []
-        tfs: list[int] = []
+        tf_counts: list[int] = []
+        term_id = term_ids_map.__getitem__
         for i, toks in enumerate(write.tokens):
-            counts: dict[str, int] = {}
-            for tok in toks:
-                counts[tok] = counts.get(tok, 0) + 1
-            for tok, c in counts.items():
-                t_ids.append(term_ids_map[tok])
-                local.append(i)
-                tfs.append(min(c, 65535))
+            counts = Counter(toks)  # first-seen order, as the postings always had it
+            t_ids.extend(map(term_id, counts))
+            local.extend([i] * len(counts))
+            tf_counts.extend(counts.values())
+        tfs = np.minimum(np.asarray(tf_counts, dtype=np.int64), 65535)
         self.conn.execute(
             "INSERT INTO postings (document, passage_ids, lengths, term_ids, local, tfs) VALUES (?, ?, ?, ?, ?, ?)",
             (
@@ -471,6 +476,18 @@ class Store:
     def _term_ids(self, terms: set[str]) -> dict[str, int]:
         if not terms:
             return {}
+        cache = self._term_cache
+        if cache is not None:
+            out = {t: i for t in terms if (i := cache.get(t)) is not None}
+            if len(out) == len(terms):
+                return out
+            new = self._term_ids_from_db(terms.difference(out))
+            cache.update(new)
+            out.update(new)
+            return out
+        return self._term_ids_from_db(terms)
+
+    def _term_ids_from_db(self, terms: set[str]) -> dict[str, int]:
         self.conn.executemany("INSERT OR IGNORE INTO terms (term) VALUES (?)", [(t,) for t in terms])
         out: dict[str, int] = {}
         term_list = list(terms)

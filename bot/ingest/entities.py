@@ -89,15 +89,29 @@ def key_starts_with(key_words: list[str] | tuple[str, ...], prefix: str) -> bool
 
 
 def _is_capitalised(word: str) -> bool:
-    return word[:1].isupper() or bool(re.match(r"(?:[A-Z]\.){2,}", word))
+    # (Initials such as "U.S." start with a capital too: the first letter decides.)
+    return word[:1].isupper()
+
+
+_KEEP_PERIOD = re.compile(r"(?:[A-Za-z]\.)+|[A-Z][a-z]{0,3}\.")
+_CLEANED: dict[str, str] = {}  # raw word → cleaned, memoised (a pure function); cleared when large
 
 
 def _clean_word(word: str) -> str:
+    out = _CLEANED.get(word)
+    if out is None:
+        if len(_CLEANED) >= 200_000:
+            _CLEANED.clear()
+        out = _CLEANED[word] = _clean_word_uncached(word)
+    return out
+
+
+def _clean_word_uncached(word: str) -> str:
     word = word.rstrip(",;:")
     for poss in ("’s", "'s"):
         if word.endswith(poss):
             return word[: -len(poss)]
-    if word.endswith(".") and not re.fullmatch(r"(?:[A-Za-z]\.)+|[A-Z][a-z]{0,3}\.", word):
+    if word.endswith(".") and not _KEEP_PERIOD.fullmatch(word):
         word = word[:-1]
     return word
 
@@ -109,6 +123,8 @@ def extract_mentions(sentence: str, known_capitalised: frozenset[str] = frozense
     spans: list[list[tuple[str, int, str]]] = []  # (cleaned word, offset, raw word)
     current: list[tuple[str, int, str]] = []
     for i, (raw, start) in enumerate(words):
+        if not current and not raw[0].isupper():
+            continue  # most words: lowercase, outside any name (what the branches below would do)
         word = _clean_word(raw)
         if not word:
             continue
@@ -227,10 +243,12 @@ def capitalised_words(sentences: list[str]) -> frozenset[str]:
     """Words written capitalised somewhere other than at the start of a sentence."""
     seen: set[str] = set()
     for sentence in sentences:
-        for i, m in enumerate(_WORD_RE.finditer(sentence)):
-            word = _clean_word(m.group(0))
-            if i > 0 and word[:1].isupper():
-                seen.add(word)
+        # Cleaning only trims a word's end, so its first letter says whether it counts.
+        for raw in _WORD_RE.findall(sentence)[1:]:
+            if raw[0].isupper():
+                word = _clean_word(raw)
+                if word[:1].isupper():
+                    seen.add(word)
     return frozenset(seen)
 
 

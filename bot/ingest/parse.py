@@ -38,6 +38,10 @@ _CREDIT_PATTERNS = [
     r"^[\w.+-]+@[\w-]+\.[\w.]+$",
 ]
 _CREDIT_RE = re.compile("|".join(_CREDIT_PATTERNS), re.IGNORECASE)
+# The same test, faster: the anchored patterns tried at the start only (`match`), the
+# others searched for (one combined search tried every alternative at every character).
+_CREDIT_START_RE = re.compile("|".join(p[1:] for p in _CREDIT_PATTERNS if p.startswith("^")), re.IGNORECASE)
+_CREDIT_ANYWHERE_RE = re.compile("|".join(p for p in _CREDIT_PATTERNS if not p.startswith("^")), re.IGNORECASE)
 
 _BYLINE_RE = re.compile(r"^by\s+(?P<names>.+)$", re.IGNORECASE)
 _MONTHS = {
@@ -104,7 +108,8 @@ def split_authors(names: str) -> tuple[str, ...]:
 
 
 def is_credit_line(paragraph: str) -> bool:
-    return bool(_CREDIT_RE.search(paragraph.strip()))
+    text = paragraph.strip()
+    return bool(_CREDIT_START_RE.match(text) or _CREDIT_ANYWHERE_RE.search(text))
 
 
 _HEADING_RE = re.compile(r"^#{1,6}\s")
@@ -170,11 +175,12 @@ def _strip_markdown(block: str) -> str:
 
 def _split_credits(blocks: list[str]) -> tuple[list[str], list[str]]:
     """Peel trailing credit/contact/image lines off the body."""
+    credit = [is_credit_line(b) for b in blocks]
     end = len(blocks)
-    while end > 0 and is_credit_line(blocks[end - 1]):
+    while end > 0 and credit[end - 1]:
         end -= 1
-    body = [b for b in blocks[:end] if not is_credit_line(b)]
-    credits = [b for b in blocks if is_credit_line(b)]
+    body = [b for b, c in zip(blocks[:end], credit) if not c]
+    credits = [b for b, c in zip(blocks, credit) if c]
     return body, credits
 
 

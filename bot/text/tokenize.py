@@ -179,7 +179,15 @@ def is_stopword(word: str) -> bool:
 
 @functools.lru_cache(maxsize=65_536)
 def _tokenize(text: str) -> tuple[str, ...]:
-    return tuple(stem(w) for w in raw_tokens(text) if not is_stopword(w))
+    # `stem` and `is_stopword` inlined: this loop runs once per token of every build.
+    stems = _STEMS
+    out: list[str] = []
+    for w in raw_tokens(text):
+        if w in STOPWORDS and w not in _CONTENT_KEEP:
+            continue
+        s = stems.get(w)
+        out.append(s if s is not None else stem(w))
+    return tuple(out)
 
 
 def tokenize(text: str) -> list[str]:

@@ -34,8 +34,11 @@ class Recorder:
 
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    """The recorder in pysbd's place; the fast path off, so every piece reaches it (these
+    tests are about the windows; tests/ingest/test_fast_split.py covers the fast path)."""
     rec = Recorder()
     monkeypatch.setattr(sentences, "segment_window", rec)
+    monkeypatch.setattr(sentences, "FAST_PATH", False)
     return rec
 
 
