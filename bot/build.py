@@ -8,7 +8,6 @@ transaction (`Store.write_changes`).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -17,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
-from bot.ingest.attribution import ATTRIBUTION_VERSION, Sentence, attribute_document
 from bot.ingest.entities import capitalised_words, extract_mentions
 from bot.ingest.files import FileEntry, FileFailure, LoadedFile, read_article, scan_folder, MAX_FILE_BYTES
 from bot.ingest.model import Document
@@ -119,6 +117,8 @@ class BuildReport:
 
 def document_write(loaded: LoadedFile) -> DocumentWrite:
     """Turn a parsed document into the rows and terms the store keeps."""
+    from bot.ingest.attribution import ATTRIBUTION_VERSION  # (a build's, not every CLI call's import)
+
     doc: Document = loaded.document
     passages: list[tuple[int, int, str, str]] = []
     tokens: list[list[str]] = []
@@ -159,6 +159,8 @@ def _statements(doc_id: str, passages: list[tuple[int, int, str, str]], found: l
                 ) -> list[tuple[int, str, str, str]]:
     """Who said what in the body sentences (bot/ingest/attribution.py), once per article
     at build time, reusing the mentions just found: (passage index, speaker, key, kind)."""
+    from bot.ingest.attribution import Sentence, attribute_document
+
     body = [Sentence(i, doc_id, par, sen, text) for i, (par, sen, kind, text) in enumerate(passages)
             if kind == "body"]
     return [(st.passage, st.speaker, st.speaker_key, st.kind) for st in attribute_document(body, found, known)]
@@ -293,6 +295,8 @@ def _same_bytes(entry: FileEntry, max_bytes: int, old_hash: str) -> bool:
     `read_article` then reports why)."""
     if entry.size > max_bytes:
         return False
+    import hashlib  # (OpenSSL's ~5 ms: only when a file must be compared)
+
     try:
         with open(entry.path, "rb") as fh:
             return hashlib.sha256(fh.read(max_bytes + 1)).hexdigest() == old_hash

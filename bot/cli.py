@@ -60,13 +60,26 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from bot.render.help import cli_description
+class _Parser(argparse.ArgumentParser):
+    """The top-level parser: its description (bot/render/help.py) is made when help is
+    shown, not by every command (a cold `ask` imported the help text for nothing)."""
 
-    parser = argparse.ArgumentParser(
-        prog="storybot", description=cli_description(), formatter_class=argparse.RawDescriptionHelpFormatter,
+    lazy_description = False  # set on the top-level parser only (its subparsers share the class)
+
+    def format_help(self) -> str:
+        if self.lazy_description and self.description is None:
+            from bot.render.help import cli_description
+
+            self.description = cli_description()
+        return super().format_help()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="storybot", formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='Example: storybot ask "Who is ByteDance?"   ·   storybot COMMAND --help for its options.',
     )
+    parser.lazy_description = True
     parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("ask", help="answer a question with quotes from the articles")

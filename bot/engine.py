@@ -608,9 +608,7 @@ class Engine:
         # The answering modules are imported by the first question, not by every engine:
         # `index` and the bot's start need none of them (~0.15 s of a cold CLI call).
         from bot.answers.ask import ask as _ask
-        from bot.answers.followup import rewrite
         from bot.answers.highlight import mark_answer
-        from bot.search.question import MAX_QUESTION_CHARS
 
         t0 = time.perf_counter()
 
@@ -618,6 +616,9 @@ class Engine:
             self._check_document(snap, document)
             if context is None:
                 return _ask(snap, question, k=k, document=document)
+            from bot.answers.followup import rewrite  # (a follow-up's: not a CLI question's)
+            from bot.search.question import MAX_QUESTION_CHARS
+
             answer = _ask(snap, rewrite(question, context), k=k, document=document,
                           prefer_document=context.document if context.document in snap.documents else None)
             return replace(answer, query=" ".join(question.split())[:MAX_QUESTION_CHARS])

@@ -6,8 +6,6 @@ import re
 
 from bot.answers.cite import citation_for, prefetch_citations
 from bot.answers.model import MAX_QUOTE_CHARS, Answer, Quote, clip_quote
-from bot.answers.said import said_answer
-from bot.answers.who import who
 from bot.search.question import analyse
 from bot.search.retrieve import PAIR_CHARS, Hit, retrieve
 from bot.search.snapshot import Snapshot
@@ -100,12 +98,27 @@ def definition_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] 
     m = _DEFINE_RE.match(question)
     if not m:
         return None
+    from bot.answers.who import who  # (imported by the questions that need it: a cold CLI call pays for one)
+
     card = who(snapshot, m.group("name"))
     if not card.answered or not card.quotes:
         return None
     if card.quotes[0].score <= 0 and card.quotes[0].citation.paragraph != 0:  # 0: named in a byline
         return None
     return list(card.quotes[:k])
+
+
+# Every "What did X say …?" form starts so (bot/answers/said.py `_SAID_QUESTION_RE`): other
+# questions do not import the statements path (said.py, bot/ingest/attribution.py).
+_SAID_START_RE = re.compile(r"\s*what\s", re.IGNORECASE)
+
+
+def _said_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] | None:
+    if not _SAID_START_RE.match(question):
+        return None
+    from bot.answers.said import said_answer
+
+    return said_answer(snapshot, question, k)
 
 
 def ask(
@@ -123,7 +136,7 @@ def ask(
         return Answer(analysed.text, False, (), 0.0, (), NO_ARTICLES, empty=True)
     if document is None and (defined := definition_answer(snapshot, analysed.text, k)):
         return Answer(analysed.text, True, tuple(defined), 0.0, analysed.terms)
-    attributed = said_answer(snapshot, analysed.text, k) if document is None else None
+    attributed = _said_answer(snapshot, analysed.text, k) if document is None else None
     result = retrieve(snapshot, analysed, k=k, document=document, prefer_document=prefer_document)
     if attributed:
         # "What did X say?": the answer is X's own statements (bot/answers/said.py); what

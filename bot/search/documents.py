@@ -86,8 +86,13 @@ class DocumentTable(Mapping[str, StoredDocument]):
         return key in self._id_set()
 
     def unknown(self, ids: Iterable[str]) -> set[str]:
-        """Those of `ids` that are not documents of this table (one set difference)."""
-        return set(ids).difference(self._id_set())
+        """Those of `ids` that are not documents of this table: none, as a rule (a start
+        asks about every indexed document: membership tests by `map`, no set of the ids)."""
+        ids = ids if isinstance(ids, (list, tuple)) else list(ids)
+        known = self._id_set()
+        if all(map(known.__contains__, ids)):
+            return set()
+        return set(ids).difference(known)
 
     def date(self, doc_id: str) -> str | None:
         return self._light[doc_id][1]
