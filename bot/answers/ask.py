@@ -108,9 +108,10 @@ def definition_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] 
     return list(card.quotes[:k])
 
 
-# Every "What did X say …?" form starts so (bot/answers/said.py `_SAID_QUESTION_RE`): other
-# questions do not import the statements path (said.py, bot/ingest/attribution.py).
-_SAID_START_RE = re.compile(r"\s*what\s", re.IGNORECASE)
+# Every "What did X say …?" form starts so (the start of bot/answers/said.py's
+# `_SAID_QUESTION_RE`, tested): other questions do not import the statements path
+# (said.py, bot/ingest/attribution.py), ~10 ms of a cold CLI call.
+_SAID_START_RE = re.compile(r"^\s*what\s+(?:did|does|do|has|have|had|was|were)\s+", re.IGNORECASE)
 
 
 def _said_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] | None:

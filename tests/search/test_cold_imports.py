@@ -1,0 +1,149 @@
+"""Issue 13, a cold CLI `ask`: the modules a plain question does not need stay
+unimported, and the freshness check makes one lstat per article file (work
+counted, never timed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import bot.answers.ask as ask_mod
+import bot.answers.said as said_mod
+from bot.engine import Engine
+from bot.ingest.files import unchanged_as_listed
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Imported by the questions (or commands) that need them, never by a plain `ask`.
+NOT_FOR_A_PLAIN_ASK = ("bot.answers.said", "bot.ingest.attribution", "bot.answers.who", "bot.answers.followup",
+                       "bot.render.help", "hashlib", "bot.ingest.parse")
+
+
+def _articles(folder: Path, n: int) -> None:
+    for i in range(n):
+        (folder / f"harbour-{i:03d}.md").write_text(
+            f"---\ntitle: Harbour report {i}\ndate: 2025-10-{i % 27 + 1:02d}\n---\n"
+            f"Inspectors reviewed pier {i} on Monday. The council said repairs to pier {i} "
+            f"would cost {i + 3} thousand dollars.\n\nResidents asked whether the ferry timetable would change.\n",
+            encoding="utf-8")
+
+
+@pytest.fixture()
+def built(tmp_path: Path) -> tuple[Path, Path]:
+    kb = tmp_path / "knowledge"
+    kb.mkdir()
+    _articles(kb, 12)
+    db = tmp_path / "storybot.db"
+    engine = Engine(kb, db)
+    engine.open()
+    engine.close()
+    return kb, db
+
+
+def _cli_modules(kb: Path, db: Path, tmp_path: Path, *args: str) -> tuple[dict, list[str]]:
+    probe = (
+        "import json, sys\n"
+        "from bot.cli import main\n"
+        f"code = main({list(args)!r} + ['--json', '--knowledge', {str(kb)!r}, '--db', {str(db)!r}])\n"
+        f"print(json.dumps([m for m in {list(NOT_FOR_A_PLAIN_ASK)!r} if m in sys.modules]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBOT_")}
+    env["PYTHONPATH"] = str(REPO)
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.strip().splitlines()
+    return json.loads("\n".join(lines[:-1])), json.loads(lines[-1])
+
+
+def test_a_plain_cli_ask_imports_no_statement_card_or_follow_up_code(built: tuple[Path, Path], tmp_path: Path) -> None:
+    kb, db = built
+    answer, loaded = _cli_modules(kb, db, tmp_path, "ask", "What would repairs to pier 4 cost?")
+    assert answer["answered"] and "pier 4" in answer["quotes"][0]["text"]
+    assert loaded == []
+
+
+def test_the_questions_that_need_them_still_import_them(built: tuple[Path, Path], tmp_path: Path) -> None:
+    kb, db = built
+    _, loaded = _cli_modules(kb, db, tmp_path, "ask", "What did the council say about repairs?")
+    assert "bot.answers.said" in loaded and "bot.ingest.attribution" in loaded
+    _, loaded = _cli_modules(kb, db, tmp_path, "ask", "Who is the council?")
+    assert "bot.answers.who" in loaded
+
+
+def test_the_said_precheck_is_the_start_of_the_said_pattern() -> None:
+    """`ask` imports bot/answers/said.py only when a question starts as its pattern does:
+    the pre-check must stay a prefix of that pattern, or said questions would go unanswered."""
+    pre = ask_mod._SAID_START_RE.pattern
+    assert pre.endswith(r"\s+") and said_mod._SAID_QUESTION_RE.pattern.startswith(pre)
+    assert ask_mod._SAID_START_RE.flags & said_mod._SAID_QUESTION_RE.flags & 2  # both IGNORECASE
+    for q in ("What did He Lifeng say about TikTok?", "  what HAS the council said", "WHAT WERE officials told"):
+        assert said_mod._SAID_QUESTION_RE.match(q) and ask_mod._SAID_START_RE.match(q)
+
+
+def _stamps(kb: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
+    names = sorted(p.name for p in kb.iterdir() if p.suffix == ".md")
+    st = [os.lstat(kb / n) for n in names]
+    return names, np.array([s.st_size for s in st], np.int64), np.array([s.st_mtime_ns for s in st], np.int64)
+
+
+def test_the_freshness_check_makes_one_lstat_per_article(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    _articles(kb, 30)
+    (kb / ".hidden.md").write_text("x")  # hidden files and other suffixes are no articles
+    (kb / "notes.pdf").write_bytes(b"%PDF")
+    (kb / ".retired").mkdir()
+    names, sizes, mtimes = _stamps(kb)
+    calls: list[str] = []
+    real = os.lstat
+
+    def counted(path, *a, **k):
+        calls.append(str(path))
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(os, "lstat", counted)
+    assert unchanged_as_listed(kb, str(kb), names, sizes, mtimes)
+    assert sorted(calls) == names  # one each, of the articles only
+    calls.clear()
+    (kb / "harbour-999.md").write_text("new")  # an addition: found from the listing, no lstat
+    assert not unchanged_as_listed(kb, str(kb), names, sizes, mtimes)
+    assert calls == []
+    (kb / "harbour-999.md").unlink()
+    os.rename(kb / names[3], kb / "renamed.txt")  # a rename
+    assert not unchanged_as_listed(kb, str(kb), names, sizes, mtimes)
+    os.rename(kb / "renamed.txt", kb / names[3])
+    assert unchanged_as_listed(kb, str(kb), names, sizes, mtimes)
+    path = kb / names[-1]  # the last file edited in place, same size, in another chunk's place
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"pier", b"PIER"))
+    os.utime(path, ns=(int(mtimes[-1]) + 1, int(mtimes[-1]) + 1))
+    assert not unchanged_as_listed(kb, str(kb), names, sizes, mtimes)
+
+
+def test_the_freshness_check_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With chunks smaller than the folder, a change in any chunk is found."""
+    import bot.ingest.files as files_mod
+
+    monkeypatch.setattr(files_mod, "_STAT_CHUNK", 4)
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    _articles(kb, 13)
+    names, sizes, mtimes = _stamps(kb)
+    assert unchanged_as_listed(kb, str(kb), names, sizes, mtimes)
+    for i in (0, 5, 12):
+        bumped = mtimes.copy()
+        bumped[i] += 1
+        assert not unchanged_as_listed(kb, str(kb), names, sizes, bumped)
+        grown = sizes.copy()
+        grown[i] += 1
+        assert not unchanged_as_listed(kb, str(kb), names, grown, mtimes)
+    os.unlink(kb / names[7])
+    os.mkdir(kb / names[7])  # a directory in a file's place
+    assert not unchanged_as_listed(kb, str(kb), names, sizes, mtimes)
