@@ -19,10 +19,11 @@ lines and searched by bisection only for the few stems a question asks about.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import gzip
 from pathlib import Path
+
+from bot.text.sortedlines import SortedLines
 
 TABLE = Path(__file__).with_name("families.txt.gz")
 ANTONYMS = Path(__file__).with_name("antonyms.txt.gz")
@@ -99,24 +100,27 @@ def same_family(a: str, b: str) -> bool:
 class _Relation:
     """A symmetric relation between stems, as sorted "stem<TAB>related …" lines.
 
-    Loading splits the file into lines and builds nothing else; a look-up is a
-    binary search (a tab sorts before every character a stem holds, so the line
-    of `stem` is the first one not below "stem<TAB>")."""
+    Loading decompresses the file and builds nothing else (bot/text/sortedlines.py);
+    a look-up is a binary search (a tab sorts before every character a stem holds,
+    so the line of `stem` is the first one not below "stem<TAB>")."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
     @functools.cached_property
-    def lines(self) -> list[str]:
-        return _lines(self.path)
+    def lines(self) -> SortedLines:
+        try:
+            data = gzip.decompress(self.path.read_bytes())
+            data.decode("ascii")  # (what reading it as lines checked: a broken table gives none)
+        except (OSError, EOFError, UnicodeDecodeError):
+            data = b""
+        return SortedLines(data)
 
     def get(self, stem: str) -> frozenset[str]:
-        lines = self.lines
-        key = stem + "\t"
-        i = bisect.bisect_left(lines, key)
-        if i < len(lines) and lines[i].startswith(key):
-            return frozenset(lines[i][len(key):].split())
-        return frozenset()
+        line = self.lines.find(stem)
+        if line is None:
+            return frozenset()
+        return frozenset(line[len(stem) + 1 :].split())
 
 
 _ANTONYMS = _Relation(ANTONYMS)

@@ -18,10 +18,11 @@ WORDFREQ-LICENSE.txt, WORDNET-LICENSE.txt).
 
 from __future__ import annotations
 
-import bisect
 import functools
 import gzip
 from pathlib import Path
+
+from bot.text.sortedlines import SortedLines
 
 TABLE = Path(__file__).with_name("english_freq.tsv.gz")
 
@@ -35,26 +36,24 @@ PREDICATE_SHARE = 0.5  # a verb: at least this share of its tagged uses are verb
 
 
 @functools.lru_cache(maxsize=1)
-def _lines() -> list[str]:
+def _lines() -> SortedLines:
     """The table's lines, sorted by stem (tools/build_english_freq.py writes them sorted).
 
     Every question (and so every CLI call, a fresh process) reads this table; building
-    a dict of its 32,516 rows took ~0.2 s, splitting it into lines takes a few ms and
-    a look-up bisects (as bot/text/families.py does)."""
+    a dict of its 32,516 rows took ~0.2 s, splitting it into lines a few ms more than
+    finding where they start (bot/text/sortedlines.py); a look-up bisects."""
     try:
-        return gzip.decompress(TABLE.read_bytes()).decode("utf-8").rstrip("\n").split("\n")
-    except (OSError, EOFError, UnicodeDecodeError):  # a broken install: every word is specific
-        return []
+        return SortedLines(gzip.decompress(TABLE.read_bytes()))
+    except (OSError, EOFError):  # a broken install: every word is specific
+        return SortedLines(b"")
 
 
 @functools.lru_cache(maxsize=65_536)
 def _entry(stem: str) -> tuple[float, float]:
     """(Zipf frequency, verb share) of a stem; (0.0, -1.0) when the table lacks it."""
-    lines = _lines()
-    key = stem + "\t"  # a tab sorts before every character a stem holds
-    i = bisect.bisect_left(lines, key)
-    if i < len(lines) and lines[i].startswith(key):
-        parts = lines[i].split("\t")
+    line = _lines().find(stem)  # a tab sorts before every character a stem holds
+    if line is not None:
+        parts = line.split("\t")
         try:
             return float(parts[1]), float(parts[2]) if len(parts) > 2 else -1.0
         except (ValueError, IndexError):

@@ -21,3 +21,30 @@ def test_family_stems_equals_the_inverse_of_the_table() -> None:
     for stem in list(table)[::7] + ["zzzunknownstem", "own", "sell"]:
         want = inverse.get(family(stem), {stem}) | {stem}
         assert family_stems(stem) == want, stem
+
+
+def test_relations_find_what_a_list_of_lines_finds() -> None:
+    """Synonyms and antonyms bisect the raw table (bot/text/sortedlines.py): every stem's
+    look-up equals a search of the split lines."""
+    import gzip
+
+    from bot.text import families
+
+    for relation in (families._SYNONYMS, families._ANTONYMS):
+        lines = gzip.decompress(relation.path.read_bytes()).decode("ascii").splitlines()
+        assert lines == sorted(lines) and list(relation.lines) == lines
+        found = {line.split("\t", 1)[0]: frozenset(line.split("\t", 1)[1].split()) for line in lines}
+        probes = set(found) | {s[:-1] for s in found} | {s + "a" for s in list(found)[::5]} | {"", "zzzz", "\uffff"}
+        for stem in probes:
+            assert relation.get(stem) == found.get(stem, frozenset()), stem
+
+
+def test_sorted_lines_edges() -> None:
+    from bot.text.sortedlines import SortedLines
+
+    empty = SortedLines(b"")
+    assert len(empty) == 0 and empty.find("a") is None and list(empty) == []
+    one = SortedLines("a\t1\nb\t2\n\u00e9t\u00e9\t3\n".encode("utf-8"))
+    assert len(one) == 3 and one[2] == "\u00e9t\u00e9\t3" and one[-1] == one[2]
+    assert one.find("a") == "a\t1" and one.find("b") == "b\t2" and one.find("\u00e9t\u00e9") == "\u00e9t\u00e9\t3"
+    assert one.find("") is None and one.find("c") is None and one.find("\u00e9") is None

@@ -21,7 +21,7 @@ def test_lookups_equal_a_full_read() -> None:
     table = _full_read()
     assert len(table) > 30_000
     lines = specificity._lines()
-    assert lines == sorted(lines)
+    assert list(lines) == sorted(lines) and len(lines) == len(list(lines))
     probes = set(table) | {s[:-1] for s in table} | {s + "q" for s in table} | {"", "zzzzzz", "\uffff"}
     for stem in probes:
         z, verb = table.get(stem, (0.0, -1.0))
