@@ -175,8 +175,9 @@ def _most_relevant(snapshot: Snapshot, docs: set[str], name_terms: list[str], to
     query = list(dict.fromkeys([*name_terms, *topic]))
     ids = snapshot.reader.term_ids(query) if query else {}
     if ids:
-        for doc in _ranked_documents(snapshot, list(ids.values()), docs):
-            order.setdefault(doc, None)
+        for doc in _documents_at(snapshot, snapshot.index.top_k(list(ids.values()), 400, None)):
+            if doc in docs:
+                order.setdefault(doc, None)
     if len(order) < MAX_DOCUMENTS and keys:
         counts = snapshot.reader.mention_counts_by_document(keys)
         rank = snapshot.document_rank
@@ -189,22 +190,6 @@ def _most_relevant(snapshot: Snapshot, docs: set[str], name_terms: list[str], to
             if len(order) >= MAX_DOCUMENTS:
                 break
     return list(order)[:MAX_DOCUMENTS]
-
-
-RANKED = 400  # sentences whose articles `_most_relevant` reads first
-RANKED_FIRST = 100  # ... asked for first: enough when they already name MAX_DOCUMENTS of the articles
-
-
-def _ranked_documents(snapshot: Snapshot, ids: list[int], docs: set[str] | frozenset[str]) -> list[str]:
-    """The articles of `docs` among the best RANKED sentences for `ids`, best first, each
-    once; only the first MAX_DOCUMENTS are used. The best RANKED_FIRST sentences are the
-    first RANKED_FIRST of the best RANKED (top_k's order is total: score, then position),
-    so when they already name MAX_DOCUMENTS of `docs` the longer list would add only
-    articles past the cut (a top 100 over common words costs ~25 % less than a top 400)."""
-    first = [d for d in _documents_at(snapshot, snapshot.index.top_k(ids, RANKED_FIRST, None)) if d in docs]
-    if len(first) >= MAX_DOCUMENTS:
-        return first
-    return [d for d in _documents_at(snapshot, snapshot.index.top_k(ids, RANKED, None)) if d in docs]
 
 
 def speaker_matches(words: list[str], speaker_key: str) -> bool:

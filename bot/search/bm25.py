@@ -40,6 +40,9 @@ PRUNE_MIN_POSTINGS = 20_000
 # A look-up of many candidates in a term's postings reads the whole list once
 # (candidates * SCAN_RATIO > postings) instead of one binary search per candidate.
 SCAN_RATIO = 12
+# MaxScore's candidates are found by one pass over the dense accumulator when the lists
+# read hold more than n_positions / SCAN_DENSE postings.
+SCAN_DENSE = 8
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ class PostingsIndex:
         self._scratch: tuple[np.ndarray, np.ndarray] | None = None
         self._one: np.ndarray | None = None
         self._scratch_lock = threading.Lock()
+        self.dense_picks = 0  # MaxScore candidate sets found by a pass over the accumulator (tests count it)
         self.doc_len = np.asarray(doc_len).astype(np.float64, copy=False)
         self.params = params
         self.live = live
@@ -476,9 +480,16 @@ class PostingsIndex:
                 need = -np.inf if floor is None else floor
             else:
                 need = theta - rest[i]  # type: ignore[operator]
-            if len(vals) != len(touched):
-                vals = [acc[pos] for pos in touched]
-            picked = [pos[v >= need] for pos, v in zip(touched, vals)]
+            if len(touched) > 1 and need > 0 and sum(pos.shape[0] for pos in touched) * SCAN_DENSE > self.n_positions:
+                # Many touched positions: one pass over the accumulator finds them (untouched
+                # ones hold 0), in position order and each once, where picking them list by
+                # list and removing repeats costs several random passes over them.
+                picked = [np.flatnonzero(acc >= need)]
+                self.dense_picks += 1
+            else:
+                if len(vals) != len(touched):
+                    vals = [acc[pos] for pos in touched]
+                picked = [pos[v >= need] for pos, v in zip(touched, vals)]
             cand = picked[0] if len(picked) == 1 else np.concatenate(picked)
             if len(picked) > 1:  # one entry per position, without sorting: the one whose mark stuck
                 mark = np.arange(1, cand.shape[0] + 1, dtype=np.int32)
