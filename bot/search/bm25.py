@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
@@ -43,6 +44,10 @@ SCAN_RATIO = 12
 # MaxScore's candidates are found by one pass over the dense accumulator when the lists
 # read hold more than n_positions / SCAN_DENSE postings.
 SCAN_DENSE = 8
+# Long postings lists (common words) are kept scored per index, least recently used
+# first out (`_scored_postings`): 16 bytes a posting.
+SCORED_MIN_POSTINGS = 20_000
+SCORED_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,10 @@ class PostingsIndex:
         self._scratch: tuple[np.ndarray, np.ndarray] | None = None
         self._one: np.ndarray | None = None
         self._scratch_lock = threading.Lock()
+        self._scored: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._scored_bytes = 0
+        self._scratch_lock_scored = threading.Lock()
+        self.scored_computed = 0  # long lists scored and kept (tests count it)
         self.dense_picks = 0  # MaxScore candidate sets found by a pass over the accumulator (tests count it)
         self.doc_len = np.asarray(doc_len).astype(np.float64, copy=False)
         self.params = params
@@ -454,13 +463,16 @@ class PostingsIndex:
                 if prune and theta is not None and theta > rest[i]:
                     break  # the terms left cannot lift an untouched passage to theta
                 t = terms[i]
-                pos, tf = lists[t] if t in lists else self.postings(t, position_range)
                 i += 1
+                if t not in lists and position_range is None:
+                    pos, contrib = self._scored_postings(t)  # (kept per index: do not change them)
+                else:
+                    pos, tf = lists[t] if t in lists else self.postings(t, position_range)
+                    contrib = self._contrib(t, pos, tf) if pos.shape[0] else pos
                 if pos.shape[0] == 0:
                     continue
-                contrib = self._contrib(t, pos, tf)
                 if counts[t] > 1:
-                    contrib *= counts[t]
+                    contrib = contrib * counts[t]
                 if touched:
                     np.add.at(acc, pos, contrib)  # (a list's positions are distinct)
                 else:
@@ -543,6 +555,29 @@ class PostingsIndex:
         p = self.params
         norm = p.k1 * (1.0 - p.b + p.b * mindl / self.avgdl)
         return float(self.idf[t]) * tfmax * (p.k1 + 1.0) / (tfmax + norm) * (1 + 1e-9)
+
+    def _scored_postings(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Term t's live global positions and each one's contribution (`_contrib`), kept
+        per index for long lists (LRU within SCORED_BYTES): questions keep asking the same
+        common words, and reading such a list from the segments (int64 positions, the live
+        check) and scoring it are most of a top k over them. The arrays are shared: read only."""
+        with self._scratch_lock_scored:
+            hit = self._scored.get(t)
+            if hit is not None:
+                self._scored.move_to_end(t)
+                return hit
+        pos, tf = self.postings(t)
+        found = (pos, self._contrib(t, pos, tf) if pos.shape[0] else np.empty(0, np.float64))
+        if pos.shape[0] >= SCORED_MIN_POSTINGS:
+            with self._scratch_lock_scored:
+                self.scored_computed += 1
+                if t not in self._scored:
+                    self._scored[t] = found
+                    self._scored_bytes += pos.nbytes + found[1].nbytes
+                    while self._scored_bytes > SCORED_BYTES and len(self._scored) > 1:
+                        _, (a, b) = self._scored.popitem(last=False)
+                        self._scored_bytes -= a.nbytes + b.nbytes
+        return found
 
     def _contrib(self, t: int, pos: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """idf * tf * (k1 + 1) / (tf + norm) for each posting, bit for bit as

@@ -81,3 +81,25 @@ def test_maxscore_candidates_by_one_pass_equal_the_list_by_list_pick(monkeypatch
         order = np.lexsort((pos, -scores))[:10]
         assert [p for p, _ in got] == [int(pos[i]) for i in order]
         assert np.allclose([s for _, s in got], scores[order], rtol=1e-12, atol=0)
+
+
+def test_common_words_are_scored_once_per_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long postings list read in full by top_k is scored once per index and kept: the
+    next query with that word scores no list again, and the top k are those of an index
+    that keeps nothing."""
+    monkeypatch.setattr(bm25_module, "SMALL_POSTINGS", 0)
+    monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", 0)
+    monkeypatch.setattr(bm25_module, "SCORED_MIN_POSTINGS", 500)
+    index, vocab = PostingsIndex.from_token_lists(_zipf(4, 4000, 300), BM25Params())
+    common = [vocab["w0"], vocab["w1"], vocab["w2"]]
+    assert all(int(index.df[t]) >= 500 for t in common)
+    queries = [[*common, vocab[f"w{i}"]] for i in range(20, 60) if f"w{i}" in vocab]
+    got = [index.top_k(ids, 10) for ids in queries]
+    kept = index.scored_computed
+    long_lists = {t for ids in queries for t in ids if int(index.df[t]) >= 500}
+    assert 0 < kept <= len(long_lists) < len(queries)  # each long list once, not once per query
+    again = [index.top_k(ids, 10) for ids in queries]
+    assert again == got and index.scored_computed == kept
+    monkeypatch.setattr(bm25_module, "SCORED_MIN_POSTINGS", 10**12)  # an index that keeps nothing
+    plain, _ = PostingsIndex.from_token_lists(_zipf(4, 4000, 300), BM25Params())
+    assert [plain.top_k(ids, 10) for ids in queries] == got and plain.scored_computed == 0
