@@ -598,8 +598,26 @@ class PostingsIndex:
     def _lookup(self, t: int, cand: np.ndarray, slot: np.ndarray | None = None) -> np.ndarray:
         """Term t's contribution to each of the distinct live positions `cand` (in any
         order): binary search for few candidates; with many, one pass over t's
-        postings through `slot` (a zeroed int32 array over all positions, left zeroed)."""
+        postings through `slot` (a zeroed int32 array over all positions, left zeroed).
+        A list kept scored (`_scored_postings`) is looked up in its global positions, its
+        contributions taken as kept (the same floats)."""
         out = np.zeros(cand.shape[0], dtype=np.float64)
+        with self._scratch_lock_scored:
+            kept = self._scored.get(t)
+        if kept is not None:
+            pos, contrib = kept
+            if slot is not None and cand.shape[0] * SCAN_RATIO > pos.shape[0]:
+                slot[cand] = np.arange(1, cand.shape[0] + 1, dtype=np.int32)
+                found = slot[pos]
+                slot[cand] = 0
+                hit = np.flatnonzero(found)
+                out[found[hit].astype(np.int64) - 1] = contrib[hit]
+            elif pos.shape[0]:
+                at = np.searchsorted(pos, cand)
+                at[at >= pos.shape[0]] = 0
+                hit = np.flatnonzero(pos[at] == cand)
+                out[hit] = contrib[at[hit]]
+            return out
         for i, part in enumerate(self.parts):
             if t >= part.term_offsets.shape[0] - 1:
                 continue

@@ -83,10 +83,12 @@ def test_maxscore_candidates_by_one_pass_equal_the_list_by_list_pick(monkeypatch
         assert np.allclose([s for _, s in got], scores[order], rtol=1e-12, atol=0)
 
 
-def test_common_words_are_scored_once_per_index(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("scan", [0, 10**9])  # look-ups by binary search / by one pass over a list
+def test_common_words_are_scored_once_per_index(scan: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """A long postings list read in full by top_k is scored once per index and kept: the
-    next query with that word scores no list again, and the top k are those of an index
-    that keeps nothing."""
+    next query with that word scores no list again (and looks candidates up in the kept
+    list), and the top k are those of an index that keeps nothing."""
+    monkeypatch.setattr(bm25_module, "SCAN_RATIO", scan)
     monkeypatch.setattr(bm25_module, "SMALL_POSTINGS", 0)
     monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", 0)
     monkeypatch.setattr(bm25_module, "SCORED_MIN_POSTINGS", 500)
