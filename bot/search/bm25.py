@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
@@ -40,6 +41,13 @@ PRUNE_MIN_POSTINGS = 20_000
 # A look-up of many candidates in a term's postings reads the whole list once
 # (candidates * SCAN_RATIO > postings) instead of one binary search per candidate.
 SCAN_RATIO = 12
+# MaxScore's candidates are found by one pass over the dense accumulator when the lists
+# read hold more than n_positions / SCAN_DENSE postings.
+SCAN_DENSE = 8
+# Long postings lists (common words) are kept scored per index, least recently used
+# first out (`_scored_postings`): 16 bytes a posting.
+SCORED_MIN_POSTINGS = 20_000
+SCORED_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,11 @@ class PostingsIndex:
         self._scratch: tuple[np.ndarray, np.ndarray] | None = None
         self._one: np.ndarray | None = None
         self._scratch_lock = threading.Lock()
+        self._scored: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._scored_bytes = 0
+        self._scratch_lock_scored = threading.Lock()
+        self.scored_computed = 0  # long lists scored and kept (tests count it)
+        self.dense_picks = 0  # MaxScore candidate sets found by a pass over the accumulator (tests count it)
         self.doc_len = np.asarray(doc_len).astype(np.float64, copy=False)
         self.params = params
         self.live = live
@@ -450,13 +463,16 @@ class PostingsIndex:
                 if prune and theta is not None and theta > rest[i]:
                     break  # the terms left cannot lift an untouched passage to theta
                 t = terms[i]
-                pos, tf = lists[t] if t in lists else self.postings(t, position_range)
                 i += 1
+                if t not in lists and position_range is None:
+                    pos, contrib = self._scored_postings(t)  # (kept per index: do not change them)
+                else:
+                    pos, tf = lists[t] if t in lists else self.postings(t, position_range)
+                    contrib = self._contrib(t, pos, tf) if pos.shape[0] else pos
                 if pos.shape[0] == 0:
                     continue
-                contrib = self._contrib(t, pos, tf)
                 if counts[t] > 1:
-                    contrib *= counts[t]
+                    contrib = contrib * counts[t]
                 if touched:
                     np.add.at(acc, pos, contrib)  # (a list's positions are distinct)
                 else:
@@ -476,9 +492,16 @@ class PostingsIndex:
                 need = -np.inf if floor is None else floor
             else:
                 need = theta - rest[i]  # type: ignore[operator]
-            if len(vals) != len(touched):
-                vals = [acc[pos] for pos in touched]
-            picked = [pos[v >= need] for pos, v in zip(touched, vals)]
+            if len(touched) > 1 and need > 0 and sum(pos.shape[0] for pos in touched) * SCAN_DENSE > self.n_positions:
+                # Many touched positions: one pass over the accumulator finds them (untouched
+                # ones hold 0), in position order and each once, where picking them list by
+                # list and removing repeats costs several random passes over them.
+                picked = [np.flatnonzero(acc >= need)]
+                self.dense_picks += 1
+            else:
+                if len(vals) != len(touched):
+                    vals = [acc[pos] for pos in touched]
+                picked = [pos[v >= need] for pos, v in zip(touched, vals)]
             cand = picked[0] if len(picked) == 1 else np.concatenate(picked)
             if len(picked) > 1:  # one entry per position, without sorting: the one whose mark stuck
                 mark = np.arange(1, cand.shape[0] + 1, dtype=np.int32)
@@ -533,6 +556,29 @@ class PostingsIndex:
         norm = p.k1 * (1.0 - p.b + p.b * mindl / self.avgdl)
         return float(self.idf[t]) * tfmax * (p.k1 + 1.0) / (tfmax + norm) * (1 + 1e-9)
 
+    def _scored_postings(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Term t's live global positions and each one's contribution (`_contrib`), kept
+        per index for long lists (LRU within SCORED_BYTES): questions keep asking the same
+        common words, and reading such a list from the segments (int64 positions, the live
+        check) and scoring it are most of a top k over them. The arrays are shared: read only."""
+        with self._scratch_lock_scored:
+            hit = self._scored.get(t)
+            if hit is not None:
+                self._scored.move_to_end(t)
+                return hit
+        pos, tf = self.postings(t)
+        found = (pos, self._contrib(t, pos, tf) if pos.shape[0] else np.empty(0, np.float64))
+        if pos.shape[0] >= SCORED_MIN_POSTINGS:
+            with self._scratch_lock_scored:
+                self.scored_computed += 1
+                if t not in self._scored:
+                    self._scored[t] = found
+                    self._scored_bytes += pos.nbytes + found[1].nbytes
+                    while self._scored_bytes > SCORED_BYTES and len(self._scored) > 1:
+                        _, (a, b) = self._scored.popitem(last=False)
+                        self._scored_bytes -= a.nbytes + b.nbytes
+        return found
+
     def _contrib(self, t: int, pos: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """idf * tf * (k1 + 1) / (tf + norm) for each posting, bit for bit as
         `sparse_scores` computes it. Most postings have tf = 1: for them it is
@@ -552,8 +598,26 @@ class PostingsIndex:
     def _lookup(self, t: int, cand: np.ndarray, slot: np.ndarray | None = None) -> np.ndarray:
         """Term t's contribution to each of the distinct live positions `cand` (in any
         order): binary search for few candidates; with many, one pass over t's
-        postings through `slot` (a zeroed int32 array over all positions, left zeroed)."""
+        postings through `slot` (a zeroed int32 array over all positions, left zeroed).
+        A list kept scored (`_scored_postings`) is looked up in its global positions, its
+        contributions taken as kept (the same floats)."""
         out = np.zeros(cand.shape[0], dtype=np.float64)
+        with self._scratch_lock_scored:
+            kept = self._scored.get(t)
+        if kept is not None:
+            pos, contrib = kept
+            if slot is not None and cand.shape[0] * SCAN_RATIO > pos.shape[0]:
+                slot[cand] = np.arange(1, cand.shape[0] + 1, dtype=np.int32)
+                found = slot[pos]
+                slot[cand] = 0
+                hit = np.flatnonzero(found)
+                out[found[hit].astype(np.int64) - 1] = contrib[hit]
+            elif pos.shape[0]:
+                at = np.searchsorted(pos, cand)
+                at[at >= pos.shape[0]] = 0
+                hit = np.flatnonzero(pos[at] == cand)
+                out[hit] = contrib[at[hit]]
+            return out
         for i, part in enumerate(self.parts):
             if t >= part.term_offsets.shape[0] - 1:
                 continue

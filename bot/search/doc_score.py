@@ -184,6 +184,10 @@ class _TermDocs:
         self.computed = 0  # terms gathered from postings (a counter for tests)
         self.norm: np.ndarray | None = None  # per-document BM25 length normalisation
         self.titles: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # term → its title postings as arrays
+        # (term, term id) → (documents, what the term adds to their article score), LRU
+        self.parts: OrderedDict[tuple[str, int | None], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.parts_bytes = 0
+        self.parts_computed = 0  # terms whose article-score part was computed (a counter for tests)
 
     def title_arrays(self, stats: DocStats, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(document indices, counts) of the titles holding `term`, as `stats.titles.get`
@@ -198,6 +202,26 @@ class _TermDocs:
                 if len(self.titles) > 50_000:
                     self.titles.clear()
                 self.titles[term] = found
+        return found
+
+    def scored(self, term: str, tid: int | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """What `term` adds to each document's score (`_term_part`), when kept."""
+        with self.lock:
+            hit = self.parts.get((term, tid))
+            if hit is not None:
+                self.parts.move_to_end((term, tid))
+            return hit
+
+    def keep_scored(self, term: str, tid: int | None, found: tuple[np.ndarray, np.ndarray]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        with self.lock:
+            self.parts_computed += 1
+            if (term, tid) not in self.parts:
+                self.parts[(term, tid)] = found
+                self.parts_bytes += found[0].nbytes + found[1].nbytes
+                while self.parts_bytes > TERM_DOCS_BYTES and len(self.parts) > 1:
+                    _, (a, b) = self.parts.popitem(last=False)
+                    self.parts_bytes -= a.nbytes + b.nbytes
         return found
 
     def get(self, snapshot: Snapshot, stats: DocStats, tid: int) -> tuple[np.ndarray, np.ndarray]:
@@ -270,31 +294,48 @@ def doc_scores(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str, i
     n_docs = len(stats.ids)
     if not n_docs:
         return {}
-    stats.titles.fetch(terms)
+    cache = _term_docs(snapshot)
     total = np.zeros(n_docs, dtype=np.float64)
-    norm = _norm(snapshot, stats)
+    fetched = False
     for t in terms:
         tid = term_ids.get(t)
-        docs, sums = term_documents(snapshot, stats, tid) if tid is not None else _NO_DOCS
-        title_docs, title_n = _term_docs(snapshot).title_arrays(stats, t)
-        if title_docs.shape[0]:
-            tf = np.zeros(n_docs, dtype=np.float64)
-            tf[docs] = sums
-            np.add.at(tf, title_docs, TITLE_WEIGHT * title_n)  # in list order, as `tf[i] += 2.0 * n` was
-            docs = np.flatnonzero(tf > 0)
-            sums = tf[docs]
-        else:
-            keep = sums > 0
-            if not keep.all():
-                docs, sums = docs[keep], sums[keep]
-        df = int(docs.shape[0])
-        if not df:
-            continue
-        idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-        # Only the documents holding the term: elsewhere tf is 0 and the term adds 0.0,
-        # so this is the dense `total += idf * tf * (K1 + 1) / (tf + norm)`, float for float.
-        total[docs] += idf * sums * (K1 + 1) / (sums + norm[docs])
+        found = cache.scored(t, tid)
+        if found is None:
+            if not fetched:
+                stats.titles.fetch(terms)
+                fetched = True
+            found = cache.keep_scored(t, tid, _term_part(snapshot, stats, t, tid))
+        docs, part = found
+        if docs.shape[0]:
+            total[docs] += part
     return DocScores(stats, total)
+
+
+def _term_part(snapshot: Snapshot, stats: DocStats, t: str, tid: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(the documents holding term t in body or title, what t adds to each one's BM25): a
+    fact of the snapshot, kept per term (`_TermDocs.scored`), as questions keep asking
+    the same words."""
+    n_docs = len(stats.ids)
+    docs, sums = term_documents(snapshot, stats, tid) if tid is not None else _NO_DOCS
+    title_docs, title_n = _term_docs(snapshot).title_arrays(stats, t)
+    if title_docs.shape[0]:
+        tf = np.zeros(n_docs, dtype=np.float64)
+        tf[docs] = sums
+        np.add.at(tf, title_docs, TITLE_WEIGHT * title_n)  # in list order, as `tf[i] += 2.0 * n` was
+        docs = np.flatnonzero(tf > 0)
+        sums = tf[docs]
+    else:
+        keep = sums > 0
+        if not keep.all():
+            docs, sums = docs[keep], sums[keep]
+    df = int(docs.shape[0])
+    if not df:
+        return _NO_DOCS
+    idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+    # Only the documents holding the term: elsewhere tf is 0 and the term adds 0.0,
+    # so `total[docs] += part` is the dense `total += idf * tf * (K1 + 1) / (tf + norm)`,
+    # float for float.
+    return docs, idf * sums * (K1 + 1) / (sums + _norm(snapshot, stats)[docs])
 
 
 class DocScores(Mapping[str, float]):
