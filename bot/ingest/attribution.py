@@ -150,6 +150,8 @@ _CUES = (_VERB_RE, _GERUND_RE, _ACCORDING_RE, _LEARNED_RE)
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:
+    if "“" not in text and '"' not in text:
+        return []  # most sentences: no opening mark, no quotation (the build reads every one)
     return [(m.start(), m.end()) for m in _QUOTE_RE.finditer(text)]
 
 
@@ -227,6 +229,7 @@ class _Cast:
 
     def __init__(self, mentions: list[Mention]) -> None:
         self.full: dict[str, str] = {}
+        self._resolved: dict[tuple[str, str, str], tuple[str, str, str]] = {}
         by_key: dict[str, str] = {}
         titled: dict[str, str] = {}
         for m in mentions:
@@ -244,11 +247,12 @@ class _Cast:
         for k, role in titled.items():
             if role.lower() not in _HONORIFICS and self.kind.get(k) == "person":
                 self.by_role.setdefault(" ".join(role.lower().split()), k)
+        persons = [(other, set(other.split())) for other in by_key if self.kind[other] == "person"]
         for key in by_key:
             words = set(key.split())
             best = key
-            for other in by_key:
-                if other == key or not words <= set(other.split()) or self.kind[other] != "person":
+            for other, other_words in persons:
+                if other == key or not words <= other_words:
                     continue
                 # A surname ("Trump" → "Donald Trump"), or any part of a titled person's
                 # name ("Xi" → President Xi Jinping); not "Harvard" → "Harvard Yard".
@@ -259,7 +263,14 @@ class _Cast:
         self.names = by_key
 
     def resolve(self, m: Mention) -> tuple[str, str, str]:
-        """(display name, key, kind) of a mention."""
+        """(display name, key, kind) of a mention (the same for every mention of one
+        name, key and title: remembered, as every sentence's mentions are resolved)."""
+        seen = self._resolved.get((m.name, m.key, m.role))
+        if seen is None:
+            seen = self._resolved[(m.name, m.key, m.role)] = self._resolve(m)
+        return seen
+
+    def _resolve(self, m: Mention) -> tuple[str, str, str]:
         m = _split_of(m)
         key = self.full.get(m.key, m.key)
         name = self.names.get(key, _strip_suffix(m.name))
@@ -276,8 +287,14 @@ class _State:
     last_direct: Statement | None = None
 
 
+_WORDS_RE = re.compile(r"[\w’'.-]+")
+_LEADING_CLOSE_RE = re.compile(r"^[”\"]\s")
+_INITIAL_NAME_RE = re.compile(r"([A-Z][\w’'-]{2,})\s+([a-z]+)\b")
+_NOT_ORG_RE = re.compile(r"\d+|[A-Z][a-z]+day")
+
+
 def _words(text: str) -> list[str]:
-    return re.findall(r"[\w’'.-]+", text)
+    return _WORDS_RE.findall(text)
 
 
 def _np_speaker(tail: str) -> str | None:
@@ -302,7 +319,7 @@ def _initial_names(texts: list[str]) -> frozenset[str]:
     before a lower-case verb, not an English function word or an inflected form, is one."""
     out: set[str] = set()
     for text in texts:
-        m = re.match(r"([A-Z][\w’'-]{2,})\s+([a-z]+)\b", text)
+        m = _INITIAL_NAME_RE.match(text)
         if not m:
             continue
         word, nxt = m.group(1), m.group(2)
@@ -348,7 +365,7 @@ class _DocumentReader:
     # -- one sentence ----------------------------------------------------------------
     def _sentence(self, row: SentenceRow, state: _State, prev: SentenceRow | None) -> list[Statement]:
         text = row.text
-        if re.match(r"^[”\"]\s", text):
+        if _LEADING_CLOSE_RE.match(text):
             # A closing mark left over from the sentence before: not the start of a quotation.
             text = " " + text[1:]
         spans = _quote_spans(text)
@@ -356,7 +373,8 @@ class _DocumentReader:
             return []  # no quotation and no cue any rule below starts from: nobody speaks here
         masked = _masked(text, spans)
         kind = "direct" if _is_direct(text, spans) else "reported"
-        mentions = [m for m in self.mentions[row.id] if not _inside(m.start, spans)]
+        mentions = [m for m in self.mentions[row.id] if not _inside(m.start, spans)] if spans \
+            else list(self.mentions[row.id])
         speakers: list[tuple[str, str]] = []
 
         def add(found: tuple[str, str] | None) -> None:
@@ -502,6 +520,9 @@ class _DocumentReader:
 
     # -- what the text is about, for the next sentence's "he" and "the company" -----------
     def _update_state(self, row: SentenceRow, state: _State, found: list[Statement]) -> None:
+        if not found and not self.mentions[row.id]:
+            state.last_direct = None  # nobody named, nobody speaking: only the quotation chain ends
+            return
         spans = _quote_spans(row.text)
         persons: list[tuple[str, str]] = []
         orgs: list[tuple[str, str]] = []
@@ -513,7 +534,7 @@ class _DocumentReader:
             name, key, kind = self.cast.resolve(m)
             if kind == "person":
                 persons.append((name, key))
-            elif not possessive and not re.fullmatch(r"\d+|[A-Z][a-z]+day", name):
+            elif not possessive and not _NOT_ORG_RE.fullmatch(name):
                 orgs.append((name, key))
         named_speakers = [(s.speaker, s.speaker_key) for s in found if self.cast.kind.get(s.speaker_key) == "person"]
         if named_speakers:
