@@ -145,8 +145,7 @@ class Statement:
 
 # What every attribution rule needs in a sentence without quotation marks: a speech verb,
 # "according to", "learned from", or a gerund ("saying"). Without one, `_sentence` finds
-# no speaker (a cheap test first: most sentences of an article are not statements).
-_CUES = (_VERB_RE, _GERUND_RE, _ACCORDING_RE, _LEARNED_RE)
+# no speaker (it looks for each once, and returns early when none is there).
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:
@@ -293,6 +292,22 @@ _INITIAL_NAME_RE = re.compile(r"([A-Z][\w’'-]{2,})\s+([a-z]+)\b")
 _NOT_ORG_RE = re.compile(r"\d+|[A-Z][a-z]+day")
 
 
+def _last_boundary_end(text: str, window: int = 80) -> int:
+    """Where the last `_BOUNDARY_RE` match in `text` ends (0: none). Its last `window`
+    characters are searched first: a boundary is one mark or one whole word, so the
+    matches that start there are the same as in a scan from the start (`\\b` reads the
+    character before the search position)."""
+    start = 0
+    if len(text) > window:
+        for b in _BOUNDARY_RE.finditer(text, len(text) - window):
+            start = b.end()
+        if start:
+            return start
+    for b in _BOUNDARY_RE.finditer(text):
+        start = b.end()
+    return start
+
+
 def _words(text: str) -> list[str]:
     return _WORDS_RE.findall(text)
 
@@ -369,9 +384,15 @@ class _DocumentReader:
             # A closing mark left over from the sentence before: not the start of a quotation.
             text = " " + text[1:]
         spans = _quote_spans(text)
-        if not spans and not any(rx.search(text) for rx in _CUES):
+        masked = _masked(text, spans) if spans else text
+        # Each cue is looked for once (the rules below read these matches); a literal every
+        # match must hold is checked first, as most sentences hold no cue.
+        phrases = [m for rx, needle in ((_ACCORDING_RE, "ccording to"), (_LEARNED_RE, "from")) if needle in masked
+                   for m in rx.finditer(masked)]
+        gerund = _GERUND_RE.search(masked) if "ing" in masked else None
+        verbs = list(_VERB_RE.finditer(masked))
+        if not spans and not (verbs or gerund or phrases):
             return []  # no quotation and no cue any rule below starts from: nobody speaks here
-        masked = _masked(text, spans)
         kind = "direct" if _is_direct(text, spans) else "reported"
         mentions = [m for m in self.mentions[row.id] if not _inside(m.start, spans)] if spans \
             else list(self.mentions[row.id])
@@ -381,12 +402,10 @@ class _DocumentReader:
             if found and found[1] and found not in speakers:
                 speakers.append(found)
 
-        for rx in (_ACCORDING_RE, _LEARNED_RE):
-            for m in rx.finditer(masked):
-                add(self._from_phrase(m.group("np"), m.start("np"), mentions, state, allow_np=True, head_only=True))
+        for m in phrases:
+            add(self._from_phrase(m.group("np"), m.start("np"), mentions, state, allow_np=True, head_only=True))
         open_from: int | None = None  # inside what someone is reported to have said
-        gerund = _GERUND_RE.search(masked)
-        for m in _VERB_RE.finditer(masked):
+        for m in verbs:
             if gerund is not None and open_from is None and gerund.end() <= m.start():
                 open_from = gerund.end()
             if open_from is not None and not _RESET_RE.search(masked, open_from, m.start()):
@@ -438,9 +457,7 @@ class _DocumentReader:
         if not words:
             return None
         pre = pre[: pre.rfind(words[-1]) + len(words[-1])]
-        start = 0
-        for b in _BOUNDARY_RE.finditer(pre):
-            start = b.end()
+        start = _last_boundary_end(pre)
         tail = pre[start:]
         if not tail.strip():
             return None
