@@ -155,6 +155,11 @@ def count_terms(tokens: list[list[str]], text_tokens: list[list[str]] | None) ->
 # checkpoint runs once it holds this many pages: it cannot grow far between two.
 WAL_LIMIT_BYTES = 1 << 20
 WAL_AUTOCHECKPOINT_PAGES = 256
+# SQLite's page cache during a build's write (KiB; the default is 2 MB): with it, the
+# index pages a large build keeps touching (terms, mentions' keys, title terms) stay
+# in memory instead of being spilled to the WAL and read back, again and again. Set
+# back to the default after the write (the pages are then released).
+BUILD_CACHE_KIB = 65536
 
 
 def connect(path: Path | str, *, timeout: float = 5.0) -> sqlite3.Connection:
@@ -424,6 +429,8 @@ class Store:
             db = self.db
             self._last_passage_id = 0
             self._term_cache = {}
+            cache_size = self.conn.execute("PRAGMA cache_size").fetchone()[0]
+            self.conn.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KIB}")
             try:
                 with db.atomic():
                     for doc_id in removed:
@@ -455,6 +462,7 @@ class Store:
             finally:
                 self._last_passage_id = 0
                 self._term_cache = None
+                self.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
             self.checkpoint()
 
     def _delete_document(self, doc_id: str) -> None:
