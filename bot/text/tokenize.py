@@ -200,7 +200,7 @@ def _terms_of(match: tuple[str, str, str]) -> tuple[str, ...]:
     raw: list[str] = []
     _add_raw(raw, match)
     terms = tuple(stem(w) for w in raw if not (w in STOPWORDS and w not in _CONTENT_KEEP))
-    if len(_TERMS) >= 500_000:
+    if len(_TERMS) >= 100_000:
         _TERMS.clear()
     _TERMS[match] = terms
     return terms
