@@ -284,7 +284,8 @@ def _prepare(entry: FileEntry, max_bytes: int, old_hash: str | None) -> Document
             return result
         if old_hash is not None and old_hash == result.content_hash:
             return None
-        return document_write(result)
+        # Counted here (a worker): the writing process gets arrays, not token lists.
+        return document_write(result).compact()
     except Exception as exc:  # noqa: BLE001 - reported as this file's one-line reason
         log.warning("unexpected error reading %s", entry.path, exc_info=True)
         return FileFailure(entry.doc_id, entry.path, f"could not be loaded: {type(exc).__name__}: {exc}"[:300])

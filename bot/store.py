@@ -100,12 +100,66 @@ class DocumentWrite:
     # (answering then attributes the article itself).
     statements: list[tuple[int, str, str, str]] | None = None
     statements_version: str = ""
+    # The postings counted where the document was parsed (`count_terms`): a build worker
+    # sends these instead of `tokens` / `text_tokens` (then empty), so the one writing
+    # process only maps the article's distinct terms to ids and writes.
+    terms: "PassageTerms | None" = None
+
+    def compact(self) -> "DocumentWrite":
+        """The same write with its token lists counted into `terms` (what a worker sends)."""
+        if self.terms is not None:
+            return self
+        return DocumentWrite(self.doc, self.passages, [], self.mentions, None, self.statements,
+                             self.statements_version, count_terms(self.tokens, self.text_tokens))
+
+
+@dataclass
+class PassageTerms:
+    """One document's postings, counted: the arrays of `postings` with each term as an
+    index into `vocab` (the document's distinct terms) instead of a term id."""
+
+    vocab: list[str]
+    # per posting: index into vocab (passage by passage, first-seen order); uint16 when
+    # the vocabulary allows (most articles), else int32
+    term_index: bytes
+    distinct: bytes  # int32 per passage: its number of distinct terms (postings)
+    tfs: bytes  # uint16 per posting: the term's count in the passage (capped at 65535)
+    lengths: bytes  # int32 per passage: its number of index terms
+    joined: list[str | None] | None  # passages.tokens cells (None: text tokens not stored)
+
+
+def count_terms(tokens: list[list[str]], text_tokens: list[list[str]] | None) -> PassageTerms:
+    """Count each passage's terms, in the order `postings` always held them (per passage,
+    first-seen order; Counter keeps insertion order)."""
+    index: dict[str, int] = {}
+    setdefault = index.setdefault
+    t_idx: list[int] = []
+    distinct: list[int] = []
+    tf_counts: list[int] = []
+    for toks in tokens:
+        counts = Counter(toks)
+        t_idx.extend([setdefault(t, len(index)) for t in counts])
+        distinct.append(len(counts))
+        tf_counts.extend(counts.values())
+    return PassageTerms(
+        vocab=list(index),
+        term_index=np.asarray(t_idx, dtype=np.uint16 if len(index) <= 65535 else np.int32).tobytes(),
+        distinct=np.asarray(distinct, dtype=np.int32).tobytes(),
+        tfs=np.minimum(np.asarray(tf_counts, dtype=np.int64), 65535).astype(np.uint16).tobytes(),
+        lengths=np.asarray([len(t) for t in tokens], dtype=np.int32).tobytes(),
+        joined=[_join_tokens(t) for t in text_tokens] if text_tokens is not None else None,
+    )
 
 
 # The WAL file is cut back to this size when a checkpoint resets it, and an automatic
 # checkpoint runs once it holds this many pages: it cannot grow far between two.
 WAL_LIMIT_BYTES = 1 << 20
 WAL_AUTOCHECKPOINT_PAGES = 256
+# SQLite's page cache during a build's write (KiB; the default is 2 MB): with it, the
+# index pages a large build keeps touching (terms, mentions' keys, title terms) stay
+# in memory instead of being spilled to the WAL and read back, again and again. Set
+# back to the default after the write (the pages are then released).
+BUILD_CACHE_KIB = 65536
 
 
 def connect(path: Path | str, *, timeout: float = 5.0) -> sqlite3.Connection:
@@ -375,6 +429,8 @@ class Store:
             db = self.db
             self._last_passage_id = 0
             self._term_cache = {}
+            cache_size = self.conn.execute("PRAGMA cache_size").fetchone()[0]
+            self.conn.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KIB}")
             try:
                 with db.atomic():
                     for doc_id in removed:
@@ -406,6 +462,7 @@ class Store:
             finally:
                 self._last_passage_id = 0
                 self._term_cache = None
+                self.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
             self.checkpoint()
 
     def _delete_document(self, doc_id: str) -> None:
@@ -430,33 +487,26 @@ class Store:
         first = self._last_passage_id + 1
         ids = list(range(first, first + len(write.passages)))
         self._last_passage_id = first + len(write.passages) - 1
-        joined = [_join_tokens(t) for t in write.text_tokens] if write.text_tokens is not None \
-            else [None] * len(write.passages)
+        counted = write.terms if write.terms is not None else count_terms(write.tokens, write.text_tokens)
+        joined = counted.joined if counted.joined is not None else [None] * len(write.passages)
         self.conn.executemany(
             "INSERT INTO passages (id, document, paragraph, sentence, kind, text, tokens) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(pid, doc.id, paragraph, sentence, kind, text, toks)
              for pid, (paragraph, sentence, kind, text), toks in zip(ids, write.passages, joined)],
         )
-        term_ids_map = self._term_ids({t for toks in write.tokens for t in toks})
-        t_ids: list[int] = []
-        local: list[int] = []
-        tf_counts: list[int] = []
-        term_id = term_ids_map.__getitem__
-        for i, toks in enumerate(write.tokens):
-            counts = Counter(toks)  # first-seen order, as the postings always had it
-            t_ids.extend(map(term_id, counts))
-            local.extend([i] * len(counts))
-            tf_counts.extend(counts.values())
-        tfs = np.minimum(np.asarray(tf_counts, dtype=np.int64), 65535)
+        vocab_ids = np.asarray(self._term_id_list(counted.vocab), dtype=np.int32)
+        wide = len(counted.vocab) > 65535
+        term_index = np.frombuffer(counted.term_index, dtype=np.int32 if wide else np.uint16)
+        distinct = np.frombuffer(counted.distinct, dtype=np.int32)
         self.conn.execute(
             "INSERT INTO postings (document, passage_ids, lengths, term_ids, local, tfs) VALUES (?, ?, ?, ?, ?, ?)",
             (
                 doc.id,
                 np.asarray(ids, dtype=np.int64).tobytes(),
-                np.asarray([len(t) for t in write.tokens], dtype=np.int32).tobytes(),
-                np.asarray(t_ids, dtype=np.int32).tobytes(),
-                np.asarray(local, dtype=np.int32).tobytes(),
-                np.asarray(tfs, dtype=np.uint16).tobytes(),
+                counted.lengths,
+                vocab_ids[term_index].tobytes(),
+                np.repeat(np.arange(len(distinct), dtype=np.int32), distinct).tobytes(),
+                counted.tfs,
             ),
         )
         if write.mentions:
@@ -472,6 +522,22 @@ class Store:
                 [(doc.id, -1, None, "", "", write.statements_version)]
                 + [(doc.id, seq, ids[i], speaker, key, kind)
                    for seq, (i, speaker, key, kind) in enumerate(write.statements)])
+
+    def _term_id_list(self, vocab: list[str]) -> list[int]:
+        """The id of each of `vocab`'s (distinct) terms, in its order."""
+        if not vocab:
+            return []
+        cache = self._term_cache
+        if cache is None:
+            found = self._term_ids_from_db(set(vocab))
+            return [found[t] for t in vocab]
+        got = list(map(cache.get, vocab))
+        if None in got:
+            missing = {t for t, i in zip(vocab, got) if i is None}
+            new = self._term_ids_from_db(missing)
+            cache.update(new)
+            got = [i if i is not None else new[t] for t, i in zip(vocab, got)]
+        return got  # type: ignore[return-value]
 
     def _term_ids(self, terms: set[str]) -> dict[str, int]:
         if not terms:

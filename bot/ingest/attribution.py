@@ -145,11 +145,12 @@ class Statement:
 
 # What every attribution rule needs in a sentence without quotation marks: a speech verb,
 # "according to", "learned from", or a gerund ("saying"). Without one, `_sentence` finds
-# no speaker (a cheap test first: most sentences of an article are not statements).
-_CUES = (_VERB_RE, _GERUND_RE, _ACCORDING_RE, _LEARNED_RE)
+# no speaker (it looks for each once, and returns early when none is there).
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:
+    if "“" not in text and '"' not in text:
+        return []  # most sentences: no opening mark, no quotation (the build reads every one)
     return [(m.start(), m.end()) for m in _QUOTE_RE.finditer(text)]
 
 
@@ -227,6 +228,7 @@ class _Cast:
 
     def __init__(self, mentions: list[Mention]) -> None:
         self.full: dict[str, str] = {}
+        self._resolved: dict[tuple[str, str, str], tuple[str, str, str]] = {}
         by_key: dict[str, str] = {}
         titled: dict[str, str] = {}
         for m in mentions:
@@ -244,11 +246,12 @@ class _Cast:
         for k, role in titled.items():
             if role.lower() not in _HONORIFICS and self.kind.get(k) == "person":
                 self.by_role.setdefault(" ".join(role.lower().split()), k)
+        persons = [(other, set(other.split())) for other in by_key if self.kind[other] == "person"]
         for key in by_key:
             words = set(key.split())
             best = key
-            for other in by_key:
-                if other == key or not words <= set(other.split()) or self.kind[other] != "person":
+            for other, other_words in persons:
+                if other == key or not words <= other_words:
                     continue
                 # A surname ("Trump" → "Donald Trump"), or any part of a titled person's
                 # name ("Xi" → President Xi Jinping); not "Harvard" → "Harvard Yard".
@@ -259,7 +262,14 @@ class _Cast:
         self.names = by_key
 
     def resolve(self, m: Mention) -> tuple[str, str, str]:
-        """(display name, key, kind) of a mention."""
+        """(display name, key, kind) of a mention (the same for every mention of one
+        name, key and title: remembered, as every sentence's mentions are resolved)."""
+        seen = self._resolved.get((m.name, m.key, m.role))
+        if seen is None:
+            seen = self._resolved[(m.name, m.key, m.role)] = self._resolve(m)
+        return seen
+
+    def _resolve(self, m: Mention) -> tuple[str, str, str]:
         m = _split_of(m)
         key = self.full.get(m.key, m.key)
         name = self.names.get(key, _strip_suffix(m.name))
@@ -276,8 +286,30 @@ class _State:
     last_direct: Statement | None = None
 
 
+_WORDS_RE = re.compile(r"[\w’'.-]+")
+_LEADING_CLOSE_RE = re.compile(r"^[”\"]\s")
+_INITIAL_NAME_RE = re.compile(r"([A-Z][\w’'-]{2,})\s+([a-z]+)\b")
+_NOT_ORG_RE = re.compile(r"\d+|[A-Z][a-z]+day")
+
+
+def _last_boundary_end(text: str, window: int = 80) -> int:
+    """Where the last `_BOUNDARY_RE` match in `text` ends (0: none). Its last `window`
+    characters are searched first: a boundary is one mark or one whole word, so the
+    matches that start there are the same as in a scan from the start (`\\b` reads the
+    character before the search position)."""
+    start = 0
+    if len(text) > window:
+        for b in _BOUNDARY_RE.finditer(text, len(text) - window):
+            start = b.end()
+        if start:
+            return start
+    for b in _BOUNDARY_RE.finditer(text):
+        start = b.end()
+    return start
+
+
 def _words(text: str) -> list[str]:
-    return re.findall(r"[\w’'.-]+", text)
+    return _WORDS_RE.findall(text)
 
 
 def _np_speaker(tail: str) -> str | None:
@@ -302,7 +334,7 @@ def _initial_names(texts: list[str]) -> frozenset[str]:
     before a lower-case verb, not an English function word or an inflected form, is one."""
     out: set[str] = set()
     for text in texts:
-        m = re.match(r"([A-Z][\w’'-]{2,})\s+([a-z]+)\b", text)
+        m = _INITIAL_NAME_RE.match(text)
         if not m:
             continue
         word, nxt = m.group(1), m.group(2)
@@ -348,27 +380,32 @@ class _DocumentReader:
     # -- one sentence ----------------------------------------------------------------
     def _sentence(self, row: SentenceRow, state: _State, prev: SentenceRow | None) -> list[Statement]:
         text = row.text
-        if re.match(r"^[”\"]\s", text):
+        if _LEADING_CLOSE_RE.match(text):
             # A closing mark left over from the sentence before: not the start of a quotation.
             text = " " + text[1:]
         spans = _quote_spans(text)
-        if not spans and not any(rx.search(text) for rx in _CUES):
+        masked = _masked(text, spans) if spans else text
+        # Each cue is looked for once (the rules below read these matches); a literal every
+        # match must hold is checked first, as most sentences hold no cue.
+        phrases = [m for rx, needle in ((_ACCORDING_RE, "ccording to"), (_LEARNED_RE, "from")) if needle in masked
+                   for m in rx.finditer(masked)]
+        gerund = _GERUND_RE.search(masked) if "ing" in masked else None
+        verbs = list(_VERB_RE.finditer(masked))
+        if not spans and not (verbs or gerund or phrases):
             return []  # no quotation and no cue any rule below starts from: nobody speaks here
-        masked = _masked(text, spans)
         kind = "direct" if _is_direct(text, spans) else "reported"
-        mentions = [m for m in self.mentions[row.id] if not _inside(m.start, spans)]
+        mentions = [m for m in self.mentions[row.id] if not _inside(m.start, spans)] if spans \
+            else list(self.mentions[row.id])
         speakers: list[tuple[str, str]] = []
 
         def add(found: tuple[str, str] | None) -> None:
             if found and found[1] and found not in speakers:
                 speakers.append(found)
 
-        for rx in (_ACCORDING_RE, _LEARNED_RE):
-            for m in rx.finditer(masked):
-                add(self._from_phrase(m.group("np"), m.start("np"), mentions, state, allow_np=True, head_only=True))
+        for m in phrases:
+            add(self._from_phrase(m.group("np"), m.start("np"), mentions, state, allow_np=True, head_only=True))
         open_from: int | None = None  # inside what someone is reported to have said
-        gerund = _GERUND_RE.search(masked)
-        for m in _VERB_RE.finditer(masked):
+        for m in verbs:
             if gerund is not None and open_from is None and gerund.end() <= m.start():
                 open_from = gerund.end()
             if open_from is not None and not _RESET_RE.search(masked, open_from, m.start()):
@@ -420,9 +457,7 @@ class _DocumentReader:
         if not words:
             return None
         pre = pre[: pre.rfind(words[-1]) + len(words[-1])]
-        start = 0
-        for b in _BOUNDARY_RE.finditer(pre):
-            start = b.end()
+        start = _last_boundary_end(pre)
         tail = pre[start:]
         if not tail.strip():
             return None
@@ -502,6 +537,9 @@ class _DocumentReader:
 
     # -- what the text is about, for the next sentence's "he" and "the company" -----------
     def _update_state(self, row: SentenceRow, state: _State, found: list[Statement]) -> None:
+        if not found and not self.mentions[row.id]:
+            state.last_direct = None  # nobody named, nobody speaking: only the quotation chain ends
+            return
         spans = _quote_spans(row.text)
         persons: list[tuple[str, str]] = []
         orgs: list[tuple[str, str]] = []
@@ -513,7 +551,7 @@ class _DocumentReader:
             name, key, kind = self.cast.resolve(m)
             if kind == "person":
                 persons.append((name, key))
-            elif not possessive and not re.fullmatch(r"\d+|[A-Z][a-z]+day", name):
+            elif not possessive and not _NOT_ORG_RE.fullmatch(name):
                 orgs.append((name, key))
         named_speakers = [(s.speaker, s.speaker_key) for s in found if self.cast.kind.get(s.speaker_key) == "person"]
         if named_speakers:

@@ -74,10 +74,23 @@ class Mention:
     start: int  # character offset in the sentence
 
 
+_SUFFIX_WORDS = frozenset(s.strip(".") for s in CORPORATE_SUFFIXES)
+_KEYS: dict[str, str] = {}  # name → key, memoised (a pure function, asked for every mention); cleared when large
+
+
 def name_key(name: str) -> str:
     """Look-up key: folded, possessive and corporate suffixes off ("ByteDance Ltd." → "bytedance")."""
+    out = _KEYS.get(name)
+    if out is None:
+        if len(_KEYS) >= 200_000:
+            _KEYS.clear()
+        out = _KEYS[name] = _name_key(name)
+    return out
+
+
+def _name_key(name: str) -> str:
     words = [w.strip(".,") for w in normalize(name).replace("'s", "").split()]
-    while len(words) > 1 and words[-1] in {s.strip(".") for s in CORPORATE_SUFFIXES}:
+    while len(words) > 1 and words[-1] in _SUFFIX_WORDS:
         words.pop()
     return " ".join(w for w in words if w)
 

@@ -92,7 +92,9 @@ def _stemmer() -> Stemmer.Stemmer:
 
 def normalize(text: str) -> str:
     """NFKC, typographic quotes and dashes folded, case folded."""
-    return unicodedata.normalize("NFKC", text).translate(_TRANSLATE).casefold()
+    text = unicodedata.normalize("NFKC", text)
+    # (Every character `_TRANSLATE` maps is outside ASCII: most sentences skip the pass.)
+    return (text if text.isascii() else text.translate(_TRANSLATE)).casefold()
 
 
 def _number_token(raw: str) -> str:
@@ -136,27 +138,38 @@ def fold_accents(text: str) -> str:
 def raw_tokens(text: str) -> list[str]:
     """Normalised surface tokens before stopwords and stemming (used by question analysis)."""
     out: list[str] = []
-    text = _PHRASES.sub(_phrase, fold_accents(normalize(text)))
     # findall's (acronym, number, word) tuples: half the cost of finditer + group() per token.
-    for acronym, number, word in _TOKEN_RE.findall(text):
-        if acronym:
-            out.append(acronym.replace(".", ""))
-        elif number:
-            number = _number_token(number)
-            out.append(number)
-            if number.endswith("%"):
-                out.append("percent")
-        elif "'" not in word and "-" not in word:
-            out.append(SPELLED_NUMBERS.get(word, word))
-        else:
-            if word.endswith("'s"):
-                word = word[:-2]
-            elif word.endswith("'"):
-                word = word[:-1]
-            # Hyphenated words count as their parts too ("non-discriminatory").
-            parts = word.split("-") if "-" in word else [word]
-            out.extend(SPELLED_NUMBERS.get(p, p).replace("'", "") for p in parts if p)
+    for match in _TOKEN_RE.findall(_surface(text)):
+        _add_raw(out, match)
     return out
+
+
+def _surface(text: str) -> str:
+    text = fold_accents(normalize(text))
+    # (Every phrase holds one of these words: most sentences skip the regex.)
+    return _PHRASES.sub(_phrase, text) if "united" in text or "european" in text else text
+
+
+def _add_raw(out: list[str], match: tuple[str, str, str]) -> None:
+    """The surface tokens of one `_TOKEN_RE` match (its (acronym, number, word) groups)."""
+    acronym, number, word = match
+    if acronym:
+        out.append(acronym.replace(".", ""))
+    elif number:
+        number = _number_token(number)
+        out.append(number)
+        if number.endswith("%"):
+            out.append("percent")
+    elif "'" not in word and "-" not in word:
+        out.append(SPELLED_NUMBERS.get(word, word))
+    else:
+        if word.endswith("'s"):
+            word = word[:-2]
+        elif word.endswith("'"):
+            word = word[:-1]
+        # Hyphenated words count as their parts too ("non-discriminatory").
+        parts = word.split("-") if "-" in word else [word]
+        out.extend(SPELLED_NUMBERS.get(p, p).replace("'", "") for p in parts if p)
 
 
 _STEMS: dict[str, str] = {}  # word → stem, memoised (a pure function); cleared when large
@@ -177,16 +190,29 @@ def is_stopword(word: str) -> bool:
     return word in STOPWORDS and word not in _CONTENT_KEEP
 
 
+# One `_TOKEN_RE` match → its index terms (surface tokens, stopwords out, stemmed):
+# memoised, as a pure function of the match, so the loop below is one look-up per
+# token of every build. Cleared when large.
+_TERMS: dict[tuple[str, str, str], tuple[str, ...]] = {}
+
+
+def _terms_of(match: tuple[str, str, str]) -> tuple[str, ...]:
+    raw: list[str] = []
+    _add_raw(raw, match)
+    terms = tuple(stem(w) for w in raw if not (w in STOPWORDS and w not in _CONTENT_KEEP))
+    if len(_TERMS) >= 100_000:
+        _TERMS.clear()
+    _TERMS[match] = terms
+    return terms
+
+
 @functools.lru_cache(maxsize=65_536)
 def _tokenize(text: str) -> tuple[str, ...]:
-    # `stem` and `is_stopword` inlined: this loop runs once per token of every build.
-    stems = _STEMS
+    memo = _TERMS
     out: list[str] = []
-    for w in raw_tokens(text):
-        if w in STOPWORDS and w not in _CONTENT_KEEP:
-            continue
-        s = stems.get(w)
-        out.append(s if s is not None else stem(w))
+    for match in _TOKEN_RE.findall(_surface(text)):
+        terms = memo.get(match)
+        out += terms if terms is not None else _terms_of(match)
     return tuple(out)
 
 
