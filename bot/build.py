@@ -28,9 +28,11 @@ if TYPE_CHECKING:  # imported by the first parallel build, not by every `ask`
 # Words that let people reach the byline and the date line ("Who wrote the
 # article?", "When was it published?"): these lines say who and when, but not
 # in the words people ask with.
-# Bump when tokenizing, sentence splitting or entity rules change: a database
-# built by another version is then rebuilt in full by the next sync.
-INDEX_FORMAT = "7"
+# Bump when tokenizing, sentence splitting, entity or attribution rules change, or
+# when the build starts storing something new: a database built by another version
+# is then rebuilt in full by the next sync. 8: statements stored at build time
+# (an older database would otherwise attribute at answer time until `index --force`).
+INDEX_FORMAT = "8"
 
 BYLINE_HINTS = "article story piece report wrote written write author authors byline reporter reporters journalist journalists"
 DATE_HINTS = "article story piece report published publish publication date dated released appeared"

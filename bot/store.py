@@ -539,20 +539,6 @@ class Store:
             got = [i if i is not None else new[t] for t, i in zip(vocab, got)]
         return got  # type: ignore[return-value]
 
-    def _term_ids(self, terms: set[str]) -> dict[str, int]:
-        if not terms:
-            return {}
-        cache = self._term_cache
-        if cache is not None:
-            out = {t: i for t in terms if (i := cache.get(t)) is not None}
-            if len(out) == len(terms):
-                return out
-            new = self._term_ids_from_db(terms.difference(out))
-            cache.update(new)
-            out.update(new)
-            return out
-        return self._term_ids_from_db(terms)
-
     def _term_ids_from_db(self, terms: set[str]) -> dict[str, int]:
         self.conn.executemany("INSERT OR IGNORE INTO terms (term) VALUES (?)", [(t,) for t in terms])
         out: dict[str, int] = {}
