@@ -16,7 +16,7 @@ import pytest
 import bot.build
 import bot.store
 from bench.corpus import generate
-from bot.ingest.attribution import _BOUNDARY_RE, _DocumentReader, _last_boundary_end, _quote_spans, _QUOTE_RE
+from bot.ingest.attribution import ATTRIBUTION_VERSION, _BOUNDARY_RE, _DocumentReader, _last_boundary_end, _quote_spans, _QUOTE_RE
 from bot.ingest.files import read_article, scan_folder
 from bot.store import DocumentWrite, PassageReader, Store, StoredDocument, count_terms
 
@@ -131,7 +131,7 @@ def test_statements_stored_by_the_build_equal_answering_s_own(tmp_path: Path, co
     reader = PassageReader(db)
     try:
         docs = [d for (d,) in reader.query("SELECT id FROM documents ORDER BY id")]
-        stored = reader.statements(docs, bot.build.ATTRIBUTION_VERSION)
+        stored = reader.statements(docs, ATTRIBUTION_VERSION)
         assert set(stored) == set(docs)
         total = 0
         for doc in docs:
