@@ -13,6 +13,7 @@ autocomplete), never shown as text of its own: cards quote the sentences.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -75,20 +76,14 @@ class Mention:
 
 
 _SUFFIX_WORDS = frozenset(s.strip(".") for s in CORPORATE_SUFFIXES)
-_KEYS: dict[str, str] = {}  # name → key, memoised (a pure function, asked for every mention); cleared when large
+# Both word functions below are pure and asked for every mention or word of a build:
+# memoised, bounded (a build over a million sentences meets far more distinct words).
+MEMO_SIZE = 200_000
 
 
+@functools.lru_cache(maxsize=MEMO_SIZE)
 def name_key(name: str) -> str:
     """Look-up key: folded, possessive and corporate suffixes off ("ByteDance Ltd." → "bytedance")."""
-    out = _KEYS.get(name)
-    if out is None:
-        if len(_KEYS) >= 200_000:
-            _KEYS.clear()
-        out = _KEYS[name] = _name_key(name)
-    return out
-
-
-def _name_key(name: str) -> str:
     words = [w.strip(".,") for w in normalize(name).replace("'s", "").split()]
     while len(words) > 1 and words[-1] in _SUFFIX_WORDS:
         words.pop()
@@ -107,19 +102,8 @@ def _is_capitalised(word: str) -> bool:
 
 
 _KEEP_PERIOD = re.compile(r"(?:[A-Za-z]\.)+|[A-Z][a-z]{0,3}\.")
-_CLEANED: dict[str, str] = {}  # raw word → cleaned, memoised (a pure function); cleared when large
-
-
+@functools.lru_cache(maxsize=MEMO_SIZE)
 def _clean_word(word: str) -> str:
-    out = _CLEANED.get(word)
-    if out is None:
-        if len(_CLEANED) >= 200_000:
-            _CLEANED.clear()
-        out = _CLEANED[word] = _clean_word_uncached(word)
-    return out
-
-
-def _clean_word_uncached(word: str) -> str:
     word = word.rstrip(",;:")
     for poss in ("’s", "'s"):
         if word.endswith(poss):

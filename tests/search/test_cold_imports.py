@@ -16,6 +16,7 @@ import pytest
 import bot.answers.ask as ask_mod
 import bot.answers.said as said_mod
 from bot.engine import Engine
+from search.harbour import built, harbour_articles  # noqa: F401 (built is a fixture)
 from bot.ingest.files import unchanged_as_listed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,27 +24,6 @@ REPO = Path(__file__).resolve().parents[2]
 # Imported by the questions (or commands) that need them, never by a plain `ask`.
 NOT_FOR_A_PLAIN_ASK = ("bot.answers.said", "bot.ingest.attribution", "bot.answers.who", "bot.answers.followup",
                        "bot.render.help", "hashlib", "bot.ingest.parse")
-
-
-def _articles(folder: Path, n: int) -> None:
-    for i in range(n):
-        (folder / f"harbour-{i:03d}.md").write_text(
-            f"---\ntitle: Harbour report {i}\ndate: 2025-10-{i % 27 + 1:02d}\n---\n"
-            f"Inspectors reviewed pier {i} on Monday. The council said repairs to pier {i} "
-            f"would cost {i + 3} thousand dollars.\n\nResidents asked whether the ferry timetable would change.\n",
-            encoding="utf-8")
-
-
-@pytest.fixture()
-def built(tmp_path: Path) -> tuple[Path, Path]:
-    kb = tmp_path / "knowledge"
-    kb.mkdir()
-    _articles(kb, 12)
-    db = tmp_path / "storybot.db"
-    engine = Engine(kb, db)
-    engine.open()
-    engine.close()
-    return kb, db
 
 
 def _cli_modules(kb: Path, db: Path, tmp_path: Path, *args: str) -> tuple[dict, list[str]]:
@@ -96,7 +76,7 @@ def _stamps(kb: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
 def test_the_freshness_check_makes_one_lstat_per_article(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     kb = tmp_path / "kb"
     kb.mkdir()
-    _articles(kb, 30)
+    harbour_articles(kb, 30)
     (kb / ".hidden.md").write_text("x")  # hidden files and other suffixes are no articles
     (kb / "notes.pdf").write_bytes(b"%PDF")
     (kb / ".retired").mkdir()
@@ -134,7 +114,7 @@ def test_the_freshness_check_across_chunks(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(files_mod, "_STAT_CHUNK", 4)
     kb = tmp_path / "kb"
     kb.mkdir()
-    _articles(kb, 13)
+    harbour_articles(kb, 13)
     names, sizes, mtimes = _stamps(kb)
     assert unchanged_as_listed(kb, str(kb), names, sizes, mtimes)
     for i in (0, 5, 12):

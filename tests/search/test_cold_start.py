@@ -16,33 +16,13 @@ import bot.search.indexfiles as indexfiles_mod
 import bot.search.snapshot as snapshot_mod
 import bot.store as store_mod
 from bot.engine import Engine
+from search.harbour import built  # noqa: F401 (built is a fixture)
 
 REPO = Path(__file__).resolve().parents[2]
 
 # Needed to write or to parse, to serve Discord or to fetch a link: never by `ask`.
 NOT_FOR_ASK = ("dateparser", "trafilatura", "discord", "sqlite_utils", "yaml", "pysbd", "dotenv",
                "concurrent.futures.process", "bot.ingest.parse")
-
-
-def _articles(folder: Path, n: int) -> None:
-    for i in range(n):
-        (folder / f"harbour-{i:03d}.md").write_text(
-            f"---\ntitle: Harbour report {i}\ndate: 2025-10-{i % 27 + 1:02d}\n---\n"
-            f"Inspectors reviewed pier {i} on Monday. The council said repairs to pier {i} "
-            f"would cost {i + 3} thousand dollars.\n\nResidents asked whether the ferry timetable would change.\n",
-            encoding="utf-8")
-
-
-@pytest.fixture()
-def built(tmp_path: Path) -> tuple[Path, Path]:
-    kb = tmp_path / "knowledge"
-    kb.mkdir()
-    _articles(kb, 12)
-    db = tmp_path / "storybot.db"
-    engine = Engine(kb, db)
-    engine.open()
-    engine.close()
-    return kb, db
 
 
 def test_cli_ask_imports_only_what_answering_needs(built: tuple[Path, Path], tmp_path: Path) -> None:
