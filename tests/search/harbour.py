@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from bot.engine import Engine
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def harbour_articles(folder: Path, n: int) -> None:
@@ -30,3 +36,23 @@ def built(tmp_path: Path) -> tuple[Path, Path]:
     engine.open()
     engine.close()
     return kb, db
+
+
+def cli_in_fresh_process(kb: Path, db: Path, cwd: Path, watched: tuple[str, ...],
+                         *args: str) -> tuple[dict, int, list[str]]:
+    """Run `python -m bot <args> --json` in a new interpreter: (its JSON answer, main's
+    exit code, which of the `watched` modules it imported)."""
+    probe = (
+        "import json, sys\n"
+        "from bot.cli import main\n"
+        f"code = main({list(args)!r} + ['--json', '--knowledge', {str(kb)!r}, '--db', {str(db)!r}])\n"
+        f"print(json.dumps({{'code': code, 'loaded': [m for m in {list(watched)!r} if m in sys.modules]}}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBOT_")}
+    env["PYTHONPATH"] = str(REPO)
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.strip().splitlines()
+    out = json.loads(lines[-1])
+    return json.loads("\n".join(lines[:-1])), out["code"], out["loaded"]

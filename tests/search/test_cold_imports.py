@@ -4,10 +4,7 @@ counted, never timed)."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +12,8 @@ import pytest
 
 import bot.answers.ask as ask_mod
 import bot.answers.said as said_mod
-from bot.engine import Engine
-from search.harbour import built, harbour_articles  # noqa: F401 (built is a fixture)
+from search.harbour import built, cli_in_fresh_process, harbour_articles  # noqa: F401 (built is a fixture)
 from bot.ingest.files import unchanged_as_listed
-
-REPO = Path(__file__).resolve().parents[2]
 
 # Imported by the questions (or commands) that need them, never by a plain `ask`.
 NOT_FOR_A_PLAIN_ASK = ("bot.answers.said", "bot.ingest.attribution", "bot.answers.who", "bot.answers.followup",
@@ -27,19 +21,8 @@ NOT_FOR_A_PLAIN_ASK = ("bot.answers.said", "bot.ingest.attribution", "bot.answer
 
 
 def _cli_modules(kb: Path, db: Path, tmp_path: Path, *args: str) -> tuple[dict, list[str]]:
-    probe = (
-        "import json, sys\n"
-        "from bot.cli import main\n"
-        f"code = main({list(args)!r} + ['--json', '--knowledge', {str(kb)!r}, '--db', {str(db)!r}])\n"
-        f"print(json.dumps([m for m in {list(NOT_FOR_A_PLAIN_ASK)!r} if m in sys.modules]))\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBOT_")}
-    env["PYTHONPATH"] = str(REPO)
-    proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    lines = proc.stdout.strip().splitlines()
-    return json.loads("\n".join(lines[:-1])), json.loads(lines[-1])
+    answer, _, loaded = cli_in_fresh_process(kb, db, tmp_path, NOT_FOR_A_PLAIN_ASK, *args)
+    return answer, loaded
 
 
 def test_a_plain_cli_ask_imports_no_statement_card_or_follow_up_code(built: tuple[Path, Path], tmp_path: Path) -> None:

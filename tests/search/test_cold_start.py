@@ -3,11 +3,8 @@ document table is read (work counted, never timed)."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,9 +13,7 @@ import bot.search.indexfiles as indexfiles_mod
 import bot.search.snapshot as snapshot_mod
 import bot.store as store_mod
 from bot.engine import Engine
-from search.harbour import built  # noqa: F401 (built is a fixture)
-
-REPO = Path(__file__).resolve().parents[2]
+from search.harbour import built, cli_in_fresh_process  # noqa: F401 (built is a fixture)
 
 # Needed to write or to parse, to serve Discord or to fetch a link: never by `ask`.
 NOT_FOR_ASK = ("dateparser", "trafilatura", "discord", "sqlite_utils", "yaml", "pysbd", "dotenv",
@@ -27,22 +22,9 @@ NOT_FOR_ASK = ("dateparser", "trafilatura", "discord", "sqlite_utils", "yaml", "
 
 def test_cli_ask_imports_only_what_answering_needs(built: tuple[Path, Path], tmp_path: Path) -> None:
     kb, db = built
-    probe = (
-        "import json, sys\n"
-        "from bot.cli import main\n"
-        f"code = main(['ask', 'What would repairs to pier 4 cost?', '--json', '--knowledge', {str(kb)!r}, "
-        f"'--db', {str(db)!r}])\n"
-        f"print(json.dumps({{'code': code, 'loaded': [m for m in {list(NOT_FOR_ASK)!r} if m in sys.modules]}}))\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBOT_")}
-    env["PYTHONPATH"] = str(REPO)
-    proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    lines = proc.stdout.strip().splitlines()
-    answer, probe_out = json.loads("\n".join(lines[:-1])), json.loads(lines[-1])
+    answer, code, loaded = cli_in_fresh_process(kb, db, tmp_path, NOT_FOR_ASK, "ask", "What would repairs to pier 4 cost?")
     assert answer["answered"] and "pier 4" in answer["quotes"][0]["text"]
-    assert probe_out == {"code": 0, "loaded": []}
+    assert {"code": code, "loaded": loaded} == {"code": 0, "loaded": []}
 
 
 class _Counts:
