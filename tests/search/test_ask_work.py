@@ -11,6 +11,7 @@ import bot.search.bm25 as bm25_module
 from bench.corpus import generate
 from bot.engine import Engine
 from bot.search import doc_score
+from search.zipf import zipf_corpus
 from bot.search.bm25 import BM25Params, PostingsIndex
 from bot.search.question import analyse
 
@@ -44,25 +45,12 @@ def test_a_term_is_scored_for_articles_once_per_snapshot(corpus_engine) -> None:
     assert cache.parts_computed == before + 1
 
 
-def _zipf(seed: int, n: int, vocab: int) -> list[list[str]]:
-    rng = np.random.default_rng(seed)
-    p = 1.0 / (np.arange(vocab) + 2.7) ** 1.1
-    p /= p.sum()
-    lengths = rng.integers(1, 30, n)
-    words = rng.choice(vocab, size=int(lengths.sum()), p=p)
-    out, at = [], 0
-    for m in lengths:
-        out.append([f"w{w}" for w in words[at : at + m]])
-        at += m
-    return out
-
-
 def test_maxscore_candidates_by_one_pass_equal_the_list_by_list_pick(monkeypatch: pytest.MonkeyPatch) -> None:
     """MaxScore's candidates found by one pass over the accumulator (many lists read) give
     the same top k as picking them list by list; both ways are taken."""
     monkeypatch.setattr(bm25_module, "SMALL_POSTINGS", 0)
     monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", 0)
-    index, vocab = PostingsIndex.from_token_lists(_zipf(3, 4000, 300), BM25Params())
+    index, vocab = PostingsIndex.from_token_lists(zipf_corpus(3, 4000, 300), BM25Params())
     rng = np.random.default_rng(5)
     queries = []
     for _ in range(60):
@@ -92,7 +80,7 @@ def test_common_words_are_scored_once_per_index(scan: int, monkeypatch: pytest.M
     monkeypatch.setattr(bm25_module, "SMALL_POSTINGS", 0)
     monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", 0)
     monkeypatch.setattr(bm25_module, "SCORED_MIN_POSTINGS", 500)
-    index, vocab = PostingsIndex.from_token_lists(_zipf(4, 4000, 300), BM25Params())
+    index, vocab = PostingsIndex.from_token_lists(zipf_corpus(4, 4000, 300), BM25Params())
     common = [vocab["w0"], vocab["w1"], vocab["w2"]]
     assert all(int(index.df[t]) >= 500 for t in common)
     queries = [[*common, vocab[f"w{i}"]] for i in range(20, 60) if f"w{i}" in vocab]
@@ -103,5 +91,5 @@ def test_common_words_are_scored_once_per_index(scan: int, monkeypatch: pytest.M
     again = [index.top_k(ids, 10) for ids in queries]
     assert again == got and index.scored_computed == kept
     monkeypatch.setattr(bm25_module, "SCORED_MIN_POSTINGS", 10**12)  # an index that keeps nothing
-    plain, _ = PostingsIndex.from_token_lists(_zipf(4, 4000, 300), BM25Params())
+    plain, _ = PostingsIndex.from_token_lists(zipf_corpus(4, 4000, 300), BM25Params())
     assert [plain.top_k(ids, 10) for ids in queries] == got and plain.scored_computed == 0

@@ -22,24 +22,12 @@ import bot.search.bm25 as bm25_module
 from bench.corpus import generate
 from bot.build import BYLINE_HINTS, DATE_HINTS
 from bot.engine import Engine
+from search.zipf import zipf_corpus
 from bot.search.bm25 import BM25Params, PostingsIndex
 from bot.search.question import analyse
 from bot.text.tokenize import tokenize
 
 REFERENCE = {"okapi": BM25Okapi, "plus": BM25Plus}
-
-
-def zipf_corpus(seed: int, n_passages: int, vocab: int) -> list[list[str]]:
-    rng = np.random.default_rng(seed)
-    p = 1.0 / (np.arange(vocab) + 2.7) ** 1.1
-    p /= p.sum()
-    lengths = rng.integers(1, 30, n_passages)
-    words = rng.choice(vocab, size=int(lengths.sum()), p=p)
-    out, at = [], 0
-    for n in lengths:
-        out.append([f"w{w}" for w in words[at : at + n]])
-        at += n
-    return out
 
 
 def queries(seed: int, vocab: int, n: int) -> list[list[str]]:

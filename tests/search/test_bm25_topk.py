@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import bot.search.bm25 as bm25_module
+from search.zipf import zipf_corpus
 from bot.search.bm25 import BM25Params, Part, PostingsIndex
 
 # (SMALL_POSTINGS, PRUNE_MIN_POSTINGS, SCAN_RATIO)
@@ -33,19 +34,6 @@ def force(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
     monkeypatch.setattr(bm25_module, "SMALL_POSTINGS", small)
     monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", prune)
     monkeypatch.setattr(bm25_module, "SCAN_RATIO", scan)
-
-
-def zipf_tokens(seed: int, n: int, vocab: int, max_len: int = 30) -> list[list[str]]:
-    rng = np.random.default_rng(seed)
-    p = 1.0 / (np.arange(vocab) + 2.7) ** 1.1
-    p /= p.sum()
-    lengths = rng.integers(1, max_len, n)
-    words = rng.choice(vocab, size=int(lengths.sum()), p=p)
-    out, at = [], 0
-    for m in lengths:
-        out.append([f"w{w}" for w in words[at : at + m]])
-        at += m
-    return out
 
 
 def random_queries(seed: int, vocab: int, n: int) -> list[list[str]]:
@@ -95,7 +83,7 @@ def assert_scratch_clean(index: PostingsIndex) -> None:
 def test_random_corpora_every_path(path: str, variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
     force(monkeypatch, path)
     for seed in (1, 2):
-        tokens = zipf_tokens(seed, 6000, 2000)
+        tokens = zipf_corpus(seed, 6000, 2000)
         index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params(variant=variant))
         for words in random_queries(seed, 2000, 25):
             ids = [vocab.get(w) for w in words]
@@ -125,7 +113,7 @@ def test_ties_at_the_kth_place_go_to_lower_positions(path: str, monkeypatch: pyt
 @pytest.mark.parametrize("path", list(PATHS))
 def test_k_larger_than_the_matches_returns_them_all(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     force(monkeypatch, path)
-    tokens = zipf_tokens(3, 3000, 1500)
+    tokens = zipf_corpus(3, 3000, 1500)
     index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params())
     for words in (["w900", "w1200"], ["w0", "w1400"], ["w1", "w2"]):
         ids = [vocab.get(w) for w in words]
@@ -140,7 +128,7 @@ def test_k_larger_than_the_matches_returns_them_all(path: str, monkeypatch: pyte
 @pytest.mark.parametrize("path", list(PATHS))
 def test_position_ranges(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     force(monkeypatch, path)
-    tokens = zipf_tokens(4, 5000, 1500)
+    tokens = zipf_corpus(4, 5000, 1500)
     index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params())
     rng = np.random.default_rng(4)
     for words in random_queries(4, 1500, 12):
@@ -190,7 +178,7 @@ def test_deleted_passages_and_segments(path: str, monkeypatch: pytest.MonkeyPatc
     """Three parts, one article's passages deleted in each of two, and a whole part
     deleted: the top k equals that of an index built from the live passages only."""
     force(monkeypatch, path)
-    tokens = zipf_tokens(6, 6000, 1500)
+    tokens = zipf_corpus(6, 6000, 1500)
     dead = np.zeros(6000, dtype=bool)
     dead[100:400] = True  # in part 0
     dead[2500:4000] = True  # all of part 1
@@ -211,7 +199,7 @@ def test_deleted_passages_and_segments(path: str, monkeypatch: pytest.MonkeyPatc
 def test_pruning_reads_fewer_postings_of_common_words(monkeypatch: pytest.MonkeyPatch) -> None:
     """Five common words (no rare one): MaxScore still stops reading lists before
     the end; counted like test_bm25_reference's pruning test."""
-    tokens = zipf_tokens(8, 30000, 3000, max_len=20)
+    tokens = zipf_corpus(8, 30000, 3000, max_len=20)
     index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params())
     query = [vocab[w] for w in ("w3", "w5", "w8", "w13", "w21")]
     read = {"n": 0}
@@ -243,7 +231,7 @@ def test_a_second_thread_gets_its_own_accumulator(monkeypatch: pytest.MonkeyPatc
     """While one query holds the index's scratch arrays, another still answers
     (with arrays of its own) and the shared ones stay clean."""
     force(monkeypatch, "pruned-scan")
-    tokens = zipf_tokens(9, 4000, 1000)
+    tokens = zipf_corpus(9, 4000, 1000)
     index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params())
     ids = [vocab[w] for w in ("w0", "w1", "w2", "w7")]
     want = brute_top(index, ids, 10)
