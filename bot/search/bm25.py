@@ -44,6 +44,16 @@ SCAN_RATIO = 12
 # MaxScore's candidates are found by one pass over the dense accumulator when the lists
 # read hold more than n_positions / SCAN_DENSE postings.
 SCAN_DENSE = 8
+# MaxScore's terms left are walked over the accumulator (`_walk`: one gather per list) rather
+# than looked up for each candidate when the candidates (estimated from every EST_STRIDE-th
+# value) times WALK_RATIO exceed their postings; a walk goes on with look-ups once the
+# candidates times SWITCH_RATIO no longer do.
+WALK_RATIO = 16
+SWITCH_RATIO = 16
+EST_STRIDE = 16
+# The accumulator is cleared by one pass over it (not list by list) when the lists read
+# hold more than n_positions / FILL_RATIO postings.
+FILL_RATIO = 2
 # Long postings lists (common words) are kept scored per index, least recently used
 # first out (`_scored_postings`): 16 bytes a posting.
 SCORED_MIN_POSTINGS = 20_000
@@ -136,6 +146,8 @@ class PostingsIndex:
         self._scored_bytes = 0
         self._scratch_lock_scored = threading.Lock()
         self.scored_computed = 0  # long lists scored and kept (tests count it)
+        self.walks = 0  # MaxScore look-ups done by walking the accumulator (tests count it)
+        self.walk_switches = 0  # walks that went on with look-ups for the candidates left
         self.dense_picks = 0  # MaxScore candidate sets found by a pass over the accumulator (tests count it)
         self.doc_len = np.asarray(doc_len).astype(np.float64, copy=False)
         self.params = params
@@ -492,6 +504,16 @@ class PostingsIndex:
                 need = -np.inf if floor is None else floor
             else:
                 need = theta - rest[i]  # type: ignore[operator]
+                # Candidates, estimated (a passage in several lists counts once per list; from
+                # every EST_STRIDE-th posting when the sums are not at hand).
+                if len(vals) == len(touched):
+                    est = sum(int(np.count_nonzero(v >= need)) for v in vals)
+                else:
+                    est = EST_STRIDE * sum(int(np.count_nonzero(acc[pos[::EST_STRIDE]] >= need)) for pos in touched)
+                left = sum(int(self.df[t]) for t in terms[i:])
+                if est * WALK_RATIO > left:
+                    return self._walk(terms[i:], counts, rest[i:], theta, k, constant, acc, slot,  # type: ignore[arg-type]
+                                      position_range, lists)
             if len(touched) > 1 and need > 0 and sum(pos.shape[0] for pos in touched) * SCAN_DENSE > self.n_positions:
                 # Many touched positions: one pass over the accumulator finds them (untouched
                 # ones hold 0), in position order and each once, where picking them list by
@@ -513,24 +535,82 @@ class PostingsIndex:
             for pos in touched:
                 acc[pos] = 0.0
             touched = []
-            for j in range(i, len(terms)):
-                if cand.shape[0] == 0:
-                    break
-                t = terms[j]
-                add = self._lookup(t, cand, slot)
-                if counts[t] > 1:
-                    add *= counts[t]
-                partial = partial + add
-                if cand.shape[0] >= k:
-                    theta = max(theta or 0.0, float(np.partition(partial, partial.size - k)[partial.size - k]))
-                    keep = partial + rest[j + 1] >= theta
-                    cand, partial = cand[keep], partial[keep]
-            return self._select(cand, partial + constant, k)
+            return self._finish(terms[i:], counts, rest[i:], theta, k, constant, cand, partial, slot)
         finally:
-            for pos in touched:
-                acc[pos] = 0.0
+            if sum(pos.shape[0] for pos in touched) * FILL_RATIO > self.n_positions:
+                acc.fill(0.0)  # (one pass over the array: cheaper than many scattered writes)
+            else:
+                for pos in touched:
+                    acc[pos] = 0.0
             if shared:
                 self._scratch_lock.release()
+
+    def _walk(self, terms: list[int], counts: dict[int, int], rest: list[float], theta: float, k: int,
+              constant: float, acc: np.ndarray, slot: np.ndarray, position_range: tuple[int, int] | None,
+              lists: dict[int, tuple[np.ndarray, np.ndarray]]) -> list[tuple[int, float]]:
+        """MaxScore's look-ups for many candidates: the terms left (`terms`, whose bounds sum
+        to `rest[0]` < `theta`) are walked over the accumulator itself. For each one, the
+        accumulator is read at its postings (one gather); a passage there whose sum so far
+        still reaches `theta - rest[j]` gets the term's contribution, written back. A passage
+        that falls behind is never written again, and the thresholds only rise, so after the
+        last term the passages at or above `theta` are exactly those with every contribution
+        added, in the same order as everywhere else (bit-equal scores). No candidate set is
+        built, no per-candidate search: each list costs one gather and the survivors' writes.
+        Every write is at a position already touched (its sum is above 0): the caller's reset
+        clears them."""
+        self.walks += 1
+        lo, hi = position_range if position_range is not None else (0, self.n_positions)
+        for j, t in enumerate(terms):
+            if j:
+                # Few candidates left (estimated from every EST_STRIDE-th position): look
+                # the terms left up for them instead (binary search, or one pass per list).
+                left = sum(lists[u][0].shape[0] if u in lists else int(self.df[u]) for u in terms[j:])
+                window = acc[lo:hi]
+                need = theta - rest[j]
+                if EST_STRIDE * int(np.count_nonzero(window[::EST_STRIDE] >= need)) * SWITCH_RATIO <= left:
+                    cand = np.flatnonzero(window >= need)
+                    if lo:
+                        cand += lo
+                    self.walk_switches += 1
+                    return self._finish(terms[j:], counts, rest[j:], theta, k, constant, cand, acc[cand], slot)
+            if t not in lists and position_range is None:
+                pos, contrib = self._scored_postings(t)
+            else:
+                pos, tf = lists[t] if t in lists else self.postings(t, position_range)
+                contrib = self._contrib(t, pos, tf) if pos.shape[0] else pos
+            if pos.shape[0] == 0:
+                continue
+            v = acc[pos]  # (a copy)
+            v += contrib if counts[t] == 1 else contrib * counts[t]
+            live = np.flatnonzero(v >= theta - rest[j + 1])
+            if live.size == 0:
+                continue
+            v = v[live]
+            acc[pos[live]] = v
+            if v.size >= k:
+                theta = max(theta, float(np.partition(v, v.size - k)[v.size - k]))
+        cand = np.flatnonzero(acc[lo:hi] >= theta)
+        if lo:
+            cand += lo
+        return self._select(cand, acc[cand] + constant, k)
+
+    def _finish(self, terms: list[int], counts: dict[int, int], rest: list[float], theta: float | None,
+                k: int, constant: float, cand: np.ndarray, partial: np.ndarray,
+                slot: np.ndarray) -> list[tuple[int, float]]:
+        """MaxScore's end: the terms left looked up for the candidates `cand` (sums so far
+        `partial`; `rest[j]`: what terms[j:] could add), dropping those that fall behind."""
+        for j, t in enumerate(terms):
+            if cand.shape[0] == 0:
+                break
+            add = self._lookup(t, cand, slot)
+            if counts[t] > 1:
+                add *= counts[t]
+            partial = partial + add
+            if cand.shape[0] >= k:
+                theta = max(theta or 0.0, float(np.partition(partial, partial.size - k)[partial.size - k]))
+                keep = partial + rest[j + 1] >= theta
+                cand, partial = cand[keep], partial[keep]
+        return self._select(cand, partial + constant, k)
 
     def _stats(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         part = self.parts[i]

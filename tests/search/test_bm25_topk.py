@@ -20,20 +20,27 @@ import bot.search.bm25 as bm25_module
 from search.zipf import zipf_corpus
 from bot.search.bm25 import BM25Params, Part, PostingsIndex
 
-# (SMALL_POSTINGS, PRUNE_MIN_POSTINGS, SCAN_RATIO)
+# (SMALL_POSTINGS, PRUNE_MIN_POSTINGS, SCAN_RATIO, WALK_RATIO, SWITCH_RATIO, SCORED_MIN_POSTINGS)
+KEEP = bm25_module.SCORED_MIN_POSTINGS
 PATHS = {
-    "sparse": (10**12, 10**12, 12),
-    "dense": (0, 10**12, 12),
-    "pruned-search": (0, 0, 0),
-    "pruned-scan": (0, 0, 10**9),
+    "sparse": (10**12, 10**12, 12, 16, 16, KEEP),
+    "dense": (0, 10**12, 12, 16, 16, KEEP),
+    "pruned-search": (0, 0, 0, 0, 0, KEEP),  # MaxScore's look-ups only, by binary search
+    "pruned-scan": (0, 0, 10**9, 0, 0, KEEP),  # ... by one pass over each list
+    "pruned-walk": (0, 0, 12, 10**12, 10**12, KEEP),  # the terms left walked over the accumulator
+    "pruned-walk-kept": (0, 0, 12, 10**12, 10**12, 1),  # ... every list kept scored (`_scored_postings`)
+    "pruned-walk-then-search": (0, 0, 0, 10**12, 0, 1),  # one term walked, then look-ups
 }
 
 
 def force(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
-    small, prune, scan = PATHS[path]
+    small, prune, scan, walk, switch, keep = PATHS[path]
     monkeypatch.setattr(bm25_module, "SMALL_POSTINGS", small)
     monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", prune)
     monkeypatch.setattr(bm25_module, "SCAN_RATIO", scan)
+    monkeypatch.setattr(bm25_module, "WALK_RATIO", walk)
+    monkeypatch.setattr(bm25_module, "SWITCH_RATIO", switch)
+    monkeypatch.setattr(bm25_module, "SCORED_MIN_POSTINGS", keep)
 
 
 def random_queries(seed: int, vocab: int, n: int) -> list[list[str]]:
@@ -247,3 +254,31 @@ def test_a_second_thread_gets_its_own_accumulator(monkeypatch: pytest.MonkeyPatc
     finally:
         index._scratch_lock.release()
     assert_scratch_clean(index)
+
+
+def test_each_maxscore_ending_is_taken_and_gives_the_same_top_k(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Common words with rarer ones: MaxScore's end by look-ups, by walking the accumulator
+    (`_walk`), and by a walk that turns to look-ups, each taken (counted) and each equal to
+    the brute-force top k, scores bit for bit equal between the three."""
+    tokens = zipf_corpus(12, 8000, 2000, max_len=20)
+    index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params())
+    queries = [[vocab.get(w) for w in words] for words in random_queries(12, 2000, 30)]
+    queries += [[vocab[w] for w in ("w0", "w1", "w2", "w3")], [vocab[w] for w in ("w2", "w4", "w5", "w9", "w30")]]
+    results = {}
+    for path in ("pruned-search", "pruned-walk", "pruned-walk-then-search"):
+        force(monkeypatch, path)
+        walks, switches = index.walks, index.walk_switches
+        results[path] = [index.top_k(ids, k) for ids in queries for k in (10, 60)]
+        if path == "pruned-search":
+            assert index.walks == walks
+        else:
+            assert index.walks > walks + 5
+        if path == "pruned-walk-then-search":
+            assert index.walk_switches - switches > 5  # (every walk with two terms left or more)
+        elif path == "pruned-walk":
+            assert index.walk_switches - switches < (index.walks - walks) / 2  # (only when none is left)
+        assert_scratch_clean(index)
+    assert results["pruned-walk"] == results["pruned-search"] == results["pruned-walk-then-search"]
+    want = [brute_top(index, ids, k) for ids in queries for k in (10, 60)]
+    for got, exp in zip(results["pruned-walk"], want):
+        assert_same(got, exp)
