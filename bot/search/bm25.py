@@ -54,6 +54,7 @@ EST_STRIDE = 16
 # The accumulator is cleared by one pass over it (not list by list) when the lists read
 # hold more than n_positions / FILL_RATIO postings.
 FILL_RATIO = 2
+POOL = True
 # Long postings lists (common words) are kept scored per index, least recently used
 # first out (`_scored_postings`): 16 bytes a posting.
 SCORED_MIN_POSTINGS = 20_000
@@ -430,6 +431,26 @@ class PostingsIndex:
                 best = kth if best is None else max(best, kth)
         return best
 
+    @staticmethod
+    def _theta_pool(acc: np.ndarray, pos: np.ndarray, pool: np.ndarray, k: int) -> tuple[float | None, np.ndarray]:
+        """theta after reading the list `pos`: the k-th best sum over its positions and the
+        earlier best ones (`pool`, sorted; those also in `pos` counted once), read from `acc`
+        (one gather of the new list instead of one per list read). Returns it and the
+        positions at or above it."""
+        v = acc[pos]
+        at = np.searchsorted(pos, pool)
+        at[at >= pos.shape[0]] = 0
+        old = pool[pos[at] != pool]
+        ov = acc[old]
+        n = v.shape[0] + ov.shape[0]
+        if n < k:
+            return None, pool
+        both = np.concatenate([v, ov])
+        found = float(np.partition(both, n - k)[n - k])
+        keep = np.concatenate([pos[v >= found], old[ov >= found]])
+        keep.sort()
+        return found, keep
+
     def _top_k_dense(self, term_ids: Sequence[int | None], counts: dict[int, int], k: int,
                      position_range: tuple[int, int] | None,
                      lists: dict[int, tuple[np.ndarray, np.ndarray]], prune: bool) -> list[tuple[int, float]]:
@@ -469,6 +490,7 @@ class PostingsIndex:
         touched: list[np.ndarray] = []
         vals: list[np.ndarray] = []  # acc at each touched list's positions, when still current
         theta: float | None = None
+        pool: np.ndarray | None = None  # the positions at or above theta when it was last raised
         try:
             i = 0
             while i < len(terms):
@@ -492,7 +514,12 @@ class PostingsIndex:
                 touched.append(pos)
                 vals.clear()
                 if prune and i < len(terms) and done[i] > rest[i]:
-                    found = self._theta(acc, touched, k, vals)
+                    if pool is None or not POOL:
+                        found = self._theta(acc, touched, k, vals)
+                        if found is not None and POOL:
+                            pool = np.unique(np.concatenate([p[v >= found] for p, v in zip(touched, vals)]))
+                    else:
+                        found, pool = self._theta_pool(acc, pos, pool, k)
                     if found is not None and (theta is None or found > theta):
                         theta = found
             if not touched:
