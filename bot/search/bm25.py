@@ -280,7 +280,9 @@ class PostingsIndex:
                 a, b = position_range[0] - part.base, position_range[1] - part.base
                 if b <= 0 or a >= int(pos[-1]) + 1:
                     continue
-                i, j = np.searchsorted(pos, [a, b])
+                # (keys of the list's own dtype: Python ints would make numpy cast the whole
+                # mapped int32 slice to int64 first, ~0.1 ms per common word at 1M)
+                i, j = np.searchsorted(pos, np.array([a, b], dtype=pos.dtype))
                 pos, tf = pos[i:j], tf[i:j]
                 if pos.shape[0] == 0:
                     continue
