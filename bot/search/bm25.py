@@ -401,7 +401,8 @@ class PostingsIndex:
             part = np.concatenate([better, tied[: k - better.size]])
             positions, scores = positions[part], scores[part]
         order = np.lexsort((positions, -scores))
-        return [(int(positions[i]), float(scores[i])) for i in order]
+        # (Python ints and floats by tolist(), not one numpy scalar per element: the same values)
+        return list(zip(positions[order].astype(np.int64, copy=False).tolist(), scores[order].astype(np.float64, copy=False).tolist()))
 
     # -- exact top k over long postings lists: one dense accumulator, MaxScore ----------------
     def _take_scratch(self) -> tuple[np.ndarray, np.ndarray, bool]:
