@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> None:
         return sum(int(new.df[t]) for t in ids if t is not None and t < new.df.shape[0])
 
     long_calls = [c for c in calls if c[2] is None and total(c[0]) >= 20_000]
+    if not long_calls:
+        print("no long top-k calls (no query's terms hold 20,000 postings)")
+        return
     times = {"old": np.full(len(long_calls), 1e9), "new": np.full(len(long_calls), 1e9)}
     mismatched = 0
     for i, (ids, k, rng) in enumerate(long_calls):
