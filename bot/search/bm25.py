@@ -54,7 +54,6 @@ EST_STRIDE = 16
 # The accumulator is cleared by one pass over it (not list by list) when the lists read
 # hold more than n_positions / FILL_RATIO postings.
 FILL_RATIO = 2
-POOL = True
 # Long postings lists (common words) are kept scored per index, least recently used
 # first out (`_scored_postings`): 16 bytes a posting.
 SCORED_MIN_POSTINGS = 20_000
@@ -402,7 +401,8 @@ class PostingsIndex:
             positions, scores = positions[part], scores[part]
         order = np.lexsort((positions, -scores))
         # (Python ints and floats by tolist(), not one numpy scalar per element: the same values)
-        return list(zip(positions[order].astype(np.int64, copy=False).tolist(), scores[order].astype(np.float64, copy=False).tolist()))
+        return list(zip(positions[order].astype(np.int64, copy=False).tolist(),
+                        scores[order].astype(np.float64, copy=False).tolist()))
 
     # -- exact top k over long postings lists: one dense accumulator, MaxScore ----------------
     def _take_scratch(self) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -466,9 +466,11 @@ class PostingsIndex:
         enter the top k: only the passages already touched that could still reach
         `theta` stay candidates, and the remaining terms are looked up for them
         only (binary search in their postings, or one pass over a list), dropping
-        the candidates that fall behind after each term. Every passage's
-        contributions are added in the same order, so equal inputs give bit-equal
-        scores.
+        the candidates that fall behind after each term — or, when the candidates
+        are many, walked over the accumulator (`_walk`). `theta` is first the best
+        k-th sum over the lists read, then raised from each new list and the
+        positions that were at it (`_theta_pool`). Every passage's contributions
+        are added in the same order, so equal inputs give bit-equal scores.
         """
         p = self.params
         constant = 0.0
@@ -517,9 +519,9 @@ class PostingsIndex:
                 touched.append(pos)
                 vals.clear()
                 if prune and i < len(terms) and done[i] > rest[i]:
-                    if pool is None or not POOL:
+                    if pool is None:
                         found = self._theta(acc, touched, k, vals)
-                        if found is not None and POOL:
+                        if found is not None:
                             pool = np.unique(np.concatenate([p[v >= found] for p, v in zip(touched, vals)]))
                     else:
                         found, pool = self._theta_pool(acc, pos, pool, k)
@@ -539,7 +541,8 @@ class PostingsIndex:
                 if len(vals) == len(touched):
                     est = sum(int(np.count_nonzero(v >= need)) for v in vals)
                 else:
-                    est = EST_STRIDE * sum(int(np.count_nonzero(acc[pos[::EST_STRIDE]] >= need)) for pos in touched)
+                    est = EST_STRIDE * sum(int(np.count_nonzero(acc[pos[::EST_STRIDE]] >= need))
+                                           for pos in touched)
                 left = sum(int(self.df[t]) for t in terms[i:])
                 if est * WALK_RATIO > left:
                     return self._walk(terms[i:], counts, rest[i:], theta, k, constant, acc, slot,  # type: ignore[arg-type]
@@ -580,14 +583,17 @@ class PostingsIndex:
               lists: dict[int, tuple[np.ndarray, np.ndarray]]) -> list[tuple[int, float]]:
         """MaxScore's look-ups for many candidates: the terms left (`terms`, whose bounds sum
         to `rest[0]` < `theta`) are walked over the accumulator itself. For each one, the
-        accumulator is read at its postings (one gather); a passage there whose sum so far
-        still reaches `theta - rest[j]` gets the term's contribution, written back. A passage
-        that falls behind is never written again, and the thresholds only rise, so after the
-        last term the passages at or above `theta` are exactly those with every contribution
-        added, in the same order as everywhere else (bit-equal scores). No candidate set is
-        built, no per-candidate search: each list costs one gather and the survivors' writes.
-        Every write is at a position already touched (its sum is above 0): the caller's reset
-        clears them."""
+        accumulator is read at its postings (one gather); a passage there whose sum with the
+        term's contribution still reaches `theta - rest[j + 1]` gets it written back. One
+        that falls behind is never written again (what it still misses is at most the
+        bounds it was measured against, and the thresholds only rise), so after the last
+        term the passages at or above `theta` are exactly those with every contribution
+        added, in the same order as everywhere else (bit-equal scores). No candidate set
+        is built while many are left: each list costs one gather and the survivors'
+        writes; once few are (estimated from every EST_STRIDE-th position), they are found
+        by one pass and the terms left looked up for them (`_finish`). Every write is at a
+        position already touched (a contribution alone cannot reach the threshold): the
+        caller's reset clears them."""
         self.walks += 1
         lo, hi = position_range if position_range is not None else (0, self.n_positions)
         for j, t in enumerate(terms):
