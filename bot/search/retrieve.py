@@ -247,8 +247,8 @@ def retrieve(
     candidates = [(rows[pid], score) for pid, (_, score) in zip(pids, top) if pid in rows]
     if not candidates:  # the rows went (the database changed under this snapshot)
         return Retrieval(question, (), False, 0.0, "the knowledge base is being updated")
-    token_lists = candidate_tokens(row for row, _ in candidates)
-    token_sets = {pid: set(toks) for pid, toks in token_lists.items()}
+    token_sets = {row.id: set(row.tokens) if row.tokens is not None else set(tokenize(row.text))
+                  for row, _ in candidates}  # (what candidate_tokens gives, as sets)
     kin = kin_of(term_set)
     # Paragraph context: the terms the paragraph's other candidate sentences hold.
     para_tokens: dict[tuple[str, int], set[str]] = {}
@@ -260,28 +260,45 @@ def retrieve(
     doc_part = {doc: dscores.get(doc, 0.0) / best_doc for doc in {row.document for row, _ in candidates}}
     best_bm25 = max(score for _, score in candidates) or 1.0
     floor = min(score for _, score in candidates)
-    hits: list[Hit] = []
     matched: dict[int, set[str]] = {}  # passage id → question terms it holds (exact or family), for carrying
     typed: dict[int, bool] = {}  # passage id → holds the kind of thing the question asks for
+    # Every candidate's score before the kind bonus: (row, bm25, score, coverage). A body
+    # sentence's coverage depends only on which question terms it, its family words, its
+    # synonyms and its paragraph hold: computed once per such pattern (`_Coverage`).
+    scored: list[tuple[PassageRow, float, float, float]] = []
+    cover = _Coverage(weights, term_set, kin, synonyms_of, total)
     for row, score in candidates:
-        own, own_fam = held(term_set, token_sets[row.id], kin)
         if row.kind != "body":
             if not _meta_fits(row.kind, question.kind):
                 continue
+            own, own_fam = held(term_set, token_sets[row.id], kin)
             own |= _meta_terms(row.kind, question)
-        own_w, fam_w, syn_w, ctx_w = _weighed(weights, term_set, own, own_fam, token_sets[row.id],
-                                              row, para_tokens, kin, synonyms_of)
-        coverage = _with_context(own_w, fam_w, syn_w, ctx_w) / total
-        own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w + SYN_RANK_WEIGHT * syn_w) / total
+            own_w, fam_w, syn_w, ctx_w = _weighed(weights, term_set, own, own_fam, token_sets[row.id],
+                                                  row, para_tokens, kin, synonyms_of)
+            coverage = _with_context(own_w, fam_w, syn_w, ctx_w) / total
+            own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w + SYN_RANK_WEIGHT * syn_w) / total
+            matched[row.id] = own | own_fam
+        else:
+            coverage, own_coverage, matched[row.id] = cover.of(token_sets[row.id],
+                                                               para_tokens[(row.document, row.paragraph)])
         norm = (score - floor) / (best_bm25 - floor) if best_bm25 > floor else 1.0
         final = (BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage
                  + DOC_WEIGHT * doc_part[row.document])
-        typed[row.id] = row.kind == "body" and _typed(question, row.text)
-        if typed[row.id]:
+        scored.append((row, score, final, coverage))
+    # The kind bonus needs a regex over the sentence: only for the candidates that can still
+    # reach the quoted set (RELATIVE_KEEP of the best) or the top few the abstention rules
+    # read (`_contenders`); the others' scores stay without it, and no quote shows them.
+    can_type = question.kind in KIND_BONUS_KINDS
+    contenders = _contenders([(final + (PREFER_BONUS if prefer_document is not None and row.document == prefer_document
+                                        else 0.0)) for row, _, final, _ in scored], max(k, 3)) if can_type else None
+    hits: list[Hit] = []
+    for i, (row, score, final, coverage) in enumerate(scored):
+        is_typed = row.kind == "body" and can_type and i in contenders and _typed(question, row.text)
+        typed[row.id] = is_typed
+        if is_typed:
             final += KIND_BONUS
         if prefer_document is not None and row.document == prefer_document:
             final += PREFER_BONUS
-        matched[row.id] = own | own_fam
         hits.append(Hit(row, final, score, coverage))
     positions = {pid: pos for pid, (pos, _) in zip(pids, top)}
     if not hits:
@@ -423,6 +440,81 @@ def _weighed(weights: dict[str, float], term_set: set[str], own: set[str], own_f
 def _with_context(own_w: float, fam_w: float, syn_w: float, ctx_w: float) -> float:
     """Coverage's numerator: family words, synonyms and paragraph context at their weights."""
     return own_w + FAMILY_WEIGHT * fam_w + SYN_WEIGHT * syn_w + CONTEXT_WEIGHT * ctx_w
+
+
+KIND_BONUS_KINDS = ("who", "when", "where", "quantity", "why")  # the kinds kind_evidence can find (others: never)
+_SLACK = 1e-9  # float rounding between a bound and the sum it bounds
+
+
+def _contenders(base: list[float], top: int) -> set[int]:
+    """The candidates (indices of `base`, their scores without the kind bonus) whose score
+    with KIND_BONUS could reach the quoted set (RELATIVE_KEEP of the best score, which is
+    at least max(base)) or the first `top` hits: any other one ranks below `top` others
+    and below the keep line whatever its kind. Its kind is then never looked at."""
+    if not base:
+        return set()
+    ranked = sorted(base, reverse=True)
+    line = min(RELATIVE_KEEP * ranked[0], ranked[min(top, len(ranked)) - 1]) - KIND_BONUS - _SLACK
+    return {i for i, b in enumerate(base) if b >= line}
+
+
+class _Coverage:
+    """A body sentence's (coverage, own coverage, matched terms), as the ranking computes
+    them with `held` and `_weighed`, kept per pattern of what the sentence and its
+    paragraph hold (bit masks over the question's terms). ~66 candidates share a handful
+    of patterns; the sets are rebuilt from the masks in `term_set`'s order, as `held`
+    builds them, so every sum adds the same floats in the same order."""
+
+    def __init__(self, weights: dict[str, float], term_set: set[str], kin: Kin,
+                 synonyms_of: dict[str, frozenset[str] | set[str]], total: float) -> None:
+        self.weights, self.term_set, self.kin, self.synonyms_of, self.total = weights, term_set, kin, synonyms_of, total
+        self.order = list(term_set)
+        self.checks = [(1 << i, t, kin[t], synonyms_of[t]) for i, t in enumerate(self.order)]
+        self.bit = {t: 1 << i for i, t in enumerate(self.order)}
+        self.paragraphs: dict[int, tuple[int, int]] = {}  # id(paragraph tokens) → (exact, family) masks
+        self.memo: dict[tuple[int, int, int, int, int], tuple[float, float, frozenset[str]]] = {}
+
+    def _masks(self, tokens: set[str]) -> tuple[int, int, int]:
+        exact = fam = syn = 0
+        for bit, t, relatives, syns in self.checks:
+            if t in tokens:
+                exact |= bit
+            elif not tokens.isdisjoint(relatives):
+                fam |= bit
+            if syns and not syns.isdisjoint(tokens):
+                syn |= bit
+        return exact, fam, syn
+
+    def of(self, tokens: set[str], paragraph: set[str]) -> tuple[float, float, set[str]]:
+        exact, fam, syn = self._masks(tokens)
+        para = self.paragraphs.get(id(paragraph))
+        if para is None:
+            para = self.paragraphs[id(paragraph)] = self._masks(paragraph)[:2]
+        rest = ~(exact | fam)
+        key = (exact, fam, syn & rest, para[0] & rest, para[1] & rest)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = self._compute(*key)
+        return found[0], found[1], set(found[2])
+
+    def _compute(self, exact: int, fam: int, syn: int, ctx_exact_m: int, ctx_fam_m: int
+                 ) -> tuple[float, float, frozenset[str]]:
+        bit, weights = self.bit, self.weights
+        # held(term_set, tokens, kin), then _weighed, as sets built in the same order
+        own = {t for t in self.term_set if bit[t] & exact}
+        rest_list = [t for t in self.term_set if t not in own]
+        own_fam = {t for t in rest_list if bit[t] & fam} if rest_list else set()
+        rest = self.term_set - own - own_fam
+        ctx_exact = {t for t in rest if bit[t] & ctx_exact_m}
+        ctx_rest = [t for t in rest if t not in ctx_exact]
+        ctx_fam = {t for t in ctx_rest if bit[t] & ctx_fam_m} if ctx_rest else set()
+        own_w = sum(weights[t] for t in own)
+        fam_w = sum(weights[t] for t in own_fam)
+        syn_w = sum(weights[t] for t in rest if bit[t] & syn)
+        ctx_w = sum(weights[t] for t in ctx_exact) + FAMILY_WEIGHT * sum(weights[t] for t in ctx_fam)
+        coverage = _with_context(own_w, fam_w, syn_w, ctx_w) / self.total
+        own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w + SYN_RANK_WEIGHT * syn_w) / self.total
+        return coverage, own_coverage, frozenset(own | own_fam)
 
 
 def evidence(
