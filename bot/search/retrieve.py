@@ -316,10 +316,15 @@ def retrieve(
     # "How many / how much" is answered by a number: none in the top sentences, no answer.
     # The top sentences as they may be quoted: with the next sentence of their paragraph,
     # which a quote carries when it holds the wanted date, place or number (`_carry_next`).
+    floor_cov = min(MIN_COVERAGE / 2, best.coverage) if abstain else 0.0  # the best is always kept
+    kept = [h for h in hits if h.score >= RELATIVE_KEEP * best.score and h.coverage >= floor_cov]
+    kept = kept[: max(k, 1) * 4]
     following = {}
+    nexts = None  # the next sentences of the top three and of the kept hits, read once
     if CARRY and CARRY_KIND and question.kind in ("when", "quantity"):
-        following = {pid: row.text for pid, (_, row) in next_sentences(snapshot, positions, (h.passage for h in hits[:3])).items()
-                     if _typed(question, row.text)}
+        nexts = next_sentences(snapshot, positions, {h.passage.id: h.passage for h in hits[:3] + kept}.values())
+        following = {h.passage.id: nexts[h.passage.id][1].text for h in hits[:3]
+                     if h.passage.id in nexts and _typed(question, nexts[h.passage.id][1].text)}
     reach = [f"{h.passage.text} {following[h.passage.id]}" if h.passage.id in following else h.passage.text
              for h in hits[:3]]
     signals["number_unmet"] = float(not long and question.kind == "quantity"
@@ -371,20 +376,18 @@ def retrieve(
     if abstain and signals["evidence"] < MIN_COVERAGE:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          f"the best passage covers {signals['evidence']:.0%} of the question", "near-miss", signals)
-    floor_cov = min(MIN_COVERAGE / 2, best.coverage) if abstain else 0.0  # the best is always kept
-    kept = [h for h in hits if h.score >= RELATIVE_KEEP * best.score and h.coverage >= floor_cov]
-    kept = kept[: max(k, 1) * 4]
     if CARRY:
-        kept = _carry_next(snapshot, kept, positions, question, term_set, matched, typed, kin)
+        kept = _carry_next(snapshot, kept, positions, question, term_set, matched, typed, kin, nexts)
     return Retrieval(question, tuple(kept), True, best.coverage, "", "", signals)
 
 
 def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], question: Question,
-                term_set: set[str], matched: dict[int, set[str]], typed: dict[int, bool], kin: Kin | None = None
-                ) -> list[Hit]:
+                term_set: set[str], matched: dict[int, set[str]], typed: dict[int, bool], kin: Kin | None = None,
+                nexts: dict[int, tuple[int, PassageRow]] | None = None) -> list[Hit]:
     """Quotes that carry the next sentence of their paragraph when it completes them
-    (bot/search/neighbours.py); a carried sentence is not quoted again on its own."""
-    following = next_sentences(snapshot, positions, (h.passage for h in hits))
+    (bot/search/neighbours.py); a carried sentence is not quoted again on its own.
+    `nexts`: next_sentences already read for (at least) these hits."""
+    following = nexts if nexts is not None else next_sentences(snapshot, positions, (h.passage for h in hits))
     out: list[Hit] = []
     shown: set[int] = set()
     for h in hits:

@@ -11,10 +11,11 @@ where the text says "the second arm") from an answerable one, and synonyms.
 
 Every question reads all three tables, and a CLI question is a fresh process,
 so they are laid out to load in milliseconds (they took ~0.1 s as pair lists
-built into dicts of frozensets): families.txt.gz is one family a line (read
-into a dict, families_of runs on every candidate's tokens); antonyms.txt.gz
-and synonyms.txt.gz are sorted "stem<TAB>related …" lines, kept as a list of
-lines and searched by bisection only for the few stems a question asks about.
+built into dicts of frozensets): families.txt.gz is one family a line, kept
+as its text and searched for the few stems a question asks about (a dict of
+every stem, `_families`, is built only for `families_of`); antonyms.txt.gz
+and synonyms.txt.gz are sorted "stem<TAB>related …" lines, kept as their
+bytes and searched by bisection only for the few stems a question asks about.
 """
 
 from __future__ import annotations
@@ -57,9 +58,65 @@ def _table() -> dict[str, str]:
     return _families()[0]
 
 
+class _FamilyText:
+    """The families table as its raw text, a family found by searching for the stem as a
+    whole word and kept: a question asks about a handful of stems, and the dict of all
+    13k stems (`_families`) took ~16 ms of a cold CLI question. The table is a partition
+    (a stem on one line, tested), so the line holding a stem is its family."""
+
+    _SPACE = frozenset(b" \t\r\n\x0b\x0c")
+
+    def __init__(self, path: Path) -> None:
+        try:
+            data = gzip.decompress(path.read_bytes())
+            data.decode("ascii")
+        except (OSError, EOFError, UnicodeDecodeError):
+            data = b""
+        self.data = data
+        self.found: dict[str, tuple[str, ...] | None] = {}
+
+    def group(self, stem: str) -> tuple[str, ...] | None:
+        """The stems of `stem`'s family line (`_families()[1][family(stem)]`), or None."""
+        try:
+            return self.found[stem]
+        except KeyError:
+            pass
+        group = self._search(stem)
+        if len(self.found) > 50_000:  # a long-running bot: keep it bounded
+            self.found.clear()
+        self.found[stem] = group
+        return group
+
+    def _search(self, stem: str) -> tuple[str, ...] | None:
+        if not stem or not stem.isascii() or any(c.isspace() for c in stem):
+            return None
+        key, data, space = stem.encode("ascii"), self.data, self._SPACE
+        n, end = len(key), len(data)
+        i = data.find(key)
+        while i != -1:
+            if (i == 0 or data[i - 1] in space) and (i + n == end or data[i + n] in space):
+                start = max(data.rfind(b"\n", 0, i), data.rfind(b"\r", 0, i)) + 1
+                stop = min((j for j in (data.find(b"\n", i), data.find(b"\r", i)) if j != -1), default=end)
+                stems = tuple(data[start:stop].decode("ascii").split())
+                if len(stems) >= 2:  # (`_families` skips a line of one stem)
+                    return stems
+            i = data.find(key, i + 1)
+        return None
+
+
+@functools.lru_cache(maxsize=2)
+def _family_text(path: Path) -> _FamilyText:
+    return _FamilyText(path)
+
+
+def _group(stem: str) -> tuple[str, ...] | None:
+    return _family_text(TABLE).group(stem)
+
+
 def family(stem: str) -> str:
     """The family id of an index stem; a stem outside every family is its own family."""
-    return _families()[0].get(stem, stem)
+    group = _group(stem)
+    return group[0] if group else stem
 
 
 def families_of(stems: "set[str] | frozenset[str] | list[str]") -> frozenset[str]:
@@ -69,8 +126,8 @@ def families_of(stems: "set[str] | frozenset[str] | list[str]") -> frozenset[str
 
 
 @functools.lru_cache(maxsize=4096)
-def _family_set(fam: str) -> frozenset[str]:
-    return frozenset(_families()[1].get(fam, (fam,)))
+def _family_set(group: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(group)
 
 
 def family_stems(stem: str) -> frozenset[str]:
@@ -81,16 +138,13 @@ def family_stems(stem: str) -> frozenset[str]:
     The table is a partition (one family a line, a stem on one line), so a family's
     stems are its line: no inverse of the whole table is built (that dict of 13k
     stems took ~30 ms of a cold CLI question)."""
-    fam = _families()[0].get(stem)
-    return _family_set(fam) if fam is not None else frozenset((stem,))
+    group = _group(stem)
+    return _family_set(group) if group else frozenset((stem,))
 
 
 def members(stem: str) -> tuple[str, ...]:
-    """Every stem of `stem`'s family, itself included (sorted)."""
-    found = _families()[1].get(family(stem))
-    if not found:
-        return (stem,)
-    return found if stem in found else tuple(sorted(found + (stem,)))
+    """Every stem of `stem`'s family, itself included (the family's line)."""
+    return _group(stem) or (stem,)
 
 
 def same_family(a: str, b: str) -> bool:
@@ -117,6 +171,10 @@ class _Relation:
         return SortedLines(data)
 
     def get(self, stem: str) -> frozenset[str]:
+        return self._get(stem)
+
+    @functools.lru_cache(maxsize=4096)  # (per relation: questions keep asking the same stems)
+    def _get(self, stem: str) -> frozenset[str]:
         line = self.lines.find(stem)
         if line is None:
             return frozenset()
@@ -139,7 +197,8 @@ def synonyms(stem: str) -> frozenset[str]:
 
 
 def preload() -> None:
-    """Read the shipped tables now (a few ms) rather than during the first question."""
-    _families()
+    """Read the shipped tables now (a few ms) rather than during the first question
+    (the families table as its text: `_FamilyText`)."""
+    _family_text(TABLE)
     _ANTONYMS.lines
     _SYNONYMS.lines
