@@ -50,9 +50,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Iterable
+from typing import AbstractSet, Iterable
 
-from bot.search.doc_score import best_score, best_share, doc_scores, top_documents
+from bot.search.doc_score import best_score, best_share, doc_scores, scores_of, top_documents
 from bot.search.neighbours import completes, next_sentences
 from bot.search.question import Question, denies, kind_evidence, names_a_place, names_a_time, negated
 from bot.search.snapshot import Snapshot
@@ -257,10 +257,10 @@ def retrieve(
             para_tokens.setdefault((row.document, row.paragraph), set()).update(token_sets[row.id])
     # The article's part of each candidate's score, once per article (a DocScores look-up
     # is a Mapping call; ~66 candidates come from a handful of articles).
-    doc_part = {doc: dscores.get(doc, 0.0) / best_doc for doc in {row.document for row, _ in candidates}}
+    doc_part = {doc: score / best_doc for doc, score in scores_of(dscores, {row.document for row, _ in candidates}).items()}
     best_bm25 = max(score for _, score in candidates) or 1.0
     floor = min(score for _, score in candidates)
-    matched: dict[int, set[str]] = {}  # passage id → question terms it holds (exact or family), for carrying
+    matched: dict[int, AbstractSet[str]] = {}  # passage id → question terms it holds (exact or family), for carrying
     typed: dict[int, bool] = {}  # passage id → holds the kind of thing the question asks for
     # Every candidate's score before the kind bonus: (row, bm25, score, coverage). A body
     # sentence's coverage depends only on which question terms it, its family words, its
@@ -291,7 +291,7 @@ def retrieve(
     can_type = question.kind in KIND_BONUS_KINDS
     contenders = _contenders([(final + (PREFER_BONUS if prefer_document is not None and row.document == prefer_document
                                         else 0.0)) for row, _, final, _ in scored], max(k, 3)) if can_type else None
-    hits: list[Hit] = []
+    ranked: list[tuple[float, PassageRow, float, float]] = []  # (score, row, bm25, coverage)
     for i, (row, score, final, coverage) in enumerate(scored):
         is_typed = row.kind == "body" and can_type and i in contenders and _typed(question, row.text)
         typed[row.id] = is_typed
@@ -299,11 +299,14 @@ def retrieve(
             final += KIND_BONUS
         if prefer_document is not None and row.document == prefer_document:
             final += PREFER_BONUS
-        hits.append(Hit(row, final, score, coverage))
+        ranked.append((final, row, score, coverage))
     positions = {pid: pos for pid, (pos, _) in zip(pids, top)}
-    if not hits:
+    if not ranked:
         return Retrieval(question, (), False, 0.0, "no passage shares a word with the question", "off-topic", signals)
-    hits.sort(key=lambda h: (-h.score, h.passage.id))
+    ranked.sort(key=lambda r: (-r[0], r[1].id))
+    # Hits are made for the first few (what the rules read, what an abstention shows) and
+    # the quoted ones; the rest only rank.
+    hits = [Hit(row, final, score, coverage) for final, row, score, coverage in ranked[: max(k, 3)]]
     best = hits[0]
     signals["coverage"] = best.coverage
     # A question about the opposite of what the best sentence says ("the *first* arm"
@@ -317,8 +320,12 @@ def retrieve(
     # The top sentences as they may be quoted: with the next sentence of their paragraph,
     # which a quote carries when it holds the wanted date, place or number (`_carry_next`).
     floor_cov = min(MIN_COVERAGE / 2, best.coverage) if abstain else 0.0  # the best is always kept
-    kept = [h for h in hits if h.score >= RELATIVE_KEEP * best.score and h.coverage >= floor_cov]
-    kept = kept[: max(k, 1) * 4]
+    kept = []
+    for i, (final, row, score, coverage) in enumerate(ranked):
+        if final >= RELATIVE_KEEP * best.score and coverage >= floor_cov:
+            kept.append(hits[i] if i < len(hits) else Hit(row, final, score, coverage))
+            if len(kept) == max(k, 1) * 4:
+                break
     following = {}
     nexts = None  # the next sentences of the top three and of the kept hits, read once
     if CARRY and CARRY_KIND and question.kind in ("when", "quantity"):
@@ -352,8 +359,8 @@ def retrieve(
         abstain_w = {t: w * ANSWER_TYPE_SHARE if t in unseen_words else w for t, w in abstain_w.items()}
     signals["evidence"] = evidence(best, abstain_w, token_sets[best.passage.id], kin, para_tokens, synonyms_of)
     signals["doc_coverage"] = _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, abstain_w, document)
-    if len(hits) > 1:
-        signals["margin"] = best.score - hits[1].score
+    if len(ranked) > 1:
+        signals["margin"] = best.score - ranked[1][0]
     if abstain and signals.get("unknown_names") and best.coverage < UNKNOWN_NAME_COVERAGE:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          "the question names something the articles never mention", "unknown-name", signals)
@@ -382,7 +389,7 @@ def retrieve(
 
 
 def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], question: Question,
-                term_set: set[str], matched: dict[int, set[str]], typed: dict[int, bool], kin: Kin | None = None,
+                term_set: set[str], matched: dict[int, AbstractSet[str]], typed: dict[int, bool], kin: Kin | None = None,
                 nexts: dict[int, tuple[int, PassageRow]] | None = None) -> list[Hit]:
     """Quotes that carry the next sentence of their paragraph when it completes them
     (bot/search/neighbours.py); a carried sentence is not quoted again on its own.
@@ -470,25 +477,33 @@ class _Coverage:
 
     def __init__(self, weights: dict[str, float], term_set: set[str], kin: Kin,
                  synonyms_of: dict[str, frozenset[str] | set[str]], total: float) -> None:
-        self.weights, self.term_set, self.kin, self.synonyms_of, self.total = weights, term_set, kin, synonyms_of, total
+        self.weights, self.term_set, self.total = weights, term_set, total
         self.order = list(term_set)
-        self.checks = [(1 << i, t, kin[t], synonyms_of[t]) for i, t in enumerate(self.order)]
         self.bit = {t: 1 << i for i, t in enumerate(self.order)}
+        # stem → [terms it is, terms of whose family it is a word, terms it is a synonym of]
+        self.probe: dict[str, list[int]] = {}
+        for t, bit in self.bit.items():
+            self.probe.setdefault(t, [0, 0, 0])[0] |= bit
+            for m in kin[t]:
+                self.probe.setdefault(m, [0, 0, 0])[1] |= bit
+            for m in synonyms_of[t]:
+                self.probe.setdefault(m, [0, 0, 0])[2] |= bit
+        self.stems = frozenset(self.probe)
         self.paragraphs: dict[int, tuple[int, int]] = {}  # id(paragraph tokens) → (exact, family) masks
         self.memo: dict[tuple[int, int, int, int, int], tuple[float, float, frozenset[str]]] = {}
 
     def _masks(self, tokens: set[str]) -> tuple[int, int, int]:
+        """(terms the tokens hold, terms held only by a word of their family, terms a
+        synonym of which they hold): `held`'s sets and `_weighed`'s test, as masks."""
         exact = fam = syn = 0
-        for bit, t, relatives, syns in self.checks:
-            if t in tokens:
-                exact |= bit
-            elif not tokens.isdisjoint(relatives):
-                fam |= bit
-            if syns and not syns.isdisjoint(tokens):
-                syn |= bit
-        return exact, fam, syn
+        for stem in self.stems.intersection(tokens):
+            e, f, s = self.probe[stem]
+            exact |= e
+            fam |= f
+            syn |= s
+        return exact, fam & ~exact, syn
 
-    def of(self, tokens: set[str], paragraph: set[str]) -> tuple[float, float, set[str]]:
+    def of(self, tokens: set[str], paragraph: set[str]) -> tuple[float, float, frozenset[str]]:
         exact, fam, syn = self._masks(tokens)
         para = self.paragraphs.get(id(paragraph))
         if para is None:
@@ -498,7 +513,7 @@ class _Coverage:
         found = self.memo.get(key)
         if found is None:
             found = self.memo[key] = self._compute(*key)
-        return found[0], found[1], set(found[2])
+        return found
 
     def _compute(self, exact: int, fam: int, syn: int, ctx_exact_m: int, ctx_fam_m: int
                  ) -> tuple[float, float, frozenset[str]]:

@@ -11,9 +11,10 @@ where the text says "the second arm") from an answerable one, and synonyms.
 
 Every question reads all three tables, and a CLI question is a fresh process,
 so they are laid out to load in milliseconds (they took ~0.1 s as pair lists
-built into dicts of frozensets): families.txt.gz is one family a line, kept
-as its text and searched for the few stems a question asks about (a dict of
-every stem, `_families`, is built only for `families_of`); antonyms.txt.gz
+built into dicts of frozensets): families.txt.gz is one family a line, and
+family_index.txt.gz the same by stem, sorted "stem<TAB>family" lines searched
+for the few stems a question asks about (a dict of every stem, `_families`,
+is built only for `families_of`); antonyms.txt.gz
 and synonyms.txt.gz are sorted "stem<TAB>related …" lines, kept as their
 bytes and searched by bisection only for the few stems a question asks about.
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 from bot.text.sortedlines import SortedLines
 
 TABLE = Path(__file__).with_name("families.txt.gz")
+INDEX_NAME = "family_index.txt.gz"  # beside the table: the same families by stem
 ANTONYMS = Path(__file__).with_name("antonyms.txt.gz")
 SYNONYMS = Path(__file__).with_name("synonyms.txt.gz")
 
@@ -58,21 +60,20 @@ def _table() -> dict[str, str]:
     return _families()[0]
 
 
-class _FamilyText:
-    """The families table as its raw text, a family found by searching for the stem as a
-    whole word and kept: a question asks about a handful of stems, and the dict of all
-    13k stems (`_families`) took ~16 ms of a cold CLI question. The table is a partition
-    (a stem on one line, tested), so the line holding a stem is its family."""
+class _FamilyIndex:
+    """The families table by stem (family_index.txt.gz, derived from the table by
+    tools/build_families.py: sorted "stem<TAB>its family's line" lines), searched by
+    bisection for the few stems a question asks about and kept: the dict of all 13k
+    stems (`_families`) took ~16 ms of a cold CLI question. Without the index (a
+    table given alone) the dict is built, as before."""
 
-    _SPACE = frozenset(b" \t\r\n\x0b\x0c")
-
-    def __init__(self, path: Path) -> None:
+    def __init__(self, table: Path) -> None:
         try:
-            data = gzip.decompress(path.read_bytes())
+            data = gzip.decompress(table.with_name(INDEX_NAME).read_bytes())
             data.decode("ascii")
+            self.lines: SortedLines | None = SortedLines(data)
         except (OSError, EOFError, UnicodeDecodeError):
-            data = b""
-        self.data = data
+            self.lines = None
         self.found: dict[str, tuple[str, ...] | None] = {}
 
     def group(self, stem: str) -> tuple[str, ...] | None:
@@ -81,36 +82,27 @@ class _FamilyText:
             return self.found[stem]
         except KeyError:
             pass
-        group = self._search(stem)
+        if self.lines is None:
+            table, groups = _families()
+            group = groups.get(table[stem]) if stem in table else None
+        elif not stem or len(stem.split()) != 1 or stem.strip() != stem:  # (no stem holds a space)
+            group = None
+        else:
+            line = self.lines.find(stem)
+            group = tuple(line.split("\t", 1)[1].split()) if line is not None else None
         if len(self.found) > 50_000:  # a long-running bot: keep it bounded
             self.found.clear()
         self.found[stem] = group
         return group
 
-    def _search(self, stem: str) -> tuple[str, ...] | None:
-        if not stem or not stem.isascii() or any(c.isspace() for c in stem):
-            return None
-        key, data, space = stem.encode("ascii"), self.data, self._SPACE
-        n, end = len(key), len(data)
-        i = data.find(key)
-        while i != -1:
-            if (i == 0 or data[i - 1] in space) and (i + n == end or data[i + n] in space):
-                start = max(data.rfind(b"\n", 0, i), data.rfind(b"\r", 0, i)) + 1
-                stop = min((j for j in (data.find(b"\n", i), data.find(b"\r", i)) if j != -1), default=end)
-                stems = tuple(data[start:stop].decode("ascii").split())
-                if len(stems) >= 2:  # (`_families` skips a line of one stem)
-                    return stems
-            i = data.find(key, i + 1)
-        return None
-
 
 @functools.lru_cache(maxsize=2)
-def _family_text(path: Path) -> _FamilyText:
-    return _FamilyText(path)
+def _family_index(table: Path) -> _FamilyIndex:
+    return _FamilyIndex(table)
 
 
 def _group(stem: str) -> tuple[str, ...] | None:
-    return _family_text(TABLE).group(stem)
+    return _family_index(TABLE).group(stem)
 
 
 def family(stem: str) -> str:
@@ -198,7 +190,7 @@ def synonyms(stem: str) -> frozenset[str]:
 
 def preload() -> None:
     """Read the shipped tables now (a few ms) rather than during the first question
-    (the families table as its text: `_FamilyText`)."""
-    _family_text(TABLE)
+    (the families by stem: `_FamilyIndex`)."""
+    _family_index(TABLE)
     _ANTONYMS.lines
     _SYNONYMS.lines
