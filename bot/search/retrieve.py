@@ -250,11 +250,9 @@ def retrieve(
     token_sets = {row.id: set(row.tokens) if row.tokens is not None else set(tokenize(row.text))
                   for row, _ in candidates}  # (what candidate_tokens gives, as sets)
     kin = kin_of(term_set)
-    # Paragraph context: the terms the paragraph's other candidate sentences hold.
-    para_tokens: dict[tuple[str, int], set[str]] = {}
-    for row, _ in candidates:
-        if row.kind == "body":
-            para_tokens.setdefault((row.document, row.paragraph), set()).update(token_sets[row.id])
+    # Paragraph context: the terms the paragraph's other candidate sentences hold (as
+    # masks for ranking; as tokens for the few sentences whose coverage is recomputed).
+    para_tokens = _ParagraphTokens(candidates, token_sets)
     # The article's part of each candidate's score, once per article (a DocScores look-up
     # is a Mapping call; ~66 candidates come from a handful of articles).
     doc_part = {doc: score / best_doc for doc, score in scores_of(dscores, {row.document for row, _ in candidates}).items()}
@@ -267,7 +265,14 @@ def retrieve(
     # synonyms and its paragraph hold: computed once per such pattern (`_Coverage`).
     scored: list[tuple[PassageRow, float, float, float]] = []
     cover = _Coverage(weights, term_set, kin, synonyms_of, total)
-    for row, score in candidates:
+    masks = [cover.masks(token_sets[row.id]) for row, _ in candidates]
+    para_masks: dict[tuple[str, int], tuple[int, int]] = {}  # (exact, family) of a paragraph's union
+    for (row, _), (exact, family, _) in zip(candidates, masks):
+        if row.kind == "body":
+            key = (row.document, row.paragraph)
+            got = para_masks.get(key)
+            para_masks[key] = (exact, family) if got is None else (got[0] | exact, got[1] | family)
+    for (row, score), (exact, family, syn) in zip(candidates, masks):
         if row.kind != "body":
             if not _meta_fits(row.kind, question.kind):
                 continue
@@ -279,8 +284,8 @@ def retrieve(
             own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w + SYN_RANK_WEIGHT * syn_w) / total
             matched[row.id] = own | own_fam
         else:
-            coverage, own_coverage, matched[row.id] = cover.of(token_sets[row.id],
-                                                               para_tokens[(row.document, row.paragraph)])
+            coverage, own_coverage, matched[row.id] = cover.of(exact, family, syn,
+                                                               para_masks[(row.document, row.paragraph)])
         norm = (score - floor) / (best_bm25 - floor) if best_bm25 > floor else 1.0
         final = (BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage
                  + DOC_WEIGHT * doc_part[row.document])
@@ -433,7 +438,7 @@ def _typed(question: Question, text: str) -> bool:
 
 
 def _weighed(weights: dict[str, float], term_set: set[str], own: set[str], own_fam: set[str], tokens: set[str],
-             row: PassageRow, para_tokens: dict[tuple[str, int], set[str]], kin: Kin,
+             row: PassageRow, para_tokens: "_ParagraphTokens | dict[tuple[str, int], set[str]]", kin: Kin,
              synonyms_of: dict[str, frozenset[str] | set[str]]) -> tuple[float, float, float, float]:
     """The weight of the question a sentence holds: (its own words, their family words,
     synonyms, the words its paragraph's other candidate sentences hold)."""
@@ -468,6 +473,28 @@ def _contenders(base: list[float], top: int) -> set[int]:
     return {i for i, b in enumerate(base) if b >= line}
 
 
+class _ParagraphTokens:
+    """(document, paragraph) → the tokens its body candidates hold, built when asked
+    (ranking reads paragraphs as masks; only the best sentence's and a metadata line's
+    coverage read a paragraph's tokens)."""
+
+    def __init__(self, candidates: list[tuple[PassageRow, float]], token_sets: dict[int, set[str]]) -> None:
+        self.token_sets = token_sets
+        self.members: dict[tuple[str, int], list[int]] = {}
+        for row, _ in candidates:
+            if row.kind == "body":
+                self.members.setdefault((row.document, row.paragraph), []).append(row.id)
+        self.built: dict[tuple[str, int], set[str]] = {}
+
+    def get(self, key: tuple[str, int], default: set[str] | None = None) -> set[str] | None:
+        if key not in self.members:
+            return default
+        found = self.built.get(key)
+        if found is None:
+            found = self.built[key] = set().union(*(self.token_sets[i] for i in self.members[key]))
+        return found
+
+
 class _Coverage:
     """A body sentence's (coverage, own coverage, matched terms), as the ranking computes
     them with `held` and `_weighed`, kept per pattern of what the sentence and its
@@ -489,58 +516,67 @@ class _Coverage:
             for m in synonyms_of[t]:
                 self.probe.setdefault(m, [0, 0, 0])[2] |= bit
         self.stems = frozenset(self.probe)
-        self.paragraphs: dict[int, tuple[int, int]] = {}  # id(paragraph tokens) → (exact, family) masks
         self.memo: dict[tuple[int, int, int, int, int], tuple[float, float, frozenset[str]]] = {}
+        self.owns: dict[tuple[int, int], tuple[float, float, set[str], frozenset[str]]] = {}
 
-    def _masks(self, tokens: set[str]) -> tuple[int, int, int]:
-        """(terms the tokens hold, terms held only by a word of their family, terms a
-        synonym of which they hold): `held`'s sets and `_weighed`'s test, as masks."""
-        exact = fam = syn = 0
+    def masks(self, tokens: set[str]) -> tuple[int, int, int]:
+        """(terms the tokens hold, terms a word of whose family they hold — the term itself
+        included —, terms a synonym of which they hold), as masks: a paragraph's masks
+        are its sentences' or-ed together."""
+        exact = family = syn = 0
         for stem in self.stems.intersection(tokens):
             e, f, s = self.probe[stem]
             exact |= e
-            fam |= f
+            family |= f
             syn |= s
-        return exact, fam & ~exact, syn
+        return exact, family, syn
 
-    def of(self, tokens: set[str], paragraph: set[str]) -> tuple[float, float, frozenset[str]]:
-        exact, fam, syn = self._masks(tokens)
-        para = self.paragraphs.get(id(paragraph))
-        if para is None:
-            para = self.paragraphs[id(paragraph)] = self._masks(paragraph)[:2]
+    def of(self, exact: int, family: int, syn: int, paragraph: tuple[int, int]
+           ) -> tuple[float, float, frozenset[str]]:
+        """(coverage, own coverage, matched terms) of a sentence with these masks in a
+        paragraph with these (`held`: a term held exactly is not a family match)."""
+        fam = family & ~exact
         rest = ~(exact | fam)
-        key = (exact, fam, syn & rest, para[0] & rest, para[1] & rest)
+        key = (exact, fam, syn & rest, paragraph[0] & rest, paragraph[1] & ~paragraph[0] & rest)
         found = self.memo.get(key)
         if found is None:
             found = self.memo[key] = self._compute(*key)
         return found
 
+    def _own(self, exact: int, fam: int) -> tuple[float, float, set[str], frozenset[str]]:
+        """(own weight, family weight, the terms not held, the terms held), per (exact, fam)."""
+        found = self.owns.get((exact, fam))
+        if found is None:
+            bit, weights = self.bit, self.weights
+            # held(term_set, tokens, kin), as sets built in the same order
+            own = {t for t in self.term_set if bit[t] & exact}
+            rest_list = [t for t in self.term_set if t not in own]
+            own_fam = {t for t in rest_list if bit[t] & fam} if rest_list else set()
+            rest = self.term_set - own - own_fam
+            found = self.owns[(exact, fam)] = (sum(weights[t] for t in own), sum(weights[t] for t in own_fam), rest,
+                                               frozenset(own | own_fam))
+        return found
+
     def _compute(self, exact: int, fam: int, syn: int, ctx_exact_m: int, ctx_fam_m: int
                  ) -> tuple[float, float, frozenset[str]]:
         bit, weights = self.bit, self.weights
-        # held(term_set, tokens, kin), then _weighed, as sets built in the same order
-        own = {t for t in self.term_set if bit[t] & exact}
-        rest_list = [t for t in self.term_set if t not in own]
-        own_fam = {t for t in rest_list if bit[t] & fam} if rest_list else set()
-        rest = self.term_set - own - own_fam
+        own_w, fam_w, rest, matched = self._own(exact, fam)
+        # then _weighed: held(rest, paragraph, kin) and the sums, in the same order
         ctx_exact = {t for t in rest if bit[t] & ctx_exact_m}
         ctx_rest = [t for t in rest if t not in ctx_exact]
         ctx_fam = {t for t in ctx_rest if bit[t] & ctx_fam_m} if ctx_rest else set()
-        own_w = sum(weights[t] for t in own)
-        fam_w = sum(weights[t] for t in own_fam)
         syn_w = sum(weights[t] for t in rest if bit[t] & syn)
         ctx_w = sum(weights[t] for t in ctx_exact) + FAMILY_WEIGHT * sum(weights[t] for t in ctx_fam)
         coverage = _with_context(own_w, fam_w, syn_w, ctx_w) / self.total
         own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w + SYN_RANK_WEIGHT * syn_w) / self.total
-        return coverage, own_coverage, frozenset(own | own_fam)
-
+        return coverage, own_coverage, matched
 
 def evidence(
     hit: Hit,
     weights: dict[str, float],
     tokens: set[str],
     kin: Kin,
-    para_tokens: dict[tuple[str, int], set[str]],
+    para_tokens: "_ParagraphTokens | dict[tuple[str, int], set[str]]",
     synonyms_of: dict[str, frozenset[str] | set[str]],
 ) -> float:
     """The share of the question (under `weights`) a sentence holds, with its paragraph's
