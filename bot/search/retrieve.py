@@ -247,8 +247,7 @@ def retrieve(
     candidates = [(rows[pid], score) for pid, (_, score) in zip(pids, top) if pid in rows]
     if not candidates:  # the rows went (the database changed under this snapshot)
         return Retrieval(question, (), False, 0.0, "the knowledge base is being updated")
-    token_sets = {row.id: set(row.tokens) if row.tokens is not None else set(tokenize(row.text))
-                  for row, _ in candidates}  # (what candidate_tokens gives, as sets)
+    token_sets = _TokenSets({row.id: row for row, _ in candidates})  # (candidate_tokens, as sets, when asked)
     kin = kin_of(term_set)
     # Paragraph context: the terms the paragraph's other candidate sentences hold (as
     # masks for ranking; as tokens for the few sentences whose coverage is recomputed).
@@ -265,7 +264,7 @@ def retrieve(
     # synonyms and its paragraph hold: computed once per such pattern (`_Coverage`).
     scored: list[tuple[PassageRow, float, float, float]] = []
     cover = _Coverage(weights, term_set, kin, synonyms_of, total)
-    masks = [cover.masks(token_sets[row.id]) for row, _ in candidates]
+    masks = [cover.masks(row.tokens if row.tokens is not None else token_sets[row.id]) for row, _ in candidates]
     para_masks: dict[tuple[str, int], tuple[int, int]] = {}  # (exact, family) of a paragraph's union
     for (row, _), (exact, family, _) in zip(candidates, masks):
         if row.kind == "body":
@@ -473,12 +472,26 @@ def _contenders(base: list[float], top: int) -> set[int]:
     return {i for i, b in enumerate(base) if b >= line}
 
 
+class _TokenSets(dict):
+    """Passage id → its token set (`candidate_tokens`, as a set), made when first asked:
+    ranking reads the stored token tuples as they are; only a few sentences need sets."""
+
+    def __init__(self, rows: dict[int, PassageRow]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def __missing__(self, pid: int) -> set[str]:
+        row = self.rows[pid]
+        found = self[pid] = set(row.tokens) if row.tokens is not None else set(tokenize(row.text))
+        return found
+
+
 class _ParagraphTokens:
     """(document, paragraph) → the tokens its body candidates hold, built when asked
     (ranking reads paragraphs as masks; only the best sentence's and a metadata line's
     coverage read a paragraph's tokens)."""
 
-    def __init__(self, candidates: list[tuple[PassageRow, float]], token_sets: dict[int, set[str]]) -> None:
+    def __init__(self, candidates: list[tuple[PassageRow, float]], token_sets: "_TokenSets") -> None:
         self.token_sets = token_sets
         self.members: dict[tuple[str, int], list[int]] = {}
         for row, _ in candidates:
@@ -519,7 +532,7 @@ class _Coverage:
         self.memo: dict[tuple[int, int, int, int, int], tuple[float, float, frozenset[str]]] = {}
         self.owns: dict[tuple[int, int], tuple[float, float, set[str], frozenset[str]]] = {}
 
-    def masks(self, tokens: set[str]) -> tuple[int, int, int]:
+    def masks(self, tokens: Iterable[str]) -> tuple[int, int, int]:
         """(terms the tokens hold, terms a word of whose family they hold — the term itself
         included —, terms a synonym of which they hold), as masks: a paragraph's masks
         are its sentences' or-ed together."""
