@@ -437,8 +437,8 @@ def scores_of(scores: Mapping[str, float], documents: Iterable[str]) -> dict[str
     out = {}
     for d in documents:
         i = index_of.get(d)
-        value = total[i] if i is not None else 0.0
-        out[d] = float(value) if value > 0 else 0.0
+        value = total.item(i) if i is not None else 0.0  # (a Python float: no numpy scalar per look-up)
+        out[d] = value if value > 0 else 0.0
     return out
 
 
