@@ -228,6 +228,17 @@ def write_families(path: Path, table: dict[str, str]) -> int:
     return len(lines)
 
 
+def write_family_index(path: Path, families: Path) -> int:
+    """The families table by stem, for the runtime's look-ups (bot/text/families.py): one
+    sorted line per stem, "stem<TAB>its family's line", so a question's few stems are
+    found by bisection and no process builds a dict of every stem. Derived from the
+    families table `families` (one family a line); returns the count."""
+    with gzip.open(families, "rt", encoding="ascii") as fh:
+        groups = [line.split() for line in fh]
+    _write(path, sorted(f"{stem}\t{' '.join(g)}" for g in groups if len(g) >= 2 for stem in g))
+    return sum(len(g) for g in groups if len(g) >= 2)
+
+
 def write_groups(path: Path, pairs: list[tuple[str, str]]) -> int:
     """A symmetric relation as one sorted line per stem: "stem<TAB>related related …"."""
     related: dict[str, set[str]] = {}
@@ -249,6 +260,8 @@ def main(argv: list[str]) -> int:
     table = build(wordnet)
     n = write_families(out, table)
     print(f"{len(table)} stems in {n} families → {out}")
+    index = out.with_name("family_index.txt.gz")
+    print(f"{write_family_index(index, out)} stems → {index}")
     antonyms = out.with_name("antonyms.txt.gz")
     pairs = antonym_pairs(wordnet)
     n = write_groups(antonyms, pairs)

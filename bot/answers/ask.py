@@ -70,8 +70,9 @@ def merge_duplicates(snapshot: Snapshot, hits: list[Hit], terms: frozenset[str] 
         tokens = set(hit.passage.tokens) if hit.passage.tokens is not None else set(tokenize(hit.passage.text))
         quote = quote_for(snapshot, hit, terms)
         for i, (other_tokens, other) in enumerate(kept):
-            union = tokens | other_tokens
-            if union and len(tokens & other_tokens) / len(union) >= DUPLICATE_OVERLAP:
+            common = len(tokens & other_tokens)
+            union = len(tokens) + len(other_tokens) - common  # |tokens ∪ other_tokens|
+            if union and common / union >= DUPLICATE_OVERLAP:
                 if quote.citation.document != other.citation.document and quote.citation not in other.also:
                     kept[i] = (other_tokens, Quote(other.text, other.citation, other.score,
                                                    other.also + (quote.citation,), other.passage))

@@ -16,6 +16,7 @@ Nothing is marked when no such part is found: no bold is better than a wrong bol
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 from typing import Iterable, Sequence
@@ -54,18 +55,19 @@ _PLACE_RE = re.compile(r"\b(?:in|at|to|from|near|inside|outside)\s+(?:the\s+)?((
 _SAID_RE = re.compile(r"\b(?:said|says|say|told|added|stated|wrote|announced|according\s+to|urged|noted)\b", re.IGNORECASE)
 
 
-def _question_words(question: str) -> set[str]:
-    return set(tokenize(question)) | {w.casefold() for w in re.findall(r"[\w.]+", question)}
+@functools.lru_cache(maxsize=64)  # (asked once per quote of an answer: up to nine times)
+def _question_words(question: str) -> frozenset[str]:
+    return frozenset(tokenize(question)) | {w.casefold() for w in re.findall(r"[\w.]+", question)}
 
 
-def _in_question(text: str, qwords: set[str]) -> bool:
+def _in_question(text: str, qwords: frozenset[str]) -> bool:
     """Every word of `text` is already in the question: it cannot be the answer."""
     words = [w for w in re.findall(r"\w+", text.casefold())]
     stems = tokenize(text)
     return bool(words) and (all(w in qwords for w in words) or (bool(stems) and all(s in qwords for s in stems)))
 
 
-def _number_spans(text: str, qwords: set[str], question: str) -> list[tuple[float, Span]]:
+def _number_spans(text: str, qwords: frozenset[str], question: str) -> list[tuple[float, Span]]:
     asks_year = bool(re.search(r"\byears?\b", question, re.IGNORECASE))
     out: list[tuple[float, Span]] = []
     for m in _NUMBER_RE.finditer(text):
@@ -88,7 +90,7 @@ def _number_spans(text: str, qwords: set[str], question: str) -> list[tuple[floa
     return out
 
 
-def _date_spans(text: str, qwords: set[str]) -> list[tuple[float, Span]]:
+def _date_spans(text: str, qwords: frozenset[str]) -> list[tuple[float, Span]]:
     out: list[tuple[float, Span]] = []
     for m in _DATE_RE.finditer(text):
         start = m.start() + (3 if m.group(0).startswith("on ") else 0)
@@ -100,7 +102,7 @@ def _date_spans(text: str, qwords: set[str]) -> list[tuple[float, Span]]:
     return out
 
 
-def _place_spans(text: str, qwords: set[str]) -> list[tuple[float, Span]]:
+def _place_spans(text: str, qwords: frozenset[str]) -> list[tuple[float, Span]]:
     out: list[tuple[float, Span]] = []
     for m in _PLACE_RE.finditer(text):
         words = m.group(1).split()
@@ -141,7 +143,7 @@ def _quoted_regions(text: str) -> list[Span]:
     return [(m.start(), m.end()) for m in re.finditer(r"[“\"][^”\"]*(?:[”\"]|$)", text)]
 
 
-def _name_scored(text: str, qwords: set[str], question: str = "") -> list[tuple[float, Span]]:
+def _name_scored(text: str, qwords: frozenset[str], question: str = "") -> list[tuple[float, Span]]:
     out: list[tuple[float, Span]] = []
     # For "who said …", a name inside the quotation is what was said, not who said it.
     quoted = _quoted_regions(text) if _SAID_RE.search(question) else []
@@ -215,6 +217,8 @@ def answer_spans(text: str, kind: str, question: str = "") -> tuple[Span, ...]:
     definition = _DEFINE_RE.match(question)
     if definition and kind in ("who", "other"):
         return _definition_spans(text, definition.group("name"))
+    if kind not in ("quantity", "when", "published", "where", "who", "author"):
+        return ()
     qwords = _question_words(question)
     if kind == "quantity":
         found = _number_spans(text, qwords, question)
@@ -222,10 +226,8 @@ def answer_spans(text: str, kind: str, question: str = "") -> tuple[Span, ...]:
         found = _date_spans(text, qwords)
     elif kind == "where":
         found = _place_spans(text, qwords)
-    elif kind in ("who", "author"):
-        found = _name_scored(text, qwords, question)
     else:
-        return ()
+        found = _name_scored(text, qwords, question)
     if not found:
         return ()
     if kind == "author":  # a byline's every author answers "who wrote it"

@@ -12,6 +12,7 @@ Engine-side: no Discord imports; renderers live in bot/render/story.py.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterable
@@ -242,6 +243,12 @@ _SAID_QUESTION_RE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=8192)
+def _terms_of(text: str) -> frozenset[str]:
+    """A statement's index terms (questions about one speaker keep reading the same statements)."""
+    return frozenset(tokenize(text))
+
+
 def said_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] | None:
     """"What did X say (about Y)?": X's own statements first, not sentences that merely
     mention X. With a topic, only statements that share a word with it. None when the
@@ -256,7 +263,7 @@ def said_answer(snapshot: Snapshot, question: str, k: int) -> list[Quote] | None
     topic = set(topic_terms)
     ranked: list[tuple[int, int, Statement]] = []
     for i, st in enumerate(result.statements):
-        overlap = len(topic & set(tokenize(st.text))) if topic else 0
+        overlap = len(topic & _terms_of(st.text)) if topic else 0
         if topic and not overlap:
             continue
         ranked.append((-overlap, i, st))

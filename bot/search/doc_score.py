@@ -19,7 +19,7 @@ import threading
 import weakref
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -188,6 +188,9 @@ class _TermDocs:
         self.parts: OrderedDict[tuple[str, int | None], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self.parts_bytes = 0
         self.parts_computed = 0  # terms whose article-score part was computed (a counter for tests)
+        # (term, term id) → which documents hold it, body or title (best_share's), LRU
+        self.marks: OrderedDict[tuple[str, int | None], np.ndarray] = OrderedDict()
+        self.marks_bytes = 0
 
     def title_arrays(self, stats: DocStats, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(document indices, counts) of the titles holding `term`, as `stats.titles.get`
@@ -202,6 +205,29 @@ class _TermDocs:
                 if len(self.titles) > 50_000:
                     self.titles.clear()
                 self.titles[term] = found
+        return found
+
+    def mark(self, snapshot: Snapshot, stats: DocStats, term: str, tid: int | None) -> np.ndarray:
+        """Whether each document holds `term` in its body or title (its titles fetched):
+        a fact of the snapshot, kept for recently asked terms (`best_share` asks every
+        question's terms and their families)."""
+        key = (term, tid)
+        with self.lock:
+            hit = self.marks.get(key)
+            if hit is not None:
+                self.marks.move_to_end(key)
+                return hit
+        found = np.zeros(len(stats.ids), dtype=np.bool_)
+        if tid is not None:
+            found[term_documents(snapshot, stats, tid)[0]] = True
+        found[self.title_arrays(stats, term)[0]] = True
+        with self.lock:
+            if key not in self.marks:
+                self.marks[key] = found
+                self.marks_bytes += found.nbytes
+                while self.marks_bytes > TERM_DOCS_BYTES // 2 and len(self.marks) > 1:
+                    _, old = self.marks.popitem(last=False)
+                    self.marks_bytes -= old.nbytes
         return found
 
     def scored(self, term: str, tid: int | None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -304,11 +330,28 @@ def doc_scores(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str, i
             if not fetched:
                 stats.titles.fetch(terms)
                 fetched = True
-            found = cache.keep_scored(t, tid, _term_part(snapshot, stats, t, tid))
+            found = cache.keep_scored(t, tid, _dense(_term_part(snapshot, stats, t, tid), n_docs))
         docs, part = found
-        if docs.shape[0]:
+        if docs is _DENSE:
+            total += part
+        elif docs.shape[0]:
             total[docs] += part
     return DocScores(stats, total)
+
+
+_DENSE = np.empty(0, dtype=np.int64)  # (as a part's documents: the part is an array over every document)
+
+
+def _dense(found: tuple[np.ndarray, np.ndarray], n_docs: int) -> tuple[np.ndarray, np.ndarray]:
+    """A common term's part as one array over every document (zero elsewhere): adding it
+    is one pass instead of a scatter, the same floats (x + 0.0 is x), and it is smaller
+    than the documents and values once the term is in half the documents."""
+    docs, part = found
+    if docs.shape[0] * 2 < n_docs:
+        return found
+    full = np.zeros(n_docs, dtype=np.float64)
+    full[docs] = part
+    return _DENSE, full
 
 
 def _term_part(snapshot: Snapshot, stats: DocStats, t: str, tid: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -385,6 +428,20 @@ def best_score(scores: Mapping[str, float]) -> float:
     return max(scores.values(), default=0.0)
 
 
+def scores_of(scores: Mapping[str, float], documents: Iterable[str]) -> dict[str, float]:
+    """`{d: scores.get(d, 0.0) for d in documents}`, read from the score array when
+    `scores` is a `DocScores` (a Mapping look-up per candidate's article added up)."""
+    if not isinstance(scores, DocScores):
+        return {d: scores.get(d, 0.0) for d in documents}
+    index_of, total = scores._stats.index_of, scores._total
+    out = {}
+    for d in documents:
+        i = index_of.get(d)
+        value = total.item(i) if i is not None else 0.0  # (a Python float: no numpy scalar per look-up)
+        out[d] = value if value > 0 else 0.0
+    return out
+
+
 def top_documents(scores: Mapping[str, float], n: int) -> list[str]:
     """`sorted(scores, key=lambda d: -scores[d])[:n]`, without visiting every document
     when `scores` is a `DocScores`."""
@@ -422,6 +479,76 @@ def doc_term_sets(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str
 def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str, int],
                weights: dict[str, float], document: str | None = None) -> float:
     """The largest share of `weights` one document holds (only `document`, when given):
+    a question term counts when the document holds any stem standing for it
+    (`expanded`: stem → question term; body or title), as in
+    `sum(weights[t] for t in {expanded[f] for f in doc_term_sets(...)[doc]}) / total`.
+
+    Vectorised over documents (at 1M sentences a common word is in all 34k articles,
+    and a Python loop per article cost ~100 ms a question): each document's question
+    terms held are a small bit mask (each term's documents kept per snapshot,
+    `_TermDocs.mark`); the shares of the masks some document has find the near-best
+    documents (when every term weighs, those that hold them all). Their stems are then summed as that expression sums
+    them, once per distinct set of stems, so the result is the same float: the maximum
+    of that expression over all documents (the near-best hold it)."""
+    stems = tuple(expanded)
+    questions = list(dict.fromkeys(expanded.values()))
+    if len(stems) > 64 or len(questions) > 16:  # (a pasted paragraph: more than the masks hold)
+        return _best_share_matrix(snapshot, expanded, term_ids, weights, document)
+    total = sum(weights.values()) or 1.0
+    stats = doc_stats(snapshot)
+    n_docs = len(stats.ids)
+    if not n_docs or not stems:
+        return 0.0
+    stats.titles.fetch(stems)
+    cache = _term_docs(snapshot)
+    stem_marks = [cache.mark(snapshot, stats, f, term_ids.get(f)) for f in stems]  # documents holding each stem
+    if document is not None:
+        i = stats.index_of.get(document)
+        if i is None:
+            return 0.0
+        near = np.array([i], dtype=np.int64)
+    else:
+        question_marks = []  # documents holding each question term (any of its stems)
+        for q in questions:
+            marks = [m for f, m in zip(stems, stem_marks) if expanded[f] == q]
+            question_marks.append(marks[0] if len(marks) == 1 else np.logical_or.reduce(marks))
+        near = None
+        if min(weights.get(q, 0.0) for q in questions) >= 1e-8 * total:
+            # Every term weighs: a document holding them all (the usual case) holds the
+            # largest share, and every document that does not is 1e-8 below it.
+            near = np.flatnonzero(question_marks[0] if len(questions) == 1 else np.logical_and.reduce(question_marks))
+        if near is None or not near.shape[0]:
+            code = np.zeros(n_docs, dtype=np.intp)  # bit j: the document holds questions[j]
+            for j, held_q in enumerate(question_marks):
+                code |= held_q.astype(np.intp) << j
+            present = np.flatnonzero(np.bincount(code))  # the masks some document has
+            shares = [sum(weights.get(q, 0.0) for j, q in enumerate(questions) if m >> j & 1) / total
+                      for m in present.tolist()]
+            top = max(shares)
+            if top <= 0:
+                return 0.0
+            wanted = np.zeros(int(present[-1]) + 1, dtype=np.bool_)
+            wanted[[m for m, share in zip(present.tolist(), shares) if share >= top - 1e-9]] = True
+            near = np.flatnonzero(wanted[code])
+    # The near-best documents (at 1M sentences thousands tie: every article that holds all
+    # the question's words): which stems each holds, as a bit mask; summed once per mask
+    # (documents with the same stems give the same `found` set, built the same way).
+    held = np.zeros(near.shape[0], dtype=np.uint64)
+    for i, mark in enumerate(stem_marks):
+        held |= mark[near].astype(np.uint64) << np.uint64(i)
+    best = 0.0
+    for pattern in np.unique(held).tolist():
+        found: set[str] = set()
+        for i, f in enumerate(stems):  # inserted in the order doc_term_sets inserts them
+            if pattern >> i & 1:
+                found.add(f)
+        best = max(best, sum(weights[t] for t in {expanded[f] for f in found}) / total)
+    return best
+
+
+def _best_share_matrix(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str, int],
+               weights: dict[str, float], document: str | None = None) -> float:
+    """`best_share` for more stems than a bit mask holds: the largest share of `weights` one document holds (only `document`, when given):
     a question term counts when the document holds any stem standing for it
     (`expanded`: stem → question term; body or title), as in
     `sum(weights[t] for t in {expanded[f] for f in doc_term_sets(...)[doc]}) / total`.

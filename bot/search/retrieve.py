@@ -50,9 +50,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Iterable
+from typing import AbstractSet, Iterable
 
-from bot.search.doc_score import best_score, best_share, doc_scores, top_documents
+from bot.search.doc_score import best_score, best_share, doc_scores, scores_of, top_documents
 from bot.search.neighbours import completes, next_sentences
 from bot.search.question import Question, denies, kind_evidence, names_a_place, names_a_time, negated
 from bot.search.snapshot import Snapshot
@@ -247,46 +247,70 @@ def retrieve(
     candidates = [(rows[pid], score) for pid, (_, score) in zip(pids, top) if pid in rows]
     if not candidates:  # the rows went (the database changed under this snapshot)
         return Retrieval(question, (), False, 0.0, "the knowledge base is being updated")
-    token_lists = candidate_tokens(row for row, _ in candidates)
-    token_sets = {pid: set(toks) for pid, toks in token_lists.items()}
+    token_sets = _TokenSets({row.id: row for row, _ in candidates})  # (candidate_tokens, as sets, when asked)
     kin = kin_of(term_set)
-    # Paragraph context: the terms the paragraph's other candidate sentences hold.
-    para_tokens: dict[tuple[str, int], set[str]] = {}
-    for row, _ in candidates:
-        if row.kind == "body":
-            para_tokens.setdefault((row.document, row.paragraph), set()).update(token_sets[row.id])
+    # Paragraph context: the terms the paragraph's other candidate sentences hold (as
+    # masks for ranking; as tokens for the few sentences whose coverage is recomputed).
+    para_tokens = _ParagraphTokens(candidates, token_sets)
     # The article's part of each candidate's score, once per article (a DocScores look-up
     # is a Mapping call; ~66 candidates come from a handful of articles).
-    doc_part = {doc: dscores.get(doc, 0.0) / best_doc for doc in {row.document for row, _ in candidates}}
+    doc_part = {doc: score / best_doc for doc, score in scores_of(dscores, {row.document for row, _ in candidates}).items()}
     best_bm25 = max(score for _, score in candidates) or 1.0
     floor = min(score for _, score in candidates)
-    hits: list[Hit] = []
-    matched: dict[int, set[str]] = {}  # passage id → question terms it holds (exact or family), for carrying
+    matched: dict[int, AbstractSet[str]] = {}  # passage id → question terms it holds (exact or family), for carrying
     typed: dict[int, bool] = {}  # passage id → holds the kind of thing the question asks for
-    for row, score in candidates:
-        own, own_fam = held(term_set, token_sets[row.id], kin)
+    # Every candidate's score before the kind bonus: (row, bm25, score, coverage). A body
+    # sentence's coverage depends only on which question terms it, its family words, its
+    # synonyms and its paragraph hold: computed once per such pattern (`_Coverage`).
+    scored: list[tuple[PassageRow, float, float, float]] = []
+    cover = _Coverage(weights, term_set, kin, synonyms_of, total)
+    masks = [cover.masks(row.tokens if row.tokens is not None else token_sets[row.id]) for row, _ in candidates]
+    para_masks: dict[tuple[str, int], tuple[int, int]] = {}  # (exact, family) of a paragraph's union
+    for (row, _), (exact, family, _) in zip(candidates, masks):
+        if row.kind == "body":
+            key = (row.document, row.paragraph)
+            got = para_masks.get(key)
+            para_masks[key] = (exact, family) if got is None else (got[0] | exact, got[1] | family)
+    for (row, score), (exact, family, syn) in zip(candidates, masks):
         if row.kind != "body":
             if not _meta_fits(row.kind, question.kind):
                 continue
+            own, own_fam = held(term_set, token_sets[row.id], kin)
             own |= _meta_terms(row.kind, question)
-        own_w, fam_w, syn_w, ctx_w = _weighed(weights, term_set, own, own_fam, token_sets[row.id],
-                                              row, para_tokens, kin, synonyms_of)
-        coverage = _with_context(own_w, fam_w, syn_w, ctx_w) / total
-        own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w + SYN_RANK_WEIGHT * syn_w) / total
+            own_w, fam_w, syn_w, ctx_w = _weighed(weights, term_set, own, own_fam, token_sets[row.id],
+                                                  row, para_tokens, kin, synonyms_of)
+            coverage = _with_context(own_w, fam_w, syn_w, ctx_w) / total
+            own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w + SYN_RANK_WEIGHT * syn_w) / total
+            matched[row.id] = own | own_fam
+        else:
+            coverage, own_coverage, matched[row.id] = cover.of(exact, family, syn,
+                                                               para_masks[(row.document, row.paragraph)])
         norm = (score - floor) / (best_bm25 - floor) if best_bm25 > floor else 1.0
         final = (BM25_WEIGHT * norm + OWN_WEIGHT * own_coverage + COVER_WEIGHT * coverage
                  + DOC_WEIGHT * doc_part[row.document])
-        typed[row.id] = row.kind == "body" and _typed(question, row.text)
-        if typed[row.id]:
+        scored.append((row, score, final, coverage))
+    # The kind bonus needs a regex over the sentence: only for the candidates that can still
+    # reach the quoted set (RELATIVE_KEEP of the best) or the top few the abstention rules
+    # read (`_contenders`); the others' scores stay without it, and no quote shows them.
+    can_type = question.kind in KIND_BONUS_KINDS
+    contenders = _contenders([(final + (PREFER_BONUS if prefer_document is not None and row.document == prefer_document
+                                        else 0.0)) for row, _, final, _ in scored], max(k, 3)) if can_type else None
+    ranked: list[tuple[float, PassageRow, float, float]] = []  # (score, row, bm25, coverage)
+    for i, (row, score, final, coverage) in enumerate(scored):
+        is_typed = row.kind == "body" and can_type and i in contenders and _typed(question, row.text)
+        typed[row.id] = is_typed
+        if is_typed:
             final += KIND_BONUS
         if prefer_document is not None and row.document == prefer_document:
             final += PREFER_BONUS
-        matched[row.id] = own | own_fam
-        hits.append(Hit(row, final, score, coverage))
+        ranked.append((final, row, score, coverage))
     positions = {pid: pos for pid, (pos, _) in zip(pids, top)}
-    if not hits:
+    if not ranked:
         return Retrieval(question, (), False, 0.0, "no passage shares a word with the question", "off-topic", signals)
-    hits.sort(key=lambda h: (-h.score, h.passage.id))
+    ranked.sort(key=lambda r: (-r[0], r[1].id))
+    # Hits are made for the first few (what the rules read, what an abstention shows) and
+    # the quoted ones; the rest only rank.
+    hits = [Hit(row, final, score, coverage) for final, row, score, coverage in ranked[: max(k, 3)]]
     best = hits[0]
     signals["coverage"] = best.coverage
     # A question about the opposite of what the best sentence says ("the *first* arm"
@@ -299,10 +323,19 @@ def retrieve(
     # "How many / how much" is answered by a number: none in the top sentences, no answer.
     # The top sentences as they may be quoted: with the next sentence of their paragraph,
     # which a quote carries when it holds the wanted date, place or number (`_carry_next`).
+    floor_cov = min(MIN_COVERAGE / 2, best.coverage) if abstain else 0.0  # the best is always kept
+    kept = []
+    for i, (final, row, score, coverage) in enumerate(ranked):
+        if final >= RELATIVE_KEEP * best.score and coverage >= floor_cov:
+            kept.append(hits[i] if i < len(hits) else Hit(row, final, score, coverage))
+            if len(kept) == max(k, 1) * 4:
+                break
     following = {}
+    nexts = None  # the next sentences of the top three and of the kept hits, read once
     if CARRY and CARRY_KIND and question.kind in ("when", "quantity"):
-        following = {pid: row.text for pid, (_, row) in next_sentences(snapshot, positions, (h.passage for h in hits[:3])).items()
-                     if _typed(question, row.text)}
+        nexts = next_sentences(snapshot, positions, {h.passage.id: h.passage for h in hits[:3] + kept}.values())
+        following = {h.passage.id: nexts[h.passage.id][1].text for h in hits[:3]
+                     if h.passage.id in nexts and _typed(question, nexts[h.passage.id][1].text)}
     reach = [f"{h.passage.text} {following[h.passage.id]}" if h.passage.id in following else h.passage.text
              for h in hits[:3]]
     signals["number_unmet"] = float(not long and question.kind == "quantity"
@@ -330,8 +363,8 @@ def retrieve(
         abstain_w = {t: w * ANSWER_TYPE_SHARE if t in unseen_words else w for t, w in abstain_w.items()}
     signals["evidence"] = evidence(best, abstain_w, token_sets[best.passage.id], kin, para_tokens, synonyms_of)
     signals["doc_coverage"] = _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, abstain_w, document)
-    if len(hits) > 1:
-        signals["margin"] = best.score - hits[1].score
+    if len(ranked) > 1:
+        signals["margin"] = best.score - ranked[1][0]
     if abstain and signals.get("unknown_names") and best.coverage < UNKNOWN_NAME_COVERAGE:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          "the question names something the articles never mention", "unknown-name", signals)
@@ -354,20 +387,18 @@ def retrieve(
     if abstain and signals["evidence"] < MIN_COVERAGE:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          f"the best passage covers {signals['evidence']:.0%} of the question", "near-miss", signals)
-    floor_cov = min(MIN_COVERAGE / 2, best.coverage) if abstain else 0.0  # the best is always kept
-    kept = [h for h in hits if h.score >= RELATIVE_KEEP * best.score and h.coverage >= floor_cov]
-    kept = kept[: max(k, 1) * 4]
     if CARRY:
-        kept = _carry_next(snapshot, kept, positions, question, term_set, matched, typed, kin)
+        kept = _carry_next(snapshot, kept, positions, question, term_set, matched, typed, kin, nexts)
     return Retrieval(question, tuple(kept), True, best.coverage, "", "", signals)
 
 
 def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], question: Question,
-                term_set: set[str], matched: dict[int, set[str]], typed: dict[int, bool], kin: Kin | None = None
-                ) -> list[Hit]:
+                term_set: set[str], matched: dict[int, AbstractSet[str]], typed: dict[int, bool], kin: Kin | None = None,
+                nexts: dict[int, tuple[int, PassageRow]] | None = None) -> list[Hit]:
     """Quotes that carry the next sentence of their paragraph when it completes them
-    (bot/search/neighbours.py); a carried sentence is not quoted again on its own."""
-    following = next_sentences(snapshot, positions, (h.passage for h in hits))
+    (bot/search/neighbours.py); a carried sentence is not quoted again on its own.
+    `nexts`: next_sentences already read for (at least) these hits."""
+    following = nexts if nexts is not None else next_sentences(snapshot, positions, (h.passage for h in hits))
     out: list[Hit] = []
     shown: set[int] = set()
     for h in hits:
@@ -406,7 +437,7 @@ def _typed(question: Question, text: str) -> bool:
 
 
 def _weighed(weights: dict[str, float], term_set: set[str], own: set[str], own_fam: set[str], tokens: set[str],
-             row: PassageRow, para_tokens: dict[tuple[str, int], set[str]], kin: Kin,
+             row: PassageRow, para_tokens: "_ParagraphTokens | dict[tuple[str, int], set[str]]", kin: Kin,
              synonyms_of: dict[str, frozenset[str] | set[str]]) -> tuple[float, float, float, float]:
     """The weight of the question a sentence holds: (its own words, their family words,
     synonyms, the words its paragraph's other candidate sentences hold)."""
@@ -425,12 +456,140 @@ def _with_context(own_w: float, fam_w: float, syn_w: float, ctx_w: float) -> flo
     return own_w + FAMILY_WEIGHT * fam_w + SYN_WEIGHT * syn_w + CONTEXT_WEIGHT * ctx_w
 
 
+KIND_BONUS_KINDS = ("who", "when", "where", "quantity", "why")  # the kinds kind_evidence can find (others: never)
+_SLACK = 1e-9  # float rounding between a bound and the sum it bounds
+
+
+def _contenders(base: list[float], top: int) -> set[int]:
+    """The candidates (indices of `base`, their scores without the kind bonus) whose score
+    with KIND_BONUS could reach the quoted set (RELATIVE_KEEP of the best score, which is
+    at least max(base)) or the first `top` hits: any other one ranks below `top` others
+    and below the keep line whatever its kind. Its kind is then never looked at."""
+    if not base:
+        return set()
+    ranked = sorted(base, reverse=True)
+    line = min(RELATIVE_KEEP * ranked[0], ranked[min(top, len(ranked)) - 1]) - KIND_BONUS - _SLACK
+    return {i for i, b in enumerate(base) if b >= line}
+
+
+class _TokenSets(dict):
+    """Passage id → its token set (`candidate_tokens`, as a set), made when first asked:
+    ranking reads the stored token tuples as they are; only a few sentences need sets."""
+
+    def __init__(self, rows: dict[int, PassageRow]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def __missing__(self, pid: int) -> set[str]:
+        row = self.rows[pid]
+        found = self[pid] = set(row.tokens) if row.tokens is not None else set(tokenize(row.text))
+        return found
+
+
+class _ParagraphTokens:
+    """(document, paragraph) → the tokens its body candidates hold, built when asked
+    (ranking reads paragraphs as masks; only the best sentence's and a metadata line's
+    coverage read a paragraph's tokens)."""
+
+    def __init__(self, candidates: list[tuple[PassageRow, float]], token_sets: "_TokenSets") -> None:
+        self.token_sets = token_sets
+        self.members: dict[tuple[str, int], list[int]] = {}
+        for row, _ in candidates:
+            if row.kind == "body":
+                self.members.setdefault((row.document, row.paragraph), []).append(row.id)
+        self.built: dict[tuple[str, int], set[str]] = {}
+
+    def get(self, key: tuple[str, int], default: set[str] | None = None) -> set[str] | None:
+        if key not in self.members:
+            return default
+        found = self.built.get(key)
+        if found is None:
+            found = self.built[key] = set().union(*(self.token_sets[i] for i in self.members[key]))
+        return found
+
+
+class _Coverage:
+    """A body sentence's (coverage, own coverage, matched terms), as the ranking computes
+    them with `held` and `_weighed`, kept per pattern of what the sentence and its
+    paragraph hold (bit masks over the question's terms). ~66 candidates share a handful
+    of patterns; the sets are rebuilt from the masks in `term_set`'s order, as `held`
+    builds them, so every sum adds the same floats in the same order."""
+
+    def __init__(self, weights: dict[str, float], term_set: set[str], kin: Kin,
+                 synonyms_of: dict[str, frozenset[str] | set[str]], total: float) -> None:
+        self.weights, self.term_set, self.total = weights, term_set, total
+        self.order = list(term_set)
+        self.bit = {t: 1 << i for i, t in enumerate(self.order)}
+        # stem → [terms it is, terms of whose family it is a word, terms it is a synonym of]
+        self.probe: dict[str, list[int]] = {}
+        for t, bit in self.bit.items():
+            self.probe.setdefault(t, [0, 0, 0])[0] |= bit
+            for m in kin[t]:
+                self.probe.setdefault(m, [0, 0, 0])[1] |= bit
+            for m in synonyms_of[t]:
+                self.probe.setdefault(m, [0, 0, 0])[2] |= bit
+        self.stems = frozenset(self.probe)
+        self.memo: dict[tuple[int, int, int, int, int], tuple[float, float, frozenset[str]]] = {}
+        self.owns: dict[tuple[int, int], tuple[float, float, set[str], frozenset[str]]] = {}
+
+    def masks(self, tokens: Iterable[str]) -> tuple[int, int, int]:
+        """(terms the tokens hold, terms a word of whose family they hold — the term itself
+        included —, terms a synonym of which they hold), as masks: a paragraph's masks
+        are its sentences' or-ed together."""
+        exact = family = syn = 0
+        for stem in self.stems.intersection(tokens):
+            e, f, s = self.probe[stem]
+            exact |= e
+            family |= f
+            syn |= s
+        return exact, family, syn
+
+    def of(self, exact: int, family: int, syn: int, paragraph: tuple[int, int]
+           ) -> tuple[float, float, frozenset[str]]:
+        """(coverage, own coverage, matched terms) of a sentence with these masks in a
+        paragraph with these (`held`: a term held exactly is not a family match)."""
+        fam = family & ~exact
+        rest = ~(exact | fam)
+        key = (exact, fam, syn & rest, paragraph[0] & rest, paragraph[1] & ~paragraph[0] & rest)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = self._compute(*key)
+        return found
+
+    def _own(self, exact: int, fam: int) -> tuple[float, float, set[str], frozenset[str]]:
+        """(own weight, family weight, the terms not held, the terms held), per (exact, fam)."""
+        found = self.owns.get((exact, fam))
+        if found is None:
+            bit, weights = self.bit, self.weights
+            # held(term_set, tokens, kin), as sets built in the same order
+            own = {t for t in self.term_set if bit[t] & exact}
+            rest_list = [t for t in self.term_set if t not in own]
+            own_fam = {t for t in rest_list if bit[t] & fam} if rest_list else set()
+            rest = self.term_set - own - own_fam
+            found = self.owns[(exact, fam)] = (sum(weights[t] for t in own), sum(weights[t] for t in own_fam), rest,
+                                               frozenset(own | own_fam))
+        return found
+
+    def _compute(self, exact: int, fam: int, syn: int, ctx_exact_m: int, ctx_fam_m: int
+                 ) -> tuple[float, float, frozenset[str]]:
+        bit, weights = self.bit, self.weights
+        own_w, fam_w, rest, matched = self._own(exact, fam)
+        # then _weighed: held(rest, paragraph, kin) and the sums, in the same order
+        ctx_exact = {t for t in rest if bit[t] & ctx_exact_m}
+        ctx_rest = [t for t in rest if t not in ctx_exact]
+        ctx_fam = {t for t in ctx_rest if bit[t] & ctx_fam_m} if ctx_rest else set()
+        syn_w = sum(weights[t] for t in rest if bit[t] & syn)
+        ctx_w = sum(weights[t] for t in ctx_exact) + FAMILY_WEIGHT * sum(weights[t] for t in ctx_fam)
+        coverage = _with_context(own_w, fam_w, syn_w, ctx_w) / self.total
+        own_coverage = (own_w + FAMILY_RANK_WEIGHT * fam_w + SYN_RANK_WEIGHT * syn_w) / self.total
+        return coverage, own_coverage, matched
+
 def evidence(
     hit: Hit,
     weights: dict[str, float],
     tokens: set[str],
     kin: Kin,
-    para_tokens: dict[tuple[str, int], set[str]],
+    para_tokens: "_ParagraphTokens | dict[tuple[str, int], set[str]]",
     synonyms_of: dict[str, frozenset[str] | set[str]],
 ) -> float:
     """The share of the question (under `weights`) a sentence holds, with its paragraph's

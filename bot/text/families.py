@@ -11,10 +11,12 @@ where the text says "the second arm") from an answerable one, and synonyms.
 
 Every question reads all three tables, and a CLI question is a fresh process,
 so they are laid out to load in milliseconds (they took ~0.1 s as pair lists
-built into dicts of frozensets): families.txt.gz is one family a line (read
-into a dict, families_of runs on every candidate's tokens); antonyms.txt.gz
-and synonyms.txt.gz are sorted "stem<TAB>related …" lines, kept as a list of
-lines and searched by bisection only for the few stems a question asks about.
+built into dicts of frozensets): families.txt.gz is one family a line, and
+family_index.txt.gz the same by stem, sorted "stem<TAB>family" lines searched
+for the few stems a question asks about (a dict of every stem, `_families`,
+is built only for `families_of`); antonyms.txt.gz
+and synonyms.txt.gz are sorted "stem<TAB>related …" lines, kept as their
+bytes and searched by bisection only for the few stems a question asks about.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from bot.text.sortedlines import SortedLines
 
 TABLE = Path(__file__).with_name("families.txt.gz")
+INDEX_NAME = "family_index.txt.gz"  # beside the table: the same families by stem
 ANTONYMS = Path(__file__).with_name("antonyms.txt.gz")
 SYNONYMS = Path(__file__).with_name("synonyms.txt.gz")
 
@@ -57,9 +60,55 @@ def _table() -> dict[str, str]:
     return _families()[0]
 
 
+class _FamilyIndex:
+    """The families table by stem (family_index.txt.gz, derived from the table by
+    tools/build_families.py: sorted "stem<TAB>its family's line" lines), searched by
+    bisection for the few stems a question asks about and kept: the dict of all 13k
+    stems (`_families`) took ~16 ms of a cold CLI question. Without the index (a
+    table given alone) the dict is built, as before."""
+
+    def __init__(self, table: Path) -> None:
+        try:
+            data = gzip.decompress(table.with_name(INDEX_NAME).read_bytes())
+            data.decode("ascii")
+            self.lines: SortedLines | None = SortedLines(data)
+        except (OSError, EOFError, UnicodeDecodeError):
+            self.lines = None
+        self.found: dict[str, tuple[str, ...] | None] = {}
+
+    def group(self, stem: str) -> tuple[str, ...] | None:
+        """The stems of `stem`'s family line (`_families()[1][family(stem)]`), or None."""
+        try:
+            return self.found[stem]
+        except KeyError:
+            pass
+        if self.lines is None:
+            table, groups = _families()
+            group = groups.get(table[stem]) if stem in table else None
+        elif not stem or len(stem.split()) != 1 or stem.strip() != stem:  # (no stem holds a space)
+            group = None
+        else:
+            line = self.lines.find(stem)
+            group = tuple(line.split("\t", 1)[1].split()) if line is not None else None
+        if len(self.found) > 50_000:  # a long-running bot: keep it bounded
+            self.found.clear()
+        self.found[stem] = group
+        return group
+
+
+@functools.lru_cache(maxsize=2)
+def _family_index(table: Path) -> _FamilyIndex:
+    return _FamilyIndex(table)
+
+
+def _group(stem: str) -> tuple[str, ...] | None:
+    return _family_index(TABLE).group(stem)
+
+
 def family(stem: str) -> str:
     """The family id of an index stem; a stem outside every family is its own family."""
-    return _families()[0].get(stem, stem)
+    group = _group(stem)
+    return group[0] if group else stem
 
 
 def families_of(stems: "set[str] | frozenset[str] | list[str]") -> frozenset[str]:
@@ -69,8 +118,8 @@ def families_of(stems: "set[str] | frozenset[str] | list[str]") -> frozenset[str
 
 
 @functools.lru_cache(maxsize=4096)
-def _family_set(fam: str) -> frozenset[str]:
-    return frozenset(_families()[1].get(fam, (fam,)))
+def _family_set(group: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(group)
 
 
 def family_stems(stem: str) -> frozenset[str]:
@@ -81,16 +130,13 @@ def family_stems(stem: str) -> frozenset[str]:
     The table is a partition (one family a line, a stem on one line), so a family's
     stems are its line: no inverse of the whole table is built (that dict of 13k
     stems took ~30 ms of a cold CLI question)."""
-    fam = _families()[0].get(stem)
-    return _family_set(fam) if fam is not None else frozenset((stem,))
+    group = _group(stem)
+    return _family_set(group) if group else frozenset((stem,))
 
 
 def members(stem: str) -> tuple[str, ...]:
-    """Every stem of `stem`'s family, itself included (sorted)."""
-    found = _families()[1].get(family(stem))
-    if not found:
-        return (stem,)
-    return found if stem in found else tuple(sorted(found + (stem,)))
+    """Every stem of `stem`'s family, itself included (the family's line)."""
+    return _group(stem) or (stem,)
 
 
 def same_family(a: str, b: str) -> bool:
@@ -117,6 +163,10 @@ class _Relation:
         return SortedLines(data)
 
     def get(self, stem: str) -> frozenset[str]:
+        return self._get(stem)
+
+    @functools.lru_cache(maxsize=4096)  # (per relation: questions keep asking the same stems)
+    def _get(self, stem: str) -> frozenset[str]:
         line = self.lines.find(stem)
         if line is None:
             return frozenset()
@@ -139,7 +189,8 @@ def synonyms(stem: str) -> frozenset[str]:
 
 
 def preload() -> None:
-    """Read the shipped tables now (a few ms) rather than during the first question."""
-    _families()
+    """Read the shipped tables now (a few ms) rather than during the first question
+    (the families by stem: `_FamilyIndex`)."""
+    _family_index(TABLE)
     _ANTONYMS.lines
     _SYNONYMS.lines

@@ -48,3 +48,42 @@ def test_sorted_lines_edges() -> None:
     assert len(one) == 3 and one[2] == "\u00e9t\u00e9\t3" and one[-1] == one[2]
     assert one.find("a") == "a\t1" and one.find("b") == "b\t2" and one.find("\u00e9t\u00e9") == "\u00e9t\u00e9\t3"
     assert one.find("") is None and one.find("c") is None and one.find("\u00e9") is None
+
+
+def test_the_shipped_family_index_is_the_table_by_stem(tmp_path) -> None:
+    """family_index.txt.gz (what the runtime bisects) is what tools/build_families.py
+    derives from the shipped families table: regenerating one without the other fails."""
+    import gzip
+    import importlib.util
+    from pathlib import Path
+
+    from bot.text import families
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("build_families", root / "tools" / "build_families.py")
+    assert spec is not None and spec.loader is not None
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    derived = tmp_path / families.INDEX_NAME
+    assert builder.write_family_index(derived, families.TABLE) == len(_families()[0])
+    shipped = families.TABLE.with_name(families.INDEX_NAME)
+    assert gzip.decompress(shipped.read_bytes()) == gzip.decompress(derived.read_bytes())
+    assert families._family_index(families.TABLE).lines is not None  # the runtime reads it
+
+
+def test_a_table_without_its_index_is_read_whole(tmp_path, monkeypatch) -> None:
+    import gzip
+
+    from bot.text import families
+
+    table = tmp_path / "families.txt.gz"
+    table.write_bytes(gzip.compress(b"own owner ownership\nsale sell\nlonely\n"))
+    monkeypatch.setattr(families, "TABLE", table)
+    families._families.cache_clear()
+    try:
+        assert families._family_index(table).lines is None
+        assert families.members("owner") == ("own", "owner", "ownership")
+        assert families.family("sell") == "sale" and families.family("lonely") == "lonely"
+        assert family_stems("ownership") == {"own", "owner", "ownership"}
+    finally:
+        families._families.cache_clear()
