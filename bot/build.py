@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
-from bot.ingest.entities import capitalised_words, extract_mentions
+from bot.ingest.entities import capitalised_words, extract_mentions, scan_words
 from bot.ingest.files import FileEntry, FileFailure, LoadedFile, read_article, scan_folder, MAX_FILE_BYTES
 from bot.ingest.model import Document
 from bot.text.tokenize import tokenize
@@ -134,7 +134,8 @@ def document_write(loaded: LoadedFile) -> DocumentWrite:
         text_tokens.append(tokenize(doc.date_text))
         tokens.append(text_tokens[-1] + tokenize(DATE_HINTS))
     sentences = [s for p in doc.paragraphs for s in p.sentences]
-    known = capitalised_words(sentences)
+    scans = [scan_words(s) for s in sentences]  # one word scan per sentence, read twice
+    known = capitalised_words(sentences, scans)
     mentions: list[tuple[int, str, str, str]] = []
     found_per_sentence = []
     for paragraph in doc.paragraphs:
@@ -143,7 +144,7 @@ def document_write(loaded: LoadedFile) -> DocumentWrite:
             passages.append((paragraph.number, number, "body", sentence))
             tokens.append(tokenize(sentence))
             text_tokens.append(tokens[-1])
-            found_per_sentence.append(extract_mentions(sentence, known))
+            found_per_sentence.append(extract_mentions(sentence, known, scans[len(found_per_sentence)]))
             for m in found_per_sentence[-1]:
                 if m.key:
                     mentions.append((index, m.name, m.key, m.role))

@@ -104,13 +104,18 @@ class DocumentWrite:
     # sends these instead of `tokens` / `text_tokens` (then empty), so the one writing
     # process only maps the article's distinct terms to ids and writes.
     terms: "PassageTerms | None" = None
+    # The document's `title_terms` rows (`_title_rows`), when the worker made them: the
+    # title is tokenised where the article was parsed, not in the one writing process.
+    title_rows: "list[tuple[str, str, int, str | None]] | None" = None
 
     def compact(self) -> "DocumentWrite":
-        """The same write with its token lists counted into `terms` (what a worker sends)."""
+        """The same write with its token lists counted into `terms` and its title's rows
+        made (what a worker sends)."""
         if self.terms is not None:
             return self
         return DocumentWrite(self.doc, self.passages, [], self.mentions, None, self.statements,
-                             self.statements_version, count_terms(self.tokens, self.text_tokens))
+                             self.statements_version, count_terms(self.tokens, self.text_tokens),
+                             _title_rows(self.doc.id, self.doc.title))
 
 
 @dataclass
@@ -131,19 +136,21 @@ class PassageTerms:
 def count_terms(tokens: list[list[str]], text_tokens: list[list[str]] | None) -> PassageTerms:
     """Count each passage's terms, in the order `postings` always held them (per passage,
     first-seen order; Counter keeps insertion order)."""
-    index: dict[str, int] = {}
-    setdefault = index.setdefault
-    t_idx: list[int] = []
+    flat: list[str] = []  # each passage's distinct terms, passage by passage
     distinct: list[int] = []
     tf_counts: list[int] = []
     for toks in tokens:
         counts = Counter(toks)
-        t_idx.extend([setdefault(t, len(index)) for t in counts])
+        flat += counts
         distinct.append(len(counts))
-        tf_counts.extend(counts.values())
+        tf_counts += counts.values()
+    # The vocabulary in first-seen order; each posting's index into it (in C, not one
+    # dict call per posting: a worker counts every posting of a build).
+    vocab = list(dict.fromkeys(flat))
+    t_idx = list(map(dict(zip(vocab, range(len(vocab)))).__getitem__, flat))
     return PassageTerms(
-        vocab=list(index),
-        term_index=np.asarray(t_idx, dtype=np.uint16 if len(index) <= 65535 else np.int32).tobytes(),
+        vocab=vocab,
+        term_index=np.asarray(t_idx, dtype=np.uint16 if len(vocab) <= 65535 else np.int32).tobytes(),
         distinct=np.asarray(distinct, dtype=np.int32).tobytes(),
         tfs=np.minimum(np.asarray(tf_counts, dtype=np.int64), 65535).astype(np.uint16).tobytes(),
         lengths=np.asarray([len(t) for t in tokens], dtype=np.int32).tobytes(),
@@ -222,6 +229,7 @@ class Store:
     # term → id for the terms seen during the current write (ids never change and terms
     # are never deleted; dropped after the write, so a rolled-back id is never reused)
     _term_cache: dict[str, int] | None = None
+    _term_next = 0  # the next term id to give, when the write gives them itself (0: it does not)
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -429,6 +437,10 @@ class Store:
             db = self.db
             self._last_passage_id = 0
             self._term_cache = {}
+            # An empty terms table (a first build): every term is new and the cache holds
+            # all the table will, so ids are given here, in the order the table would give
+            # them (`_term_ids_from_db`), with no SELECT back per article. 0: ask the table.
+            self._term_next = 0 if self.conn.execute("SELECT 1 FROM terms LIMIT 1").fetchone() else 1
             cache_size = self.conn.execute("PRAGMA cache_size").fetchone()[0]
             self.conn.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KIB}")
             try:
@@ -462,6 +474,7 @@ class Store:
             finally:
                 self._last_passage_id = 0
                 self._term_cache = None
+                self._term_next = 0
                 self.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
             self.checkpoint()
 
@@ -515,7 +528,7 @@ class Store:
                 [(doc.id, ids[i], name, key, role) for i, name, key, role in write.mentions],
             )
         self.conn.executemany("INSERT INTO title_terms (document, term, n, title) VALUES (?, ?, ?, ?)",
-                              _title_rows(doc.id, doc.title))
+                              write.title_rows if write.title_rows is not None else _title_rows(doc.id, doc.title))
         if write.statements is not None:
             self.conn.executemany(
                 "INSERT INTO statements (document, seq, passage, speaker, key, kind) VALUES (?, ?, ?, ?, ?, ?)",
@@ -534,10 +547,20 @@ class Store:
         got = list(map(cache.get, vocab))
         if None in got:
             missing = {t for t, i in zip(vocab, got) if i is None}
-            new = self._term_ids_from_db(missing)
+            new = self._new_term_ids(missing) if self._term_next else self._term_ids_from_db(missing)
             cache.update(new)
             got = [i if i is not None else new[t] for t, i in zip(vocab, got)]
         return got  # type: ignore[return-value]
+
+    def _new_term_ids(self, terms: set[str]) -> dict[str, int]:
+        """Terms none of which the table holds, each given the next id (the rowid SQLite
+        would give: one more than the largest), inserted in the set's order as
+        `_term_ids_from_db` inserts them."""
+        first = self._term_next
+        new = dict(zip(terms, range(first, first + len(terms))))
+        self._term_next = first + len(new)
+        self.conn.executemany("INSERT INTO terms (id, term) VALUES (?, ?)", [(i, t) for t, i in new.items()])
+        return new
 
     def _term_ids_from_db(self, terms: set[str]) -> dict[str, int]:
         self.conn.executemany("INSERT OR IGNORE INTO terms (term) VALUES (?)", [(t,) for t in terms])

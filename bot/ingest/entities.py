@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import functools
 import re
+from itertools import accumulate, compress, count
+from operator import itemgetter
+from typing import NamedTuple
 from dataclasses import dataclass
 
 from bot.text.tokenize import STOPWORDS, normalize, stem
@@ -101,6 +104,7 @@ def _is_capitalised(word: str) -> bool:
     return word[:1].isupper()
 
 
+_SPAN_ENDS = frozenset({",", ";", ":", "(", ")", "\"", "“", "”", "—", "–"})
 _KEEP_PERIOD = re.compile(r"(?:[A-Za-z]\.)+|[A-Z][a-z]{0,3}\.")
 @functools.lru_cache(maxsize=MEMO_SIZE)
 def _clean_word(word: str) -> str:
@@ -113,42 +117,88 @@ def _clean_word(word: str) -> str:
     return word
 
 
-def extract_mentions(sentence: str, known_capitalised: frozenset[str] = frozenset()) -> list[Mention]:
+# The same words as `_WORD_RE.finditer` (one group around the whole pattern: `split`
+# keeps each match between the text around it), read in C: `scan_words`.
+_WORD_SPLIT_RE = re.compile(f"({_WORD_RE.pattern})", re.UNICODE)
+
+
+class WordScan(NamedTuple):
+    """One sentence's words (`_WORD_RE`'s matches, in order), where each starts, and
+    which of them (their indices) start with a capital."""
+
+    words: list[str]
+    starts: list[int]
+    capitals: list[int]
+
+
+def scan_words(sentence: str) -> WordScan:
+    """A sentence's words, where each starts, and which are capitalised.
+
+    One scan per sentence that both `capitalised_words` and `extract_mentions` read (the
+    build asks both of every sentence). `split` and `accumulate` stay in C: a match
+    object per word, with `group()` and `start()`, cost more than all the rest of
+    finding the names in a typical sentence, where most words are lowercase."""
+    parts = _WORD_SPLIT_RE.split(sentence)  # [gap, word, gap, word, …, gap]
+    words = parts[1::2]
+    return WordScan(words, list(accumulate(map(len, parts)))[0:-1:2],
+                    list(compress(count(), map(str.isupper, map(itemgetter(0), words)))))
+
+
+def extract_mentions(sentence: str, known_capitalised: frozenset[str] = frozenset(),
+                     scan: WordScan | None = None) -> list[Mention]:
     """Names in one sentence. `known_capitalised` holds words seen capitalised mid-sentence
-    elsewhere in the document, which rescues names that start a sentence ("Caixin learned")."""
-    words = [(m.group(0), m.start()) for m in _WORD_RE.finditer(sentence)]
+    elsewhere in the document, which rescues names that start a sentence ("Caixin learned").
+    `scan`: `scan_words(sentence)` when the caller has it already."""
+    words, starts, capitals = scan if scan is not None else scan_words(sentence)
+    n = len(words)
     spans: list[list[tuple[str, int, str]]] = []  # (cleaned word, offset, raw word)
     current: list[tuple[str, int, str]] = []
-    for i, (raw, start) in enumerate(words):
-        if not current and not raw[0].isupper():
-            continue  # most words: lowercase, outside any name (what the branches below would do)
+    # A name starts at a capitalised word: outside a span every other word is skipped
+    # (jumped over here, not looked at one by one).
+    next_capital = 0
+    i = 0
+    while True:
+        if not current:
+            while next_capital < len(capitals) and capitals[next_capital] < i:
+                next_capital += 1
+            if next_capital == len(capitals):
+                break
+            i = capitals[next_capital]
+        elif i >= n:
+            break
+        raw = words[i]
         word = _clean_word(raw)
         if not word:
+            i += 1
             continue
         low = word.lower()
-        if _is_capitalised(word) and low not in NOT_NAMES:
-            current.append((word, start, raw))
+        if word[:1].isupper() and low not in NOT_NAMES:
+            current.append((word, starts[i], raw))
         elif current and (
-            (low in _CONNECTORS and i + 1 < len(words) and _is_capitalised(words[i + 1][0]))
-            or (low == "of" and i + 2 < len(words) and words[i + 1][0] == "the" and _is_capitalised(words[i + 2][0]))
-            or (low == "the" and current[-1][0].lower() == "of" and i + 1 < len(words)
-                and _is_capitalised(words[i + 1][0]))
+            (low in _CONNECTORS and i + 1 < n and words[i + 1][:1].isupper())
+            or (low == "of" and i + 2 < n and words[i + 1] == "the" and words[i + 2][:1].isupper())
+            or (low == "the" and current[-1][0].lower() == "of" and i + 1 < n
+                and words[i + 1][:1].isupper())
         ):
-            current.append((word, start, raw))
+            current.append((word, starts[i], raw))
+            i += 1
             continue
         else:
             if current:
                 spans.append(current)
             current = []
+            i += 1
             continue
         # A possessive, or punctuation right after the word, ends the span.
-        after = sentence[start + len(raw) : start + len(raw) + 1]
-        possessive = raw.endswith(("’s", "'s"))
-        if possessive or after in {",", ";", ":", "(", ")", "\"", "“", "”", "—", "–"}:
+        end = starts[i] + len(raw)
+        after = sentence[end : end + 1]
+        if raw.endswith(("’s", "'s")) or after in _SPAN_ENDS:
             spans.append(current)
             current = []
+        i += 1
     if current:
         spans.append(current)
+    first_start = starts[0] if starts else -1
 
     mentions: list[Mention] = []
     for span in spans:
@@ -156,7 +206,7 @@ def extract_mentions(sentence: str, known_capitalised: frozenset[str] = frozense
             span.pop()
         if not span:
             continue
-        sentence_initial = span[0][1] == words[0][1] if words else False
+        sentence_initial = span[0][1] == first_start
         if sentence_initial and len(span) > 1 and span[0][0].lower() in STOPWORDS:
             span.pop(0)  # "The Bank of England Governor …"
             sentence_initial = False
@@ -236,9 +286,18 @@ def _looks_like_name(word: str, known_capitalised: frozenset[str]) -> bool:
     return stem(low) == low and not low.endswith(("ly", "ing", "ed", "s"))
 
 
-def capitalised_words(sentences: list[str]) -> frozenset[str]:
-    """Words written capitalised somewhere other than at the start of a sentence."""
+def capitalised_words(sentences: list[str], scans: list[WordScan] | None = None) -> frozenset[str]:
+    """Words written capitalised somewhere other than at the start of a sentence.
+    `scans`: `scan_words` of each sentence, when the caller has them."""
     seen: set[str] = set()
+    if scans is not None:
+        for words, _, capitals in scans:
+            for k in capitals:
+                if k:
+                    word = _clean_word(words[k])
+                    if word[:1].isupper():
+                        seen.add(word)
+        return frozenset(seen)
     for sentence in sentences:
         # Cleaning only trims a word's end, so its first letter says whether it counts.
         for raw in _WORD_RE.findall(sentence)[1:]:

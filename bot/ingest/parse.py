@@ -164,12 +164,17 @@ def _group_lines(lines: list[str]) -> list[list[str]]:
 
 
 def _strip_markdown(block: str) -> str:
-    """Drop the Markdown that would otherwise be quoted literally (emphasis, links)."""
-    block = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", block)  # images
-    block = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", block)  # links keep their text
-    block = re.sub(r"(\*\*|__)(.+?)\1", r"\2", block)
-    block = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", block)
-    block = re.sub(r"^>\s?", "", block)
+    """Drop the Markdown that would otherwise be quoted literally (emphasis, links).
+    (Each rule runs only when its mark is in the block: most news paragraphs hold none.)"""
+    if "[" in block:
+        block = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", block)  # images
+        block = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", block)  # links keep their text
+    if "**" in block or "__" in block:
+        block = re.sub(r"(\*\*|__)(.+?)\1", r"\2", block)
+    if "*" in block:
+        block = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", block)
+    if block.startswith(">"):
+        block = re.sub(r"^>\s?", "", block)
     return block.strip()
 
 

@@ -269,7 +269,9 @@ _FAST_REFUSE_AT_START = re.compile(_REFUSE_AFTER_SPACE)  # (a search tries no `^
 # Inside a plain piece (before its final mark) none of these may occur. Double quotes
 # may, when each one that closes follows a comma (`"…," he said.`): pysbd's rules for
 # quotations act on the marks inside them, or on a closing quote after another character.
-_NOT_PLAIN = re.compile(r"[.!?。．！？…()（）「」\[\]{}‘`]|--|'(?![a-zA-Z])|(?<![a-zA-Z])'")
+# A period between two digits (a decimal: "$252.4 billion") may: pysbd's number rules
+# protect every period before a digit, and give such a piece back whole.
+_NOT_PLAIN = re.compile(r"[!?。．！？…()（）「」\[\]{}‘`]|(?<!\d)\.|\.(?!\d)|--|'(?![a-zA-Z])|(?<![a-zA-Z])'")
 
 
 def _fast_split(text: str, max_chars: int) -> list[str] | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from itertools import chain
 
 import Stemmer
 
@@ -208,12 +209,13 @@ def _terms_of(match: tuple[str, str, str]) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=65_536)
 def _tokenize(text: str) -> tuple[str, ...]:
-    memo = _TERMS
-    out: list[str] = []
-    for match in _TOKEN_RE.findall(_surface(text)):
-        terms = memo.get(match)
-        out += terms if terms is not None else _terms_of(match)
-    return tuple(out)
+    matches = _TOKEN_RE.findall(_surface(text))
+    # One memo look-up per match and the terms chained, in C (a build tokenises every
+    # sentence; most of their matches are in the memo).
+    found = list(map(_TERMS.get, matches))
+    if None in found:
+        found = [terms if terms is not None else _terms_of(match) for terms, match in zip(found, matches)]
+    return tuple(chain.from_iterable(found))
 
 
 def tokenize(text: str) -> list[str]:

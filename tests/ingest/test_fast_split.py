@@ -53,6 +53,8 @@ TRICKY = [
     "Prices rose -- a lot. Then they -- fell. The talks went on.",
     "The plan (drafted in 2019) was shelved. Another came. The new plan (drafted in 2020) was adopted.",
     "The \u017ft. Louis office closed. Staff moved to the main site in town.",
+    "Spending rose by $252.4 billion. Officials cut 3.5 percent and 12.75% of it. The rest was 1.2.3 and v1.2 funds.",
+    "The index hit 99.9 on 4.4. It fell. Costs were 1,234.56 and -2.5 and 6.02e23 in total. Prices rose 0.5.",
     "Growth slowed to 2.5 per cent in the second quarter, the lowest since 2019. "
     "Economists at Capital Economics said the figure was weaker than expected. "
     "\u201cThe economy is losing steam,\u201d said Dr. Mark Williams. The central bank meets on Thursday.",
@@ -101,6 +103,27 @@ def test_plain_paragraph_never_reaches_pysbd(monkeypatch: pytest.MonkeyPatch) ->
         "The talks ended on Friday.", "Both sides said they would meet again in October.",
         "\u201cWe made progress,\u201d the envoy said.", "Shares rose by 125."]
     assert given == []
+
+
+def test_a_piece_whose_only_inner_periods_are_decimals_never_reaches_pysbd(monkeypatch: pytest.MonkeyPatch) -> None:
+    given: list[str] = []
+    real = sentences.segment_window
+    monkeypatch.setattr(sentences, "segment_window", lambda text: given.append(text) or real(text))
+    # (" 3.5" would not do: a one- or two-digit number and a period after a space may be
+    # a list item, and the whole paragraph is pysbd's.)
+    text = ("Spending rose by $252.4 billion in Lima on Saturday. Officials expected $3.5 growth and "
+            "a 1,234.56 rise. Release v1.2.3 shipped on Monday.")
+    assert split_sentences(text) == [
+        "Spending rose by $252.4 billion in Lima on Saturday.",
+        "Officials expected $3.5 growth and a 1,234.56 rise.", "Release v1.2.3 shipped on Monday."]
+    assert given == []
+    assert reference(text) == split_sentences(text)
+    # A period next to a digit on one side only is still pysbd's to read.
+    for tricky in ("Shares rose by $3. percent in March. Analysts were surprised.",
+                   "The rate fell to .5 percent in May. Traders sold.", "He scored $3.x points. Fans cheered."):
+        given.clear()
+        assert split_sentences(tricky) == reference(tricky)
+        assert given
 
 
 def test_only_the_ambiguous_run_reaches_pysbd(monkeypatch: pytest.MonkeyPatch) -> None:

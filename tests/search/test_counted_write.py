@@ -160,3 +160,35 @@ def test_the_last_boundary_found_from_the_end_is_the_full_scan_s() -> None:
 def test_quote_spans_without_a_mark_are_empty_as_the_regex_says() -> None:
     for text in ("no quotes here.", "“Quoted,” he said.", 'a "b" c', "closing only” here", "it’s fine"):
         assert _quote_spans(text) == [(m.start(), m.end()) for m in _QUOTE_RE.finditer(text)]
+
+
+def test_a_first_build_gives_each_term_the_id_the_table_would(tmp_path: Path, corpus_folder: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    given: list[int] = []
+    real = Store._new_term_ids
+    monkeypatch.setattr(Store, "_new_term_ids", lambda self, terms: given.append(len(terms)) or real(self, terms))
+    _build(tmp_path / "given.sqlite", corpus_folder, monkeypatch)
+    assert given  # an empty table: the write gave the ids itself
+    monkeypatch.setattr(Store, "_new_term_ids", Store._term_ids_from_db)  # the table's own rowids
+    _build(tmp_path / "table.sqlite", corpus_folder, monkeypatch)
+
+    def rows(db: Path) -> tuple[list[tuple[int, str]], list[bytes]]:
+        conn = sqlite3.connect(db)
+        try:
+            return (conn.execute("SELECT id, term FROM terms ORDER BY id").fetchall(),
+                    [r[0] for r in conn.execute("SELECT term_ids FROM postings ORDER BY document")])
+        finally:
+            conn.close()
+
+    terms, postings = rows(tmp_path / "given.sqlite")
+    assert (terms, postings) == rows(tmp_path / "table.sqlite")
+    assert [i for i, _ in terms] == list(range(1, len(terms) + 1))
+    # A table that holds terms already is asked (a term may be there from an earlier build).
+    given.clear()
+    monkeypatch.setattr(Store, "_new_term_ids", lambda self, terms: given.append(len(terms)) or real(self, terms))
+    store = Store(tmp_path / "given.sqlite")
+    try:
+        bot.build.sync_folder(store, corpus_folder, force=True)
+    finally:
+        store.close()
+    assert given == [] and rows(tmp_path / "given.sqlite") == (terms, postings)
