@@ -29,13 +29,18 @@ from bot.text.tokenize import tokenize
 Span = tuple[int, int]
 
 _SCALE = r"(?:\s?(?:%|per\s?cent|percent|million|billion|trillion|thousand|hundred|bn|mn|m\b|k\b))"
-_NUMBER_RE = re.compile(
+_NUMBER_PATTERN = (
     rf"(?<![\w.])(?:[$€£¥]\s?)?\d+(?:[,.]\d+)*(?:{_SCALE})?(?![\w])"
     r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|a\s+dozen|dozens|half|a\s+third|a\s+quarter|a\s+majority)\b"
-    rf"(?:{_SCALE})?",
-    re.IGNORECASE,
+    rf"(?:{_SCALE})?"
 )
+
+
+@functools.lru_cache(maxsize=1)
+def _number_re() -> re.Pattern[str]:
+    """Compiled by the first how-many question (~10 ms: a cold CLI `ask` of another kind never needs it)."""
+    return re.compile(_NUMBER_PATTERN, re.IGNORECASE)
 _MONEY_Q_RE = re.compile(r"\b(worth|cost|costs|price|priced|paid|pay|pays|value|valued|fine|fined|spend|spent|raise|raised)\b", re.IGNORECASE)
 _SHARE_Q_RE = re.compile(r"\b(share|percent|percentage|proportion|stake|fraction|rate)\b", re.IGNORECASE)
 _YEAR_RE = re.compile(r"^(?:19|20)\d\d$")
@@ -70,7 +75,7 @@ def _in_question(text: str, qwords: frozenset[str]) -> bool:
 def _number_spans(text: str, qwords: frozenset[str], question: str) -> list[tuple[float, Span]]:
     asks_year = bool(re.search(r"\byears?\b", question, re.IGNORECASE))
     out: list[tuple[float, Span]] = []
-    for m in _NUMBER_RE.finditer(text):
+    for m in _number_re().finditer(text):
         value = m.group(0).strip()
         if _in_question(value, qwords):
             continue

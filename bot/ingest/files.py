@@ -15,6 +15,7 @@ import operator
 import os
 import re
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -131,15 +132,14 @@ def unchanged_as_listed(folder: Path, stored_folder: str, names: list[str], size
     """`unchanged_since` for stamps kept as arrays (the persisted index's document table:
     paths `stored_folder + "/" + name`, `names` sorted, sizes and mtimes in that order).
 
-    The per-file work left is the lstat itself, run by `map` (no Python line per file):
-    the listing's article files must be exactly `names` (compared as sets: no sort of the
-    listing, no suffix test per name but for the few others), and every one a regular
-    file with its stored size and mtime (an edit in place moves the mtime; a same-second
-    edit the size, or, on a file system with coarse times, both stay: the full comparison
-    does no better). The lstats run in `names` order, a chunk at a time, so the stat
-    results are freed as they go (34k at once were ~20 MB of fresh pages at 1M
-    sentences) and the first difference ends the check. False means "not sure", as for
-    `unchanged_since`."""
+    The per-file work left is the lstat itself: the listing's article files must be
+    exactly `names` (compared as sets: no sort of the listing, no suffix test per name
+    but for the few others), and every one a regular file with its stored size and mtime
+    (an edit in place moves the mtime; a same-second edit the size, or, on a file system
+    with coarse times, both stay: the full comparison does no better). The lstats run in
+    `names` order, a chunk at a time (`_stat_chunk`: no Python line and, on Linux x86-64,
+    no stat result object per file), so the first difference ends the check. False means
+    "not sure", as for `unchanged_since`."""
     if str(folder) != stored_folder:
         return False
     try:
@@ -155,15 +155,12 @@ def unchanged_as_listed(folder: Path, stored_folder: str, names: list[str], size
                     return False
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
         try:
-            lstat = functools.partial(os.lstat, dir_fd=fd)
             for i in range(0, len(names), _STAT_CHUNK):
-                stats = list(map(lstat, names[i : i + _STAT_CHUNK]))
-                n = len(stats)
-                modes = np.fromiter(map(_MODE, stats), dtype=np.int64, count=n)
+                modes, got_sizes, got_mtimes = _stat_chunk(fd, names[i : i + _STAT_CHUNK])
+                n = modes.shape[0]
                 if not (bool(((modes & 0o170000) == stat.S_IFREG).all())
-                        and np.array_equal(np.fromiter(map(_SIZE, stats), dtype=np.int64, count=n), sizes[i : i + n])
-                        and np.array_equal(np.fromiter(map(_MTIME, stats), dtype=np.int64, count=n),
-                                           mtimes[i : i + n])):
+                        and np.array_equal(got_sizes, sizes[i : i + n])
+                        and np.array_equal(got_mtimes, mtimes[i : i + n])):
                     return False
         finally:
             os.close(fd)
@@ -176,6 +173,105 @@ _STAT_CHUNK = 2048
 _MODE = operator.attrgetter("st_mode")
 _SIZE = operator.attrgetter("st_size")
 _MTIME = operator.attrgetter("st_mtime_ns")
+
+
+def _stat_chunk(fd: int, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(st_mode, st_size, st_mtime_ns) of each name's lstat relative to the folder `fd`,
+    as int64 arrays; OSError (or ValueError) when one cannot be stat'ed, as `os.lstat`.
+
+    On Linux x86-64, `fstatat(2)` itself through ctypes, into one buffer read as arrays
+    (`_NativeLstat`): `os.lstat` builds a stat result of 19 fields per file, with three
+    times as nanosecond ints (~8,000 instructions a file); at 34k articles the check
+    went from ~85 to ~64 ms (fastest of 12 runs; the rest is the system calls and the
+    listing). Elsewhere, `os.lstat` by `map`."""
+    native = _native_lstat()
+    if native is not None:
+        got = native.chunk(fd, names)
+        if got is not None:
+            return got
+    stats = list(map(functools.partial(os.lstat, dir_fd=fd), names))
+    n = len(stats)
+    return (np.fromiter(map(_MODE, stats), dtype=np.int64, count=n),
+            np.fromiter(map(_SIZE, stats), dtype=np.int64, count=n),
+            np.fromiter(map(_MTIME, stats), dtype=np.int64, count=n))
+
+
+class _NativeLstat:
+    """`lstat` of many names relative to a folder's descriptor: libc's `fstatat` with
+    AT_SYMLINK_NOFOLLOW (what `os.lstat(name, dir_fd=fd)` calls), called by `map` with
+    a reference into one buffer per name (`byref(buffer, offset)`), and the buffer read
+    as arrays. The function is called without declared argument types: ctypes then
+    passes the int, the bytes and the reference as they are (declared types cost a
+    Python-level conversion per argument, ~40% more instructions per call).
+
+    Only where `struct stat`'s layout is known (Linux x86-64: 144 bytes, st_mode at 24,
+    st_size at 48, st_mtim at 88) and checked: the first chunk's first entry must equal
+    `os.lstat`'s for the same name, or this is switched off for the process and
+    `os.lstat` does the work (`ok` False). Names that `os.lstat` would refuse (a NUL in
+    one) go to `os.lstat` too."""
+
+    SIZE = 144
+    AT_SYMLINK_NOFOLLOW = 0x100
+
+    def __init__(self, fstatat: object) -> None:
+        self.fstatat = fstatat
+        self.checked = False
+        self.ok = True
+        self.calls = 0  # names stat'ed this way (a counter for tests)
+
+    def chunk(self, fd: int, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        if not self.ok or not names:
+            return None
+        if "\0" in "".join(names):
+            return None
+        import ctypes  # (numpy has imported it already)
+
+        encoded = list(map(str.encode, names, itertools.repeat(_FS_ENCODING), itertools.repeat(_FS_ERRORS)))
+        n = len(names)
+        buf = (ctypes.c_char * (n * self.SIZE))()  # zeroed
+        refs = list(map(ctypes.byref, itertools.repeat(buf), range(0, n * self.SIZE, self.SIZE)))
+        self.calls += n
+        codes = list(map(self.fstatat, itertools.repeat(fd), encoded, refs, itertools.repeat(self.AT_SYMLINK_NOFOLLOW)))
+        if any(codes):
+            raise OSError(errno.ENOENT, "an article file could not be stat'ed")  # (os.lstat raises too)
+        entries = np.frombuffer(buf, dtype=_stat_fields())
+        got = (entries["mode"].astype(np.int64), entries["size"].astype(np.int64),
+               entries["sec"].astype(np.int64) * 1_000_000_000 + entries["nsec"].astype(np.int64))
+        if not self.checked:
+            st = os.lstat(names[0], dir_fd=fd)
+            self.checked = True
+            if (int(got[0][0]), int(got[1][0]), int(got[2][0])) != (st.st_mode, st.st_size, st.st_mtime_ns):
+                self.ok = False  # not the layout this expects: os.lstat from now on
+                return None
+        return got
+
+
+@functools.lru_cache(maxsize=1)
+def _stat_fields() -> np.dtype:
+    return np.dtype({"names": ["mode", "size", "sec", "nsec"], "formats": ["<u4", "<i8", "<i8", "<i8"],
+                     "offsets": [24, 48, 88, 96], "itemsize": _NativeLstat.SIZE})
+
+
+_FS_ENCODING = sys.getfilesystemencoding()
+_FS_ERRORS = sys.getfilesystemencodeerrors()
+_NATIVE: list[_NativeLstat | None] = []  # found on first use: [the native lstat or None]
+
+
+def _native_lstat() -> _NativeLstat | None:
+    if not _NATIVE:
+        _NATIVE.append(_find_native_lstat())
+    return _NATIVE[0]
+
+
+def _find_native_lstat() -> _NativeLstat | None:
+    if sys.platform != "linux" or os.uname().machine != "x86_64" or sys.maxsize != 2**63 - 1:
+        return None
+    import ctypes  # (numpy has imported it already)
+
+    try:
+        return _NativeLstat(ctypes.CDLL(None).fstatat)  # this CDLL's own function object: no one shares it
+    except (OSError, AttributeError):  # no libc symbol (glibc before 2.33 exports only __fxstatat)
+        return None
 
 
 # Every file name of a listing joined by "\n" (one line per id) checked in one regex pass.

@@ -56,24 +56,51 @@ def _stamps(kb: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
     return names, np.array([s.st_size for s in st], np.int64), np.array([s.st_mtime_ns for s in st], np.int64)
 
 
-def test_the_freshness_check_makes_one_lstat_per_article(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _stat_path(monkeypatch: pytest.MonkeyPatch, native: bool) -> list[str]:
+    """Route the freshness check's lstats through libc's fstatat (`native`) or os.lstat,
+    and count the names each stats (returned list, filled as it goes)."""
+    import bot.ingest.files as files_mod
+
+    calls: list[str] = []
+    if native:
+        found = files_mod._find_native_lstat()
+        if found is None:
+            pytest.skip("no native lstat on this platform (Linux x86-64 only)")
+        real_call = found.fstatat
+        found.fstatat = lambda fd, name, addr, flags: calls.append(os.fsdecode(name)) or real_call(fd, name, addr, flags)
+        monkeypatch.setattr(files_mod, "_NATIVE", [found])
+    else:
+        monkeypatch.setattr(files_mod, "_NATIVE", [None])
+        real = os.lstat
+
+        def counted(path, *a, **k):
+            calls.append(str(path))
+            return real(path, *a, **k)
+
+        monkeypatch.setattr(os, "lstat", counted)
+    return calls
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["fstatat", "os.lstat"])
+def test_the_freshness_check_makes_one_lstat_per_article(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         native: bool) -> None:
+    import bot.ingest.files as files_mod
+
     kb = tmp_path / "kb"
     kb.mkdir()
     harbour_articles(kb, 30)
-    (kb / ".hidden.md").write_text("x")  # hidden files and other suffixes are no articles
-    (kb / "notes.pdf").write_bytes(b"%PDF")
+    (kb / "notes.pdf").write_bytes(b"%PDF")  # hidden files and other suffixes are no articles
     (kb / ".retired").mkdir()
+    (kb / ".hidden.md").write_text("x")
     names, sizes, mtimes = _stamps(kb)
-    calls: list[str] = []
-    real = os.lstat
-
-    def counted(path, *a, **k):
-        calls.append(str(path))
-        return real(path, *a, **k)
-
-    monkeypatch.setattr(os, "lstat", counted)
+    keep = [i for i, n in enumerate(names) if not n.startswith(".")]  # (stored names never hold a hidden file)
+    names, sizes, mtimes = [names[i] for i in keep], sizes[keep], mtimes[keep]
+    assert len(names) == 30
+    calls = _stat_path(monkeypatch, native)
     assert unchanged_as_listed(kb, str(kb), names, sizes, mtimes)
     assert sorted(calls) == names  # one each, of the articles only
+    if native:
+        assert files_mod._NATIVE[0].ok and files_mod._NATIVE[0].calls == len(names)  # it did the work
     calls.clear()
     (kb / "harbour-999.md").write_text("new")  # an addition: found from the listing, no lstat
     assert not unchanged_as_listed(kb, str(kb), names, sizes, mtimes)
@@ -90,7 +117,8 @@ def test_the_freshness_check_makes_one_lstat_per_article(tmp_path: Path, monkeyp
     assert not unchanged_as_listed(kb, str(kb), names, sizes, mtimes)
 
 
-def test_the_freshness_check_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("native", [True, False], ids=["fstatat", "os.lstat"])
+def test_the_freshness_check_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, native: bool) -> None:
     """With chunks smaller than the folder, a change in any chunk is found."""
     import bot.ingest.files as files_mod
 
@@ -99,7 +127,9 @@ def test_the_freshness_check_across_chunks(tmp_path: Path, monkeypatch: pytest.M
     kb.mkdir()
     harbour_articles(kb, 13)
     names, sizes, mtimes = _stamps(kb)
+    calls = _stat_path(monkeypatch, native)
     assert unchanged_as_listed(kb, str(kb), names, sizes, mtimes)
+    assert sorted(calls) == names
     for i in (0, 5, 12):
         bumped = mtimes.copy()
         bumped[i] += 1
@@ -110,3 +140,64 @@ def test_the_freshness_check_across_chunks(tmp_path: Path, monkeypatch: pytest.M
     os.unlink(kb / names[7])
     os.mkdir(kb / names[7])  # a directory in a file's place
     assert not unchanged_as_listed(kb, str(kb), names, sizes, mtimes)
+    os.rmdir(kb / names[7])  # gone: not sure either (os.lstat raised here)
+    assert not unchanged_as_listed(kb, str(kb), names, sizes, mtimes)
+
+
+def test_the_native_lstat_reads_what_os_lstat_reads(tmp_path: Path) -> None:
+    """fstatat's buffer read as arrays gives os.lstat's mode, size and mtime_ns, for every
+    kind of entry (a file, an empty file, a symlink, a dangling one, a folder, a FIFO, a
+    name with spaces and non-ASCII letters, a time before 1970); a missing name raises."""
+    import bot.ingest.files as files_mod
+
+    native = files_mod._find_native_lstat()
+    if native is None:
+        pytest.skip("no native lstat on this platform (Linux x86-64 only)")
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    harbour_articles(kb, 3)
+    (kb / "empty.md").write_bytes(b"")
+    (kb / "Zürich café.md").write_text("Zürich", encoding="utf-8")
+    (kb / "link.md").symlink_to(kb / "harbour-001.md")
+    (kb / "dangling.md").symlink_to(kb / "nowhere.md")
+    (kb / "folder.md").mkdir()
+    os.mkfifo(kb / "pipe.md")
+    os.utime(kb / "harbour-002.md", ns=(-1_500_000_123, -1_500_000_123))
+    os.utime(kb / "harbour-000.md", ns=(1_700_000_000_987_654_321, 1_700_000_000_987_654_321))
+    names = sorted(os.listdir(kb))
+    fd = os.open(kb, os.O_RDONLY)
+    try:
+        modes, sizes, mtimes = native.chunk(fd, names)
+        want = [os.lstat(n, dir_fd=fd) for n in names]
+        assert native.ok and native.checked
+        assert modes.tolist() == [s.st_mode for s in want]
+        assert sizes.tolist() == [s.st_size for s in want]
+        assert mtimes.tolist() == [s.st_mtime_ns for s in want]
+        with pytest.raises(OSError):
+            native.chunk(fd, names[:2] + ["missing.md"])
+        assert native.chunk(fd, ["bad\0name.md"]) is None  # os.lstat's ValueError, via the fallback
+    finally:
+        os.close(fd)
+
+
+def test_a_layout_that_does_not_check_out_falls_back_to_os_lstat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If fstatat's buffer does not read as os.lstat's result (another struct layout), the
+    native path switches itself off and os.lstat gives the answer: still right."""
+    import bot.ingest.files as files_mod
+
+    native = files_mod._find_native_lstat()
+    if native is None:
+        pytest.skip("no native lstat on this platform (Linux x86-64 only)")
+    wrong = np.dtype({"names": ["mode", "size", "sec", "nsec"], "formats": ["<u4", "<i8", "<i8", "<i8"],
+                      "offsets": [16, 40, 72, 80], "itemsize": files_mod._NativeLstat.SIZE})
+    monkeypatch.setattr(files_mod, "_stat_fields", lambda: wrong)
+    monkeypatch.setattr(files_mod, "_NATIVE", [native])
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    harbour_articles(kb, 5)
+    names, sizes, mtimes = _stamps(kb)
+    assert unchanged_as_listed(kb, str(kb), names, sizes, mtimes)
+    assert native.checked and not native.ok
+    bumped = mtimes.copy()
+    bumped[2] += 1
+    assert not unchanged_as_listed(kb, str(kb), names, sizes, bumped)
