@@ -97,6 +97,19 @@ class DocumentTable(Mapping[str, StoredDocument]):
     def date(self, doc_id: str) -> str | None:
         return self._light[doc_id][1]
 
+    def date_rank(self) -> dict[str, int]:
+        """Document id → its place when sorted by (date, id), undated as "". From the
+        id and date columns as lists when the index keeps them (one sort of (date, id)
+        pairs in C): a key function reading each document's row cost ~0.2 s of a cold
+        "What did X say" at 1M sentences (34k documents)."""
+        if self._rows is None and self.table is not None:
+            ids, dates = self.table.ids, self.table.dates
+        else:
+            rows = self._light
+            ids, dates = list(rows), [r[1] for r in rows.values()]
+        pairs = sorted(zip([d or "" for d in dates], ids))
+        return {d: i for i, (_, d) in enumerate(pairs)}
+
     def files(self) -> dict[str, tuple[str, int, int]]:
         """Document id → (path, size, mtime_ns) as stored: the full freshness comparison."""
         return {d: (r[2], r[3] or 0, r[4] or 0) for d, r in self._light.items()}

@@ -161,8 +161,7 @@ class Snapshot:
     @functools.cached_property
     def document_rank(self) -> dict[str, int]:
         """Document id → its place when sorted by (date, id)."""
-        docs = self.documents
-        return {d: i for i, d in enumerate(sorted(docs, key=lambda d: (docs.date(d) or "", d)))}
+        return self.documents.date_rank()
 
 
 def load_snapshot(reader: PassageReader, params: BM25Params, previous: "Snapshot | None" = None,

@@ -70,6 +70,12 @@ def test_snapshot_lookups_match_a_scan_of_the_eager_rows(engine: Engine) -> None
     assert snap is not None
     assert snap.document_rank == {d: i for i, d in enumerate(sorted((x.id for x in eager), key=lambda d: (
         next(x.date for x in eager if x.id == d) or "", d)))}
+    # The same rank from rows read from the database as from the index's file table.
+    assert snap.documents.table is not None
+    with snap.reader.read_transaction() as conn:
+        from bot.store import document_files
+        rows_table = DocumentTable(snap.reader, document_files(conn))
+    assert rows_table.date_rank() == snap.documents.date_rank() == snap.document_rank
     for words in (["okafor"], ["voss"], ["mira", "okafor"], ["nobody"]):
         scan = [(d.id, [a for a in d.authors if all(w in a.lower().split() for w in words)]) for d in eager]
         assert snap.documents_by_author(words) == [(d, a) for d, a in scan if a]
