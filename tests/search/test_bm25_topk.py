@@ -282,3 +282,55 @@ def test_each_maxscore_ending_is_taken_and_gives_the_same_top_k(monkeypatch: pyt
     want = [brute_top(index, ids, k) for ids in queries for k in (10, 60)]
     for got, exp in zip(results["pruned-walk"], want):
         assert_same(got, exp)
+
+
+def _disjoint_ranges(rng: np.random.Generator, n: int, count: int) -> list[tuple[int, int]]:
+    """`count` disjoint [a, b) ranges of 1..3000 positions within [0, n), in random order."""
+    cuts = sorted(int(x) for x in rng.choice(np.arange(1, n), size=2 * count, replace=False))
+    out = [(cuts[2 * i], min(cuts[2 * i + 1], cuts[2 * i] + int(rng.choice([1, 30, 400, 3000]))))
+           for i in range(count)]
+    rng.shuffle(out)
+    return out
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+def test_top_k_ranges_equals_top_k_per_range_bit_for_bit(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several disjoint ranges at once (a question's best articles): the same lists as
+    `top_k` per range, scores bit-equal (==), and the brute-force top k of each range;
+    also with segments and deleted passages, and for ranges with no match."""
+    force(monkeypatch, path)
+    tokens = zipf_corpus(14, 5000, 1500)
+    plain, vocab = PostingsIndex.from_token_lists(tokens, BM25Params())
+    dead = np.zeros(5000, dtype=bool)
+    dead[300:700] = True
+    dead[2600:2700] = True
+    split, split_vocab = segmented(tokens, [1200, 2600], dead, BM25Params())
+    rng = np.random.default_rng(14)
+    together = 0
+    before = plain.ranges_together + split.ranges_together
+    for index, voc in ((plain, vocab), (split, split_vocab)):
+        for words in random_queries(14, 1500, 15) + [["nowhere"], ["w1", "w1", "w900"]]:
+            ids = [voc.get(w) for w in words]
+            for count in (1, 2, 3, 5):
+                ranges = _disjoint_ranges(rng, 5000, count)
+                for k in (1, 10, 60):
+                    got = index.top_k_ranges(ids, k, ranges)
+                    assert got == [index.top_k(ids, k, r) for r in ranges]
+                    together += count > 1 and sum(bool(g) for g in got) > 1
+                    if index is plain:
+                        for g, r in zip(got, ranges):
+                            assert_same(g, brute_top(index, ids, k, r))
+        assert_scratch_clean(index)
+    assert together > 20  # several ranges with matches were asked for in one call
+    if bm25_module.SMALL_POSTINGS > 4000:  # (the paths that sort few matches: scored in one pass)
+        assert plain.ranges_together + split.ranges_together - before > 20
+
+
+def test_top_k_ranges_with_overlapping_or_empty_ranges() -> None:
+    tokens = zipf_corpus(15, 3000, 800)
+    index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params(variant="okapi"))
+    ids = [vocab[w] for w in ("w0", "w3", "w40")]
+    for ranges in ([(0, 500), (400, 900)], [(100, 100), (200, 300)], [(2900, 5000), (0, 10)], []):
+        assert index.top_k_ranges(ids, 10, ranges) == [index.top_k(ids, 10, r) for r in ranges]
+    assert index.top_k_ranges(ids, 0, [(0, 10), (20, 30)]) == [[], []]
+    assert index.top_k_ranges([None, 10**9], 10, [(0, 10), (20, 30)]) == [[], []]
