@@ -209,3 +209,13 @@ def test_statements_read_from_the_store_are_the_dataclass_objects(council) -> No
         assert all(type(s) is said_mod.Statement for s in got[doc])
     with pytest.raises(dataclasses.FrozenInstanceError):
         got[docs[0]][0].text = "changed"  # type: ignore[misc]
+
+
+def test_speaker_matches_reads_every_word_of_the_key() -> None:
+    """speaker_matches (its key words cached per key): every query word must be one of the key's words."""
+    for _ in range(2):  # (the second time from the cache)
+        assert said_mod.speaker_matches(["ada", "lindqvist"], "mayor ada lindqvist")
+        assert said_mod.speaker_matches(["o'neil"], "dara o’neil")
+        assert not said_mod.speaker_matches(["ada", "smith"], "mayor ada lindqvist")
+        assert not said_mod.speaker_matches(["lind"], "mayor ada lindqvist")
+        assert not said_mod.speaker_matches([], "mayor ada lindqvist")
