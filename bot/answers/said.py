@@ -12,11 +12,10 @@ Engine-side: no Discord imports; renderers live in bot/render/story.py.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Iterable
 
 import numpy as np
 
@@ -69,21 +68,6 @@ def _cache(snapshot: Snapshot) -> dict[str, list[Statement]]:
     return cache
 
 
-_STATEMENT_FIELDS = tuple(f.name for f in dataclasses.fields(Statement))
-_new_object = object.__new__
-_set_attribute = object.__setattr__
-
-
-def _statement(row: Sequence[Any]) -> Statement:
-    """`Statement(*row)` without the frozen dataclass's per-field `object.__setattr__`: a
-    "What did X say" question reads the statements of up to MAX_DOCUMENTS articles (hundreds
-    of rows), and that __init__ was most of their cost. The same object (equality, hash and
-    repr read the fields); the store gives exactly one value per field (tested)."""
-    found = _new_object(Statement)
-    _set_attribute(found, "__dict__", dict(zip(_STATEMENT_FIELDS, row)))
-    return found
-
-
 def documents_statements(snapshot: Snapshot, documents: Iterable[str]) -> dict[str, list[Statement]]:
     """Every statement in each document, in reading order (cached per snapshot): the
     build's stored statements, read for all of them in one statement; a document
@@ -98,7 +82,7 @@ def documents_statements(snapshot: Snapshot, documents: Iterable[str]) -> dict[s
         for doc in want:
             found = stored.get(doc)
             if found is not None:
-                cache[doc] = [_statement(r) for r in found]
+                cache[doc] = [Statement(*r) for r in found]
             else:
                 rows = snapshot.reader.body_passages(doc)
                 cache[doc] = _DocumentReader(rows).statements() if rows else []

@@ -188,29 +188,6 @@ def test_a_speakers_documents_are_found_once_per_snapshot(council, monkeypatch: 
     assert said_mod.said(snap, "Ada Lindqvist", topic=("ferry",)) == got
 
 
-def test_statements_read_from_the_store_are_the_dataclass_objects(council) -> None:  # type: ignore[no-untyped-def]
-    """documents_statements builds its Statements without the dataclass __init__
-    (`said._statement`): each equals `Statement(*row)` of the stored row, field for
-    field, and stays frozen."""
-    import dataclasses
-
-    engine, _ = council
-    snap = engine._snapshot
-    docs = sorted(snap.documents)[:5]
-    stored = snap.reader.statements(docs, said_mod.ATTRIBUTION_VERSION)
-    got = said_mod.documents_statements(snap, docs)
-    assert sum(len(v) for v in got.values()) >= 5
-    for doc in docs:
-        rows = stored[doc]
-        assert all(len(r) == len(dataclasses.fields(said_mod.Statement)) for r in rows)
-        want = [said_mod.Statement(*r) for r in rows]
-        assert got[doc] == want and [hash(s) for s in got[doc]] == [hash(s) for s in want]
-        assert [repr(s) for s in got[doc]] == [repr(s) for s in want]
-        assert all(type(s) is said_mod.Statement for s in got[doc])
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        got[docs[0]][0].text = "changed"  # type: ignore[misc]
-
-
 def test_speaker_matches_reads_every_word_of_the_key() -> None:
     """speaker_matches (its key words cached per key): every query word must be one of the key's words."""
     for _ in range(2):  # (the second time from the cache)
