@@ -148,7 +148,6 @@ class PostingsIndex:
         self.scored_computed = 0  # long lists scored and kept (tests count it)
         self.walks = 0  # MaxScore look-ups done by walking the accumulator (tests count it)
         self.walk_switches = 0  # walks that went on with look-ups for the candidates left
-        self.ranges_together = 0  # top_k_ranges calls that scored several ranges in one pass (tests count it)
         self.dense_picks = 0  # MaxScore candidate sets found by a pass over the accumulator (tests count it)
         self.doc_len = np.asarray(doc_len).astype(np.float64, copy=False)
         self.params = params
@@ -386,121 +385,6 @@ class PostingsIndex:
             return self._select(positions, scores, k)
         return self._top_k_dense(term_ids, counts, k, position_range, lists,
                                  prune=total >= PRUNE_MIN_POSTINGS)
-
-    def top_k_ranges(self, term_ids: Sequence[int | None], k: int,
-                     ranges: Sequence[tuple[int, int]]) -> list[list[tuple[int, float]]]:
-        """`[top_k(term_ids, k, r) for r in ranges]`, the same lists bit for bit, for
-        several disjoint position ranges (a question's best articles) in one pass: each
-        term's postings are cut for every range by one binary search, and the ranges
-        whose matches `top_k` would sort (`_sparse`: few postings) are scored together —
-        one contribution array per term, one sort and sum of the matches (the positions
-        of disjoint ranges never meet, and each position's contributions are added in
-        the same order, from 0.0, as for its range alone). Ranges with many postings, or
-        overlapping ones, go through `top_k` one by one."""
-        ranges = [(int(a), int(b)) for a, b in ranges]
-        if k <= 0 or not ranges:
-            return [[] for _ in ranges]
-        ordered = sorted(ranges)
-        if len(ranges) == 1 or any(ordered[i][1] > ordered[i + 1][0] for i in range(len(ordered) - 1)) \
-                or any(a >= b for a, b in ranges):
-            return [self.top_k(term_ids, k, r) for r in ranges]
-        df = self.df
-        counts: dict[int, int] = {}
-        for t in term_ids:
-            if t is None or t >= df.shape[0] or df[t] == 0:
-                continue
-            counts[int(t)] = counts.get(int(t), 0) + 1
-        if not counts:
-            return [[] for _ in ranges]
-        n_r = len(ranges)
-        keys = np.array([x for r in ranges for x in r], dtype=np.int64)
-        # per term: for each range, its (global positions, tfs), as `postings(t, range)` gives them
-        cut: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
-        for t in counts:
-            per: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(n_r)]
-            for part in self.parts:
-                if t >= part.term_offsets.shape[0] - 1:
-                    continue
-                lo, hi = int(part.term_offsets[t]), int(part.term_offsets[t + 1])
-                if lo == hi:
-                    continue
-                pos, tf = part.post_pos[lo:hi], part.post_tf[lo:hi]
-                local = keys - part.base
-                last = int(pos[-1]) + 1
-                at = np.searchsorted(pos, np.clip(local, np.iinfo(pos.dtype).min, np.iinfo(pos.dtype).max
-                                                  ).astype(pos.dtype)).tolist()
-                lk = local.tolist()
-                for r in range(n_r):
-                    a, b = lk[2 * r], lk[2 * r + 1]
-                    if b <= 0 or a >= last:
-                        continue
-                    i, j = at[2 * r], at[2 * r + 1]
-                    if i == j:
-                        continue
-                    gpos = pos[i:j].astype(np.int64)
-                    if part.base:
-                        gpos += part.base
-                    rtf = tf[i:j]
-                    if part.filtered and self.live is not None:
-                        keep = self.live[gpos]
-                        gpos, rtf = gpos[keep], rtf[keep]
-                    per[r].append((gpos, rtf))
-            cut[t] = [(p[0] if len(p) == 1 else (np.concatenate([x for x, _ in p]), np.concatenate([y for _, y in p])))
-                      if p else (np.empty(0, np.int64), np.empty(0, np.uint16)) for p in per]
-        out: list[list[tuple[int, float]] | None] = [None] * n_r
-        together: list[int] = []
-        for r in range(n_r):
-            total = sum(cut[t][r][0].shape[0] for t in counts)
-            matches = sum(cut[t][r][0].shape[0] * c for t, c in counts.items())  # (as `_sparse` counts them)
-            if total == 0:
-                out[r] = []
-            elif total < SMALL_POSTINGS and matches * DENSE_RATIO < self.n_positions:
-                together.append(r)
-            else:
-                lists = {t: cut[t][r] for t in counts}
-                if total < SMALL_POSTINGS:
-                    positions, scores = self._sparse(term_ids, ranges[r], lists)
-                    out[r] = self._select(positions, scores, k)
-                else:
-                    out[r] = self._top_k_dense(term_ids, counts, k, ranges[r], lists,
-                                               prune=total >= PRUNE_MIN_POSTINGS)
-        if together:
-            if len(together) > 1:
-                self.ranges_together += 1
-            # _sparse over the union of these ranges (the same contributions, in term order)
-            p = self.params
-            k1p1 = p.k1 + 1.0
-            pos_parts: list[np.ndarray] = []
-            val_parts: list[np.ndarray] = []
-            constant = 0.0
-            for t in term_ids:
-                if t is None or t >= df.shape[0] or df[t] == 0:
-                    continue
-                idf = self.idf[t]
-                if p.variant == "plus":
-                    constant += idf * p.delta
-                got = [cut[int(t)][r] for r in together if cut[int(t)][r][0].shape[0]]
-                if not got:
-                    continue
-                pos = got[0][0] if len(got) == 1 else np.concatenate([x for x, _ in got])
-                tf = got[0][1] if len(got) == 1 else np.concatenate([y for _, y in got])
-                tf64 = tf.astype(np.float64)
-                if p.variant == "okapi":
-                    contrib = idf * (tf64 * k1p1 / (tf64 + self._norm[pos]))
-                else:
-                    contrib = idf * (tf64 * k1p1 / (self._norm[pos] + tf64))
-                pos_parts.append(pos)
-                val_parts.append(contrib)
-            all_pos = np.concatenate(pos_parts)
-            all_val = np.concatenate(val_parts)
-            positions, inverse = np.unique(all_pos, return_inverse=True)
-            scores = np.bincount(inverse, weights=all_val, minlength=positions.shape[0]) + constant
-            bounds = np.searchsorted(positions, np.array([x for r in together for x in ranges[r]], dtype=np.int64)
-                                     ).tolist()
-            for n, r in enumerate(together):
-                i, j = bounds[2 * n], bounds[2 * n + 1]
-                out[r] = self._select(positions[i:j], scores[i:j], k)
-        return out  # type: ignore[return-value]
 
     def _select(self, positions: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
         if positions.size == 0 or k <= 0:

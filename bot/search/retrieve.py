@@ -236,11 +236,10 @@ def retrieve(
     top = snapshot.index.top_k(ids, CANDIDATES, position_range)
     if document is None and dscores:
         seen = {pos for pos, _ in top}
-        # (the best first; ties in position order) — their top PER_DOC in one pass over the postings
-        ranges = [r for r in (snapshot.doc_ranges.get(d) for d in top_documents(dscores, DOC_CANDIDATES))
-                  if r is not None]
-        for found in snapshot.index.top_k_ranges(ids, PER_DOC, ranges):
-            top.extend(x for x in found if x[0] not in seen)
+        for doc_id in top_documents(dscores, DOC_CANDIDATES):  # (the best first; ties in position order)
+            rng = snapshot.doc_ranges.get(doc_id)
+            if rng is not None:
+                top.extend(x for x in snapshot.index.top_k(ids, PER_DOC, rng) if x[0] not in seen)
     if not top:
         return Retrieval(question, (), False, 0.0, "no passage shares a word with the question", "off-topic", signals)
     pids = [int(snapshot.passage_ids[pos]) for pos, _ in top]
