@@ -193,8 +193,15 @@ def _most_relevant(snapshot: Snapshot, docs: set[str], name_terms: list[str], to
     return list(order)[:MAX_DOCUMENTS]
 
 
+@functools.lru_cache(maxsize=8192)
+def _key_words(speaker_key: str) -> frozenset[str]:
+    """A speaker key's words (a "What did X say" question tests every statement of up
+    to MAX_DOCUMENTS articles, and the same few speakers' keys recur)."""
+    return frozenset(speaker_key.replace("’", "'").split())
+
+
 def speaker_matches(words: list[str], speaker_key: str) -> bool:
-    have = set(speaker_key.replace("’", "'").split())
+    have = _key_words(speaker_key)
     return bool(words) and all(w in have for w in words)
 
 

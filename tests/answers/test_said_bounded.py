@@ -186,3 +186,13 @@ def test_a_speakers_documents_are_found_once_per_snapshot(council, monkeypatch: 
     assert len(calls) == first - 1  # the name's own top 200 is not searched again
     snap.__dict__.pop("_said_names", None)
     assert said_mod.said(snap, "Ada Lindqvist", topic=("ferry",)) == got
+
+
+def test_speaker_matches_reads_every_word_of_the_key() -> None:
+    """speaker_matches (its key words cached per key): every query word must be one of the key's words."""
+    for _ in range(2):  # (the second time from the cache)
+        assert said_mod.speaker_matches(["ada", "lindqvist"], "mayor ada lindqvist")
+        assert said_mod.speaker_matches(["o'neil"], "dara o’neil")
+        assert not said_mod.speaker_matches(["ada", "smith"], "mayor ada lindqvist")
+        assert not said_mod.speaker_matches(["lind"], "mayor ada lindqvist")
+        assert not said_mod.speaker_matches([], "mayor ada lindqvist")
