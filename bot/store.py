@@ -83,21 +83,6 @@ class PassageRow:
     tokens: tuple[str, ...] | None = None
 
 
-_new_object = object.__new__
-_set_attribute = object.__setattr__
-
-
-def _passage_row(id: int, document: str, paragraph: int, sentence: int, kind: str, text: str,
-                 tokens: tuple[str, ...] | None) -> PassageRow:
-    """`PassageRow(...)` without the frozen dataclass's per-field `object.__setattr__`:
-    a question reads ~70 rows (`PassageReader.passages`), and that __init__ was a third
-    of their cost. The same object (equality, hash, repr read the fields)."""
-    row = _new_object(PassageRow)
-    _set_attribute(row, "__dict__", {"id": id, "document": document, "paragraph": paragraph, "sentence": sentence,
-                                     "kind": kind, "text": text, "tokens": tokens})
-    return row
-
-
 @dataclass
 class DocumentWrite:
     """Everything a build writes for one new or changed document."""
@@ -815,9 +800,7 @@ class PassageReader:
                 f"WHERE id IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
-            make = _passage_row
-            out.update({r[0]: make(r[0], r[1], r[2], r[3], r[4], r[5],
-                                   None if r[6] is None else tuple(r[6].split(" ")) if r[6] else ()) for r in rows})
+            out.update({r[0]: PassageRow(r[0], r[1], r[2], r[3], r[4], r[5], _split_tokens(r[6])) for r in rows})
         if len(out) < len(ids):
             self.failed = True  # rows this snapshot indexes are gone: replace it at the next reload
         return out
