@@ -19,6 +19,7 @@ import threading
 import weakref
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Iterable, Iterator, Mapping
 
 import numpy as np
@@ -91,12 +92,12 @@ class _Titles:
         code = {t: k for k, t in enumerate(want)}
         found: dict[str, tuple[np.ndarray, np.ndarray]] = dict.fromkeys(want, _NO_TITLES)
         if rows:
-            index_of = self.index_of
             count = len(rows)
-            which = np.fromiter((code.get(t, -1) for t, _, _ in rows), dtype=np.int64, count=count)
+            term_col, doc_col, n_col = zip(*rows)
+            which = np.fromiter(map(code.get, term_col, repeat(-1, count)), dtype=np.int64, count=count)
             # -1: a document this snapshot does not hold (a newer build's)
-            docs = np.fromiter((index_of.get(d, -1) for _, d, _ in rows), dtype=np.int64, count=count)
-            counts = np.fromiter((int(n) for _, _, n in rows), dtype=np.int64, count=count)
+            docs = np.fromiter(map(self.index_of.get, doc_col, repeat(-1, count)), dtype=np.int64, count=count)
+            counts = np.fromiter(map(int, n_col), dtype=np.int64, count=count)
             keep = (docs >= 0) & (which >= 0)
             which, docs, counts = which[keep], docs[keep], counts[keep]
             # by term, then (document, count): each term's pairs sorted as tuples sort
