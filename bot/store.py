@@ -452,15 +452,24 @@ class Store:
             # all the table will, so ids are given here, in the order the table would give
             # them (`_term_ids_from_db`), with no SELECT back per article. 0: ask the table.
             self._term_next = 0 if self.conn.execute("SELECT 1 FROM terms LIMIT 1").fetchone() else 1
+            # An empty title-terms table (a first build, again): its covering index is made
+            # once after the rows (~0.2 s of CPU at 1M sentences) instead of kept up per row
+            # (~0.5 s); in the one transaction, so a failed build leaves it as it was.
+            first_titles = not self.conn.execute("SELECT 1 FROM title_terms LIMIT 1").fetchone()
             cache_size = self.conn.execute("PRAGMA cache_size").fetchone()[0]
             self.conn.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KIB}")
             try:
                 with db.atomic():
+                    if first_titles:
+                        self.conn.execute(f'DROP INDEX IF EXISTS "{TITLE_TERMS_INDEX}"')
                     for doc_id in removed:
                         self._delete_document(doc_id)
                     for write in writes:
                         self._delete_document(write.doc.id)
                         self._insert_document(write)
+                    if first_titles:
+                        self.conn.execute(f'CREATE INDEX IF NOT EXISTS "{TITLE_TERMS_INDEX}" '
+                                          "ON title_terms (term, document, n)")
                     for doc_id, size, mtime_ns, path in touch:
                         self.conn.execute("UPDATE documents SET size = ?, mtime_ns = ?, path = ? WHERE id = ?",
                                           (size, mtime_ns, path, doc_id))

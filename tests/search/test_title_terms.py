@@ -207,3 +207,38 @@ def test_title_postings_arrays_match_the_rows(engine: Engine) -> None:
         docs, counts = stats.titles.arrays(t)
         assert docs.tolist() == [i for i, _ in rows] and counts.tolist() == [float(n) for _, n in rows]
     assert dict(stats.titles.get("ferri"))[stats.index_of["harbour-01"]] == 3  # "Ferry, ferry and more ferry"
+
+
+def test_a_first_build_makes_the_covering_index_after_its_rows(tmp_path: Path, monkeypatch) -> None:
+    """A first build drops the index and makes it once at the end, in its one transaction:
+    a build that fails part way leaves the index (and the empty table) as they were."""
+    kb = tmp_path / "knowledge"
+    kb.mkdir()
+    for i, title in enumerate(TITLES):
+        _write(kb, i, title)
+    db = tmp_path / "kb.db"
+    real = Store._insert_document
+    calls = []
+
+    def failing(self, write):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("disk on fire")
+        return real(self, write)
+
+    monkeypatch.setattr(Store, "_insert_document", failing)
+    with pytest.raises(Exception):
+        Engine(kb, db).open()
+    assert len(calls) == 3
+    assert "idx_title_terms_term_document_n" in _title_indexes(db)
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM title_terms").fetchone()[0] == 0
+    monkeypatch.setattr(Store, "_insert_document", real)
+    eng = Engine(kb, db)
+    eng.open()
+    try:
+        assert "COVERING INDEX idx_title_terms_term_document_n" in _plan(db)
+        rows = sqlite3.connect(db).execute("SELECT COUNT(DISTINCT document) FROM title_terms").fetchone()[0]
+        assert rows == len(TITLES)
+        assert eng.ask("When will the ferry timetable change?").answered
+    finally:
+        eng.close()
