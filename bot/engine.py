@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, TypeVar
 
+from bot import heap
 from bot.buildlock import build_lock
 from bot.build import INDEX_FORMAT, BuildCancelled, BuildReport, KnowledgeFolderError, sync_folder
 from bot.ingest.files import MAX_FILE_BYTES, scan_folder, unchanged_as_listed, unchanged_since
@@ -479,6 +480,7 @@ class Engine:
         self._choices = choices
         if old is not None:
             old.close()  # waits for a question holding its lock, then retires it
+        heap.snapshot_swapped()  # keep full collections off the loaded snapshot (bot/heap.py)
 
     # -- autocomplete from memory (bot/answers/choices.py) ------------------------------------
     def _build_choices(self, snap: Snapshot) -> object | None:
@@ -518,6 +520,7 @@ class Engine:
         if self._snapshot is not None:
             self._snapshot.close()
             self._snapshot = None
+            heap.snapshot_swapped()  # what was frozen with it can be collected again
         self._drop_store()
 
     @property

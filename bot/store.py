@@ -37,6 +37,11 @@ SCHEMA_VERSION = 4  # 4: passages.tokens (each sentence's index terms, for retri
 # databases in place when a writer opens them (meta `title_terms`).
 TITLE_TERMS_VERSION = "1"
 TITLE_LENGTH = ""  # the `term` of the row that holds a title's length in terms
+# A question's title postings are read by term: an index on (term) alone made each row a
+# look-up in the table (a common title word has thousands of rows at 1M sentences), so the
+# index holds (term, document, n) and the read never leaves it. It replaces the (term)
+# index (the same rows to keep up at ingest); a writer swaps them in an older database.
+TITLE_TERMS_INDEX = "idx_title_terms_term_document_n"
 
 
 def generation_row(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
@@ -378,8 +383,14 @@ class Store:
             # `title`: the title the rows were made from (on the length row only), so rows
             # left stale by a version that did not write them are found.
             db.table("title_terms").create({"document": str, "term": str, "n": int, "title": str})
-            db.table("title_terms").create_index(["term"])
+            db.table("title_terms").create_index(["term", "document", "n"], index_name=TITLE_TERMS_INDEX)
             db.table("title_terms").create_index(["document"])
+        elif not self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?",
+                                   (TITLE_TERMS_INDEX,)).fetchone():
+            # A database from before the covering index: one pass over the table (~0.2 s
+            # of CPU at 1M sentences, once); its (term) index then has nothing left to do.
+            self.conn.execute(f'CREATE INDEX "{TITLE_TERMS_INDEX}" ON title_terms (term, document, n)')
+            self.conn.execute('DROP INDEX IF EXISTS "idx_title_terms_term"')
         stale = self.conn.execute(
             "SELECT (SELECT COUNT(*) FROM documents d LEFT JOIN title_terms t ON t.document = d.id AND t.term = ? "
             "        WHERE t.document IS NULL OR t.title IS NOT d.title) + "
@@ -441,15 +452,24 @@ class Store:
             # all the table will, so ids are given here, in the order the table would give
             # them (`_term_ids_from_db`), with no SELECT back per article. 0: ask the table.
             self._term_next = 0 if self.conn.execute("SELECT 1 FROM terms LIMIT 1").fetchone() else 1
+            # An empty title-terms table (a first build, again): its covering index is made
+            # once after the rows (~0.2 s of CPU at 1M sentences) instead of kept up per row
+            # (~0.5 s); in the one transaction, so a failed build leaves it as it was.
+            first_titles = not self.conn.execute("SELECT 1 FROM title_terms LIMIT 1").fetchone()
             cache_size = self.conn.execute("PRAGMA cache_size").fetchone()[0]
             self.conn.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KIB}")
             try:
                 with db.atomic():
+                    if first_titles:
+                        self.conn.execute(f'DROP INDEX IF EXISTS "{TITLE_TERMS_INDEX}"')
                     for doc_id in removed:
                         self._delete_document(doc_id)
                     for write in writes:
                         self._delete_document(write.doc.id)
                         self._insert_document(write)
+                    if first_titles:
+                        self.conn.execute(f'CREATE INDEX IF NOT EXISTS "{TITLE_TERMS_INDEX}" '
+                                          "ON title_terms (term, document, n)")
                     for doc_id, size, mtime_ns, path in touch:
                         self.conn.execute("UPDATE documents SET size = ?, mtime_ns = ?, path = ? WHERE id = ?",
                                           (size, mtime_ns, path, doc_id))

@@ -19,6 +19,7 @@ import threading
 import weakref
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Iterable, Iterator, Mapping
 
 import numpy as np
@@ -49,8 +50,13 @@ class DocStats:
 
 
 class _Titles:
-    """Title term → [(document index, count)]: read from the store per term (and kept),
-    or, for a database without title terms, from every title tokenised in memory."""
+    """Title term → its title postings: (document indices, ascending; counts as floats),
+    read from the store per term (and kept), or, for a database without title terms,
+    from every title tokenised in memory.
+
+    Kept as arrays: a common title word is in thousands of titles at 1M sentences, and
+    a tuple per posting (sorted, then turned into arrays per question) cost more than
+    the read itself on a term's first question."""
 
     def __init__(self, reader: PassageReader, index_of: dict[str, int],
                  in_memory: dict[str, list[tuple[int, int]]] | None):
@@ -58,29 +64,59 @@ class _Titles:
         # and a value that referred to its key would keep every retired snapshot alive.
         self.reader = reader
         self.index_of = index_of
-        self.known: dict[str, tuple[tuple[int, int], ...]] = {} if in_memory is None else {
-            t: tuple(v) for t, v in in_memory.items()}
+        self.known: dict[str, tuple[np.ndarray, np.ndarray]] = {} if in_memory is None else {
+            t: _posting_arrays(sorted(v)) for t, v in in_memory.items()}
         self.complete = in_memory is not None
 
-    def get(self, term: str, default: tuple = ()) -> tuple[tuple[int, int], ...]:
+    def arrays(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(document indices, ascending; their counts as float64) of the titles holding `term`."""
         if term not in self.known and not self.complete:
             self.fetch((term,))
-        return self.known.get(term, default)
+        return self.known.get(term, _NO_TITLES)
+
+    def get(self, term: str, default: tuple = ()) -> tuple[tuple[int, int], ...]:
+        """The titles holding `term` as (document index, count) pairs, ascending."""
+        docs, counts = self.arrays(term)
+        if not docs.shape[0]:
+            return default if term not in self.known else ()
+        return tuple(zip(docs.tolist(), counts.astype(np.int64).tolist()))
 
     def fetch(self, terms: tuple[str, ...]) -> None:
         """Read these terms' title postings in one statement."""
-        want = [t for t in terms if t not in self.known]
+        want = [t for t in dict.fromkeys(terms) if t not in self.known]
         if self.complete or not want:
             return
         if len(self.known) > 50_000:  # a long-running bot: keep the cache bounded
             self.known.clear()
-        found: dict[str, list[tuple[int, int]]] = {t: [] for t in want}
-        for term, doc, n in self.reader.title_terms(want):
-            i = self.index_of.get(doc)
-            if i is not None:  # a document this snapshot does not hold (a newer build's)
-                found[term].append((i, int(n)))
-        for term, postings in found.items():
-            self.known[term] = tuple(sorted(postings))
+        rows = self.reader.title_terms(want)
+        code = {t: k for k, t in enumerate(want)}
+        found: dict[str, tuple[np.ndarray, np.ndarray]] = dict.fromkeys(want, _NO_TITLES)
+        if rows:
+            count = len(rows)
+            term_col, doc_col, n_col = zip(*rows)
+            which = np.fromiter(map(code.get, term_col, repeat(-1, count)), dtype=np.int64, count=count)
+            # -1: a document this snapshot does not hold (a newer build's)
+            docs = np.fromiter(map(self.index_of.get, doc_col, repeat(-1, count)), dtype=np.int64, count=count)
+            counts = np.fromiter(map(int, n_col), dtype=np.int64, count=count)
+            keep = (docs >= 0) & (which >= 0)
+            which, docs, counts = which[keep], docs[keep], counts[keep]
+            # by term, then (document, count): each term's pairs sorted as tuples sort
+            order = np.lexsort((counts, docs, which))
+            which, docs, counts = which[order], docs[order], counts[order]
+            bounds = np.searchsorted(which, np.arange(len(want) + 1))
+            for k, t in enumerate(want):
+                lo, hi = int(bounds[k]), int(bounds[k + 1])
+                if hi > lo:
+                    found[t] = (docs[lo:hi].copy(), counts[lo:hi].astype(np.float64))
+        self.known.update(found)
+
+
+_NO_TITLES = (np.empty(0, np.int64), np.empty(0, np.float64))
+
+
+def _posting_arrays(postings: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    return (np.fromiter((i for i, _ in postings), dtype=np.int64, count=len(postings)),
+            np.fromiter((n for _, n in postings), dtype=np.float64, count=len(postings)))
 
 
 # Keyed by the snapshot's index (one per snapshot; the Snapshot dataclass is unhashable).
@@ -241,7 +277,6 @@ class _TermDocs:
         self.lock = threading.Lock()
         self.computed = 0  # terms gathered from postings (a counter for tests)
         self.norm: np.ndarray | None = None  # per-document BM25 length normalisation
-        self.titles: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # term → its title postings as arrays
         # (term, term id) → (documents, what the term adds to their article score), LRU
         self.parts: OrderedDict[tuple[str, int | None], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self.parts_bytes = 0
@@ -252,18 +287,8 @@ class _TermDocs:
 
     def title_arrays(self, stats: DocStats, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(document indices, counts) of the titles holding `term`, as `stats.titles.get`
-        lists them: a common title word is in thousands of titles at 1M sentences, and
-        a Python loop over them ran per question."""
-        found = self.titles.get(term)
-        if found is None:
-            postings = stats.titles.get(term, ())
-            found = (np.fromiter((i for i, _ in postings), dtype=np.int64, count=len(postings)),
-                     np.fromiter((n for _, n in postings), dtype=np.float64, count=len(postings)))
-            with self.lock:
-                if len(self.titles) > 50_000:
-                    self.titles.clear()
-                self.titles[term] = found
-        return found
+        lists them (kept as arrays by `_Titles`)."""
+        return stats.titles.arrays(term)
 
     def mark(self, snapshot: Snapshot, stats: DocStats, term: str, tid: int | None) -> np.ndarray:
         """Whether each document holds `term` in its body or title (its titles fetched):
@@ -422,7 +447,10 @@ def _term_part(snapshot: Snapshot, stats: DocStats, t: str, tid: int | None) -> 
     if title_docs.shape[0]:
         tf = np.zeros(n_docs, dtype=np.float64)
         tf[docs] = sums
-        np.add.at(tf, title_docs, TITLE_WEIGHT * title_n)  # in list order, as `tf[i] += 2.0 * n` was
+        if title_docs.shape[0] == 1 or bool((title_docs[1:] > title_docs[:-1]).all()):
+            tf[title_docs] += TITLE_WEIGHT * title_n  # one row per title: `tf[i] += 2.0 * n`, once each
+        else:  # (a title listed twice) in list order, as `tf[i] += 2.0 * n` was
+            np.add.at(tf, title_docs, TITLE_WEIGHT * title_n)
         docs = np.flatnonzero(tf > 0)
         sums = tf[docs]
     else:

@@ -133,3 +133,112 @@ def test_a_retired_snapshot_is_not_kept_alive_by_its_doc_stats(engine: Engine) -
     assert engine.ask("Were the pier repairs finished?").answered
     gc.collect()
     assert old() is None
+
+
+def _title_indexes(db: Path) -> dict[str, str]:
+    conn = sqlite3.connect(db)
+    try:
+        return dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'title_terms'"))
+    finally:
+        conn.close()
+
+
+def _plan(db: Path) -> str:
+    conn = sqlite3.connect(db)
+    try:
+        return " ".join(str(r[-1]) for r in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT term, document, n FROM title_terms WHERE term IN ('ferri', 'harbour')"))
+    finally:
+        conn.close()
+
+
+def test_title_postings_are_read_from_a_covering_index(engine: Engine) -> None:
+    """A question's title postings never leave the index: (term, document, n) covers the read."""
+    indexes = _title_indexes(engine.db_path)
+    assert "idx_title_terms_term_document_n" in indexes
+    assert "idx_title_terms_term" not in indexes  # replaced, not kept beside it
+    assert "COVERING INDEX idx_title_terms_term_document_n" in _plan(engine.db_path)
+
+
+def test_an_older_database_gains_the_covering_index_and_answers_the_same(engine: Engine) -> None:
+    """A database with only the (term) index is read as it is (a reader writes nothing), and a
+    writer swaps the index in; the scores and answers are the same all along."""
+    before = _scores(engine)
+    answers = [replace(engine.ask(q), elapsed_ms=0) for q in QUESTIONS]
+    db = engine.db_path
+    engine.close()
+    conn = sqlite3.connect(db)  # the index as older versions made it
+    conn.execute("DROP INDEX idx_title_terms_term_document_n")
+    conn.execute('CREATE INDEX "idx_title_terms_term" ON "title_terms" ("term")')
+    conn.commit()
+    conn.close()
+    reader = Engine(engine.knowledge_dir, db)
+    reader.open_for_queries()  # current: opened read-only
+    try:
+        assert "idx_title_terms_term_document_n" not in _title_indexes(db)
+        assert "COVERING" not in _plan(db)
+        assert _scores(reader) == before
+        assert [replace(reader.ask(q), elapsed_ms=0) for q in QUESTIONS] == answers
+    finally:
+        reader.close()
+    Store(db).close()  # a writer opens it
+    indexes = _title_indexes(db)
+    assert "idx_title_terms_term_document_n" in indexes and "idx_title_terms_term" not in indexes
+    writer = Engine(engine.knowledge_dir, db)
+    writer.open()
+    try:
+        assert _scores(writer) == before
+        assert [replace(writer.ask(q), elapsed_ms=0) for q in QUESTIONS] == answers
+    finally:
+        writer.close()
+
+
+def test_title_postings_arrays_match_the_rows(engine: Engine) -> None:
+    """Each term's title postings are the store's rows for it, documents ascending, a term
+    asked twice or absent from every title included."""
+    snap = engine._snapshot
+    doc_score._CACHE.pop(snap.index, None)
+    stats = doc_score.doc_stats(snap)
+    terms = ("ferri", "harbour", "budget", "ferri", "zzzunknown", "")
+    stats.titles.fetch(terms)
+    for t in set(terms):
+        rows = sorted((stats.index_of[d], n) for term, d, n in snap.reader.title_terms([t]) if term == t)
+        assert list(stats.titles.get(t)) == rows
+        docs, counts = stats.titles.arrays(t)
+        assert docs.tolist() == [i for i, _ in rows] and counts.tolist() == [float(n) for _, n in rows]
+    assert dict(stats.titles.get("ferri"))[stats.index_of["harbour-01"]] == 3  # "Ferry, ferry and more ferry"
+
+
+def test_a_first_build_makes_the_covering_index_after_its_rows(tmp_path: Path, monkeypatch) -> None:
+    """A first build drops the index and makes it once at the end, in its one transaction:
+    a build that fails part way leaves the index (and the empty table) as they were."""
+    kb = tmp_path / "knowledge"
+    kb.mkdir()
+    for i, title in enumerate(TITLES):
+        _write(kb, i, title)
+    db = tmp_path / "kb.db"
+    real = Store._insert_document
+    calls = []
+
+    def failing(self, write):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("disk on fire")
+        return real(self, write)
+
+    monkeypatch.setattr(Store, "_insert_document", failing)
+    with pytest.raises(Exception):
+        Engine(kb, db).open()
+    assert len(calls) == 3
+    assert "idx_title_terms_term_document_n" in _title_indexes(db)
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM title_terms").fetchone()[0] == 0
+    monkeypatch.setattr(Store, "_insert_document", real)
+    eng = Engine(kb, db)
+    eng.open()
+    try:
+        assert "COVERING INDEX idx_title_terms_term_document_n" in _plan(db)
+        rows = sqlite3.connect(db).execute("SELECT COUNT(DISTINCT document) FROM title_terms").fetchone()[0]
+        assert rows == len(TITLES)
+        assert eng.ask("When will the ferry timetable change?").answered
+    finally:
+        eng.close()
