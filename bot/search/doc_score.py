@@ -633,16 +633,10 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
 
 
 def _best_share_matrix(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str, int],
-               weights: dict[str, float], document: str | None = None) -> float:
-    """`best_share` for more stems than a bit mask holds: the largest share of `weights` one document holds (only `document`, when given):
-    a question term counts when the document holds any stem standing for it
-    (`expanded`: stem → question term; body or title), as in
-    `sum(weights[t] for t in {expanded[f] for f in doc_term_sets(...)[doc]}) / total`.
-
-    Vectorised over documents (at 1M sentences a common word is in all 34k articles,
-    and a Python loop per article cost ~100 ms a question). The near-best documents'
-    shares are then summed as that expression sums them, so the result is the same
-    float."""
+                       weights: dict[str, float], document: str | None = None) -> float:
+    """`best_share` for more stems than a bit mask holds (the same float): a document ×
+    stem matrix instead of masks, the near-best documents' shares summed as
+    `best_share`'s reference expression sums them."""
     total = sum(weights.values()) or 1.0
     stats = doc_stats(snapshot)
     n_docs = len(stats.ids)
