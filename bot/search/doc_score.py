@@ -171,9 +171,6 @@ def _range_sums(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
     s, e = starts[filled], ends[filled]
     if not s.shape[0]:
         return out
-    if int(s.min()) < 0 or int(e.max()) > n:  # not ranges of `values`: as the cumulative sum gave them
-        cum = np.concatenate(([0.0], np.cumsum(values)))
-        return cum[ends] - cum[starts]
     bounds = np.empty(2 * s.shape[0], dtype=np.int64)
     bounds[0::2] = s
     bounds[1::2] = e
@@ -181,7 +178,8 @@ def _range_sums(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
     # bound equal to n is only allowed as the last range's end, which runs to the end anyway
     if int(bounds[-1]) == n:
         bounds = bounds[:-1]
-    if bool((bounds == n).any()):
+    if int(s.min()) < 0 or int(e.max()) > n or bool((bounds == n).any()):
+        # not ranges reduceat can take: as the cumulative sum gave them
         cum = np.concatenate(([0.0], np.cumsum(values)))
         return cum[ends] - cum[starts]
     out[filled] = np.add.reduceat(values, bounds)[0::2]
@@ -285,11 +283,6 @@ class _TermDocs:
         self.marks: OrderedDict[tuple[str, int | None], np.ndarray] = OrderedDict()
         self.marks_bytes = 0
 
-    def title_arrays(self, stats: DocStats, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """(document indices, counts) of the titles holding `term`, as `stats.titles.get`
-        lists them (kept as arrays by `_Titles`)."""
-        return stats.titles.arrays(term)
-
     def mark(self, snapshot: Snapshot, stats: DocStats, term: str, tid: int | None) -> np.ndarray:
         """Whether each document holds `term` in its body or title (its titles fetched):
         a fact of the snapshot, kept for recently asked terms (`best_share` asks every
@@ -303,7 +296,7 @@ class _TermDocs:
         found = np.zeros(len(stats.ids), dtype=np.bool_)
         if tid is not None:
             found[term_documents(snapshot, stats, tid)[0]] = True
-        found[self.title_arrays(stats, term)[0]] = True
+        found[stats.titles.arrays(term)[0]] = True
         with self.lock:
             if key not in self.marks:
                 self.marks[key] = found
@@ -443,7 +436,7 @@ def _term_part(snapshot: Snapshot, stats: DocStats, t: str, tid: int | None) -> 
     the same words."""
     n_docs = len(stats.ids)
     docs, sums = term_documents(snapshot, stats, tid) if tid is not None else _NO_DOCS
-    title_docs, title_n = _term_docs(snapshot).title_arrays(stats, t)
+    title_docs, title_n = stats.titles.arrays(t)
     if title_docs.shape[0]:
         tf = np.zeros(n_docs, dtype=np.float64)
         tf[docs] = sums
@@ -649,7 +642,7 @@ def _best_share_matrix(snapshot: Snapshot, expanded: dict[str, str], term_ids: d
         tid = term_ids.get(f)
         if tid is not None:
             held[i, term_documents(snapshot, stats, tid)[0]] = True
-        held[i, _term_docs(snapshot).title_arrays(stats, f)[0]] = True
+        held[i, stats.titles.arrays(f)[0]] = True
     questions = list(dict.fromkeys(expanded.values()))
     per_question = np.zeros((len(questions), n_docs), dtype=np.bool_)
     where = {q: j for j, q in enumerate(questions)}
