@@ -60,6 +60,17 @@ def _table() -> dict[str, str]:
     return _families()[0]
 
 
+def _read_sorted_lines(path: Path) -> SortedLines | None:
+    """A shipped table of sorted ASCII lines, decompressed; None when it is missing or
+    broken (what reading it as lines checked)."""
+    try:
+        data = gzip.decompress(path.read_bytes())
+        data.decode("ascii")
+    except (OSError, EOFError, UnicodeDecodeError):
+        return None
+    return SortedLines(data)
+
+
 class _FamilyIndex:
     """The families table by stem (family_index.txt.gz, derived from the table by
     tools/build_families.py: sorted "stem<TAB>its family's line" lines), searched by
@@ -68,12 +79,7 @@ class _FamilyIndex:
     table given alone) the dict is built, as before."""
 
     def __init__(self, table: Path) -> None:
-        try:
-            data = gzip.decompress(table.with_name(INDEX_NAME).read_bytes())
-            data.decode("ascii")
-            self.lines: SortedLines | None = SortedLines(data)
-        except (OSError, EOFError, UnicodeDecodeError):
-            self.lines = None
+        self.lines = _read_sorted_lines(table.with_name(INDEX_NAME))
         self.found: dict[str, tuple[str, ...] | None] = {}
 
     def group(self, stem: str) -> tuple[str, ...] | None:
@@ -155,12 +161,8 @@ class _Relation:
 
     @functools.cached_property
     def lines(self) -> SortedLines:
-        try:
-            data = gzip.decompress(self.path.read_bytes())
-            data.decode("ascii")  # (what reading it as lines checked: a broken table gives none)
-        except (OSError, EOFError, UnicodeDecodeError):
-            data = b""
-        return SortedLines(data)
+        found = _read_sorted_lines(self.path)
+        return found if found is not None else SortedLines(b"")  # (a broken table: no lines)
 
     def get(self, stem: str) -> frozenset[str]:
         return self._get(stem)
