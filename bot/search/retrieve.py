@@ -409,7 +409,7 @@ def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], 
             row = nxt[1]
             size = len(" ".join(h.passage.text.split())) + 1 + len(" ".join(row.text.split()))
             if size <= PAIR_CHARS:
-                toks = set(candidate_tokens([row])[row.id])
+                toks = set(row_tokens(row))
                 own_fam = held(term_set, toks, kin if kin is not None else kin_of(term_set))
                 adds = completes(term_set, matched.get(h.passage.id, set()), own_fam[0] | own_fam[1])
                 typed_next = (CARRY_KIND and question.kind in TYPED_KINDS and not typed.get(h.passage.id)
@@ -482,7 +482,7 @@ class _TokenSets(dict):
 
     def __missing__(self, pid: int) -> set[str]:
         row = self.rows[pid]
-        found = self[pid] = set(row.tokens) if row.tokens is not None else set(tokenize(row.text))
+        found = self[pid] = set(row_tokens(row))
         return found
 
 
@@ -603,10 +603,15 @@ def evidence(
 
 
 def candidate_tokens(rows: Iterable[PassageRow]) -> dict[int, list[str]]:
-    """Each candidate's token list (`tokenize(row.text)`): the copy the build stored
-    with the row (bot/store.py, passages.tokens), so answering does not re-tokenise;
-    the text is tokenised only for a row stored without it."""
-    return {row.id: list(row.tokens) if row.tokens is not None else tokenize(row.text) for row in rows}
+    """Each candidate's token list (`tokenize(row.text)`), as `row_tokens` gives it."""
+    return {row.id: list(row_tokens(row)) for row in rows}
+
+
+def row_tokens(row: PassageRow) -> "tuple[str, ...] | list[str]":
+    """A sentence's tokens (`tokenize(row.text)`): the copy the build stored with the row
+    (bot/store.py, passages.tokens), so answering does not re-tokenise; the text is
+    tokenised only for a row stored without it."""
+    return row.tokens if row.tokens is not None else tokenize(row.text)
 
 
 def _doc_coverage(
