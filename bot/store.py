@@ -375,6 +375,9 @@ class Store:
             self._ensure_title_terms()
             self.set_meta("schema_version", str(SCHEMA_VERSION))
 
+    def _create_title_terms_index(self) -> None:
+        self.conn.execute(f'CREATE INDEX IF NOT EXISTS "{TITLE_TERMS_INDEX}" ON title_terms (term, document, n)')
+
     def _ensure_title_terms(self) -> None:
         """Create the title-terms table, or fill it again when it does not describe every
         document (a database from before it, or written meanwhile by an older version)."""
@@ -383,13 +386,13 @@ class Store:
             # `title`: the title the rows were made from (on the length row only), so rows
             # left stale by a version that did not write them are found.
             db.table("title_terms").create({"document": str, "term": str, "n": int, "title": str})
-            db.table("title_terms").create_index(["term", "document", "n"], index_name=TITLE_TERMS_INDEX)
+            self._create_title_terms_index()
             db.table("title_terms").create_index(["document"])
         elif not self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?",
                                    (TITLE_TERMS_INDEX,)).fetchone():
             # A database from before the covering index: one pass over the table (~0.2 s
             # of CPU at 1M sentences, once); its (term) index then has nothing left to do.
-            self.conn.execute(f'CREATE INDEX "{TITLE_TERMS_INDEX}" ON title_terms (term, document, n)')
+            self._create_title_terms_index()
             self.conn.execute('DROP INDEX IF EXISTS "idx_title_terms_term"')
         stale = self.conn.execute(
             "SELECT (SELECT COUNT(*) FROM documents d LEFT JOIN title_terms t ON t.document = d.id AND t.term = ? "
@@ -468,8 +471,7 @@ class Store:
                         self._delete_document(write.doc.id)
                         self._insert_document(write)
                     if first_titles:
-                        self.conn.execute(f'CREATE INDEX IF NOT EXISTS "{TITLE_TERMS_INDEX}" '
-                                          "ON title_terms (term, document, n)")
+                        self._create_title_terms_index()
                     for doc_id, size, mtime_ns, path in touch:
                         self.conn.execute("UPDATE documents SET size = ?, mtime_ns = ?, path = ? WHERE id = ?",
                                           (size, mtime_ns, path, doc_id))
