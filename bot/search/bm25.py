@@ -516,11 +516,7 @@ class PostingsIndex:
                     break  # the terms left cannot lift an untouched passage to theta
                 t = terms[i]
                 i += 1
-                if t not in lists and position_range is None:
-                    pos, contrib = self._scored_postings(t)  # (kept per index: do not change them)
-                else:
-                    pos, tf = lists[t] if t in lists else self.postings(t, position_range)
-                    contrib = self._contrib(t, pos, tf) if pos.shape[0] else pos
+                pos, contrib = self._list_scored(t, lists, position_range)
                 if pos.shape[0] == 0:
                     continue
                 if counts[t] > 1:
@@ -591,6 +587,16 @@ class PostingsIndex:
             if shared:
                 self._scratch_lock.release()
 
+    def _list_scored(self, t: int, lists: dict[int, tuple[np.ndarray, np.ndarray]],
+                     position_range: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, contributions) of term `t`'s postings: from the lists already read
+        (`lists`), else over `position_range`, else the whole list as kept scored per index
+        (`_scored_postings`: shared arrays, never to be changed in place)."""
+        if t not in lists and position_range is None:
+            return self._scored_postings(t)
+        pos, tf = lists[t] if t in lists else self.postings(t, position_range)
+        return pos, (self._contrib(t, pos, tf) if pos.shape[0] else pos)
+
     def _walk(self, terms: list[int], counts: dict[int, int], rest: list[float], theta: float, k: int,
               constant: float, acc: np.ndarray, slot: np.ndarray, position_range: tuple[int, int] | None,
               lists: dict[int, tuple[np.ndarray, np.ndarray]]) -> list[tuple[int, float]]:
@@ -622,11 +628,7 @@ class PostingsIndex:
                         cand += lo
                     self.walk_switches += 1
                     return self._finish(terms[j:], counts, rest[j:], theta, k, constant, cand, acc[cand], slot)
-            if t not in lists and position_range is None:
-                pos, contrib = self._scored_postings(t)
-            else:
-                pos, tf = lists[t] if t in lists else self.postings(t, position_range)
-                contrib = self._contrib(t, pos, tf) if pos.shape[0] else pos
+            pos, contrib = self._list_scored(t, lists, position_range)
             if pos.shape[0] == 0:
                 continue
             v = acc[pos]  # (a copy)
