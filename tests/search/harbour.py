@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -25,17 +26,23 @@ def harbour_articles(folder: Path, n: int) -> None:
             encoding="utf-8")
 
 
-@pytest.fixture()
-def built(tmp_path: Path) -> tuple[Path, Path]:
-    """(knowledge folder, database) after one full build of 12 harbour reports."""
+def build_once(tmp_path: Path, write: Callable[[Path, int], None], n: int,
+               db_name: str = "storybot.db") -> tuple[Path, Path]:
+    """(knowledge folder, database) after `write(folder, n)` and one full build."""
     kb = tmp_path / "knowledge"
     kb.mkdir()
-    harbour_articles(kb, 12)
-    db = tmp_path / "storybot.db"
+    write(kb, n)
+    db = tmp_path / db_name
     engine = Engine(kb, db)
     engine.open()
     engine.close()
     return kb, db
+
+
+@pytest.fixture()
+def built(tmp_path: Path) -> tuple[Path, Path]:
+    """(knowledge folder, database) after one full build of 12 harbour reports."""
+    return build_once(tmp_path, harbour_articles, 12)
 
 
 def cli_in_fresh_process(kb: Path, db: Path, cwd: Path, watched: tuple[str, ...],

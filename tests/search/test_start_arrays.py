@@ -22,6 +22,7 @@ from bot.ingest.files import unchanged_as_listed
 from bot.search.doc_score import TITLE_WEIGHT, doc_stats
 from bot.search.indexfiles import FORMAT, index_dir
 from bot.text.tokenize import tokenize
+from search.harbour import build_once
 
 
 def _articles(kb: Path, n: int) -> None:
@@ -35,14 +36,7 @@ def _articles(kb: Path, n: int) -> None:
 
 @pytest.fixture()
 def built(tmp_path: Path) -> tuple[Path, Path]:
-    kb = tmp_path / "knowledge"
-    kb.mkdir()
-    _articles(kb, 9)
-    db = tmp_path / "kb.sqlite"
-    engine = Engine(kb, db)
-    engine.open()
-    engine.close()
-    return kb, db
+    return build_once(tmp_path, _articles, 9, "kb.sqlite")
 
 
 def _manifest(db: Path) -> dict:
