@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal, Sequence
@@ -58,6 +59,10 @@ FILL_RATIO = 2
 # first out (`_scored_postings`): 16 bytes a posting.
 SCORED_MIN_POSTINGS = 20_000
 SCORED_BYTES = 64 << 20
+# top_k over a position range of at most SMALL_RANGE positions (one article's passages)
+# is scored in plain Python (`_top_k_small_range`): its few dozen postings cost less than
+# the fixed cost of the numpy calls of the general path.
+SMALL_RANGE = 128
 
 
 
@@ -154,6 +159,7 @@ class PostingsIndex:
         self.parts = parts
         self._scratch: tuple[np.ndarray, np.ndarray] | None = None
         self._one: np.ndarray | None = None
+        self._memoryviews: tuple | None = None  # (`_views`)
         self._scratch_lock = threading.Lock()
         self._scored: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._scored_bytes = 0
@@ -162,6 +168,7 @@ class PostingsIndex:
         self.walks = 0  # MaxScore look-ups done by walking the accumulator (tests count it)
         self.walk_switches = 0  # walks that went on with look-ups for the candidates left
         self.dense_picks = 0  # MaxScore candidate sets found by a pass over the accumulator (tests count it)
+        self.small_ranges = 0  # top k over a small position range scored in Python (tests count it)
         self.doc_len = np.asarray(doc_len).astype(np.float64, copy=False)
         self.params = params
         self.live = live
@@ -386,6 +393,8 @@ class PostingsIndex:
             counts[int(t)] = counts.get(int(t), 0) + 1
         if not counts:
             return []
+        if position_range is not None and position_range[1] - position_range[0] <= SMALL_RANGE:
+            return self._top_k_small_range(term_ids, k, position_range[0], position_range[1])
         lists: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if position_range is None:
             total = sum(int(self.df[t]) for t in counts)
@@ -398,6 +407,78 @@ class PostingsIndex:
             return self._select(positions, scores, k)
         return self._top_k_dense(term_ids, counts, k, position_range, lists,
                                  prune=total >= PRUNE_MIN_POSTINGS)
+
+    def _top_k_small_range(self, term_ids: Sequence[int | None], k: int, start: int, end: int
+                           ) -> list[tuple[int, float]]:
+        """top_k over the few positions [start, end), in plain Python: the same result as
+        `_sparse` then `_select`, bit for bit (the same float operations on the same numbers,
+        each passage's contributions added in the same order; Python floats are IEEE
+        doubles like numpy's float64). A general top k over one article's ~30 passages is
+        ~40 numpy calls of fixed cost (slices, searches, the live mask, a sort, a
+        partition) for a few dozen postings; here the arrays are read through memoryviews
+        (`_views`: an item is a Python number) and each list is searched by `bisect`."""
+        self.small_ranges += 1
+        start, end = max(start, 0), min(end, self.n_positions)
+        if end <= start:
+            return []
+        parts, idf_of, df_of, norm, live = self._views()
+        p = self.params
+        k1p1 = p.k1 + 1.0
+        okapi = p.variant == "okapi"
+        found: dict[int, list[tuple[int, float]]] = {}
+        sums: dict[int, float] = {}
+        constant = 0.0
+        n_terms = len(df_of)
+        for t in term_ids:
+            if t is None or t >= n_terms or df_of[t] == 0:
+                continue
+            idf = idf_of[t]
+            if not okapi:
+                constant += idf * p.delta
+            hits = found.get(t)
+            if hits is None:
+                hits = found[t] = []
+                for base, part_end, check, offsets, pos, tfs in parts:
+                    if base >= end or part_end <= start or t >= len(offsets) - 1:
+                        continue
+                    lo, hi = offsets[t], offsets[t + 1]
+                    if lo == hi:
+                        continue
+                    i = bisect_left(pos, start - base, lo, hi) if start > base else lo
+                    j = bisect_left(pos, end - base, i, hi)
+                    for at in range(i, j):
+                        x = pos[at] + base
+                        if check and not live[x]:
+                            continue
+                        tf = float(tfs[at])
+                        if okapi:
+                            hits.append((x, idf * (tf * k1p1 / (tf + norm[x]))))
+                        else:
+                            hits.append((x, idf * (tf * k1p1 / (norm[x] + tf))))
+            for x, c in hits:
+                sums[x] = sums.get(x, 0.0) + c
+        out = [(x, s + constant) for x, s in sums.items()]
+        out.sort(key=lambda pair: (-pair[1], pair[0]))
+        return out[:k]
+
+    def _views(self) -> tuple[list[tuple[int, int, bool, memoryview, memoryview, memoryview]],
+                              memoryview, memoryview, memoryview, memoryview | None]:
+        """Memoryviews for `_top_k_small_range`, made once: per part (base, end, whether to
+        check `live`, term offsets, positions, frequencies), then idf, df, the length
+        normaliser and the live mask."""
+        views = self._memoryviews
+        if views is None:
+            ends = [part.base for part in self.parts[1:]] + [self.n_positions]
+            parts = [(part.base, end, part.filtered and self.live is not None,
+                      memoryview(np.ascontiguousarray(part.term_offsets)),
+                      memoryview(np.ascontiguousarray(part.post_pos)),
+                      memoryview(np.ascontiguousarray(part.post_tf)))
+                     for part, end in zip(self.parts, ends)]
+            live = memoryview(np.ascontiguousarray(self.live)) if self.live is not None else None
+            views = self._memoryviews = (parts, memoryview(np.ascontiguousarray(self.idf)),
+                                         memoryview(np.ascontiguousarray(self.df)),
+                                         memoryview(np.ascontiguousarray(self._norm)), live)
+        return views
 
     def _select(self, positions: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
         if positions.size == 0 or k <= 0:

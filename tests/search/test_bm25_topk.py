@@ -41,6 +41,7 @@ def force(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
     monkeypatch.setattr(bm25_module, "WALK_RATIO", walk)
     monkeypatch.setattr(bm25_module, "SWITCH_RATIO", switch)
     monkeypatch.setattr(bm25_module, "SCORED_MIN_POSTINGS", keep)
+    monkeypatch.setattr(bm25_module, "SMALL_RANGE", -1)  # ranges too take the path forced (see test_small_ranges_*)
 
 
 def random_queries(seed: int, vocab: int, n: int) -> list[list[str]]:
@@ -282,3 +283,43 @@ def test_each_maxscore_ending_is_taken_and_gives_the_same_top_k(monkeypatch: pyt
     want = [brute_top(index, ids, k) for ids in queries for k in (10, 60)]
     for got, exp in zip(results["pruned-walk"], want):
         assert_same(got, exp)
+
+
+@pytest.mark.parametrize("variant", ["okapi", "plus"])
+def test_small_ranges_in_python_equal_the_general_path_bit_for_bit(variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_top_k_small_range` (one article's few passages, scored in plain Python) gives the very
+    list the numpy path gives (positions and scores ==), and the brute-force top k: over three
+    parts with deleted passages, ranges across part boundaries and past the end, repeated
+    and unknown words, ties."""
+    tokens = zipf_corpus(14, 3000, 800)
+    rng = np.random.default_rng(14)
+    kinds = [["w1", "w2", "w3"], ["w1", "w2"], ["w3", "w1"]]
+    for i in range(1000, 1060):  # identical passages: ties at the k-th place
+        tokens[i] = list(kinds[int(rng.integers(0, 3))])
+    dead = np.zeros(3000, dtype=bool)
+    dead[rng.integers(0, 3000, 300)] = True
+    dead[1020:1030] = True
+    params = BM25Params(variant=variant)
+    index, vocab = segmented(tokens, [1200, 1230], dead, params)
+    ranges = [(1000, 1060), (1190, 1250), (1229, 1231), (2950, 3100), (0, 40), (1225, 1226), (500, 500)]
+    ranges += [(a, a + int(rng.integers(1, 120))) for a in rng.integers(0, 3000, 25).tolist()]
+    queries = [["w1", "w2", "w3"], ["w1", "w1", "nowhere", "w2"], ["nowhere"]] + random_queries(14, 800, 20)
+    checked = ties = 0
+    for words in queries:
+        ids = [vocab.get(w) for w in words]
+        for a, b in ranges:
+            for k in (1, 3, 10, 60):
+                monkeypatch.setattr(bm25_module, "SMALL_RANGE", -1)
+                general = index.top_k(ids, k, (a, b))
+                monkeypatch.setattr(bm25_module, "SMALL_RANGE", 10**9)
+                before = index.small_ranges
+                small = index.top_k(ids, k, (a, b))
+                assert index.small_ranges == before + (1 if any(i is not None for i in ids) else 0)
+                assert small == general
+                assert all(type(p) is int and type(s) is float for p, s in small)
+                want = brute_top(index, ids, k + 1, (a, b))
+                ties += len(want) == k + 1 and want[k - 1][1] == want[k][1]
+                assert_same(small, want[:k])
+                assert not dead[[p for p, _ in small]].any()
+                checked += bool(small)
+    assert checked > 300 and ties >= 5
