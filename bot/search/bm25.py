@@ -63,6 +63,10 @@ SCORED_BYTES = 64 << 20
 # is scored in plain Python (`_top_k_small_range`): its few dozen postings cost less than
 # the fixed cost of the numpy calls of the general path.
 SMALL_RANGE = 128
+# A filtered part's list is checked for deleted passages by one binary search per deleted
+# passage when the list is longer than DEAD_RATIO times their number (else by reading
+# the live mask at each posting).
+DEAD_RATIO = 8
 
 
 
@@ -160,6 +164,7 @@ class PostingsIndex:
         self._scratch: tuple[np.ndarray, np.ndarray] | None = None
         self._one: np.ndarray | None = None
         self._memoryviews: tuple | None = None  # (`_views`)
+        self._dead_local: dict[int, np.ndarray] = {}  # (`_dead`)
         self._scratch_lock = threading.Lock()
         self._scored: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._scored_bytes = 0
@@ -288,7 +293,7 @@ class PostingsIndex:
             return np.empty(0, np.int64), np.empty(0, np.uint16)
         pos_parts: list[np.ndarray] = []
         tf_parts: list[np.ndarray] = []
-        for part in self.parts:
+        for n, part in enumerate(self.parts):
             if term_id >= part.term_offsets.shape[0] - 1:
                 continue
             lo, hi = int(part.term_offsets[term_id]), int(part.term_offsets[term_id + 1])
@@ -309,8 +314,20 @@ class PostingsIndex:
             if part.base:
                 gpos += part.base
             if part.filtered and self.live is not None:
-                keep = self.live[gpos]
-                gpos, tf = gpos[keep], tf[keep]
+                dead = self._dead(n)
+                if dead.shape[0] * DEAD_RATIO < pos.shape[0]:
+                    # Few deleted passages in the part: find them in the list (one binary
+                    # search each) rather than read the live mask at every posting.
+                    at = np.searchsorted(pos, dead)
+                    np.minimum(at, pos.shape[0] - 1, out=at)  # (past the end: pos[-1] < that one)
+                    at = at[pos[at] == dead]
+                    if at.shape[0]:
+                        keep = np.ones(pos.shape[0], dtype=np.bool_)
+                        keep[at] = False
+                        gpos, tf = gpos[keep], tf[keep]
+                else:
+                    keep = self.live[gpos]
+                    gpos, tf = gpos[keep], tf[keep]
             pos_parts.append(gpos)
             tf_parts.append(tf)
         if not pos_parts:
@@ -318,6 +335,17 @@ class PostingsIndex:
         if len(pos_parts) == 1:
             return pos_parts[0], tf_parts[0]
         return np.concatenate(pos_parts), np.concatenate(tf_parts)
+
+    def _dead(self, n: int) -> np.ndarray:
+        """Part n's deleted passages: their local positions, ascending, in the postings'
+        dtype (made once per part)."""
+        dead = self._dead_local.get(n)
+        if dead is None:
+            part = self.parts[n]
+            end = self.parts[n + 1].base if n + 1 < len(self.parts) else self.n_positions
+            live = self.live[part.base : end] if self.live is not None else np.ones(0, np.bool_)
+            dead = self._dead_local[n] = np.flatnonzero(~live).astype(part.post_pos.dtype)
+        return dead
 
     def sparse_scores(self, term_ids: Sequence[int | None],
                       position_range: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:

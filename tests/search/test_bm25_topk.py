@@ -323,3 +323,26 @@ def test_small_ranges_in_python_equal_the_general_path_bit_for_bit(variant: str,
                 assert not dead[[p for p, _ in small]].any()
                 checked += bool(small)
     assert checked > 300 and ties >= 5
+
+
+def test_deleted_passages_found_by_search_or_by_the_live_mask(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A filtered part's lists lose their deleted passages the same way whether these are
+    searched for in each list (few of them) or the live mask is read at every posting;
+    only live passages that hold the term remain, in position order."""
+    tokens = zipf_corpus(15, 4000, 1000)
+    dead = np.zeros(4000, dtype=bool)
+    dead[[0, 1, 17, 999, 1000, 2999, 3998, 3999]] = True
+    dead[1500:1530] = True
+    index, vocab = segmented(tokens, [1000, 3000], dead, BM25Params())
+    searched = 0
+    for word, t in vocab.items():
+        want = np.array([i for i, doc in enumerate(tokens) if word in doc and not dead[i]], dtype=np.int64)
+        for ratio in (0, 10**9):
+            monkeypatch.setattr(bm25_module, "DEAD_RATIO", ratio)
+            for rng in (None, (990, 1600), (3990, 4000)):
+                pos, tf = index.postings(t, rng)
+                sub = want if rng is None else want[(want >= rng[0]) & (want < rng[1])]
+                assert pos.tolist() == sub.tolist()
+                assert tf.tolist() == [tokens[i].count(word) for i in sub.tolist()]
+        searched += int(index.df[t]) > 8 * 38
+    assert searched > 20  # (lists long enough for the search with the default ratio too)
