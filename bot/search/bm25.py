@@ -57,7 +57,7 @@ EST_STRIDE = 16
 FILL_RATIO = 2
 # Long postings lists (common words) are kept scored per index, least recently used
 # first out (`_scored_postings`): 16 bytes a posting.
-SCORED_MIN_POSTINGS = 20_000
+SCORED_MIN_POSTINGS = 4_000
 SCORED_BYTES = 64 << 20
 # top_k over a position range of at most SMALL_RANGE positions (one article's passages)
 # is scored in plain Python (`_top_k_small_range`): its few dozen postings cost less than
