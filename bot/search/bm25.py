@@ -52,6 +52,9 @@ SCAN_DENSE = 8
 WALK_RATIO = 16
 SWITCH_RATIO = 16
 EST_STRIDE = 16
+# A walk's end reads the passages it wrote and those that had reached theta before it
+# rather than pass over the accumulator when these hold at most n_positions / REACHED_RATIO.
+REACHED_RATIO = 4
 # The accumulator is cleared by one pass over it (not list by list) when the lists read
 # hold more than n_positions / FILL_RATIO postings.
 FILL_RATIO = 2
@@ -172,6 +175,7 @@ class PostingsIndex:
         self.scored_computed = 0  # long lists scored and kept (tests count it)
         self.walks = 0  # MaxScore look-ups done by walking the accumulator (tests count it)
         self.walk_switches = 0  # walks that went on with look-ups for the candidates left
+        self.walk_reached = 0  # walks whose end read the passages written and reached, not the accumulator
         self.dense_picks = 0  # MaxScore candidate sets found by a pass over the accumulator (tests count it)
         self.small_ranges = 0  # top k over a small position range scored in Python (tests count it)
         self.doc_len = np.asarray(doc_len).astype(np.float64, copy=False)
@@ -663,8 +667,14 @@ class PostingsIndex:
                                            for pos in touched)
                 left = sum(int(self.df[t]) for t in terms[i:])
                 if est * WALK_RATIO > left:
+                    # The passages already at theta (the walk's end needs them, with those it writes).
+                    reached = None
+                    if len(vals) == len(touched):
+                        reached = [pos[v >= theta] for pos, v in zip(touched, vals)]
+                    elif sum(pos.shape[0] for pos in touched) * REACHED_RATIO <= self.n_positions:
+                        reached = [pos[acc[pos] >= theta] for pos in touched]
                     return self._walk(terms[i:], counts, rest[i:], theta, k, constant, acc, slot,  # type: ignore[arg-type]
-                                      position_range, lists)
+                                      position_range, lists, reached)
             if len(touched) > 1 and need > 0 and sum(pos.shape[0] for pos in touched) * SCAN_DENSE > self.n_positions:
                 # Many touched positions: one pass over the accumulator finds them (untouched
                 # ones hold 0), in position order and each once, where picking them list by
@@ -708,7 +718,8 @@ class PostingsIndex:
 
     def _walk(self, terms: list[int], counts: dict[int, int], rest: list[float], theta: float, k: int,
               constant: float, acc: np.ndarray, slot: np.ndarray, position_range: tuple[int, int] | None,
-              lists: dict[int, tuple[np.ndarray, np.ndarray]]) -> list[tuple[int, float]]:
+              lists: dict[int, tuple[np.ndarray, np.ndarray]], reached: list[np.ndarray] | None = None
+              ) -> list[tuple[int, float]]:
         """MaxScore's look-ups for many candidates: the terms left (`terms`, whose bounds sum
         to `rest[0]` < `theta`) are walked over the accumulator itself. For each one, the
         accumulator is read at its postings (one gather); a passage there whose sum with the
@@ -721,7 +732,10 @@ class PostingsIndex:
         writes; once few are (estimated from every EST_STRIDE-th position), they are found
         by one pass and the terms left looked up for them (`_finish`). Every write is at a
         position already touched (a contribution alone cannot reach the threshold): the
-        caller's reset clears them."""
+        caller's reset clears them. At the end the passages at `theta` are those written
+        that reach it and those already at the first `theta` (`reached`, when the caller
+        gives them: `theta` > 0 only rises, a passage not written keeps its sum) that still
+        do: read there, not by a pass over the whole accumulator, when they are few."""
         self.walks += 1
         lo, hi = position_range if position_range is not None else (0, self.n_positions)
         for j, t in enumerate(terms):
@@ -746,12 +760,19 @@ class PostingsIndex:
             if live.size == 0:
                 continue
             v = v[live]
-            acc[pos[live]] = v
+            at = pos[live]
+            acc[at] = v
+            if reached is not None:
+                reached.append(at)
             if v.size >= k:
                 theta = max(theta, float(np.partition(v, v.size - k)[v.size - k]))
-        cand = np.flatnonzero(acc[lo:hi] >= theta)
-        if lo:
-            cand += lo
+        if reached is not None and sum(at.shape[0] for at in reached) * REACHED_RATIO <= hi - lo:
+            self.walk_reached += 1
+            cand = _distinct(np.concatenate([at[acc[at] >= theta] for at in reached]))
+        else:
+            cand = np.flatnonzero(acc[lo:hi] >= theta)
+            if lo:
+                cand += lo
         return self._select(cand, acc[cand] + constant, k)
 
     def _finish(self, terms: list[int], counts: dict[int, int], rest: list[float], theta: float | None,

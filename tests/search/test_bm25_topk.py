@@ -346,3 +346,32 @@ def test_deleted_passages_found_by_search_or_by_the_live_mask(monkeypatch: pytes
                 assert tf.tolist() == [tokens[i].count(word) for i in sub.tolist()]
         searched += int(index.df[t]) > 8 * 38
     assert searched > 20  # (lists long enough for the search with the default ratio too)
+
+
+@pytest.mark.parametrize("variant", ["okapi", "plus"])
+def test_a_walks_end_from_the_passages_written_and_reached(variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A walk's end finds the passages at theta among those it wrote and those already at
+    theta before it (`reached`), or by a pass over the accumulator: both taken (counted),
+    the same lists bit for bit, equal to the brute-force top k, the accumulator left clean."""
+    tokens = zipf_corpus(16, 8000, 2000, max_len=20)
+    index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params(variant=variant))
+    queries = [[vocab.get(w) for w in words] for words in random_queries(16, 2000, 30)]
+    queries += [[vocab[w] for w in ("w0", "w1", "w2", "w3")], [vocab[w] for w in ("w2", "w4", "w5", "w9", "w30")],
+                [vocab[w] for w in ("w0", "w0", "w1", "w6", "w700")]]
+    force(monkeypatch, "pruned-walk")
+    results = {}
+    for ratio in (0, 10**12):
+        monkeypatch.setattr(bm25_module, "REACHED_RATIO", ratio)
+        walks, reached, switches = index.walks, index.walk_reached, index.walk_switches
+        results[ratio] = [index.top_k(ids, k) for ids in queries for k in (1, 10, 60)]
+        assert index.walks > walks + 10
+        if ratio == 0:
+            # (every walk that ends by itself; the others went on with look-ups)
+            assert index.walk_reached - reached == index.walks - walks - (index.walk_switches - switches) > 10
+        else:
+            assert index.walk_reached == reached
+        assert_scratch_clean(index)
+    assert results[0] == results[10**12]
+    want = [brute_top(index, ids, k) for ids in queries for k in (1, 10, 60)]
+    for got, exp in zip(results[0], want):
+        assert_same(got, exp)
