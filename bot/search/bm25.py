@@ -667,14 +667,11 @@ class PostingsIndex:
                                            for pos in touched)
                 left = sum(int(self.df[t]) for t in terms[i:])
                 if est * WALK_RATIO > left:
-                    # The passages already at theta (the walk's end needs them, with those it writes).
-                    reached = None
-                    if len(vals) == len(touched):
-                        reached = [pos[v >= theta] for pos, v in zip(touched, vals)]
-                    elif sum(pos.shape[0] for pos in touched) * REACHED_RATIO <= self.n_positions:
-                        reached = [pos[acc[pos] >= theta] for pos in touched]
+                    # The walk's end needs the passages already at theta: `pool` holds exactly
+                    # those (theta is the last k-th sum found, and every list read since the
+                    # first was counted into the pool).
                     return self._walk(terms[i:], counts, rest[i:], theta, k, constant, acc, slot,  # type: ignore[arg-type]
-                                      position_range, lists, reached)
+                                      position_range, lists, None if pool is None else [pool])
             if len(touched) > 1 and need > 0 and sum(pos.shape[0] for pos in touched) * SCAN_DENSE > self.n_positions:
                 # Many touched positions: one pass over the accumulator finds them (untouched
                 # ones hold 0), in position order and each once, where picking them list by
