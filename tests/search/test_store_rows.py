@@ -63,3 +63,40 @@ def test_reader_rows_equal_rows_built_by_init(tmp_path: Path) -> None:
         assert reader.failed  # the missing id marks the snapshot for replacement
     finally:
         reader.close()
+
+
+def test_statements_come_in_reading_order_whatever_the_rows_order(tmp_path: Path) -> None:
+    """statements() sorts (document, seq) itself (no ORDER BY): rows stored in another order
+    still come back in reading order, the version row first, documents in SQL's text order."""
+    import sqlite3
+
+    db = tmp_path / "db.sqlite"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE passages (id INTEGER PRIMARY KEY, document TEXT, paragraph INTEGER, "
+                 "sentence INTEGER, kind TEXT, text TEXT, tokens TEXT)")
+    conn.execute("CREATE TABLE statements (document TEXT, seq INTEGER, passage INTEGER, speaker TEXT, "
+                 "key TEXT, kind TEXT)")
+    conn.execute("CREATE INDEX idx_statements_document ON statements (document)")
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    docs = ["zeta", "Éclair", "alpha", "Zeta"]  # (byte order: "Zeta" < "alpha" < "zeta" < "Éclair")
+    rows, pid = [], 0
+    for doc in docs:
+        rows.append((doc, -1, None, "", "", "v1"))
+        for seq in range(6):
+            pid += 1
+            conn.execute("INSERT INTO passages VALUES (?, ?, 1, ?, 'body', ?, NULL)", (pid, doc, seq, f"{doc} said {seq}."))
+            rows.append((doc, seq, pid, f"Speaker {seq % 2}", f"speaker {seq % 2}", "said"))
+    for r in reversed(rows):  # rowids against reading order
+        conn.execute("INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?)", r)
+    conn.commit()
+    conn.close()
+    reader = PassageReader(db, readonly=True)
+    try:
+        got = reader.statements(docs, "v1")
+        assert list(got) == sorted(docs, key=lambda d: d.encode())
+        for doc in docs:
+            assert [r[2] for r in got[doc]] == [f"{doc} said {seq}." for seq in range(6)]
+            assert [r[5] for r in got[doc]] == list(range(6))  # sentence = seq here
+        assert reader.statements(docs, "v2") == {}  # other rules' rows are not trusted
+    finally:
+        reader.close()
