@@ -649,7 +649,7 @@ def _passage_row(r: tuple[Any, ...]) -> PassageRow:
     dataclass's __init__ sets each of its seven fields through object.__setattr__, the
     larger part of building the ~70 candidate rows a question reads (measured at 1M:
     ~90 -> ~50 us per statement's rows). The same object: equal, same hash, same repr
-    (tests/test_store_rows.py checks it, and that PASSAGE_FIELDS are PassageRow's fields)."""
+    (tests/search/test_store_rows.py checks it, and that PASSAGE_FIELDS are PassageRow's fields)."""
     row = _new_object(PassageRow)
     d = row.__dict__
     d["id"] = r[0]
@@ -1038,6 +1038,7 @@ class PassageReader:
             (like, limit),
         )
         return [(name, int(n)) for name, n in rows]
+
 
 _DOC_SEQ = itemgetter(0, 1)  # (document, seq) of a statements() row
 

@@ -84,7 +84,8 @@ def test_statements_come_in_reading_order_whatever_the_rows_order(tmp_path: Path
         rows.append((doc, -1, None, "", "", "v1"))
         for seq in range(6):
             pid += 1
-            conn.execute("INSERT INTO passages VALUES (?, ?, 1, ?, 'body', ?, NULL)", (pid, doc, seq, f"{doc} said {seq}."))
+            conn.execute("INSERT INTO passages VALUES (?, ?, 1, ?, 'body', ?, NULL)",
+                         (pid, doc, seq, f"{doc} said {seq}."))
             rows.append((doc, seq, pid, f"Speaker {seq % 2}", f"speaker {seq % 2}", "said"))
     for r in reversed(rows):  # rowids against reading order
         conn.execute("INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?)", r)
