@@ -639,30 +639,6 @@ def _split_tokens(cell: str | None) -> tuple[str, ...] | None:
     return tuple(cell.split(" ")) if cell else ()
 
 
-_new_object = object.__new__
-PASSAGE_FIELDS = ("id", "document", "paragraph", "sentence", "kind", "text", "tokens")
-
-
-def _passage_row(r: tuple[Any, ...]) -> PassageRow:
-    """`PassageRow(*r[:6], _split_tokens(r[6]))` for a row (id, document, paragraph,
-    sentence, kind, text, tokens), built by filling the instance's __dict__: a frozen
-    dataclass's __init__ sets each of its seven fields through object.__setattr__, the
-    larger part of building the ~70 candidate rows a question reads (measured at 1M:
-    ~90 -> ~50 us per statement's rows). The same object: equal, same hash, same repr
-    (tests/search/test_store_rows.py checks it, and that PASSAGE_FIELDS are PassageRow's fields)."""
-    row = _new_object(PassageRow)
-    d = row.__dict__
-    d["id"] = r[0]
-    d["document"] = r[1]
-    d["paragraph"] = r[2]
-    d["sentence"] = r[3]
-    d["kind"] = r[4]
-    d["text"] = r[5]
-    cell = r[6]
-    d["tokens"] = None if cell is None else tuple(cell.split(" ")) if cell else ()
-    return row
-
-
 def _title_rows(doc_id: str, title: str | None) -> list[tuple[str, str, int, str | None]]:
     """A title's rows for `title_terms`: its length (with the title), each index term's count."""
     terms = tokenize(title or "")
@@ -847,8 +823,7 @@ class PassageReader:
                 f"WHERE id IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
-            for r in rows:
-                out[r[0]] = _passage_row(r)
+            out.update({r[0]: PassageRow(r[0], r[1], r[2], r[3], r[4], r[5], _split_tokens(r[6])) for r in rows})
         if len(out) < len(ids):
             self.failed = True  # rows this snapshot indexes are gone: replace it at the next reload
         return out
