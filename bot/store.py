@@ -37,6 +37,7 @@ SCHEMA_VERSION = 4  # 4: passages.tokens (each sentence's index terms, for retri
 # it instead of tokenising every title on a process's first question. Added to older
 # databases in place when a writer opens them (meta `title_terms`).
 TITLE_TERMS_VERSION = "1"
+_DIGIT_VALUES = bytes.maketrans(b"0123456789", bytes(range(10)))  # (title_term_lists)
 TITLE_LENGTH = ""  # the `term` of the row that holds a title's length in terms
 # A question's title postings are read by term: an index on (term) alone made each row a
 # look-up in the table (a common title word has thousands of rows at 1M sentences), so the
@@ -881,6 +882,31 @@ class PassageReader:
             return []
         return self.query(f"SELECT term, document, n FROM title_terms WHERE term IN ({','.join('?' * len(terms))})",
                           terms)
+
+    def title_term_lists(self, terms: Iterable[str]) -> list[tuple[str, list[str], list[int]]]:
+        """`title_terms` grouped: (term, its documents, their counts), one row per term
+        found, in no particular order. A row per posting made a Python tuple each (at 1M
+        sentences a common title word is in thousands of titles): SQLite joins each term's
+        documents into one string and its counts into one string of digits (a title holds
+        a word fewer than ten times), and Python splits them. A term whose lists do not
+        split back into its row count (a NUL in a document id, a NULL, a count of 10 or
+        more) is read row by row."""
+        terms = [t for t in dict.fromkeys(terms) if t != TITLE_LENGTH]
+        if not terms:
+            return []
+        rows = self.query(
+            "SELECT term, COUNT(*), group_concat(document, char(0)), group_concat(n, '') "
+            f"FROM title_terms WHERE term IN ({','.join('?' * len(terms))}) GROUP BY term", terms)
+        out: list[tuple[str, list[str], list[int]]] = []
+        for term, count, docs, digits in rows:
+            doc_list = docs.split("\0") if isinstance(docs, str) else []
+            if (len(doc_list) == count and isinstance(digits, str) and len(digits) == count
+                    and digits.isascii() and digits.isdigit()):
+                out.append((term, doc_list, list(digits.encode().translate(_DIGIT_VALUES))))
+                continue
+            got = self.title_terms([term])
+            out.append((term, [d for _, d, _ in got], [int(n) for _, _, n in got]))
+        return out
 
     # -- who said what (bot/answers/said.py) ----------------------------------------------
     def statements(self, documents: Iterable[str], version: str

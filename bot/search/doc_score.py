@@ -19,7 +19,7 @@ import threading
 import weakref
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Iterable, Iterator, Mapping
 
 import numpy as np
@@ -88,16 +88,17 @@ class _Titles:
             return
         if len(self.known) > 50_000:  # a long-running bot: keep the cache bounded
             self.known.clear()
-        rows = self.reader.title_terms(want)
+        lists = self.reader.title_term_lists(want)
         code = {t: k for k, t in enumerate(want)}
         found: dict[str, tuple[np.ndarray, np.ndarray]] = dict.fromkeys(want, _NO_TITLES)
-        if rows:
-            count = len(rows)
-            term_col, doc_col, n_col = zip(*rows)
-            which = np.fromiter(map(code.get, term_col, repeat(-1, count)), dtype=np.int64, count=count)
+        count = sum(len(d) for _, d, _ in lists)
+        if count:
+            which = np.repeat(np.array([code.get(t, -1) for t, _, _ in lists], dtype=np.int64),
+                              [len(d) for _, d, _ in lists])
             # -1: a document this snapshot does not hold (a newer build's)
-            docs = np.fromiter(map(self.index_of.get, doc_col, repeat(-1, count)), dtype=np.int64, count=count)
-            counts = np.fromiter(map(int, n_col), dtype=np.int64, count=count)
+            docs = np.fromiter(map(self.index_of.get, chain.from_iterable(d for _, d, _ in lists), repeat(-1, count)),
+                               dtype=np.int64, count=count)
+            counts = np.fromiter(chain.from_iterable(n for _, _, n in lists), dtype=np.int64, count=count)
             keep = (docs >= 0) & (which >= 0)
             which, docs, counts = which[keep], docs[keep], counts[keep]
             # by term, then (document, count): each term's pairs sorted as tuples sort
@@ -464,12 +465,23 @@ class DocScores(Mapping[str, float]):
     """Document id → score, for the documents that hold a query term, in position
     order: what a dict `{id: score}` gives, held as the score array. At 1M sentences
     a common word is in all 34k articles; building and sorting that dict per question
-    took ~40 ms. `top(n)` gives what `sorted(self, key=lambda d: -self[d])[:n]` gives."""
+    took ~40 ms. `top(n)` gives what `sorted(self, key=lambda d: -self[d])[:n]` gives.
+
+    Scores are sums of non-negative parts, so a document holds a query term exactly
+    when its score is > 0. Which documents those are (`_hit`, a pass over every
+    document and an array as long) is found only when asked: answering asks for the
+    best score, truthiness, the top few and a few look-ups, none of which need it."""
 
     def __init__(self, stats: DocStats, total: np.ndarray) -> None:
         self._stats = stats
         self._total = total
-        self._hit = np.flatnonzero(total > 0)
+        self._hit_cache: np.ndarray | None = None
+
+    @property
+    def _hit(self) -> np.ndarray:
+        if self._hit_cache is None:
+            self._hit_cache = np.flatnonzero(self._total > 0)
+        return self._hit_cache
 
     def __getitem__(self, doc_id: str) -> float:
         i = self._stats.index_of.get(doc_id)
@@ -484,26 +496,63 @@ class DocScores(Mapping[str, float]):
     def __len__(self) -> int:
         return int(self._hit.shape[0])
 
+    def __bool__(self) -> bool:
+        return bool(self._total.shape[0]) and bool(self._total.max() > 0)
+
     def values(self) -> list[float]:  # type: ignore[override]
         return self._total[self._hit].tolist()
 
+    def best(self) -> float:
+        """`max(self.values(), default=0.0)`: the largest score is the array's maximum
+        (every other document's is 0.0), the same float."""
+        if not self._total.shape[0]:
+            return 0.0
+        top = float(self._total.max())
+        return top if top > 0 else 0.0
+
     def top(self, n: int) -> list[str]:
         """The n best document ids, score descending, position order on ties."""
-        scores = self._total[self._hit]
-        if scores.shape[0] > 4 * n:  # only the contenders are sorted
-            kth = np.partition(scores, scores.shape[0] - n)[scores.shape[0] - n]
-            keep = np.flatnonzero(scores >= kth)
-        else:
-            keep = np.arange(scores.shape[0])
-        order = keep[np.lexsort((keep, -scores[keep]))][:n]
-        return [self._stats.ids[i] for i in self._hit[order].tolist()]
+        total = self._total
+        keep = _contenders(total, n)
+        if keep is None:
+            scores = total[self._hit]
+            if scores.shape[0] > 4 * n:  # only the contenders are sorted
+                kth = np.partition(scores, scores.shape[0] - n)[scores.shape[0] - n]
+                keep = self._hit[np.flatnonzero(scores >= kth)]
+            else:
+                keep = self._hit
+        order = keep[np.lexsort((keep, -total[keep]))][:n]
+        return [self._stats.ids[i] for i in order.tolist()]
+
+
+SAMPLE_STEP = 16  # `_contenders`: every 16th score bounds the n-th best from below
+
+
+def _contenders(total: np.ndarray, n: int) -> np.ndarray | None:
+    """Positions (ascending) of a few positive scores that include the n best, or None
+    (too few scores to bother, or no useful bound).
+
+    The n-th largest of every SAMPLE_STEP-th score is at most the n-th largest of them
+    all (the sample's n best are n scores at least that large), so every score at or
+    above it holds the n best; at 1M sentences that is a few dozen of 34k articles. It
+    replaces a partition of every hit's score (and the gather of those scores), the
+    largest part of picking the top 3 articles. The order among the contenders is then
+    the same lexsort, so the same documents come out."""
+    if n <= 0 or total.shape[0] < 64 * n:
+        return None
+    sample = total[::SAMPLE_STEP]
+    m = sample.shape[0]
+    bound = np.partition(sample, m - n)[m - n]
+    if not bound > 0:  # (fewer than n positive scores in the sample)
+        return None
+    return np.flatnonzero(total >= bound)
 
 
 def best_score(scores: Mapping[str, float]) -> float:
     """`max(scores.values(), default=0.0)` without a Python pass over every article
     (at 1M sentences a common word gives all 34k a score)."""
     if isinstance(scores, DocScores):
-        return float(scores._total[scores._hit].max()) if len(scores) else 0.0
+        return scores.best()
     return max(scores.values(), default=0.0)
 
 
@@ -590,16 +639,14 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
         question_marks = []  # documents holding each question term (any of its stems)
         for q in questions:
             marks = [m for f, m in zip(stems, stem_marks) if expanded[f] == q]
-            question_marks.append(marks[0] if len(marks) == 1 else np.logical_or.reduce(marks))
+            question_marks.append(_any_of(marks))
         near = None
         if min(weights.get(q, 0.0) for q in questions) >= 1e-8 * total:
             # Every term weighs: a document holding them all (the usual case) holds the
             # largest share, and every document that does not is 1e-8 below it.
-            near = np.flatnonzero(question_marks[0] if len(questions) == 1 else np.logical_and.reduce(question_marks))
+            near = np.flatnonzero(_all_of(question_marks))
         if near is None or not near.shape[0]:
-            code = np.zeros(n_docs, dtype=np.intp)  # bit j: the document holds questions[j]
-            for j, held_q in enumerate(question_marks):
-                code |= held_q.astype(np.intp) << j
+            code = _codes(question_marks, None)  # bit j: the document holds questions[j]
             present = np.flatnonzero(np.bincount(code))  # the masks some document has
             shares = [sum(weights.get(q, 0.0) for j, q in enumerate(questions) if m >> j & 1) / total
                       for m in present.tolist()]
@@ -612,17 +659,67 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
     # The near-best documents (at 1M sentences thousands tie: every article that holds all
     # the question's words): which stems each holds, as a bit mask; summed once per mask
     # (documents with the same stems give the same `found` set, built the same way).
-    held = np.zeros(near.shape[0], dtype=np.uint64)
-    for i, mark in enumerate(stem_marks):
-        held |= mark[near].astype(np.uint64) << np.uint64(i)
     best = 0.0
-    for pattern in sorted(set(held.tolist())):  # (np.unique would import numpy.ma: ~20 ms of a cold start)
+    for pattern in _distinct(_codes(stem_marks, near)):
         found: set[str] = set()
         for i, f in enumerate(stems):  # inserted in the order doc_term_sets inserts them
             if pattern >> i & 1:
                 found.add(f)
         best = max(best, sum(weights[t] for t in {expanded[f] for f in found}) / total)
     return best
+
+
+def _any_of(marks: list[np.ndarray]) -> np.ndarray:
+    """`np.logical_or.reduce(marks)` without stacking the arrays into one first."""
+    if len(marks) == 1:
+        return marks[0]
+    out = np.logical_or(marks[0], marks[1])
+    for m in marks[2:]:
+        np.logical_or(out, m, out=out)
+    return out
+
+
+def _all_of(marks: list[np.ndarray]) -> np.ndarray:
+    """`np.logical_and.reduce(marks)` without stacking the arrays into one first."""
+    if len(marks) == 1:
+        return marks[0]
+    out = np.logical_and(marks[0], marks[1])
+    for m in marks[2:]:
+        np.logical_and(out, m, out=out)
+    return out
+
+
+def _codes(marks: list[np.ndarray], near: np.ndarray | None) -> np.ndarray:
+    """Each document's (each of `near`'s, when given) bit mask: bit i set when it is in
+    `marks[i]`, in the narrowest unsigned type that holds len(marks) bits (a byte per
+    document up to 8 marks, not eight): the work is passes over 34k-element arrays.
+    When `near` is most documents, the masks are built over every document and gathered
+    once, not gathered per mark."""
+    dtype = np.dtype(np.uint8 if len(marks) <= 8 else np.uint16 if len(marks) <= 16
+                     else np.uint32 if len(marks) <= 32 else np.uint64)
+    whole = near is None or near.shape[0] * 4 > marks[0].shape[0]
+    code = np.zeros(marks[0].shape[0] if whole else near.shape[0], dtype=dtype)
+    for i, mark in enumerate(marks):
+        bits = (mark if whole else mark[near]).view(np.uint8)  # (bool as 0/1 bytes, no copy)
+        if dtype.itemsize > 1:
+            bits = bits.astype(dtype)
+        code |= np.left_shift(bits, dtype.type(i)) if i else bits
+    return code if near is None or not whole else code[near]
+
+
+def _distinct(codes: np.ndarray) -> list[int]:
+    """`sorted(set(codes.tolist()))` without a Python int per document: a count per
+    value when masks are at most 16 bits (np.unique would import numpy.ma: ~20 ms of a
+    cold start), else sorted and compared with the neighbour."""
+    if not codes.shape[0]:
+        return []
+    if codes.dtype.itemsize <= 2:
+        return np.flatnonzero(np.bincount(codes)).tolist()
+    ordered = np.sort(codes)
+    first = np.empty(ordered.shape[0], dtype=np.bool_)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first].tolist()
 
 
 def _best_share_matrix(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str, int],
