@@ -47,19 +47,26 @@ class _Reads:
     """Articles whose stored statements were read, and the statements that read them."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.documents = 0
+        self.documents = 0  # articles whose statements (whole, or their speakers) were read
         self.calls = 0
-        original = PassageReader.statements
+        self.whole = 0  # articles whose statements were read whole (`statements`)
+        for name in ("statements", "statement_speakers"):
+            self._count(monkeypatch, name)
+        monkeypatch.setattr(said_mod, "_DocumentReader", _Counting)
+        _Counting.made = 0
+
+    def _count(self, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+        original = getattr(PassageReader, name)
 
         def counting(reader, documents, version):  # type: ignore[no-untyped-def]
             documents = list(documents)
             self.documents += len(documents)
             self.calls += 1
+            if name == "statements":
+                self.whole += len(documents)
             return original(reader, documents, version)
 
-        monkeypatch.setattr(PassageReader, "statements", counting)
-        monkeypatch.setattr(said_mod, "_DocumentReader", _Counting)
-        _Counting.made = 0
+        monkeypatch.setattr(PassageReader, name, counting)
 
 
 def test_said_reads_at_most_max_documents(council, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -95,6 +102,7 @@ def test_few_candidates_give_what_unbounded_attribution_gives(council, monkeypat
 
     def run(bound: int):
         snap.__dict__.pop("_said_cache", None)
+        snap.__dict__.pop("_said_speakers", None)
         monkeypatch.setattr(said_mod, "MAX_DOCUMENTS", bound)
         reads.documents = 0
         return said_mod.said(snap, "Ada Lindqvist", limit=1000), reads.documents
@@ -128,10 +136,11 @@ def test_articles_stored_without_statements_are_attributed_when_asked(council, m
     expected = said_mod.said(snap, "Ada Lindqvist", limit=1000)
     reads = _Reads(monkeypatch)
     snap.__dict__.pop("_said_cache", None)
+    snap.__dict__.pop("_said_speakers", None)
     monkeypatch.setattr(said_mod, "ATTRIBUTION_VERSION", "other rules")
     got = said_mod.said(snap, "Ada Lindqvist", limit=1000)
     assert got == expected
-    assert _Counting.made == reads.documents > 0
+    assert _Counting.made == reads.whole > 0
 
 
 def test_a_database_without_the_statements_table_is_answered_the_same(council, tmp_path: Path) -> None:

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.answers import ask as ask_mod
+from bot.answers import said as said_mod
 from bot.answers.said import said_answer
 from bot.engine import Engine
+from bot.store import PassageReader
 
 
 def _article(i: int) -> str:
@@ -81,3 +83,76 @@ def test_fewer_statements_are_followed_by_what_retrieval_found(council, monkeypa
     assert (answer.quotes, answer.more) == expected
     assert len(answer.quotes) == 2 and all("Bo Berg said" in q.text for q in answer.quotes)
     assert answer.more and all("Bo Berg inspected" in q.text for q in answer.more)
+
+
+# ---------------------------------------------------------------------------- X's statements
+
+
+def _whole(snap, name: str, limit: int) -> said_mod.SaidResult:
+    """said() as composed from every statement read whole (documents_statements)."""
+    words = said_mod.query_words(name)
+    docs = said_mod._candidate_documents(snap, words)
+    found = [s for sts in said_mod.documents_statements(snap, docs).values() for s in sts
+             if said_mod.speaker_matches(words, s.speaker_key)]
+    names: dict[str, int] = {}
+    for s in found:
+        names[s.speaker] = names.get(s.speaker, 0) + 1
+    return said_mod.SaidResult(name, max(names, key=lambda n: (names[n], len(n))), tuple(found[:limit]))
+
+
+def test_statement_speakers_are_the_stored_statements_without_their_sentences(council) -> None:
+    snap = council._snapshot
+    docs = sorted(snap.documents)
+    whole = snap.reader.statements(docs, said_mod.ATTRIBUTION_VERSION)
+    speakers = snap.reader.statement_speakers(docs, said_mod.ATTRIBUTION_VERSION)
+    assert set(speakers) == set(whole) == set(docs)
+    assert speakers == {d: [(sp, key, passage, kind) for sp, key, _, _, _, _, passage, kind in rows]
+                        for d, rows in whole.items()}
+    assert snap.reader.statement_speakers(docs, "other rules") == {}
+
+
+class _PassageReads:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, drop: int | None = None) -> None:
+        self.ids: list[int] = []
+        original = PassageReader.passages
+
+        def counting(reader, ids):  # type: ignore[no-untyped-def]
+            ids = list(ids)
+            self.ids.extend(ids)
+            rows = original(reader, ids)
+            return {i: r for i, r in rows.items() if i != drop}
+
+        monkeypatch.setattr(PassageReader, "passages", counting)
+
+
+@pytest.mark.parametrize("name", ["Ada Lindqvist", "Bo Berg", "ada", "Lindqvist"])
+@pytest.mark.parametrize("limit", [1, 5, 1000])
+def test_said_reads_the_sentences_of_the_statements_it_gives(council, monkeypatch: pytest.MonkeyPatch,
+                                                             name: str, limit: int) -> None:
+    snap = council._snapshot
+    expected = _whole(snap, name, limit)
+    snap.__dict__.pop("_said_speakers", None)
+    reads = _PassageReads(monkeypatch)
+    got = said_mod.said(snap, name, limit=limit)
+    assert got == expected and got.statements
+    assert sorted(reads.ids) == sorted(s.passage for s in got.statements)
+
+
+def test_a_sentence_gone_from_the_store_gives_what_reading_statements_whole_gives(
+        council, monkeypatch: pytest.MonkeyPatch) -> None:
+    snap = council._snapshot
+    expected = _whole(snap, "Ada Lindqvist", 5)
+    snap.__dict__.pop("_said_cache", None)
+    snap.__dict__.pop("_said_speakers", None)
+    whole: list[str] = []
+    original = PassageReader.statements
+
+    def counting(reader, documents, version):  # type: ignore[no-untyped-def]
+        documents = list(documents)
+        whole.extend(documents)
+        return original(reader, documents, version)
+
+    monkeypatch.setattr(PassageReader, "statements", counting)
+    _PassageReads(monkeypatch, drop=expected.statements[2].passage)
+    assert said_mod.said(snap, "Ada Lindqvist", limit=5) == expected
+    assert whole  # read whole, as before
