@@ -180,17 +180,36 @@ def _most_relevant(snapshot: Snapshot, docs: set[str], name_terms: list[str], to
             if doc in docs:
                 order.setdefault(doc, None)
     if len(order) < MAX_DOCUMENTS and keys:
-        counts = snapshot.reader.mention_counts_by_document(keys)
-        rank = snapshot.document_rank
-        for doc, _ in sorted(counts, key=lambda dc: (-dc[1], -rank.get(dc[0], 0))):
+        for doc in _most_mentioning(snapshot, keys):
             if doc in docs:
                 order.setdefault(doc, None)
+                if len(order) >= MAX_DOCUMENTS:
+                    break
     if len(order) < MAX_DOCUMENTS:
         for doc in sorted(docs, key=lambda d: -snapshot.document_rank.get(d, 0)):
             order.setdefault(doc, None)
             if len(order) >= MAX_DOCUMENTS:
                 break
     return list(order)[:MAX_DOCUMENTS]
+
+
+def _most_mentioning(snapshot: Snapshot, keys: list[str]) -> list[str]:
+    """The documents that mention these name keys, those that name them most often first,
+    then the newest: a fact of the snapshot, kept per name (at 1M every "What did
+    officials say about …" question read the same 240 counts again: ~1.5 ms)."""
+    cache = snapshot.__dict__.get("_said_counts")
+    if cache is None:
+        cache = snapshot.__dict__["_said_counts"] = {}
+    key = tuple(keys)
+    found = cache.get(key)
+    if found is None:
+        counts = snapshot.reader.mention_counts_by_document(keys)
+        rank = snapshot.document_rank
+        found = [doc for doc, _ in sorted(counts, key=lambda dc: (-dc[1], -rank.get(dc[0], 0)))]
+        if len(cache) >= NAMES_CACHED:
+            cache.clear()
+        cache[key] = found
+    return found
 
 
 @functools.lru_cache(maxsize=8192)

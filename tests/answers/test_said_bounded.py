@@ -205,3 +205,34 @@ def test_speaker_matches_reads_every_word_of_the_key() -> None:
         assert not said_mod.speaker_matches(["ada", "smith"], "mayor ada lindqvist")
         assert not said_mod.speaker_matches(["lind"], "mayor ada lindqvist")
         assert not said_mod.speaker_matches([], "mayor ada lindqvist")
+
+
+def test_the_documents_naming_a_speaker_most_are_counted_once_per_snapshot(council, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the best sentences leave room, the articles that name the speaker most fill it:
+    those counts are a fact of the snapshot, read once per name, in the same order."""
+    engine, n = council
+    snap = engine._snapshot
+    keys = snap.mention_keys_with(["ada", "lindqvist"])
+    docs = set(snap.reader.documents_mentioning(keys))
+    assert keys and len(docs) > said_mod.MAX_DOCUMENTS
+    rank = snap.document_rank
+    counts = snap.reader.mention_counts_by_document(keys)
+    most = [d for d, _ in sorted(counts, key=lambda dc: (-dc[1], -rank.get(dc[0], 0)))]
+    expected = most[:said_mod.MAX_DOCUMENTS]
+    reads: list[list[str]] = []
+    original = PassageReader.mention_counts_by_document
+
+    def counting(reader, keys):  # type: ignore[no-untyped-def]
+        reads.append(list(keys))
+        return original(reader, keys)
+
+    monkeypatch.setattr(PassageReader, "mention_counts_by_document", counting)
+    snap.__dict__.pop("_said_counts", None)
+    # (no name terms nor topic: no sentence is searched, the counts alone order them)
+    first = said_mod._most_relevant(snap, docs, [], (), keys)
+    again = said_mod._most_relevant(snap, docs, [], (), keys)
+    assert first == again == expected and len(reads) == 1
+    # another candidate set (another topic's) takes its own from the same counts, not read again
+    other = set(sorted(docs)[::2]) | {d for d in snap.documents if d not in docs}
+    assert said_mod._most_relevant(snap, other, [], (), keys) == [d for d in most if d in other][:said_mod.MAX_DOCUMENTS]
+    assert len(reads) == 1
