@@ -156,3 +156,26 @@ def test_a_sentence_gone_from_the_store_gives_what_reading_statements_whole_give
     _PassageReads(monkeypatch, drop=expected.statements[2].passage)
     assert said_mod.said(snap, "Ada Lindqvist", limit=5) == expected
     assert whole  # read whole, as before
+
+
+def test_topic_overlap_reads_the_stored_terms_of_the_statements(council, monkeypatch: pytest.MonkeyPatch) -> None:
+    """said_answer weighs X's statements against the topic with their stored index terms
+    (no statement tokenised again), and ranks them as tokenising each gives."""
+    snap = council._snapshot
+    questions = ["What did Ada Lindqvist say about the budget line 3 before winter?",
+                 "What did Bo Berg say about the pier railings?", "What did Ada Lindqvist say about 7?"]
+    tokenised: list[str] = []
+    original = said_mod._terms_of
+
+    def counting(text: str) -> frozenset[str]:
+        tokenised.append(text)
+        return original(text)
+
+    monkeypatch.setattr(said_mod, "_terms_of", counting)
+    snap.__dict__.pop("_said_speakers", None)
+    got = [said_answer(snap, q, 3) for q in questions]
+    assert not tokenised and all(got)
+    monkeypatch.setattr(said_mod, "_stored_terms", lambda snapshot: {})
+    assert [said_answer(snap, q, 3) for q in questions] == got
+    assert tokenised
+    assert "budget line 3 " in got[0][0].text
