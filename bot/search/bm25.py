@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal, Sequence
@@ -51,13 +52,24 @@ SCAN_DENSE = 8
 WALK_RATIO = 16
 SWITCH_RATIO = 16
 EST_STRIDE = 16
+# A walk's end reads the passages it wrote and those that had reached theta before it
+# rather than pass over the accumulator when these hold at most n_positions / REACHED_RATIO.
+REACHED_RATIO = 4
 # The accumulator is cleared by one pass over it (not list by list) when the lists read
 # hold more than n_positions / FILL_RATIO postings.
 FILL_RATIO = 2
 # Long postings lists (common words) are kept scored per index, least recently used
 # first out (`_scored_postings`): 16 bytes a posting.
-SCORED_MIN_POSTINGS = 20_000
+SCORED_MIN_POSTINGS = 4_000
 SCORED_BYTES = 64 << 20
+# top_k over a position range of at most SMALL_RANGE positions (one article's passages)
+# is scored in plain Python (`_top_k_small_range`): its few dozen postings cost less than
+# the fixed cost of the numpy calls of the general path.
+SMALL_RANGE = 128
+# A filtered part's list is checked for deleted passages by one binary search per deleted
+# passage when the list is longer than DEAD_RATIO times their number (else by reading
+# the live mask at each posting).
+DEAD_RATIO = 8
 
 
 
@@ -154,6 +166,8 @@ class PostingsIndex:
         self.parts = parts
         self._scratch: tuple[np.ndarray, np.ndarray] | None = None
         self._one: np.ndarray | None = None
+        self._memoryviews: tuple | None = None  # (`_views`)
+        self._dead_local: dict[int, np.ndarray] = {}  # (`_dead`)
         self._scratch_lock = threading.Lock()
         self._scored: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._scored_bytes = 0
@@ -161,7 +175,9 @@ class PostingsIndex:
         self.scored_computed = 0  # long lists scored and kept (tests count it)
         self.walks = 0  # MaxScore look-ups done by walking the accumulator (tests count it)
         self.walk_switches = 0  # walks that went on with look-ups for the candidates left
+        self.walk_reached = 0  # walks whose end read the passages written and reached, not the accumulator
         self.dense_picks = 0  # MaxScore candidate sets found by a pass over the accumulator (tests count it)
+        self.small_ranges = 0  # top k over a small position range scored in Python (tests count it)
         self.doc_len = np.asarray(doc_len).astype(np.float64, copy=False)
         self.params = params
         self.live = live
@@ -281,7 +297,7 @@ class PostingsIndex:
             return np.empty(0, np.int64), np.empty(0, np.uint16)
         pos_parts: list[np.ndarray] = []
         tf_parts: list[np.ndarray] = []
-        for part in self.parts:
+        for n, part in enumerate(self.parts):
             if term_id >= part.term_offsets.shape[0] - 1:
                 continue
             lo, hi = int(part.term_offsets[term_id]), int(part.term_offsets[term_id + 1])
@@ -302,8 +318,20 @@ class PostingsIndex:
             if part.base:
                 gpos += part.base
             if part.filtered and self.live is not None:
-                keep = self.live[gpos]
-                gpos, tf = gpos[keep], tf[keep]
+                dead = self._dead(n)
+                if dead.shape[0] * DEAD_RATIO < pos.shape[0]:
+                    # Few deleted passages in the part: find them in the list (one binary
+                    # search each) rather than read the live mask at every posting.
+                    at = np.searchsorted(pos, dead)
+                    np.minimum(at, pos.shape[0] - 1, out=at)  # (past the end: pos[-1] < that one)
+                    at = at[pos[at] == dead]
+                    if at.shape[0]:
+                        keep = np.ones(pos.shape[0], dtype=np.bool_)
+                        keep[at] = False
+                        gpos, tf = gpos[keep], tf[keep]
+                else:
+                    keep = self.live[gpos]
+                    gpos, tf = gpos[keep], tf[keep]
             pos_parts.append(gpos)
             tf_parts.append(tf)
         if not pos_parts:
@@ -311,6 +339,17 @@ class PostingsIndex:
         if len(pos_parts) == 1:
             return pos_parts[0], tf_parts[0]
         return np.concatenate(pos_parts), np.concatenate(tf_parts)
+
+    def _dead(self, n: int) -> np.ndarray:
+        """Part n's deleted passages: their local positions, ascending, in the postings'
+        dtype (made once per part)."""
+        dead = self._dead_local.get(n)
+        if dead is None:
+            part = self.parts[n]
+            end = self.parts[n + 1].base if n + 1 < len(self.parts) else self.n_positions
+            live = self.live[part.base : end] if self.live is not None else np.ones(0, np.bool_)
+            dead = self._dead_local[n] = np.flatnonzero(~live).astype(part.post_pos.dtype)
+        return dead
 
     def sparse_scores(self, term_ids: Sequence[int | None],
                       position_range: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -386,6 +425,8 @@ class PostingsIndex:
             counts[int(t)] = counts.get(int(t), 0) + 1
         if not counts:
             return []
+        if position_range is not None and position_range[1] - position_range[0] <= SMALL_RANGE:
+            return self._top_k_small_range(term_ids, k, position_range[0], position_range[1])
         lists: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if position_range is None:
             total = sum(int(self.df[t]) for t in counts)
@@ -398,6 +439,78 @@ class PostingsIndex:
             return self._select(positions, scores, k)
         return self._top_k_dense(term_ids, counts, k, position_range, lists,
                                  prune=total >= PRUNE_MIN_POSTINGS)
+
+    def _top_k_small_range(self, term_ids: Sequence[int | None], k: int, start: int, end: int
+                           ) -> list[tuple[int, float]]:
+        """top_k over the few positions [start, end), in plain Python: the same result as
+        `_sparse` then `_select`, bit for bit (the same float operations on the same numbers,
+        each passage's contributions added in the same order; Python floats are IEEE
+        doubles like numpy's float64). A general top k over one article's ~30 passages is
+        ~40 numpy calls of fixed cost (slices, searches, the live mask, a sort, a
+        partition) for a few dozen postings; here the arrays are read through memoryviews
+        (`_views`: an item is a Python number) and each list is searched by `bisect`."""
+        self.small_ranges += 1
+        start, end = max(start, 0), min(end, self.n_positions)
+        if end <= start:
+            return []
+        parts, idf_of, df_of, norm, live = self._views()
+        p = self.params
+        k1p1 = p.k1 + 1.0
+        okapi = p.variant == "okapi"
+        found: dict[int, list[tuple[int, float]]] = {}
+        sums: dict[int, float] = {}
+        constant = 0.0
+        n_terms = len(df_of)
+        for t in term_ids:
+            if t is None or t >= n_terms or df_of[t] == 0:
+                continue
+            idf = idf_of[t]
+            if not okapi:
+                constant += idf * p.delta
+            hits = found.get(t)
+            if hits is None:
+                hits = found[t] = []
+                for base, part_end, check, offsets, pos, tfs in parts:
+                    if base >= end or part_end <= start or t >= len(offsets) - 1:
+                        continue
+                    lo, hi = offsets[t], offsets[t + 1]
+                    if lo == hi:
+                        continue
+                    i = bisect_left(pos, start - base, lo, hi) if start > base else lo
+                    j = bisect_left(pos, end - base, i, hi)
+                    for at in range(i, j):
+                        x = pos[at] + base
+                        if check and not live[x]:
+                            continue
+                        tf = float(tfs[at])
+                        if okapi:
+                            hits.append((x, idf * (tf * k1p1 / (tf + norm[x]))))
+                        else:
+                            hits.append((x, idf * (tf * k1p1 / (norm[x] + tf))))
+            for x, c in hits:
+                sums[x] = sums.get(x, 0.0) + c
+        out = [(x, s + constant) for x, s in sums.items()]
+        out.sort(key=lambda pair: (-pair[1], pair[0]))
+        return out[:k]
+
+    def _views(self) -> tuple[list[tuple[int, int, bool, memoryview, memoryview, memoryview]],
+                              memoryview, memoryview, memoryview, memoryview | None]:
+        """Memoryviews for `_top_k_small_range`, made once: per part (base, end, whether to
+        check `live`, term offsets, positions, frequencies), then idf, df, the length
+        normaliser and the live mask."""
+        views = self._memoryviews
+        if views is None:
+            ends = [part.base for part in self.parts[1:]] + [self.n_positions]
+            parts = [(part.base, end, part.filtered and self.live is not None,
+                      memoryview(np.ascontiguousarray(part.term_offsets)),
+                      memoryview(np.ascontiguousarray(part.post_pos)),
+                      memoryview(np.ascontiguousarray(part.post_tf)))
+                     for part, end in zip(self.parts, ends)]
+            live = memoryview(np.ascontiguousarray(self.live)) if self.live is not None else None
+            views = self._memoryviews = (parts, memoryview(np.ascontiguousarray(self.idf)),
+                                         memoryview(np.ascontiguousarray(self.df)),
+                                         memoryview(np.ascontiguousarray(self._norm)), live)
+        return views
 
     def _select(self, positions: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
         if positions.size == 0 or k <= 0:
@@ -554,8 +667,11 @@ class PostingsIndex:
                                            for pos in touched)
                 left = sum(int(self.df[t]) for t in terms[i:])
                 if est * WALK_RATIO > left:
+                    # The walk's end needs the passages already at theta: `pool` holds exactly
+                    # those (theta is the last k-th sum found, and every list read since the
+                    # first was counted into the pool).
                     return self._walk(terms[i:], counts, rest[i:], theta, k, constant, acc, slot,  # type: ignore[arg-type]
-                                      position_range, lists)
+                                      position_range, lists, None if pool is None else [pool])
             if len(touched) > 1 and need > 0 and sum(pos.shape[0] for pos in touched) * SCAN_DENSE > self.n_positions:
                 # Many touched positions: one pass over the accumulator finds them (untouched
                 # ones hold 0), in position order and each once, where picking them list by
@@ -599,7 +715,8 @@ class PostingsIndex:
 
     def _walk(self, terms: list[int], counts: dict[int, int], rest: list[float], theta: float, k: int,
               constant: float, acc: np.ndarray, slot: np.ndarray, position_range: tuple[int, int] | None,
-              lists: dict[int, tuple[np.ndarray, np.ndarray]]) -> list[tuple[int, float]]:
+              lists: dict[int, tuple[np.ndarray, np.ndarray]], reached: list[np.ndarray] | None = None
+              ) -> list[tuple[int, float]]:
         """MaxScore's look-ups for many candidates: the terms left (`terms`, whose bounds sum
         to `rest[0]` < `theta`) are walked over the accumulator itself. For each one, the
         accumulator is read at its postings (one gather); a passage there whose sum with the
@@ -612,7 +729,10 @@ class PostingsIndex:
         writes; once few are (estimated from every EST_STRIDE-th position), they are found
         by one pass and the terms left looked up for them (`_finish`). Every write is at a
         position already touched (a contribution alone cannot reach the threshold): the
-        caller's reset clears them."""
+        caller's reset clears them. At the end the passages at `theta` are those written
+        that reach it and those already at the first `theta` (`reached`, when the caller
+        gives them: `theta` > 0 only rises, a passage not written keeps its sum) that still
+        do: read there, not by a pass over the whole accumulator, when they are few."""
         self.walks += 1
         lo, hi = position_range if position_range is not None else (0, self.n_positions)
         for j, t in enumerate(terms):
@@ -637,12 +757,19 @@ class PostingsIndex:
             if live.size == 0:
                 continue
             v = v[live]
-            acc[pos[live]] = v
+            at = pos[live]
+            acc[at] = v
+            if reached is not None:
+                reached.append(at)
             if v.size >= k:
                 theta = max(theta, float(np.partition(v, v.size - k)[v.size - k]))
-        cand = np.flatnonzero(acc[lo:hi] >= theta)
-        if lo:
-            cand += lo
+        if reached is not None and sum(at.shape[0] for at in reached) * REACHED_RATIO <= hi - lo:
+            self.walk_reached += 1
+            cand = _distinct(np.concatenate([at[acc[at] >= theta] for at in reached]))
+        else:
+            cand = np.flatnonzero(acc[lo:hi] >= theta)
+            if lo:
+                cand += lo
         return self._select(cand, acc[cand] + constant, k)
 
     def _finish(self, terms: list[int], counts: dict[int, int], rest: list[float], theta: float | None,

@@ -179,3 +179,34 @@ def test_topic_overlap_reads_the_stored_terms_of_the_statements(council, monkeyp
     assert [said_answer(snap, q, 3) for q in questions] == got
     assert tokenised
     assert "budget line 3 " in got[0][0].text
+
+
+def test_statement_speakers_come_in_reading_order_whatever_the_rows_order(tmp_path: Path) -> None:
+    """statement_speakers sorts its rows itself (no SQL ORDER BY): rows stored against
+    reading order still come back in it, and other rules' rows are not trusted."""
+    import sqlite3
+
+    db = tmp_path / "db.sqlite"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE statements (document TEXT, seq INTEGER, passage INTEGER, speaker TEXT, "
+                 "key TEXT, kind TEXT)")
+    conn.execute("CREATE INDEX idx_statements_document ON statements (document)")
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    docs = ["zeta", "Éclair", "alpha"]
+    rows = []
+    for d, doc in enumerate(docs):
+        rows.append((doc, -1, None, "", "", "v1"))
+        rows += [(doc, seq, 100 * d + seq, f"Speaker {seq}", f"speaker {seq}", "reported") for seq in range(5)]
+    for r in reversed(rows):  # rowids against reading order
+        conn.execute("INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?)", r)
+    conn.commit()
+    conn.close()
+    reader = PassageReader(db, readonly=True)
+    try:
+        got = reader.statement_speakers(docs, "v1")
+        assert set(got) == set(docs)
+        for d, doc in enumerate(docs):
+            assert got[doc] == [(f"Speaker {seq}", f"speaker {seq}", 100 * d + seq, "reported") for seq in range(5)]
+        assert reader.statement_speakers(docs, "v2") == {}
+    finally:
+        reader.close()

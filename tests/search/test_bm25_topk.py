@@ -41,6 +41,7 @@ def force(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
     monkeypatch.setattr(bm25_module, "WALK_RATIO", walk)
     monkeypatch.setattr(bm25_module, "SWITCH_RATIO", switch)
     monkeypatch.setattr(bm25_module, "SCORED_MIN_POSTINGS", keep)
+    monkeypatch.setattr(bm25_module, "SMALL_RANGE", -1)  # ranges too take the path forced (see test_small_ranges_*)
 
 
 def random_queries(seed: int, vocab: int, n: int) -> list[list[str]]:
@@ -281,4 +282,96 @@ def test_each_maxscore_ending_is_taken_and_gives_the_same_top_k(monkeypatch: pyt
     assert results["pruned-walk"] == results["pruned-search"] == results["pruned-walk-then-search"]
     want = [brute_top(index, ids, k) for ids in queries for k in (10, 60)]
     for got, exp in zip(results["pruned-walk"], want):
+        assert_same(got, exp)
+
+
+@pytest.mark.parametrize("variant", ["okapi", "plus"])
+def test_small_ranges_in_python_equal_the_general_path_bit_for_bit(variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_top_k_small_range` (one article's few passages, scored in plain Python) gives the very
+    list the numpy path gives (positions and scores ==), and the brute-force top k: over three
+    parts with deleted passages, ranges across part boundaries and past the end, repeated
+    and unknown words, ties."""
+    tokens = zipf_corpus(14, 3000, 800)
+    rng = np.random.default_rng(14)
+    kinds = [["w1", "w2", "w3"], ["w1", "w2"], ["w3", "w1"]]
+    for i in range(1000, 1060):  # identical passages: ties at the k-th place
+        tokens[i] = list(kinds[int(rng.integers(0, 3))])
+    dead = np.zeros(3000, dtype=bool)
+    dead[rng.integers(0, 3000, 300)] = True
+    dead[1020:1030] = True
+    params = BM25Params(variant=variant)
+    index, vocab = segmented(tokens, [1200, 1230], dead, params)
+    ranges = [(1000, 1060), (1190, 1250), (1229, 1231), (2950, 3100), (0, 40), (1225, 1226), (500, 500)]
+    ranges += [(a, a + int(rng.integers(1, 120))) for a in rng.integers(0, 3000, 25).tolist()]
+    queries = [["w1", "w2", "w3"], ["w1", "w1", "nowhere", "w2"], ["nowhere"]] + random_queries(14, 800, 20)
+    checked = ties = 0
+    for words in queries:
+        ids = [vocab.get(w) for w in words]
+        for a, b in ranges:
+            for k in (1, 3, 10, 60):
+                monkeypatch.setattr(bm25_module, "SMALL_RANGE", -1)
+                general = index.top_k(ids, k, (a, b))
+                monkeypatch.setattr(bm25_module, "SMALL_RANGE", 10**9)
+                before = index.small_ranges
+                small = index.top_k(ids, k, (a, b))
+                assert index.small_ranges == before + (1 if any(i is not None for i in ids) else 0)
+                assert small == general
+                assert all(type(p) is int and type(s) is float for p, s in small)
+                want = brute_top(index, ids, k + 1, (a, b))
+                ties += len(want) == k + 1 and want[k - 1][1] == want[k][1]
+                assert_same(small, want[:k])
+                assert not dead[[p for p, _ in small]].any()
+                checked += bool(small)
+    assert checked > 300 and ties >= 5
+
+
+def test_deleted_passages_found_by_search_or_by_the_live_mask(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A filtered part's lists lose their deleted passages the same way whether these are
+    searched for in each list (few of them) or the live mask is read at every posting;
+    only live passages that hold the term remain, in position order."""
+    tokens = zipf_corpus(15, 4000, 1000)
+    dead = np.zeros(4000, dtype=bool)
+    dead[[0, 1, 17, 999, 1000, 2999, 3998, 3999]] = True
+    dead[1500:1530] = True
+    index, vocab = segmented(tokens, [1000, 3000], dead, BM25Params())
+    searched = 0
+    for word, t in vocab.items():
+        want = np.array([i for i, doc in enumerate(tokens) if word in doc and not dead[i]], dtype=np.int64)
+        for ratio in (0, 10**9):
+            monkeypatch.setattr(bm25_module, "DEAD_RATIO", ratio)
+            for rng in (None, (990, 1600), (3990, 4000)):
+                pos, tf = index.postings(t, rng)
+                sub = want if rng is None else want[(want >= rng[0]) & (want < rng[1])]
+                assert pos.tolist() == sub.tolist()
+                assert tf.tolist() == [tokens[i].count(word) for i in sub.tolist()]
+        searched += int(index.df[t]) > 8 * 38
+    assert searched > 20  # (lists long enough for the search with the default ratio too)
+
+
+@pytest.mark.parametrize("variant", ["okapi", "plus"])
+def test_a_walks_end_from_the_passages_written_and_reached(variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A walk's end finds the passages at theta among those it wrote and those already at
+    theta before it (`reached`), or by a pass over the accumulator: both taken (counted),
+    the same lists bit for bit, equal to the brute-force top k, the accumulator left clean."""
+    tokens = zipf_corpus(16, 8000, 2000, max_len=20)
+    index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params(variant=variant))
+    queries = [[vocab.get(w) for w in words] for words in random_queries(16, 2000, 30)]
+    queries += [[vocab[w] for w in ("w0", "w1", "w2", "w3")], [vocab[w] for w in ("w2", "w4", "w5", "w9", "w30")],
+                [vocab[w] for w in ("w0", "w0", "w1", "w6", "w700")]]
+    force(monkeypatch, "pruned-walk")
+    results = {}
+    for ratio in (0, 10**12):
+        monkeypatch.setattr(bm25_module, "REACHED_RATIO", ratio)
+        walks, reached, switches = index.walks, index.walk_reached, index.walk_switches
+        results[ratio] = [index.top_k(ids, k) for ids in queries for k in (1, 10, 60)]
+        assert index.walks > walks + 10
+        if ratio == 0:
+            # (every walk that ends by itself; the others went on with look-ups)
+            assert index.walk_reached - reached == index.walks - walks - (index.walk_switches - switches) > 10
+        else:
+            assert index.walk_reached == reached
+        assert_scratch_clean(index)
+    assert results[0] == results[10**12]
+    want = [brute_top(index, ids, k) for ids in queries for k in (1, 10, 60)]
+    for got, exp in zip(results[0], want):
         assert_same(got, exp)
