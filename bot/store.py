@@ -946,6 +946,40 @@ class PassageReader:
             out.pop(doc, None)
         return out
 
+    def statement_speakers(self, documents: Iterable[str], version: str
+                           ) -> dict[str, list[tuple[str, str, int, str]]]:
+        """`statements` without their sentences: each of `documents`' stored statements
+        by rules `version`, in reading order, as (speaker, key, passage, kind). No passage
+        row is read (~40 % of `statements`' time): a "What did X say …" question reads
+        the speakers of two dozen articles, then only X's sentences (`passages`). A
+        document stored without them, or by other rules, is left out."""
+        documents = list(dict.fromkeys(documents))
+        if not documents or not self.query(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'statements'"):
+            return {}
+        out: dict[str, list[tuple[str, str, int, str]]] = {}
+        broken: set[str] = set()
+        for i in range(0, len(documents), 500):
+            chunk = documents[i : i + 500]
+            rows = self.query(
+                "SELECT document, seq, speaker, key, kind, passage FROM statements "
+                f"WHERE document IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            rows.sort(key=_DOC_SEQ)  # reading order (as `statements`: no temporary B-tree)
+            for doc, seq, speaker, key, kind, passage in rows:
+                if seq < 0:
+                    if kind == version:
+                        out[doc] = []
+                    continue
+                if doc not in out or passage is None:
+                    broken.add(doc)
+                    continue
+                out[doc].append((speaker, key, int(passage), kind))
+        for doc in broken:
+            out.pop(doc, None)
+        return out
+
     def documents_mentioning(self, keys: list[str]) -> list[str]:
         """The documents that mention any of these name keys."""
         if not keys:

@@ -47,19 +47,26 @@ class _Reads:
     """Articles whose stored statements were read, and the statements that read them."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.documents = 0
+        self.documents = 0  # articles whose statements (whole, or their speakers) were read
         self.calls = 0
-        original = PassageReader.statements
+        self.whole = 0  # articles whose statements were read whole (`statements`)
+        for name in ("statements", "statement_speakers"):
+            self._count(monkeypatch, name)
+        monkeypatch.setattr(said_mod, "_DocumentReader", _Counting)
+        _Counting.made = 0
+
+    def _count(self, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+        original = getattr(PassageReader, name)
 
         def counting(reader, documents, version):  # type: ignore[no-untyped-def]
             documents = list(documents)
             self.documents += len(documents)
             self.calls += 1
+            if name == "statements":
+                self.whole += len(documents)
             return original(reader, documents, version)
 
-        monkeypatch.setattr(PassageReader, "statements", counting)
-        monkeypatch.setattr(said_mod, "_DocumentReader", _Counting)
-        _Counting.made = 0
+        monkeypatch.setattr(PassageReader, name, counting)
 
 
 def test_said_reads_at_most_max_documents(council, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -95,6 +102,7 @@ def test_few_candidates_give_what_unbounded_attribution_gives(council, monkeypat
 
     def run(bound: int):
         snap.__dict__.pop("_said_cache", None)
+        snap.__dict__.pop("_said_speakers", None)
         monkeypatch.setattr(said_mod, "MAX_DOCUMENTS", bound)
         reads.documents = 0
         return said_mod.said(snap, "Ada Lindqvist", limit=1000), reads.documents
@@ -128,10 +136,11 @@ def test_articles_stored_without_statements_are_attributed_when_asked(council, m
     expected = said_mod.said(snap, "Ada Lindqvist", limit=1000)
     reads = _Reads(monkeypatch)
     snap.__dict__.pop("_said_cache", None)
+    snap.__dict__.pop("_said_speakers", None)
     monkeypatch.setattr(said_mod, "ATTRIBUTION_VERSION", "other rules")
     got = said_mod.said(snap, "Ada Lindqvist", limit=1000)
     assert got == expected
-    assert _Counting.made == reads.documents > 0
+    assert _Counting.made == reads.whole > 0
 
 
 def test_a_database_without_the_statements_table_is_answered_the_same(council, tmp_path: Path) -> None:
@@ -196,3 +205,34 @@ def test_speaker_matches_reads_every_word_of_the_key() -> None:
         assert not said_mod.speaker_matches(["ada", "smith"], "mayor ada lindqvist")
         assert not said_mod.speaker_matches(["lind"], "mayor ada lindqvist")
         assert not said_mod.speaker_matches([], "mayor ada lindqvist")
+
+
+def test_the_documents_naming_a_speaker_most_are_counted_once_per_snapshot(council, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the best sentences leave room, the articles that name the speaker most fill it:
+    those counts are a fact of the snapshot, read once per name, in the same order."""
+    engine, n = council
+    snap = engine._snapshot
+    keys = snap.mention_keys_with(["ada", "lindqvist"])
+    docs = set(snap.reader.documents_mentioning(keys))
+    assert keys and len(docs) > said_mod.MAX_DOCUMENTS
+    rank = snap.document_rank
+    counts = snap.reader.mention_counts_by_document(keys)
+    most = [d for d, _ in sorted(counts, key=lambda dc: (-dc[1], -rank.get(dc[0], 0)))]
+    expected = most[:said_mod.MAX_DOCUMENTS]
+    reads: list[list[str]] = []
+    original = PassageReader.mention_counts_by_document
+
+    def counting(reader, keys):  # type: ignore[no-untyped-def]
+        reads.append(list(keys))
+        return original(reader, keys)
+
+    monkeypatch.setattr(PassageReader, "mention_counts_by_document", counting)
+    snap.__dict__.pop("_said_counts", None)
+    # (no name terms nor topic: no sentence is searched, the counts alone order them)
+    first = said_mod._most_relevant(snap, docs, [], (), keys)
+    again = said_mod._most_relevant(snap, docs, [], (), keys)
+    assert first == again == expected and len(reads) == 1
+    # another candidate set (another topic's) takes its own from the same counts, not read again
+    other = set(sorted(docs)[::2]) | {d for d in snap.documents if d not in docs}
+    assert said_mod._most_relevant(snap, other, [], (), keys) == [d for d in most if d in other][:said_mod.MAX_DOCUMENTS]
+    assert len(reads) == 1
