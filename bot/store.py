@@ -915,36 +915,11 @@ class PassageReader:
         reading order, as (speaker, key, text, document, paragraph, sentence, passage, kind)
         (bot.ingest.attribution.Statement's fields). A document stored without them, by
         other rules, or whose rows are incomplete, is left out."""
-        documents = list(dict.fromkeys(documents))
-        if not documents or not self.query(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'statements'"):
-            return {}
-        out: dict[str, list[tuple[str, str, str, str, int, int, int, str]]] = {}
-        broken: set[str] = set()
-        for i in range(0, len(documents), 500):
-            chunk = documents[i : i + 500]
-            rows = self.query(
-                "SELECT s.document, s.seq, s.speaker, s.key, s.kind, p.text, p.paragraph, p.sentence, s.passage "
-                "FROM statements s LEFT JOIN passages p ON p.id = s.passage "
-                f"WHERE s.document IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-            # Reading order, sorted here: SQL's ORDER BY s.document, s.seq built a temporary
-            # B-tree of the ~180 joined rows (~10 % of the statement, measured at 1M); a
-            # TEXT column's BINARY order is its UTF-8 bytes', which is Python's str order.
-            rows.sort(key=_DOC_SEQ)
-            for doc, seq, speaker, key, kind, text, paragraph, sentence, passage in rows:
-                if seq < 0:
-                    if kind == version:
-                        out[doc] = []
-                    continue
-                if doc not in out or text is None:
-                    broken.add(doc)
-                    continue
-                out[doc].append((speaker, key, text, doc, int(paragraph), int(sentence), int(passage), kind))
-        for doc in broken:
-            out.pop(doc, None)
-        return out
+        found = self._statement_rows(documents, version, "s.speaker, s.key, s.passage, p.paragraph, p.sentence, p.text",
+                                     "LEFT JOIN passages p ON p.id = s.passage")
+        return {doc: [(speaker, key, text, doc, int(paragraph), int(sentence), int(passage), kind)
+                      for _, _, kind, speaker, key, passage, paragraph, sentence, text in rows]
+                for doc, rows in found.items()}
 
     def statement_speakers(self, documents: Iterable[str], version: str
                            ) -> dict[str, list[tuple[str, str, int, str]]]:
@@ -953,29 +928,43 @@ class PassageReader:
         row is read (~40 % of `statements`' time): a "What did X say …" question reads
         the speakers of two dozen articles, then only X's sentences (`passages`). A
         document stored without them, or by other rules, is left out."""
+        found = self._statement_rows(documents, version, "s.speaker, s.key, s.passage")
+        return {doc: [(speaker, key, int(passage), kind) for _, _, kind, speaker, key, passage in rows]
+                for doc, rows in found.items()}
+
+    def _statement_rows(self, documents: Iterable[str], version: str, columns: str, join: str = ""
+                        ) -> dict[str, list[tuple[Any, ...]]]:
+        """Each of `documents`' stored statement rows, (document, seq, kind, *`columns`), in
+        reading order, for the documents attributed by rules `version`. A document stored
+        without them, by other rules, or with a row whose last column is NULL (a sentence
+        gone) is left out."""
         documents = list(dict.fromkeys(documents))
         if not documents or not self.query(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'statements'"):
             return {}
-        out: dict[str, list[tuple[str, str, int, str]]] = {}
+        out: dict[str, list[tuple[Any, ...]]] = {}
         broken: set[str] = set()
         for i in range(0, len(documents), 500):
             chunk = documents[i : i + 500]
             rows = self.query(
-                "SELECT document, seq, speaker, key, kind, passage FROM statements "
-                f"WHERE document IN ({','.join('?' * len(chunk))})",
+                f"SELECT s.document, s.seq, s.kind, {columns} FROM statements s {join} "
+                f"WHERE s.document IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
-            rows.sort(key=_DOC_SEQ)  # reading order (as `statements`: no temporary B-tree)
-            for doc, seq, speaker, key, kind, passage in rows:
+            # Reading order, sorted here: SQL's ORDER BY s.document, s.seq built a temporary
+            # B-tree of the ~180 joined rows (~10 % of the statement, measured at 1M); a
+            # TEXT column's BINARY order is its UTF-8 bytes', which is Python's str order.
+            rows.sort(key=_DOC_SEQ)
+            for row in rows:
+                doc, seq, kind = row[0], row[1], row[2]
                 if seq < 0:
                     if kind == version:
                         out[doc] = []
                     continue
-                if doc not in out or passage is None:
+                if doc not in out or row[-1] is None:
                     broken.add(doc)
                     continue
-                out[doc].append((speaker, key, int(passage), kind))
+                out[doc].append(row)
         for doc in broken:
             out.pop(doc, None)
         return out

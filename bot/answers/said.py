@@ -60,11 +60,11 @@ class SaidResult:
 CACHE_DOCUMENTS = 20_000  # a long-running bot's per-snapshot cache of articles' statements stays bounded
 
 
-def _cache(snapshot: Snapshot) -> dict[str, list[Statement]]:
-    cache = snapshot.__dict__.get("_said_cache")
+def _cache(snapshot: Snapshot, name: str = "_said_cache") -> dict:
+    """A dict kept on the snapshot under `name` (facts of this snapshot: retired with it)."""
+    cache = snapshot.__dict__.get(name)
     if cache is None:
-        cache = {}
-        snapshot.__dict__["_said_cache"] = cache
+        cache = snapshot.__dict__[name] = {}
     return cache
 
 
@@ -118,9 +118,7 @@ def _named_documents(snapshot: Snapshot, words: list[str]) -> tuple[list[str], l
     """(the name's mention keys, its index terms, the documents that mention it or hold
     its words among their best 200 sentences): a fact of the snapshot, kept per name,
     as "What did officials say about …" questions keep asking about the same speakers."""
-    cache = snapshot.__dict__.get("_said_names")
-    if cache is None:
-        cache = snapshot.__dict__["_said_names"] = {}
+    cache = _cache(snapshot, "_said_names")
     key = tuple(words)
     found = cache.get(key)
     if found is not None:
@@ -197,9 +195,7 @@ def _most_mentioning(snapshot: Snapshot, keys: list[str]) -> list[str]:
     """The documents that mention these name keys, those that name them most often first,
     then the newest: a fact of the snapshot, kept per name (at 1M every "What did
     officials say about …" question read the same 240 counts again: ~1.5 ms)."""
-    cache = snapshot.__dict__.get("_said_counts")
-    if cache is None:
-        cache = snapshot.__dict__["_said_counts"] = {}
+    cache = _cache(snapshot, "_said_counts")
     key = tuple(keys)
     found = cache.get(key)
     if found is None:
@@ -258,9 +254,7 @@ def _spoken_by(snapshot: Snapshot, documents: list[str], words: list[str], limit
     stored without statements is attributed (`documents_statements`); a matched
     sentence whose row is gone (the database changed under this snapshot) gives what
     reading every statement whole gives."""
-    cache = snapshot.__dict__.get("_said_speakers")
-    if cache is None:
-        cache = snapshot.__dict__["_said_speakers"] = {}
+    cache = _cache(snapshot, "_said_speakers")
     want = [d for d in documents if d not in cache]
     if want:
         if len(cache) + len(want) > CACHE_DOCUMENTS:

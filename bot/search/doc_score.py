@@ -639,12 +639,12 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
         question_marks = []  # documents holding each question term (any of its stems)
         for q in questions:
             marks = [m for f, m in zip(stems, stem_marks) if expanded[f] == q]
-            question_marks.append(_any_of(marks))
+            question_marks.append(_fold(np.logical_or, marks))
         near = None
         if min(weights.get(q, 0.0) for q in questions) >= 1e-8 * total:
             # Every term weighs: a document holding them all (the usual case) holds the
             # largest share, and every document that does not is 1e-8 below it.
-            near = np.flatnonzero(_all_of(question_marks))
+            near = np.flatnonzero(_fold(np.logical_and, question_marks))
         if near is None or not near.shape[0]:
             code = _codes(question_marks, None)  # bit j: the document holds questions[j]
             present = np.flatnonzero(np.bincount(code))  # the masks some document has
@@ -669,23 +669,14 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
     return best
 
 
-def _any_of(marks: list[np.ndarray]) -> np.ndarray:
-    """`np.logical_or.reduce(marks)` without stacking the arrays into one first."""
+def _fold(op: np.ufunc, marks: list[np.ndarray]) -> np.ndarray:
+    """`op.reduce(marks)` (np.logical_or or np.logical_and over documents' marks) without
+    stacking the arrays into one first."""
     if len(marks) == 1:
         return marks[0]
-    out = np.logical_or(marks[0], marks[1])
+    out = op(marks[0], marks[1])
     for m in marks[2:]:
-        np.logical_or(out, m, out=out)
-    return out
-
-
-def _all_of(marks: list[np.ndarray]) -> np.ndarray:
-    """`np.logical_and.reduce(marks)` without stacking the arrays into one first."""
-    if len(marks) == 1:
-        return marks[0]
-    out = np.logical_and(marks[0], marks[1])
-    for m in marks[2:]:
-        np.logical_and(out, m, out=out)
+        op(out, m, out=out)
     return out
 
 

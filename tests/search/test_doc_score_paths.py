@@ -84,8 +84,8 @@ def test_masks_and_their_distinct_values_equal_the_python_ints(k: int) -> None:
         assert code.dtype.itemsize * 8 >= k
         assert doc_score._distinct(code) == sorted(set(want))
     for j in range(1, k + 1):
-        assert np.array_equal(doc_score._any_of(marks[:j]), np.logical_or.reduce(marks[:j]))
-        assert np.array_equal(doc_score._all_of(marks[:j]), np.logical_and.reduce(marks[:j]))
+        assert np.array_equal(doc_score._fold(np.logical_or, marks[:j]), np.logical_or.reduce(marks[:j]))
+        assert np.array_equal(doc_score._fold(np.logical_and, marks[:j]), np.logical_and.reduce(marks[:j]))
 
 
 TITLES = ["Harbour ferry timetable changes", "Ferry, ferry and more ferry: a harbour story",
