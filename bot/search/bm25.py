@@ -73,7 +73,7 @@ DEAD_RATIO = 8
 
 
 
-def _distinct(a: np.ndarray) -> np.ndarray:
+def distinct_sorted(a: np.ndarray) -> np.ndarray:
     """`np.unique(a)` (sorted, distinct) without its check for masked arrays, which
     imports numpy.ma (~20 ms of a cold start) the first time it runs."""
     s = np.sort(a)
@@ -644,7 +644,7 @@ class PostingsIndex:
                     if pool is None:
                         found = self._theta(acc, touched, k, vals)
                         if found is not None:
-                            pool = _distinct(np.concatenate([p[v >= found] for p, v in zip(touched, vals)]))
+                            pool = distinct_sorted(np.concatenate([p[v >= found] for p, v in zip(touched, vals)]))
                     else:
                         found, pool = self._theta_pool(acc, pos, pool, k)
                     if found is not None and (theta is None or found > theta):
@@ -765,7 +765,7 @@ class PostingsIndex:
                 theta = max(theta, float(np.partition(v, v.size - k)[v.size - k]))
         if reached is not None and sum(at.shape[0] for at in reached) * REACHED_RATIO <= hi - lo:
             self.walk_reached += 1
-            cand = _distinct(np.concatenate([at[acc[at] >= theta] for at in reached]))
+            cand = distinct_sorted(np.concatenate([at[acc[at] >= theta] for at in reached]))
         else:
             cand = np.flatnonzero(acc[lo:hi] >= theta)
             if lo:

@@ -24,6 +24,7 @@ from typing import Iterable, Iterator, Mapping
 
 import numpy as np
 
+from bot.search.bm25 import distinct_sorted
 from bot.search.snapshot import Snapshot
 from bot.store import PassageReader
 from bot.text.tokenize import tokenize
@@ -497,7 +498,7 @@ class DocScores(Mapping[str, float]):
         return int(self._hit.shape[0])
 
     def __bool__(self) -> bool:
-        return bool(self._total.shape[0]) and bool(self._total.max() > 0)
+        return self.best() > 0
 
     def values(self) -> list[float]:  # type: ignore[override]
         return self._total[self._hit].tolist()
@@ -701,16 +702,12 @@ def _codes(marks: list[np.ndarray], near: np.ndarray | None) -> np.ndarray:
 def _distinct(codes: np.ndarray) -> list[int]:
     """`sorted(set(codes.tolist()))` without a Python int per document: a count per
     value when masks are at most 16 bits (np.unique would import numpy.ma: ~20 ms of a
-    cold start), else sorted and compared with the neighbour."""
+    cold start), else `bm25.distinct_sorted`."""
     if not codes.shape[0]:
         return []
     if codes.dtype.itemsize <= 2:
         return np.flatnonzero(np.bincount(codes)).tolist()
-    ordered = np.sort(codes)
-    first = np.empty(ordered.shape[0], dtype=np.bool_)
-    first[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    return ordered[first].tolist()
+    return distinct_sorted(codes).tolist()
 
 
 def _best_share_matrix(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str, int],
