@@ -68,16 +68,25 @@ def _cache(snapshot: Snapshot, name: str = "_said_cache") -> dict:
     return cache
 
 
+def _unread(cache: dict, documents: list[str]) -> list[str]:
+    """The documents a per-document cache must read: those it lacks, or, when adding them
+    would pass CACHE_DOCUMENTS, every one of `documents` after emptying it (the caller
+    then gives back each document asked, those it held before included)."""
+    want = [d for d in documents if d not in cache]
+    if want and len(cache) + len(want) > CACHE_DOCUMENTS:
+        cache.clear()
+        want = list(documents)
+    return want
+
+
 def documents_statements(snapshot: Snapshot, documents: Iterable[str]) -> dict[str, list[Statement]]:
     """Every statement in each document, in reading order (cached per snapshot): the
     build's stored statements, read for all of them in one statement; a document
     stored without them (an older database, other rules) is attributed here."""
     cache = _cache(snapshot)
     documents = list(dict.fromkeys(documents))
-    want = [d for d in documents if d not in cache]
+    want = _unread(cache, documents)
     if want:
-        if len(cache) + len(want) > CACHE_DOCUMENTS:
-            cache.clear()
         stored = snapshot.reader.statements(want, ATTRIBUTION_VERSION)
         for doc in want:
             found = stored.get(doc)
@@ -255,10 +264,8 @@ def _spoken_by(snapshot: Snapshot, documents: list[str], words: list[str], limit
     sentence whose row is gone (the database changed under this snapshot) gives what
     reading every statement whole gives."""
     cache = _cache(snapshot, "_said_speakers")
-    want = [d for d in documents if d not in cache]
+    want = _unread(cache, documents)
     if want:
-        if len(cache) + len(want) > CACHE_DOCUMENTS:
-            cache.clear()
         stored = snapshot.reader.statement_speakers(want, ATTRIBUTION_VERSION)
         for doc in want:
             cache[doc] = stored.get(doc)  # None: not stored by these rules (attributed when asked)
@@ -303,9 +310,9 @@ def _stored_terms(snapshot: Snapshot) -> dict[int, tuple[str, ...]]:
     """Passage id → its stored index terms (`PassageRow.tokens`, the build's tokenize(text)),
     for the statements `_spoken_by` read: said_answer weighs them against the topic without
     tokenising each sentence again (~1 ms a question at 1M, most sentences new to the process)."""
-    terms = snapshot.__dict__.get("_said_terms")
-    if terms is None or len(terms) >= CACHE_DOCUMENTS:
-        terms = snapshot.__dict__["_said_terms"] = {}
+    terms = _cache(snapshot, "_said_terms")
+    if len(terms) >= CACHE_DOCUMENTS:
+        terms.clear()
     return terms
 
 

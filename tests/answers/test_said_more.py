@@ -210,3 +210,18 @@ def test_statement_speakers_come_in_reading_order_whatever_the_rows_order(tmp_pa
         assert reader.statement_speakers(docs, "v2") == {}
     finally:
         reader.close()
+
+
+def test_the_bounded_statement_caches_still_give_every_article_asked_after_a_clear(
+        council, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A per-snapshot cache that would pass CACHE_DOCUMENTS is emptied before it is filled
+    again; the articles asked for that it held before must come back too, not a KeyError."""
+    snap = council._snapshot
+    docs = sorted(snap.documents)[:3]
+    monkeypatch.setattr(said_mod, "CACHE_DOCUMENTS", 2)
+    first = said_mod.documents_statements(snap, docs[:1])
+    got = said_mod.documents_statements(snap, docs)  # 1 kept + 2 more would pass the bound of 2
+    assert list(got) == docs and got[docs[0]] == first[docs[0]]
+    whole = _whole(snap, "Ada Lindqvist", 1000)
+    assert said_mod.said(snap, "Ada Lindqvist", limit=1000) == whole
+    assert said_mod.said(snap, "Ada Lindqvist", limit=1000) == whole  # the speakers' cache over its bound
