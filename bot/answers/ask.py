@@ -139,19 +139,20 @@ def ask(
     if document is None and (defined := definition_answer(snapshot, analysed.text, k)):
         return Answer(analysed.text, True, tuple(defined), 0.0, analysed.terms)
     attributed = _said_answer(snapshot, analysed.text, k) if document is None else None
-    if attributed and len(attributed) >= k + MORE_QUOTES:
-        # X's own statements fill the answer and "More": what retrieval would find cannot
-        # show, so it is not run (~12 ms of a 1M "What did officials say …" question).
-        return Answer(analysed.text, True, tuple(attributed[:k]), 0.0, analysed.terms,
-                      more=tuple(attributed[k : k + MORE_QUOTES]))
-    result = retrieve(snapshot, analysed, k=k, document=document, prefer_document=prefer_document)
     if attributed:
         # "What did X say?": the answer is X's own statements (bot/answers/said.py); what
-        # retrieval found (sentences that mention X) only follows behind "More".
-        own = {q.passage for q in attributed}
-        rest = [q for q in merge_duplicates(snapshot, list(result.hits)) if q.passage not in own] if result.answered else []
+        # retrieval finds (sentences that mention X) only follows behind "More", so it is
+        # not run when X's statements fill the answer and "More" (~12 ms of a 1M "What did
+        # officials say …" question).
+        rest: list[Quote] = []
+        if len(attributed) < k + MORE_QUOTES:
+            found = retrieve(snapshot, analysed, k=k, document=document, prefer_document=prefer_document)
+            own = {q.passage for q in attributed}
+            if found.answered:
+                rest = [q for q in merge_duplicates(snapshot, list(found.hits)) if q.passage not in own]
         return Answer(analysed.text, True, tuple(attributed[:k]), 0.0, analysed.terms,
                       more=tuple((attributed[k:] + rest)[:MORE_QUOTES]))
+    result = retrieve(snapshot, analysed, k=k, document=document, prefer_document=prefer_document)
     if not result.answered:
         return Answer(analysed.text, False, (), 0.0, analysed.terms, abstention(analysed.text))
     quotes = merge_duplicates(snapshot, list(result.hits), frozenset(result.question.terms))
