@@ -936,8 +936,8 @@ class PassageReader:
                         ) -> dict[str, list[tuple[Any, ...]]]:
         """Each of `documents`' stored statement rows, (document, seq, kind, *`columns`), in
         reading order, for the documents attributed by rules `version`. A document stored
-        without them, by other rules, or with a row whose last column is NULL (a sentence
-        gone) is left out."""
+        without them, by other rules, with a row whose last column is NULL (a sentence
+        gone) or whose seq is not an integer (damaged) is left out."""
         documents = list(dict.fromkeys(documents))
         if not documents or not self.query(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'statements'"):
@@ -951,6 +951,12 @@ class PassageReader:
                 f"WHERE s.document IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
+            # A row whose seq is not an integer (a damaged database: NULL, text) cannot be
+            # put in reading order: its document is left out, as one with a sentence gone.
+            damaged = [row for row in rows if type(row[1]) is not int]
+            if damaged:
+                broken.update(row[0] for row in damaged)
+                rows = [row for row in rows if type(row[1]) is int]
             # Reading order, sorted here: SQL's ORDER BY s.document, s.seq built a temporary
             # B-tree of the ~180 joined rows (~10 % of the statement, measured at 1M); a
             # TEXT column's BINARY order is its UTF-8 bytes', which is Python's str order.

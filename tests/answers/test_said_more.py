@@ -225,3 +225,40 @@ def test_the_bounded_statement_caches_still_give_every_article_asked_after_a_cle
     whole = _whole(snap, "Ada Lindqvist", 1000)
     assert said_mod.said(snap, "Ada Lindqvist", limit=1000) == whole
     assert said_mod.said(snap, "Ada Lindqvist", limit=1000) == whole  # the speakers' cache over its bound
+
+
+@pytest.mark.parametrize("seq", [None, "x"])
+def test_a_statement_row_with_a_damaged_seq_leaves_its_article_out_and_asking_still_answers(
+        tmp_path: Path, seq: object) -> None:
+    """A damaged database (a statement's seq NULL or text) cannot be put in reading
+    order: that article is left out of both readers (answering attributes it itself),
+    the others are read as before, and a "What did X say" question is still answered."""
+    import sqlite3
+
+    kb = tmp_path / "knowledge"
+    kb.mkdir()
+    for i in range(3):
+        (kb / f"session-{i:03d}.md").write_text(_article(i), encoding="utf-8")
+    db = tmp_path / "council.db"
+    engine = Engine(kb, db)
+    engine.open()
+    reader = engine._snapshot.reader
+    docs = sorted(engine._snapshot.doc_ranges)
+    version = next(iter({k for _, _, k, *_ in reader.query("SELECT document, seq, kind FROM statements WHERE seq < 0")}))
+    before = reader.statement_speakers(docs, version)
+    assert set(before) == set(docs)
+    engine.close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE statements SET seq = ? WHERE document = ? AND seq = 0", (seq, docs[0]))
+    engine = Engine(kb, db)
+    engine.open()
+    try:
+        reader = engine._snapshot.reader
+        speakers = reader.statement_speakers(docs, version)
+        whole = reader.statements(docs, version)
+        assert set(speakers) == set(whole) == set(docs[1:])
+        assert speakers[docs[1]] == before[docs[1]]
+        answer = engine.ask("What did Ada Lindqvist say about the budget?")
+        assert answer.answered and answer.quotes
+    finally:
+        engine.close()
