@@ -44,7 +44,7 @@ from bot.store import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.answers.followup import FollowUpContext
-    from bot.answers.model import Answer, EntityCard, Summary
+    from bot.answers.model import Answer, EntityCard, Quote, Summary
     from bot.answers.said import SaidResult
     from bot.answers.timeline import Timeline
     from bot.answers.whatsnew import WhatsNew
@@ -73,6 +73,39 @@ def _follows(then: object, now: object, wrote: bool) -> bool:
         return int(now[0]) == int(then[0]) + (1 if wrote else 0)  # type: ignore[index]
     except (TypeError, ValueError, IndexError):
         return False
+
+
+def _sound(result: T) -> T:
+    """`result`, after checking that the quotes and documents it carries hold values of
+    their fields' types (a str text and title, an int paragraph, …). A row of the wrong
+    type (SQLite keeps any value in any column) may pass through answering untouched and
+    fail only in a renderer, outside the engine; this raises the TypeError here, where
+    `_with_snapshot` audits the rows and repairs the file (a dozen quotes: ~µs)."""
+    for quote in _quotes_of(result):
+        c = quote.citation
+        if not (type(quote.text) is str and type(c.document) is str and type(c.title) is str
+                and type(c.paragraph) is int and all(x is None or type(x) is str for x in (c.date_text, c.url, c.outlet))
+                and type(c.authors) is tuple and all(type(a) is str for a in c.authors)):
+            raise TypeError(f"a quote of {c.document!r} holds a value of the wrong type")
+    for said in getattr(result, "statements", ()):  # "What did X say": attributed sentences
+        if not (type(said.text) is str and type(said.document) is str and type(said.paragraph) is int):
+            raise TypeError(f"a statement of {said.document!r} holds a value of the wrong type")
+    if isinstance(result, list):
+        for doc in result:
+            if isinstance(doc, StoredDocument) and not (
+                    type(doc.id) is str and type(doc.title) is str and type(doc.path) is str
+                    and all(x is None or type(x) is str for x in (doc.date, doc.date_text, doc.byline, doc.source, doc.url))
+                    and all(type(a) is str for a in doc.authors)):
+                raise TypeError(f"the document row {doc.id!r} holds a value of the wrong type")
+    return result
+
+
+def _quotes_of(result: object) -> list["Quote"]:
+    """The quotes an answer, card, summary, timeline, "said" or "what's new" result carries."""
+    quotes = [*getattr(result, "quotes", ()), *getattr(result, "more", ())]
+    for item in (*getattr(result, "events", ()), *getattr(result, "items", ())):  # timeline, what's new
+        quotes.append(item.quote)
+    return quotes
 
 
 class EngineError(RuntimeError):
@@ -573,7 +606,7 @@ class Engine:
             if snap is None:
                 raise EngineError("the knowledge base is not loaded")
             try:
-                return fn(snap)
+                return _sound(fn(snap))
             except StoreError as exc:
                 if snap.reader.closed and snap is not self._snapshot:
                     continue  # retired between picking it and reading: use the new one
@@ -584,15 +617,37 @@ class Engine:
                 # articles, and answer from the rebuilt one, rather than failing every
                 # question that touches the page until someone reloads.
                 repaired = True
-                if not self._needs_rebuild:
-                    self._needs_rebuild = True  # the reload below sets the file aside and rebuilds
-                    log.warning("the database %s is damaged (%s): rebuilding it", self.db_path,
-                                " ".join(str(exc.__cause__ or exc).split())[:120])
-                try:
-                    self.reload()
-                except (StoreError, KnowledgeFolderError, BuildCancelled):
-                    raise exc from None  # e.g. a read-only file: report the damage itself
+                self._repair(str(exc.__cause__ or exc), exc)
+            except (*_DECODE_ERRORS, AttributeError) as exc:
+                # A value of the wrong type in a row (SQLite keeps any value in any column:
+                # a NULL paragraph, a blob title) fails deep inside a question. When the
+                # file's rows confirm it (`damaged_rows`), it is damage like a bad page:
+                # repaired the same way. Otherwise it is a fault of the code: raised.
+                if snap.reader.closed and snap is not self._snapshot:
+                    continue
+                problem = snap.reader.damaged_rows()
+                if problem is None:
+                    raise
+                damage = StoreError(f"the database {self.db_path} is damaged ({problem}); "
+                                    "`python -m bot index --force` rebuilds it from the articles")
+                if repaired:
+                    raise damage from exc
+                repaired = True
+                self._repair(problem, damage)
         raise EngineError("the knowledge base is reloading too often to answer")
+
+    def _repair(self, problem: str, exc: StoreError) -> None:
+        """Set the damaged file aside and rebuild it from the articles (the next reload
+        does: `_needs_rebuild`); raise `exc`, the damage itself, when that cannot be done
+        (e.g. a read-only file)."""
+        if not self._needs_rebuild:
+            self._needs_rebuild = True  # the reload below sets the file aside and rebuilds
+            log.warning("the database %s is damaged (%s): rebuilding it", self.db_path,
+                        " ".join(problem.split())[:120])
+        try:
+            self.reload()
+        except (StoreError, KnowledgeFolderError, BuildCancelled):
+            raise exc from None
 
     def _check_document(self, snap: Snapshot, document: str | None) -> None:
         if document is not None and document not in snap.documents:

@@ -800,6 +800,21 @@ class PassageReader:
                 except sqlite3.Error:
                     pass
 
+    def damaged_rows(self) -> str | None:
+        """`damaged_rows` of this snapshot's file (a scan of each answering table: only
+        after a question failed on a value of the wrong type)."""
+        with self.lock:
+            if self.closed:
+                raise StoreError("this snapshot was retired")
+            if self._released:
+                self._released = False
+                self.reopen()
+            try:
+                return damaged_rows(self.conn)
+            except sqlite3.DatabaseError as exc:
+                self.failed = True
+                raise StoreError(f"knowledge base unavailable: {exc}") from exc
+
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self.lock:
             if self.closed:
@@ -1113,6 +1128,51 @@ class _ReadTransaction:
 RECORD_TABLES = ("audit", "gaps", "feedback")
 
 
+# The columns answering reads and the SQLite types a sound row holds in each (what the
+# writer stores; the record dataclasses' types). SQLite keeps any value in any column: a
+# damaged or tampered file can hold a NULL paragraph or a blob title, which answering
+# would meet as a TypeError deep inside a question rather than as a damaged database.
+_TEXT, _TEXT_OR_NULL, _INT, _INT_OR_NULL = ("text",), ("text", "null"), ("integer",), ("integer", "null")
+SOUND_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
+    "documents": {"id": _TEXT, "title": _TEXT, "date": _TEXT_OR_NULL, "date_text": _TEXT_OR_NULL,
+                  "authors": _TEXT_OR_NULL, "byline": _TEXT_OR_NULL, "source": _TEXT_OR_NULL,
+                  "url": _TEXT_OR_NULL, "path": _TEXT, "content_hash": _TEXT, "size": _INT_OR_NULL,
+                  "mtime_ns": _INT_OR_NULL, "paragraphs": _INT_OR_NULL, "passages": _INT_OR_NULL},
+    "passages": {"id": _INT, "document": _TEXT, "paragraph": _INT, "sentence": _INT, "kind": _TEXT,
+                 "text": _TEXT, "tokens": _TEXT_OR_NULL},
+    "terms": {"id": _INT, "term": _TEXT},
+    "mentions": {"document": _TEXT, "passage": _INT, "name": _TEXT, "key": _TEXT, "role": _TEXT_OR_NULL},
+    "statements": {"document": _TEXT, "seq": _INT, "passage": _INT_OR_NULL, "speaker": _TEXT, "key": _TEXT,
+                   "kind": _TEXT},
+    "title_terms": {"document": _TEXT, "term": _TEXT, "n": _INT, "title": _TEXT_OR_NULL},
+}
+# documents.authors is a JSON array of names
+_AUTHORS_UNSOUND = ("authors IS NOT NULL AND (json_valid(authors) = 0 OR json_type(authors) != 'array' "
+                    "OR EXISTS (SELECT 1 FROM json_each(authors) WHERE type != 'text'))")
+
+
+def damaged_rows(conn: sqlite3.Connection) -> str | None:
+    """None when every row answering reads holds values of the types the writer stores
+    (`SOUND_TYPES`), else which tables do not (one scan of each table: at start-up,
+    and when a question fails on a value of the wrong type, never per question)."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    problems = []
+    for table, columns in SOUND_TYPES.items():
+        if table not in tables:
+            continue
+        present = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        tests = [f"typeof({column}) NOT IN ({', '.join(repr(t) for t in types)})"
+                 for column, types in columns.items() if column in present]
+        if table == "documents" and "authors" in present:
+            tests.append(_AUTHORS_UNSOUND)
+        if not tests:
+            continue
+        (bad,) = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {' OR '.join(tests)}").fetchone()
+        if bad:
+            problems.append(f"{bad} {table} row(s) with values of the wrong type")
+    return "; ".join(problems) if problems else None
+
+
 def quick_check(path: Path | str) -> str | None:
     """None when `PRAGMA quick_check` finds the file sound, else its first complaint.
     Reads the whole file once (start-up only, never per question)."""
@@ -1143,6 +1203,9 @@ def quick_check(path: Path | str) -> str | None:
                 ).fetchone()
                 if bad:
                     problems.append(f"{bad} postings row(s) with blobs of the wrong size")
+            typed = damaged_rows(conn)
+            if typed:
+                problems.append(typed)
     except sqlite3.DatabaseError as exc:
         if not is_corruption(exc):
             raise StoreError(f"cannot check the database {path}: {exc}") from exc
