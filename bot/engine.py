@@ -87,7 +87,7 @@ def _sound(result: T) -> T:
                 and type(c.paragraph) is int and all(x is None or type(x) is str for x in (c.date_text, c.url, c.outlet))
                 and type(c.authors) is tuple and all(type(a) is str for a in c.authors)):
             raise TypeError(f"a quote of {c.document!r} holds a value of the wrong type")
-    for said in getattr(result, "statements", ()):  # "What did X say": attributed sentences
+    for said in _tuple_field(result, "statements"):  # "What did X say": attributed sentences
         if not (type(said.text) is str and type(said.document) is str and type(said.paragraph) is int):
             raise TypeError(f"a statement of {said.document!r} holds a value of the wrong type")
     if isinstance(result, list):
@@ -102,10 +102,16 @@ def _sound(result: T) -> T:
 
 def _quotes_of(result: object) -> list["Quote"]:
     """The quotes an answer, card, summary, timeline, "said" or "what's new" result carries."""
-    quotes = [*getattr(result, "quotes", ()), *getattr(result, "more", ())]
-    for item in (*getattr(result, "events", ()), *getattr(result, "items", ())):  # timeline, what's new
+    quotes = [*_tuple_field(result, "quotes"), *_tuple_field(result, "more")]
+    for item in (*_tuple_field(result, "events"), *_tuple_field(result, "items")):  # timeline, what's new
         quotes.append(item.quote)
     return quotes
+
+
+def _tuple_field(result: object, name: str) -> tuple:
+    """A result record's tuple field `name` (none for anything else: a mapping's `items`)."""
+    value = getattr(result, name, ())
+    return value if isinstance(value, tuple) else ()
 
 
 class EngineError(RuntimeError):
