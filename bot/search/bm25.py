@@ -55,6 +55,9 @@ EST_STRIDE = 16
 # A walk's end reads the passages it wrote and those that had reached theta before it
 # rather than pass over the accumulator when these hold at most n_positions / REACHED_RATIO.
 REACHED_RATIO = 4
+# MaxScore's first theta is taken over the distinct positions of all the lists read when
+# those before the last hold at most UNION_MAX postings (else over each list's own).
+UNION_MAX = 4096
 # The accumulator is cleared by one pass over it (not list by list) when the lists read
 # hold more than n_positions / FILL_RATIO postings.
 FILL_RATIO = 2
@@ -178,6 +181,8 @@ class PostingsIndex:
         self.walk_reached = 0  # walks whose end read the passages written and reached, not the accumulator
         self.dense_picks = 0  # MaxScore candidate sets found by a pass over the accumulator (tests count it)
         self.small_ranges = 0  # top k over a small position range scored in Python (tests count it)
+        self.union_thetas = 0  # thetas taken over the distinct positions of lists each shorter than k
+        self.pool_ends = 0  # top k read from MaxScore's pool and the last list, all terms read
         self.doc_len = np.asarray(doc_len).astype(np.float64, copy=False)
         self.params = params
         self.live = live
@@ -544,20 +549,30 @@ class PostingsIndex:
             return scratch[0], scratch[1], True
         return np.zeros(self.n_positions, np.float64), np.zeros(self.n_positions, np.int32), False
 
-    @staticmethod
-    def _theta(acc: np.ndarray, touched: list[np.ndarray], k: int, vals: list[np.ndarray]) -> float | None:
+    def _theta(self, acc: np.ndarray, touched: list[np.ndarray], k: int, vals: list[np.ndarray]) -> float | None:
         """A score at least k distinct touched positions have reached in `acc`: the
         best k-th value over the lists read (each holds distinct positions, and
-        `acc` holds their sums so far); None when no list has k positions. `vals`
-        receives each list's sums (the candidates are picked from them)."""
+        `acc` holds their sums so far). When no list has k positions but together
+        they do (rare words: a few dozen postings each), the k-th best over their
+        distinct positions (the union, a few hundred at most); None when even these
+        are fewer than k. `vals` receives each list's sums (the candidates are picked
+        from them)."""
         best = None
         vals.clear()
+        total = 0
         for pos in touched:
             v = acc[pos]
             vals.append(v)
+            total += pos.shape[0]
             if pos.shape[0] >= k:
                 kth = float(np.partition(v, v.size - k)[v.size - k])
                 best = kth if best is None else max(best, kth)
+        if best is None and total >= k and len(touched) > 1:
+            union = distinct_sorted(np.concatenate(touched))
+            if union.shape[0] >= k:
+                v = acc[union]
+                best = float(np.partition(v, v.size - k)[v.size - k])
+                self.union_thetas += 1
         return best
 
     @staticmethod
@@ -622,6 +637,7 @@ class PostingsIndex:
         vals: list[np.ndarray] = []  # acc at each touched list's positions, when still current
         theta: float | None = None
         pool: np.ndarray | None = None  # the positions at or above theta when it was last raised
+        total_touched = 0
         try:
             i = 0
             while i < len(terms):
@@ -638,10 +654,22 @@ class PostingsIndex:
                     np.add.at(acc, pos, contrib)  # (a list's positions are distinct)
                 else:
                     acc[pos] = contrib
+                before = total_touched
+                total_touched += pos.shape[0]
                 touched.append(pos)
                 vals.clear()
                 if prune and i < len(terms) and done[i] > rest[i]:
-                    if pool is None:
+                    if pool is None and len(touched) > 1 and before <= UNION_MAX:
+                        # The lists before this one are short (rare words): their distinct
+                        # positions are the pool the new list is measured with, so theta is
+                        # the k-th best over every position touched (not only over one list
+                        # holding k), from one gather of the new list.
+                        seen = touched[0] if len(touched) == 2 else distinct_sorted(np.concatenate(touched[:-1]))
+                        found, seen = self._theta_pool(acc, pos, seen, k)
+                        if found is not None:
+                            pool = seen
+                            self.union_thetas += 1
+                    elif pool is None:
                         found = self._theta(acc, touched, k, vals)
                         if found is not None:
                             pool = distinct_sorted(np.concatenate([p[v >= found] for p, v in zip(touched, vals)]))
@@ -654,6 +682,13 @@ class PostingsIndex:
             if i == len(terms):  # every term read: the best touched positions
                 if len(touched) == 1:
                     return self._select(touched[0], acc[touched[0]] + constant, k)
+                if pool is not None:
+                    # `pool` holds exactly the positions at theta before the last list (it follows
+                    # every list read once set): with it,
+                    # those at the new k-th best sum are all the top k can hold.
+                    self.pool_ends += 1
+                    found, cand = self._theta_pool(acc, touched[-1], pool, k)
+                    return self._select(cand, acc[cand] + constant, k)
                 floor = self._theta(acc, touched, k, vals)
                 need = -np.inf if floor is None else floor
             else:

@@ -375,3 +375,44 @@ def test_a_walks_end_from_the_passages_written_and_reached(variant: str, monkeyp
     want = [brute_top(index, ids, k) for ids in queries for k in (1, 10, 60)]
     for got, exp in zip(results[0], want):
         assert_same(got, exp)
+
+
+@pytest.mark.parametrize("variant", ["okapi", "plus"])
+def test_rare_words_short_of_k_each_give_theta_together(variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three rare words each in fewer than k passages but together in more, and a common
+    word: theta comes from the rare words' distinct passages (each list alone holds too
+    few), so MaxScore looks the common word up for the candidates instead of reading its
+    postings (counted); the top k equals the brute-force one. Queries whose every list is
+    read end from MaxScore's pool and the last list (counted) with the same top k."""
+    tokens = zipf_corpus(21, 20000, 4000, max_len=20)
+    index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params(variant=variant))
+    k = 30
+    df = {w: int(index.df[i]) for w, i in vocab.items()}
+    rare = [w for w, n in sorted(df.items(), key=lambda x: (-x[1], x[0])) if n < k][:3]
+    assert len(rare) == 3 and sum(df[w] for w in rare) > k + 10
+    common = "w0"
+    read = {"n": 0}
+    real_postings = PostingsIndex.postings
+
+    def postings(self, term_id, position_range=None):
+        pos, tf = real_postings(self, term_id, position_range)
+        read["n"] += pos.shape[0]
+        return pos, tf
+
+    monkeypatch.setattr(PostingsIndex, "postings", postings)
+    force(monkeypatch, "pruned-search")
+    ids = [vocab[w] for w in rare + [common]]
+    want = brute_top(index, ids, k)
+    before, read["n"] = index.union_thetas, 0
+    assert_same(index.top_k(ids, k), want)
+    assert read["n"] < df[common] / 4, (read["n"], df[common])
+    assert index.union_thetas == before + 1
+    assert_scratch_clean(index)
+    ends = index.pool_ends
+    for path in ("pruned-search", "pruned-walk", "pruned-scan"):
+        force(monkeypatch, path)
+        for words in random_queries(21, 4000, 40):
+            qids = [vocab.get(w) for w in words]
+            assert_same(index.top_k(qids, 10), brute_top(index, qids, 10))
+    assert index.pool_ends > ends
+    assert_scratch_clean(index)
