@@ -61,10 +61,13 @@ UNION_MAX = 4096
 # The accumulator is cleared by one pass over it (not list by list) when the lists read
 # hold more than n_positions / FILL_RATIO postings.
 FILL_RATIO = 2
-# Long postings lists (common words) are kept scored per index, least recently used
-# first out (`_scored_postings`): 16 bytes a posting.
-SCORED_MIN_POSTINGS = 4_000
+# Postings lists a global top k reads whole are kept scored per index, least recently used
+# first out (`_scored_postings`): 16 bytes a posting and SCORED_ENTRY_BYTES a list. Short
+# ones too: a rare word's list costs as much to read and score as a common word's few
+# hundred postings (the fixed cost of ~15 numpy calls), and questions repeat words.
+SCORED_MIN_POSTINGS = 1
 SCORED_BYTES = 64 << 20
+SCORED_ENTRY_BYTES = 512
 # top_k over a position range of at most SMALL_RANGE positions (one article's passages)
 # is scored in plain Python (`_top_k_small_range`): its few dozen postings cost less than
 # the fixed cost of the numpy calls of the general path.
@@ -175,7 +178,7 @@ class PostingsIndex:
         self._scored: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._scored_bytes = 0
         self._scratch_lock_scored = threading.Lock()
-        self.scored_computed = 0  # long lists scored and kept (tests count it)
+        self.scored_computed = 0  # lists scored and kept (tests count it)
         self.walks = 0  # MaxScore look-ups done by walking the accumulator (tests count it)
         self.walk_switches = 0  # walks that went on with look-ups for the candidates left
         self.walk_reached = 0  # walks whose end read the passages written and reached, not the accumulator
@@ -851,9 +854,11 @@ class PostingsIndex:
 
     def _scored_postings(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         """Term t's live global positions and each one's contribution (`_contrib`), kept
-        per index for long lists (LRU within SCORED_BYTES): questions keep asking the same
-        common words, and reading such a list from the segments (int64 positions, the live
-        check) and scoring it are most of a top k over them. The arrays are shared: read only."""
+        per index (LRU within SCORED_BYTES): questions keep asking the same common words,
+        and reading such a list from the segments (int64 positions, the live check) and
+        scoring it are most of a top k over them; a short list costs the fixed cost of
+        those numpy calls, several times a top k's worth when a rare word comes back.
+        The arrays are shared: read only."""
         with self._scratch_lock_scored:
             hit = self._scored.get(t)
             if hit is not None:
@@ -866,10 +871,10 @@ class PostingsIndex:
                 self.scored_computed += 1
                 if t not in self._scored:
                     self._scored[t] = found
-                    self._scored_bytes += pos.nbytes + found[1].nbytes
+                    self._scored_bytes += pos.nbytes + found[1].nbytes + SCORED_ENTRY_BYTES
                     while self._scored_bytes > SCORED_BYTES and len(self._scored) > 1:
                         _, (a, b) = self._scored.popitem(last=False)
-                        self._scored_bytes -= a.nbytes + b.nbytes
+                        self._scored_bytes -= a.nbytes + b.nbytes + SCORED_ENTRY_BYTES
         return found
 
     def _contrib(self, t: int, pos: np.ndarray, tf: np.ndarray) -> np.ndarray:

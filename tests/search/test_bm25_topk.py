@@ -21,12 +21,14 @@ from search.zipf import zipf_corpus
 from bot.search.bm25 import BM25Params, Part, PostingsIndex
 
 # (SMALL_POSTINGS, PRUNE_MIN_POSTINGS, SCAN_RATIO, WALK_RATIO, SWITCH_RATIO, SCORED_MIN_POSTINGS)
-KEEP = bm25_module.SCORED_MIN_POSTINGS
+KEEP = 4000  # lists kept scored from this length: none but the commonest words' here
 PATHS = {
     "sparse": (10**12, 10**12, 12, 16, 16, KEEP),
     "dense": (0, 10**12, 12, 16, 16, KEEP),
     "pruned-search": (0, 0, 0, 0, 0, KEEP),  # MaxScore's look-ups only, by binary search
     "pruned-scan": (0, 0, 10**9, 0, 0, KEEP),  # ... by one pass over each list
+    "pruned-search-kept": (0, 0, 0, 0, 0, 1),  # look-ups in lists kept scored, by binary search
+    "pruned-scan-kept": (0, 0, 10**9, 0, 0, 1),  # ... by one pass
     "pruned-walk": (0, 0, 12, 10**12, 10**12, KEEP),  # the terms left walked over the accumulator
     "pruned-walk-kept": (0, 0, 12, 10**12, 10**12, 1),  # ... every list kept scored (`_scored_postings`)
     "pruned-walk-then-search": (0, 0, 0, 10**12, 0, 1),  # one term walked, then look-ups
@@ -416,3 +418,21 @@ def test_rare_words_short_of_k_each_give_theta_together(variant: str, monkeypatc
             assert_same(index.top_k(qids, 10), brute_top(index, qids, 10))
     assert index.pool_ends > ends
     assert_scratch_clean(index)
+
+
+def test_short_lists_read_whole_are_kept_scored_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the module's own SCORED_MIN_POSTINGS, a rare word's list that a global top k
+    reads whole is kept like a common word's: asked again, no list is scored again, and
+    the top k is the same. The kept bytes count each list's overhead."""
+    monkeypatch.setattr(bm25_module, "SMALL_POSTINGS", 0)
+    monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", 10**12)  # every list read whole
+    index, vocab = PostingsIndex.from_token_lists(zipf_corpus(22, 4000, 2000), BM25Params())
+    rare = [w for w in vocab if 2 <= int(index.df[vocab[w]]) <= 5][:3]
+    ids = [vocab[w] for w in [*rare, "w0"]]
+    want = brute_top(index, ids, 10)
+    assert_same(index.top_k(ids, 10), want)
+    assert index.scored_computed == 4
+    assert index._scored_bytes >= 4 * bm25_module.SCORED_ENTRY_BYTES
+    assert index.top_k(ids, 10) == index.top_k(ids, 10)
+    assert_same(index.top_k(ids, 10), want)
+    assert index.scored_computed == 4
