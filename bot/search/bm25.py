@@ -55,6 +55,14 @@ EST_STRIDE = 16
 # A walk's end reads the passages it wrote and those that had reached theta before it
 # rather than pass over the accumulator when these hold at most n_positions / REACHED_RATIO.
 REACHED_RATIO = 4
+# MaxScore's last term, when its list holds at least SCAN_END_MIN postings (SCAN_END_TOUCHED
+# times those of the lists read before), is scanned for the postings whose contribution alone
+# reaches theta (`_scan_end`) when these and the touched candidates times SCAN_END_RATIO are
+# fewer than its postings. KTH_KEPT: k-th best contributions kept per index.
+SCAN_END_MIN = 4096
+SCAN_END_TOUCHED = 2
+SCAN_END_RATIO = 16
+KTH_KEPT = 4096
 # MaxScore's first theta is taken over the distinct positions of all the lists read when
 # those before the last hold at most UNION_MAX postings (else over each list's own).
 UNION_MAX = 4096
@@ -177,6 +185,8 @@ class PostingsIndex:
         self._scratch_lock = threading.Lock()
         self._scored: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._scored_bytes = 0
+        self._kth: dict[tuple[int, int], float | None] = {}  # (`_kth_contrib`)
+        self.scan_ends = 0  # MaxScore ends by one pass over the last list's contributions (tests count it)
         self._scratch_lock_scored = threading.Lock()
         self.scored_computed = 0  # lists scored and kept (tests count it)
         self.walks = 0  # MaxScore look-ups done by walking the accumulator (tests count it)
@@ -647,6 +657,11 @@ class PostingsIndex:
                 if prune and theta is not None and theta > rest[i]:
                     break  # the terms left cannot lift an untouched passage to theta
                 t = terms[i]
+                if (prune and touched and i == len(terms) - 1 and position_range is None
+                        and int(self.df[t]) >= SCAN_END_MIN):
+                    ended = self._scan_end(t, counts, rest[i], theta, k, constant, acc, slot, touched)
+                    if ended is not None:
+                        return ended
                 i += 1
                 pos, contrib = self._list_scored(t, lists, position_range)
                 if pos.shape[0] == 0:
@@ -740,6 +755,71 @@ class PostingsIndex:
                     acc[pos] = 0.0
             if shared:
                 self._scratch_lock.release()
+
+    def _kth_contrib(self, t: int, k: int) -> float | None:
+        """The k-th best contribution in term t's list (kept per index with the list it
+        comes from); None when the list holds fewer than k postings."""
+        key = (t, k)
+        with self._scratch_lock_scored:
+            if key in self._kth:
+                return self._kth[key]
+        _, contrib = self._scored_postings(t)
+        n = contrib.shape[0]
+        found = float(np.partition(contrib, n - k)[n - k]) if n >= k else None
+        with self._scratch_lock_scored:
+            if len(self._kth) >= KTH_KEPT:
+                self._kth.clear()
+            self._kth[key] = found
+        return found
+
+    def _scan_end(self, u: int, counts: dict[int, int], bound: float, theta: float | None, k: int,
+                  constant: float, acc: np.ndarray, slot: np.ndarray, touched: list[np.ndarray]
+                  ) -> list[tuple[int, float]] | None:
+        """MaxScore's end when one term `u` is left, a long list that could still lift an
+        untouched passage to theta (its bound reaches it): theta is at least the k-th best
+        contribution of `u` alone (k distinct passages hold that much from it), and a
+        passage not touched yet can only reach theta through its contribution from `u`, so
+        the candidates are the touched passages within `bound` of theta and the postings
+        of `u` whose contribution alone reaches it (of those tied at theta, the first k),
+        found by one sequential pass over the
+        list kept scored (no gather into the accumulator, no reset). `u` is then looked up
+        for them (`_finish`: the same additions in the same order, bit-equal scores).
+        None (the caller reads `u` as before) when that pass would pick too many."""
+        cnt = counts[u]
+        kth = self._kth_contrib(u, k)
+        if kth is not None:
+            kth *= cnt  # (rounding is monotone: the k-th best of the products)
+            theta = kth if theta is None else max(theta, kth)
+        if theta is None:
+            return None
+        pos, contrib = self._scored_postings(u)
+        scaled = contrib if cnt == 1 else contrib * cnt
+        if EST_STRIDE * int(np.count_nonzero(scaled[::EST_STRIDE] > theta)) * SCAN_END_RATIO > pos.shape[0]:
+            return None
+        if sum(p.shape[0] for p in touched) * SCAN_END_TOUCHED > pos.shape[0]:
+            return None
+        at = np.flatnonzero(scaled >= theta)
+        above = scaled[at] > theta
+        # Of the untouched passages `u` gives exactly theta (often many: passages of one length),
+        # the first k by position can be in the top k, no other: ties go to lower positions, and
+        # these k rank before any later one (touched ones score more than theta).
+        tied = at[~above][:k]
+        at = at[above]
+        need = theta - bound
+        picked = [p[acc[p] >= need] for p in touched]
+        if (sum(p.shape[0] for p in picked) + at.shape[0]) * SCAN_END_RATIO > pos.shape[0]:
+            return None
+        self.scan_ends += 1
+        picked.append(pos[at])
+        picked.append(pos[tied])
+        cand = np.concatenate(picked)
+        # one entry per position (as in `_top_k_dense`): the one whose mark stuck
+        mark = np.arange(1, cand.shape[0] + 1, dtype=np.int32)
+        slot[cand] = mark
+        first = slot[cand] == mark
+        slot[cand] = 0
+        cand = cand[first]
+        return self._finish([u], counts, [bound, 0.0], theta, k, constant, cand, acc[cand], slot)
 
     def _list_scored(self, t: int, lists: dict[int, tuple[np.ndarray, np.ndarray]],
                      position_range: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
