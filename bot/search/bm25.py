@@ -786,6 +786,8 @@ class PostingsIndex:
         for them (`_finish`: the same additions in the same order, bit-equal scores).
         None (the caller reads `u` as before) when that pass would pick too many."""
         cnt = counts[u]
+        if sum(p.shape[0] for p in touched) * SCAN_END_TOUCHED > int(self.df[u]):
+            return None
         kth = self._kth_contrib(u, k)
         if kth is not None:
             kth *= cnt  # (rounding is monotone: the k-th best of the products)
@@ -795,8 +797,6 @@ class PostingsIndex:
         pos, contrib = self._scored_postings(u)
         scaled = contrib if cnt == 1 else contrib * cnt
         if EST_STRIDE * int(np.count_nonzero(scaled[::EST_STRIDE] > theta)) * SCAN_END_RATIO > pos.shape[0]:
-            return None
-        if sum(p.shape[0] for p in touched) * SCAN_END_TOUCHED > pos.shape[0]:
             return None
         at = np.flatnonzero(scaled >= theta)
         above = scaled[at] > theta
