@@ -621,10 +621,13 @@ class PostingsIndex:
         `theta` stay candidates, and the remaining terms are looked up for them
         only (binary search in their postings, or one pass over a list), dropping
         the candidates that fall behind after each term — or, when the candidates
-        are many, walked over the accumulator (`_walk`). `theta` is first the best
-        k-th sum over the lists read, then raised from each new list and the
-        positions that were at it (`_theta_pool`). Every passage's contributions
-        are added in the same order, so equal inputs give bit-equal scores.
+        are many, walked over the accumulator (`_walk`). `theta` is first the k-th
+        best sum over the distinct positions of the lists read (while those before
+        the last are short: rare words), else the best k-th sum of one list, then
+        raised from each new list and the positions that were at it (`_theta_pool`).
+        A last long list that could still lift an untouched passage is scanned
+        instead (`_scan_end`). Every passage's contributions are added in the same
+        order, so equal inputs give bit-equal scores.
         """
         p = self.params
         constant = 0.0
