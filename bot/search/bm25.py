@@ -55,13 +55,27 @@ EST_STRIDE = 16
 # A walk's end reads the passages it wrote and those that had reached theta before it
 # rather than pass over the accumulator when these hold at most n_positions / REACHED_RATIO.
 REACHED_RATIO = 4
+# MaxScore's last term, when its list holds at least SCAN_END_MIN postings (SCAN_END_TOUCHED
+# times those of the lists read before), is scanned for the postings whose contribution alone
+# reaches theta (`_scan_end`) when these and the touched candidates times SCAN_END_RATIO are
+# fewer than its postings. KTH_KEPT: k-th best contributions kept per index.
+SCAN_END_MIN = 4096
+SCAN_END_TOUCHED = 2
+SCAN_END_RATIO = 16
+KTH_KEPT = 4096
+# MaxScore's first theta is taken over the distinct positions of all the lists read when
+# those before the last hold at most UNION_MAX postings (else over each list's own).
+UNION_MAX = 4096
 # The accumulator is cleared by one pass over it (not list by list) when the lists read
 # hold more than n_positions / FILL_RATIO postings.
 FILL_RATIO = 2
-# Long postings lists (common words) are kept scored per index, least recently used
-# first out (`_scored_postings`): 16 bytes a posting.
-SCORED_MIN_POSTINGS = 4_000
+# Postings lists a global top k reads whole are kept scored per index, least recently used
+# first out (`_scored_postings`): 16 bytes a posting and SCORED_ENTRY_BYTES a list. Short
+# ones too: a rare word's list costs as much to read and score as a common word's few
+# hundred postings (the fixed cost of ~15 numpy calls), and questions repeat words.
+SCORED_MIN_POSTINGS = 1
 SCORED_BYTES = 64 << 20
+SCORED_ENTRY_BYTES = 512
 # top_k over a position range of at most SMALL_RANGE positions (one article's passages)
 # is scored in plain Python (`_top_k_small_range`): its few dozen postings cost less than
 # the fixed cost of the numpy calls of the general path.
@@ -171,13 +185,17 @@ class PostingsIndex:
         self._scratch_lock = threading.Lock()
         self._scored: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._scored_bytes = 0
+        self._kth: dict[tuple[int, int], float | None] = {}  # (`_kth_contrib`)
+        self.scan_ends = 0  # MaxScore ends by one pass over the last list's contributions (tests count it)
         self._scratch_lock_scored = threading.Lock()
-        self.scored_computed = 0  # long lists scored and kept (tests count it)
+        self.scored_computed = 0  # lists scored and kept (tests count it)
         self.walks = 0  # MaxScore look-ups done by walking the accumulator (tests count it)
         self.walk_switches = 0  # walks that went on with look-ups for the candidates left
         self.walk_reached = 0  # walks whose end read the passages written and reached, not the accumulator
         self.dense_picks = 0  # MaxScore candidate sets found by a pass over the accumulator (tests count it)
         self.small_ranges = 0  # top k over a small position range scored in Python (tests count it)
+        self.union_thetas = 0  # thetas taken over the distinct positions of lists each shorter than k
+        self.pool_ends = 0  # top k read from MaxScore's pool and the last list, all terms read
         self.doc_len = np.asarray(doc_len).astype(np.float64, copy=False)
         self.params = params
         self.live = live
@@ -544,20 +562,30 @@ class PostingsIndex:
             return scratch[0], scratch[1], True
         return np.zeros(self.n_positions, np.float64), np.zeros(self.n_positions, np.int32), False
 
-    @staticmethod
-    def _theta(acc: np.ndarray, touched: list[np.ndarray], k: int, vals: list[np.ndarray]) -> float | None:
+    def _theta(self, acc: np.ndarray, touched: list[np.ndarray], k: int, vals: list[np.ndarray]) -> float | None:
         """A score at least k distinct touched positions have reached in `acc`: the
         best k-th value over the lists read (each holds distinct positions, and
-        `acc` holds their sums so far); None when no list has k positions. `vals`
-        receives each list's sums (the candidates are picked from them)."""
+        `acc` holds their sums so far). When no list has k positions but together
+        they do (rare words: a few dozen postings each), the k-th best over their
+        distinct positions (the union, a few hundred at most); None when even these
+        are fewer than k. `vals` receives each list's sums (the candidates are picked
+        from them)."""
         best = None
         vals.clear()
+        total = 0
         for pos in touched:
             v = acc[pos]
             vals.append(v)
+            total += pos.shape[0]
             if pos.shape[0] >= k:
                 kth = float(np.partition(v, v.size - k)[v.size - k])
                 best = kth if best is None else max(best, kth)
+        if best is None and total >= k and len(touched) > 1:
+            union = distinct_sorted(np.concatenate(touched))
+            if union.shape[0] >= k:
+                v = acc[union]
+                best = float(np.partition(v, v.size - k)[v.size - k])
+                self.union_thetas += 1
         return best
 
     @staticmethod
@@ -593,10 +621,13 @@ class PostingsIndex:
         `theta` stay candidates, and the remaining terms are looked up for them
         only (binary search in their postings, or one pass over a list), dropping
         the candidates that fall behind after each term — or, when the candidates
-        are many, walked over the accumulator (`_walk`). `theta` is first the best
-        k-th sum over the lists read, then raised from each new list and the
-        positions that were at it (`_theta_pool`). Every passage's contributions
-        are added in the same order, so equal inputs give bit-equal scores.
+        are many, walked over the accumulator (`_walk`). `theta` is first the k-th
+        best sum over the distinct positions of the lists read (while those before
+        the last are short: rare words), else the best k-th sum of one list, then
+        raised from each new list and the positions that were at it (`_theta_pool`).
+        A last long list that could still lift an untouched passage is scanned
+        instead (`_scan_end`). Every passage's contributions are added in the same
+        order, so equal inputs give bit-equal scores.
         """
         p = self.params
         constant = 0.0
@@ -622,12 +653,18 @@ class PostingsIndex:
         vals: list[np.ndarray] = []  # acc at each touched list's positions, when still current
         theta: float | None = None
         pool: np.ndarray | None = None  # the positions at or above theta when it was last raised
+        total_touched = 0
         try:
             i = 0
             while i < len(terms):
                 if prune and theta is not None and theta > rest[i]:
                     break  # the terms left cannot lift an untouched passage to theta
                 t = terms[i]
+                if (prune and touched and i == len(terms) - 1 and position_range is None
+                        and int(self.df[t]) >= SCAN_END_MIN):
+                    ended = self._scan_end(t, counts, rest[i], theta, k, constant, acc, slot, touched)
+                    if ended is not None:
+                        return ended
                 i += 1
                 pos, contrib = self._list_scored(t, lists, position_range)
                 if pos.shape[0] == 0:
@@ -638,10 +675,22 @@ class PostingsIndex:
                     np.add.at(acc, pos, contrib)  # (a list's positions are distinct)
                 else:
                     acc[pos] = contrib
+                before = total_touched
+                total_touched += pos.shape[0]
                 touched.append(pos)
                 vals.clear()
                 if prune and i < len(terms) and done[i] > rest[i]:
-                    if pool is None:
+                    if pool is None and len(touched) > 1 and before <= UNION_MAX:
+                        # The lists before this one are short (rare words): their distinct
+                        # positions are the pool the new list is measured with, so theta is
+                        # the k-th best over every position touched (not only over one list
+                        # holding k), from one gather of the new list.
+                        seen = touched[0] if len(touched) == 2 else distinct_sorted(np.concatenate(touched[:-1]))
+                        found, seen = self._theta_pool(acc, pos, seen, k)
+                        if found is not None:
+                            pool = seen
+                            self.union_thetas += 1
+                    elif pool is None:
                         found = self._theta(acc, touched, k, vals)
                         if found is not None:
                             pool = distinct_sorted(np.concatenate([p[v >= found] for p, v in zip(touched, vals)]))
@@ -654,6 +703,13 @@ class PostingsIndex:
             if i == len(terms):  # every term read: the best touched positions
                 if len(touched) == 1:
                     return self._select(touched[0], acc[touched[0]] + constant, k)
+                if pool is not None:
+                    # `pool` holds exactly the positions at theta before the last list (it follows
+                    # every list read once set): with it,
+                    # those at the new k-th best sum are all the top k can hold.
+                    self.pool_ends += 1
+                    found, cand = self._theta_pool(acc, touched[-1], pool, k)
+                    return self._select(cand, acc[cand] + constant, k)
                 floor = self._theta(acc, touched, k, vals)
                 need = -np.inf if floor is None else floor
             else:
@@ -702,6 +758,71 @@ class PostingsIndex:
                     acc[pos] = 0.0
             if shared:
                 self._scratch_lock.release()
+
+    def _kth_contrib(self, t: int, k: int) -> float | None:
+        """The k-th best contribution in term t's list (kept per index with the list it
+        comes from); None when the list holds fewer than k postings."""
+        key = (t, k)
+        with self._scratch_lock_scored:
+            if key in self._kth:
+                return self._kth[key]
+        _, contrib = self._scored_postings(t)
+        n = contrib.shape[0]
+        found = float(np.partition(contrib, n - k)[n - k]) if n >= k else None
+        with self._scratch_lock_scored:
+            if len(self._kth) >= KTH_KEPT:
+                self._kth.clear()
+            self._kth[key] = found
+        return found
+
+    def _scan_end(self, u: int, counts: dict[int, int], bound: float, theta: float | None, k: int,
+                  constant: float, acc: np.ndarray, slot: np.ndarray, touched: list[np.ndarray]
+                  ) -> list[tuple[int, float]] | None:
+        """MaxScore's end when one term `u` is left, a long list that could still lift an
+        untouched passage to theta (its bound reaches it): theta is at least the k-th best
+        contribution of `u` alone (k distinct passages hold that much from it), and a
+        passage not touched yet can only reach theta through its contribution from `u`, so
+        the candidates are the touched passages within `bound` of theta and the postings
+        of `u` whose contribution alone reaches it (of those tied at theta, the first k),
+        found by one sequential pass over the
+        list kept scored (no gather into the accumulator, no reset). `u` is then looked up
+        for them (`_finish`: the same additions in the same order, bit-equal scores).
+        None (the caller reads `u` as before) when that pass would pick too many."""
+        cnt = counts[u]
+        if sum(p.shape[0] for p in touched) * SCAN_END_TOUCHED > int(self.df[u]):
+            return None
+        kth = self._kth_contrib(u, k)
+        if kth is not None:
+            kth *= cnt  # (rounding is monotone: the k-th best of the products)
+            theta = kth if theta is None else max(theta, kth)
+        if theta is None:
+            return None
+        pos, contrib = self._scored_postings(u)
+        scaled = contrib if cnt == 1 else contrib * cnt
+        if EST_STRIDE * int(np.count_nonzero(scaled[::EST_STRIDE] > theta)) * SCAN_END_RATIO > pos.shape[0]:
+            return None
+        at = np.flatnonzero(scaled >= theta)
+        above = scaled[at] > theta
+        # Of the untouched passages `u` gives exactly theta (often many: passages of one length),
+        # the first k by position can be in the top k, no other: ties go to lower positions, and
+        # these k rank before any later one (touched ones score more than theta).
+        tied = at[~above][:k]
+        at = at[above]
+        need = theta - bound
+        picked = [p[acc[p] >= need] for p in touched]
+        if (sum(p.shape[0] for p in picked) + at.shape[0]) * SCAN_END_RATIO > pos.shape[0]:
+            return None
+        self.scan_ends += 1
+        picked.append(pos[at])
+        picked.append(pos[tied])
+        cand = np.concatenate(picked)
+        # one entry per position (as in `_top_k_dense`): the one whose mark stuck
+        mark = np.arange(1, cand.shape[0] + 1, dtype=np.int32)
+        slot[cand] = mark
+        first = slot[cand] == mark
+        slot[cand] = 0
+        cand = cand[first]
+        return self._finish([u], counts, [bound, 0.0], theta, k, constant, cand, acc[cand], slot)
 
     def _list_scored(self, t: int, lists: dict[int, tuple[np.ndarray, np.ndarray]],
                      position_range: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
@@ -816,9 +937,11 @@ class PostingsIndex:
 
     def _scored_postings(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         """Term t's live global positions and each one's contribution (`_contrib`), kept
-        per index for long lists (LRU within SCORED_BYTES): questions keep asking the same
-        common words, and reading such a list from the segments (int64 positions, the live
-        check) and scoring it are most of a top k over them. The arrays are shared: read only."""
+        per index (LRU within SCORED_BYTES): questions keep asking the same common words,
+        and reading such a list from the segments (int64 positions, the live check) and
+        scoring it are most of a top k over them; a short list costs the fixed cost of
+        those numpy calls, several times a top k's worth when a rare word comes back.
+        The arrays are shared: read only."""
         with self._scratch_lock_scored:
             hit = self._scored.get(t)
             if hit is not None:
@@ -831,10 +954,10 @@ class PostingsIndex:
                 self.scored_computed += 1
                 if t not in self._scored:
                     self._scored[t] = found
-                    self._scored_bytes += pos.nbytes + found[1].nbytes
+                    self._scored_bytes += pos.nbytes + found[1].nbytes + SCORED_ENTRY_BYTES
                     while self._scored_bytes > SCORED_BYTES and len(self._scored) > 1:
                         _, (a, b) = self._scored.popitem(last=False)
-                        self._scored_bytes -= a.nbytes + b.nbytes
+                        self._scored_bytes -= a.nbytes + b.nbytes + SCORED_ENTRY_BYTES
         return found
 
     def _contrib(self, t: int, pos: np.ndarray, tf: np.ndarray) -> np.ndarray:

@@ -20,27 +20,35 @@ import bot.search.bm25 as bm25_module
 from search.zipf import zipf_corpus
 from bot.search.bm25 import BM25Params, Part, PostingsIndex
 
-# (SMALL_POSTINGS, PRUNE_MIN_POSTINGS, SCAN_RATIO, WALK_RATIO, SWITCH_RATIO, SCORED_MIN_POSTINGS)
-KEEP = bm25_module.SCORED_MIN_POSTINGS
+# (SMALL_POSTINGS, PRUNE_MIN_POSTINGS, SCAN_RATIO, WALK_RATIO, SWITCH_RATIO, SCORED_MIN_POSTINGS[, SCAN_END_MIN])
+KEEP = 4000  # lists kept scored from this length: none but the commonest words' here
+OFF = 10**12
 PATHS = {
     "sparse": (10**12, 10**12, 12, 16, 16, KEEP),
     "dense": (0, 10**12, 12, 16, 16, KEEP),
     "pruned-search": (0, 0, 0, 0, 0, KEEP),  # MaxScore's look-ups only, by binary search
     "pruned-scan": (0, 0, 10**9, 0, 0, KEEP),  # ... by one pass over each list
+    "pruned-search-kept": (0, 0, 0, 0, 0, 1),  # look-ups in lists kept scored, by binary search
+    "pruned-scan-kept": (0, 0, 10**9, 0, 0, 1),  # ... by one pass
     "pruned-walk": (0, 0, 12, 10**12, 10**12, KEEP),  # the terms left walked over the accumulator
     "pruned-walk-kept": (0, 0, 12, 10**12, 10**12, 1),  # ... every list kept scored (`_scored_postings`)
     "pruned-walk-then-search": (0, 0, 0, 10**12, 0, 1),  # one term walked, then look-ups
+    "pruned-scan-end": (0, 0, 12, 16, 16, KEEP, 0),  # the last term scanned for theta (`_scan_end`)
 }
 
 
 def force(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
-    small, prune, scan, walk, switch, keep = PATHS[path]
+    small, prune, scan, walk, switch, keep, *scan_end = PATHS[path]
     monkeypatch.setattr(bm25_module, "SMALL_POSTINGS", small)
     monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", prune)
     monkeypatch.setattr(bm25_module, "SCAN_RATIO", scan)
     monkeypatch.setattr(bm25_module, "WALK_RATIO", walk)
     monkeypatch.setattr(bm25_module, "SWITCH_RATIO", switch)
     monkeypatch.setattr(bm25_module, "SCORED_MIN_POSTINGS", keep)
+    on = bool(scan_end)
+    monkeypatch.setattr(bm25_module, "SCAN_END_MIN", scan_end[0] if on else OFF)
+    monkeypatch.setattr(bm25_module, "SCAN_END_TOUCHED", 0 if on else 2)
+    monkeypatch.setattr(bm25_module, "SCAN_END_RATIO", 0 if on else 16)
     monkeypatch.setattr(bm25_module, "SMALL_RANGE", -1)  # ranges too take the path forced (see test_small_ranges_*)
 
 
@@ -375,3 +383,101 @@ def test_a_walks_end_from_the_passages_written_and_reached(variant: str, monkeyp
     want = [brute_top(index, ids, k) for ids in queries for k in (1, 10, 60)]
     for got, exp in zip(results[0], want):
         assert_same(got, exp)
+
+
+@pytest.mark.parametrize("variant", ["okapi", "plus"])
+def test_rare_words_short_of_k_each_give_theta_together(variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three rare words each in fewer than k passages but together in more, and a common
+    word: theta comes from the rare words' distinct passages (each list alone holds too
+    few), so MaxScore looks the common word up for the candidates instead of reading its
+    postings (counted); the top k equals the brute-force one. Queries whose every list is
+    read end from MaxScore's pool and the last list (counted) with the same top k."""
+    tokens = zipf_corpus(21, 20000, 4000, max_len=20)
+    index, vocab = PostingsIndex.from_token_lists(tokens, BM25Params(variant=variant))
+    k = 30
+    df = {w: int(index.df[i]) for w, i in vocab.items()}
+    rare = [w for w, n in sorted(df.items(), key=lambda x: (-x[1], x[0])) if n < k][:3]
+    assert len(rare) == 3 and sum(df[w] for w in rare) > k + 10
+    common = "w0"
+    read = {"n": 0}
+    real_postings = PostingsIndex.postings
+
+    def postings(self, term_id, position_range=None):
+        pos, tf = real_postings(self, term_id, position_range)
+        read["n"] += pos.shape[0]
+        return pos, tf
+
+    monkeypatch.setattr(PostingsIndex, "postings", postings)
+    force(monkeypatch, "pruned-search")
+    ids = [vocab[w] for w in rare + [common]]
+    want = brute_top(index, ids, k)
+    before, read["n"] = index.union_thetas, 0
+    assert_same(index.top_k(ids, k), want)
+    assert read["n"] < df[common] / 4, (read["n"], df[common])
+    assert index.union_thetas == before + 1
+    assert_scratch_clean(index)
+    ends = index.pool_ends
+    for path in ("pruned-search", "pruned-walk", "pruned-scan"):
+        force(monkeypatch, path)
+        for words in random_queries(21, 4000, 40):
+            qids = [vocab.get(w) for w in words]
+            assert_same(index.top_k(qids, 10), brute_top(index, qids, 10))
+    assert index.pool_ends > ends
+    assert_scratch_clean(index)
+
+
+def test_short_lists_read_whole_are_kept_scored_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the module's own SCORED_MIN_POSTINGS, a rare word's list that a global top k
+    reads whole is kept like a common word's: asked again, no list is scored again, and
+    the top k is the same. The kept bytes count each list's overhead."""
+    monkeypatch.setattr(bm25_module, "SMALL_POSTINGS", 0)
+    monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", 10**12)  # every list read whole
+    index, vocab = PostingsIndex.from_token_lists(zipf_corpus(22, 4000, 2000), BM25Params())
+    rare = [w for w in vocab if 2 <= int(index.df[vocab[w]]) <= 5][:3]
+    ids = [vocab[w] for w in [*rare, "w0"]]
+    want = brute_top(index, ids, 10)
+    assert_same(index.top_k(ids, 10), want)
+    assert index.scored_computed == 4
+    assert index._scored_bytes >= 4 * bm25_module.SCORED_ENTRY_BYTES
+    assert index.top_k(ids, 10) == index.top_k(ids, 10)
+    assert_same(index.top_k(ids, 10), want)
+    assert index.scored_computed == 4
+
+
+@pytest.mark.parametrize("variant", ["okapi", "plus"])
+def test_scan_end_ties_at_theta_and_touched_candidates(variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_scan_end`: a common word whose passages all have one length (its contributions all
+    tie, so theta is that value and ties at the k-th place go to the lowest positions) and
+    a rarer word read first (its bound is lifted by a short passage that is deleted) whose
+    live passages score below the tie, or just above it with the common word: each answer
+    (the scan ending counted) equals the brute-force top k of an index of the live passages."""
+    monkeypatch.setattr(bm25_module, "SMALL_POSTINGS", 0)
+    monkeypatch.setattr(bm25_module, "PRUNE_MIN_POSTINGS", 0)
+    monkeypatch.setattr(bm25_module, "SCAN_END_MIN", 0)
+    monkeypatch.setattr(bm25_module, "SMALL_RANGE", -1)
+    rng = np.random.default_rng(31)
+    tokens: list[list[str]] = []
+    for i in range(3000):
+        if i % 3 == 0:
+            tokens.append(["c", *(f"f{int(x)}" for x in rng.integers(0, 500, 3))])  # 1000 ties
+        else:
+            tokens.append([f"f{int(x)}" for x in rng.integers(0, 500, int(rng.integers(2, 9)))])
+    for i, at in enumerate(range(7, 3000, 301)):  # the rare word, in long passages (some with "c")
+        tokens[at] = ["r", *(["c"] if i % 2 else []), *(f"g{j}" for j in range(int(rng.integers(20, 200))))]
+    tokens[1] = ["r", "f1"]  # short: lifts r's bound above c's; deleted
+    dead = np.zeros(len(tokens), dtype=bool)
+    dead[1] = True
+    params = BM25Params(variant=variant)
+    index, vocab = segmented(tokens, [1500], dead, params)
+    alive = np.flatnonzero(~dead)
+    fresh, fresh_vocab = PostingsIndex.from_token_lists([tokens[i] for i in alive], params)
+    assert index._upper_bound(vocab["r"]) > index._upper_bound(vocab["c"])
+    before = index.scan_ends
+    for k in (1, 5, 9, 10, 11, 30, 60):
+        for words in (["r", "c"], ["c", "r"], ["r", "c", "c"]):
+            got = index.top_k([vocab[w] for w in words], k)
+            want = brute_top(fresh, [fresh_vocab[w] for w in words], k)
+            assert [p for p, _ in got] == [int(alive[p]) for p, _ in want]
+            np.testing.assert_allclose([s for _, s in got], [s for _, s in want], rtol=0, atol=1e-9)
+    assert index.scan_ends > before + 10
+    assert_scratch_clean(index)
