@@ -262,7 +262,7 @@ def _docs_of(stats: DocStats, pos: np.ndarray) -> np.ndarray:
 
 
 TERM_DOCS_BYTES = 48 << 20  # per snapshot: the documents (and summed tf) of recently asked terms
-DENSE_POSTINGS = 0.5  # `_TermDocs.body`: a list this long per document is summed into every document
+DENSE_POSTINGS = 0.2  # `_TermDocs.body`: a list this long per document is summed into every document
 
 
 class _TermDocs:
@@ -686,6 +686,7 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
     stats.titles.fetch(stems)
     cache = _term_docs(snapshot)
     stem_marks = [cache.mark(snapshot, stats, f, term_ids.get(f)) for f in stems]  # documents holding each stem
+    fixed = 0  # stems (bits) every near-best document is known to hold
     if document is not None:
         i = stats.index_of.get(document)
         if i is None:
@@ -701,6 +702,11 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
             # Every term weighs: a document holding them all (the usual case) holds the
             # largest share, and every document that does not is 1e-8 below it.
             near = np.flatnonzero(_fold(np.logical_and, question_marks))
+            if near.shape[0]:
+                # Each of them holds every question term, so the only stem of a question
+                # term is held by all of them: only the other stems' bits need looking at.
+                stems_of = Counter(expanded.values())
+                fixed = sum(1 << i for i, f in enumerate(stems) if stems_of[expanded[f]] == 1)
         if near is None or not near.shape[0]:
             code = _codes(question_marks, None)  # bit j: the document holds questions[j]
             near = _near_best(code, questions, weights, total)
@@ -710,7 +716,7 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
     # the question's words): which stems each holds, as a bit mask; summed once per mask
     # (documents with the same stems give the same `found` set, built the same way).
     best = 0.0
-    for pattern in _distinct(_codes(stem_marks, near)):
+    for pattern in _patterns(stem_marks, near, fixed):
         found: set[str] = set()
         for i, f in enumerate(stems):  # inserted in the order doc_term_sets inserts them
             if pattern >> i & 1:
@@ -719,8 +725,31 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
     return best
 
 
+def _patterns(marks: list[np.ndarray], near: np.ndarray, fixed: int) -> list[int]:
+    """`_distinct(_codes(marks, near))` when every document of `near` is known to be in
+    `marks[i]` for each bit i of `fixed`: only the other marks are read (none, for a
+    question without family words: one pattern, no pass over the documents)."""
+    if not fixed:
+        return _distinct(_codes(marks, near))
+    varying = [i for i in range(len(marks)) if not fixed >> i & 1]
+    if not varying:
+        return [fixed]
+    out = []
+    for code in _distinct(_codes([marks[i] for i in varying], near)):
+        pattern = fixed
+        for k, i in enumerate(varying):
+            if code >> k & 1:
+                pattern |= 1 << i
+        out.append(pattern)
+    return out
+
+
 MASK_ORDER = 5  # `_near_best`: up to this many question terms, masks are tried best first
 MASK_TESTS = 8  # ... at most this many of them, before counting every document's mask
+
+
+# n → for each mask of n bits, the bits it has, ascending
+_MASK_BITS = [[tuple(j for j in range(n) if m >> j & 1) for m in range(1 << n)] for n in range(MASK_ORDER + 1)]
 
 
 def _near_best(code: np.ndarray, questions: list[str], weights: dict[str, float], total: float
@@ -740,7 +769,9 @@ def _near_best(code: np.ndarray, questions: list[str], weights: dict[str, float]
         return sum(weights.get(q, 0.0) for j, q in enumerate(questions) if m >> j & 1) / total
 
     if n <= MASK_ORDER:
-        shares = [share(m) for m in range(1 << n)]
+        w = [weights.get(q, 0.0) for q in questions]
+        # (each mask's weights summed in question order, as `share` sums them: the same floats)
+        shares = [sum([w[j] for j in bits]) / total for bits in _MASK_BITS[n]]
         top: float | None = None
         hits: list[np.ndarray] = []
         tests, complete = 0, True

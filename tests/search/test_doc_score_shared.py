@@ -137,3 +137,24 @@ def test_near_best_masks_tried_best_first_equal_the_count_of_every_mask() -> Non
         else:
             fell_back += 1
     assert tried_first > 300 and fell_back > 50
+
+
+def test_patterns_with_stems_known_held_equal_every_stem_read() -> None:
+    """`_patterns` reads only the stems not known to be held by every near document and
+    gives the distinct masks `_codes` over every stem gives."""
+    rng = np.random.default_rng(11)
+    skipped = 0
+    for case in range(300):
+        k = int(rng.integers(1, 12))
+        n_docs = int(rng.integers(1, 300))
+        marks = [rng.random(n_docs) < p for p in rng.uniform(0.2, 1.0, k)]
+        fixed_bits = [i for i in range(k) if rng.random() < 0.5]
+        near = np.flatnonzero(np.ones(n_docs, dtype=np.bool_) if not fixed_bits
+                              else np.logical_and.reduce([marks[i] for i in fixed_bits]))
+        if not near.shape[0]:
+            continue
+        fixed = sum(1 << i for i in fixed_bits)
+        want = doc_score._distinct(doc_score._codes(marks, near))
+        assert sorted(doc_score._patterns(marks, near, fixed)) == want, case
+        skipped += len(fixed_bits) == k
+    assert skipped > 5
