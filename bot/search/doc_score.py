@@ -826,7 +826,8 @@ def _codes(marks: list[np.ndarray], near: np.ndarray | None) -> np.ndarray:
         bits = (mark if whole else mark[near]).view(np.uint8)  # (bool as 0/1 bytes, no copy)
         if dtype.itemsize > 1:
             bits = bits.astype(dtype)
-        code |= np.left_shift(bits, dtype.type(i)) if i else bits
+        # (a multiply by 2**i, not a left shift: numpy shifts bytes one at a time, ~4x slower)
+        code |= np.multiply(bits, dtype.type(1 << i)) if i else bits
     return code if near is None or not whole else code[near]
 
 
