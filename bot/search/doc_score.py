@@ -262,6 +262,7 @@ def _docs_of(stats: DocStats, pos: np.ndarray) -> np.ndarray:
 
 
 TERM_DOCS_BYTES = 48 << 20  # per snapshot: the documents (and summed tf) of recently asked terms
+DENSE_POSTINGS = 0.2  # `_TermDocs.body`: a list this long per document is summed into every document
 
 
 class _TermDocs:
@@ -328,7 +329,32 @@ class _TermDocs:
                     self.parts_bytes -= a.nbytes + b.nbytes
         return found
 
+    def keep_mark(self, term: str, tid: int | None, found: np.ndarray) -> None:
+        """Keep `found` as `mark(term)` gives it (made while scoring the term: `_term_facts`)."""
+        key = (term, tid)
+        with self.lock:
+            if key not in self.marks:
+                self.marks[key] = found
+                self.marks_bytes += found.nbytes
+                while self.marks_bytes > TERM_DOCS_BYTES // 2 and len(self.marks) > 1:
+                    _, old = self.marks.popitem(last=False)
+                    self.marks_bytes -= old.nbytes
+
     def get(self, snapshot: Snapshot, stats: DocStats, tid: int) -> tuple[np.ndarray, np.ndarray]:
+        found = self.body(snapshot, stats, tid, dense=False)
+        assert isinstance(found, tuple)
+        return found
+
+    def body(self, snapshot: Snapshot, stats: DocStats, tid: int, dense: bool = True
+             ) -> tuple[np.ndarray, np.ndarray] | np.ndarray:
+        """`get`'s (documents, summed tf); or, when `dense` and the term is not kept, for a
+        list of at least DENSE_POSTINGS postings a document: the summed tf of every
+        document (0.0 where it has none) as a fresh array, not kept.
+
+        A common word's sums over every document are one `bincount` of its documents
+        (at 1M sentences ~10^5 postings in most of 34k articles): the run boundaries,
+        their positions and a `reduceat` take three passes more, and the article score
+        needs the dense sums anyway (titles added, the documents' mark taken from them)."""
         with self.lock:
             hit = self.items.get(tid)
             if hit is not None:
@@ -339,6 +365,16 @@ class _TermDocs:
             found = (np.empty(0, np.int64), np.empty(0, np.float64))
         else:
             which = _docs_of(stats, pos)
+            n_docs = len(stats.ids)
+            if dense and which.shape[0] >= DENSE_POSTINGS * n_docs:
+                try:  # tf values are small integers: any summation order gives the same float
+                    tf = np.bincount(which, weights=tfs, minlength=n_docs)
+                except ValueError:  # (a position outside every document: -1) as below
+                    tf = None
+                if tf is not None and tf.shape[0] == n_docs:
+                    with self.lock:
+                        self.computed += 1
+                    return tf
             if which.shape[0] == 1 or bool((which[1:] >= which[:-1]).all()):
                 first = np.empty(which.shape[0], dtype=np.bool_)
                 first[0] = True
@@ -408,7 +444,10 @@ def doc_scores(snapshot: Snapshot, terms: tuple[str, ...], term_ids: dict[str, i
             if not fetched:
                 stats.titles.fetch(terms)
                 fetched = True
-            found = cache.keep_scored(t, tid, _dense(_term_part(snapshot, stats, t, tid), n_docs))
+            part, held = _term_facts(snapshot, stats, cache, t, tid)
+            found = cache.keep_scored(t, tid, _dense(part, n_docs))
+            if held is not None:  # (best_share asks every question term's mark)
+                cache.keep_mark(t, tid, held)
         docs, part = found
         if docs is _DENSE:
             total += part
@@ -436,30 +475,46 @@ def _term_part(snapshot: Snapshot, stats: DocStats, t: str, tid: int | None) -> 
     """(the documents holding term t in body or title, what t adds to each one's BM25): a
     fact of the snapshot, kept per term (`_TermDocs.scored`), as questions keep asking
     the same words."""
+    return _term_facts(snapshot, stats, _term_docs(snapshot), t, tid)[0]
+
+
+def _term_facts(snapshot: Snapshot, stats: DocStats, cache: "_TermDocs", t: str, tid: int | None
+                ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray | None]:
+    """`_term_part`, and, when the term's tf over every document was at hand (a common
+    word, or one in some title), which documents hold it in body or title (`_TermDocs.mark`'s
+    array) from the same array: best_share asks every question term's mark next."""
     n_docs = len(stats.ids)
-    docs, sums = term_documents(snapshot, stats, tid) if tid is not None else _NO_DOCS
+    body = cache.body(snapshot, stats, tid) if tid is not None else _NO_DOCS
     title_docs, title_n = stats.titles.arrays(t)
-    if title_docs.shape[0]:
-        tf = np.zeros(n_docs, dtype=np.float64)
-        tf[docs] = sums
-        if title_docs.shape[0] == 1 or bool((title_docs[1:] > title_docs[:-1]).all()):
+    held = None
+    if isinstance(body, np.ndarray) or title_docs.shape[0]:
+        if isinstance(body, np.ndarray):
+            tf = body  # (fresh: `body` keeps no dense array)
+        else:
+            tf = np.zeros(n_docs, dtype=np.float64)
+            tf[body[0]] = body[1]
+        if not title_docs.shape[0]:
+            pass
+        elif title_docs.shape[0] == 1 or bool((title_docs[1:] > title_docs[:-1]).all()):
             tf[title_docs] += TITLE_WEIGHT * title_n  # one row per title: `tf[i] += 2.0 * n`, once each
         else:  # (a title listed twice) in list order, as `tf[i] += 2.0 * n` was
             np.add.at(tf, title_docs, TITLE_WEIGHT * title_n)
-        docs = np.flatnonzero(tf > 0)
+        held = tf > 0
+        docs = np.flatnonzero(held)
         sums = tf[docs]
     else:
+        docs, sums = body
         keep = sums > 0
         if not keep.all():
             docs, sums = docs[keep], sums[keep]
     df = int(docs.shape[0])
     if not df:
-        return _NO_DOCS
+        return _NO_DOCS, held
     idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
     # Only the documents holding the term: elsewhere tf is 0 and the term adds 0.0,
     # so `total[docs] += part` is the dense `total += idf * tf * (K1 + 1) / (tf + norm)`,
     # float for float.
-    return docs, idf * sums * (K1 + 1) / (sums + _norm(snapshot, stats)[docs])
+    return (docs, idf * sums * (K1 + 1) / (sums + _norm(snapshot, stats)[docs])), held
 
 
 class DocScores(Mapping[str, float]):
@@ -631,6 +686,7 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
     stats.titles.fetch(stems)
     cache = _term_docs(snapshot)
     stem_marks = [cache.mark(snapshot, stats, f, term_ids.get(f)) for f in stems]  # documents holding each stem
+    fixed = 0  # stems (bits) every near-best document is known to hold
     if document is not None:
         i = stats.index_of.get(document)
         if i is None:
@@ -646,28 +702,103 @@ def best_share(snapshot: Snapshot, expanded: dict[str, str], term_ids: dict[str,
             # Every term weighs: a document holding them all (the usual case) holds the
             # largest share, and every document that does not is 1e-8 below it.
             near = np.flatnonzero(_fold(np.logical_and, question_marks))
+            if near.shape[0]:
+                # Each of them holds every question term, so the only stem of a question
+                # term is held by all of them: only the other stems' bits need looking at.
+                stems_of = Counter(expanded.values())
+                fixed = sum(1 << i for i, f in enumerate(stems) if stems_of[expanded[f]] == 1)
         if near is None or not near.shape[0]:
             code = _codes(question_marks, None)  # bit j: the document holds questions[j]
-            present = np.flatnonzero(np.bincount(code))  # the masks some document has
-            shares = [sum(weights.get(q, 0.0) for j, q in enumerate(questions) if m >> j & 1) / total
-                      for m in present.tolist()]
-            top = max(shares)
-            if top <= 0:
+            near = _near_best(code, questions, weights, total)
+            if near is None:
                 return 0.0
-            wanted = np.zeros(int(present[-1]) + 1, dtype=np.bool_)
-            wanted[[m for m, share in zip(present.tolist(), shares) if share >= top - 1e-9]] = True
-            near = np.flatnonzero(wanted[code])
     # The near-best documents (at 1M sentences thousands tie: every article that holds all
     # the question's words): which stems each holds, as a bit mask; summed once per mask
     # (documents with the same stems give the same `found` set, built the same way).
     best = 0.0
-    for pattern in _distinct(_codes(stem_marks, near)):
+    for pattern in _patterns(stem_marks, near, fixed):
         found: set[str] = set()
         for i, f in enumerate(stems):  # inserted in the order doc_term_sets inserts them
             if pattern >> i & 1:
                 found.add(f)
         best = max(best, sum(weights[t] for t in {expanded[f] for f in found}) / total)
     return best
+
+
+def _patterns(marks: list[np.ndarray], near: np.ndarray, fixed: int) -> list[int]:
+    """`_distinct(_codes(marks, near))` when every document of `near` is known to be in
+    `marks[i]` for each bit i of `fixed`: only the other marks are read (none, for a
+    question without family words: one pattern, no pass over the documents)."""
+    if not fixed:
+        return _distinct(_codes(marks, near))
+    varying = [i for i in range(len(marks)) if not fixed >> i & 1]
+    if not varying:
+        return [fixed]
+    out = []
+    for code in _distinct(_codes([marks[i] for i in varying], near)):
+        pattern = fixed
+        for k, i in enumerate(varying):
+            if code >> k & 1:
+                pattern |= 1 << i
+        out.append(pattern)
+    return out
+
+
+MASK_ORDER = 5  # `_near_best`: up to this many question terms, masks are tried best first
+MASK_TESTS = 8  # ... at most this many of them, before counting every document's mask
+
+
+# n → for each mask of n bits, the bits it has, ascending
+_MASK_BITS = [[tuple(j for j in range(n) if m >> j & 1) for m in range(1 << n)] for n in range(MASK_ORDER + 1)]
+
+
+def _near_best(code: np.ndarray, questions: list[str], weights: dict[str, float], total: float
+               ) -> np.ndarray | None:
+    """The documents (ascending) whose mask of question terms (`code`, bit j: questions[j])
+    has a share within 1e-9 of the largest share any document's mask has; None when that
+    share is 0.
+
+    Counting every document's mask (a bincount over 34k articles at 1M sentences, and a
+    gather through a table of the wanted masks) costs more than asking, best share first,
+    whether some document has exactly this mask: usually the second or third mask tried
+    is there (no article holds all the terms, one holds all but the lightest). The shares
+    are the same floats either way; only which masks are looked at differs."""
+    n = len(questions)
+
+    def share(m: int) -> float:
+        return sum(weights.get(q, 0.0) for j, q in enumerate(questions) if m >> j & 1) / total
+
+    if n <= MASK_ORDER:
+        w = [weights.get(q, 0.0) for q in questions]
+        # (each mask's weights summed in question order, as `share` sums them: the same floats)
+        shares = [sum([w[j] for j in bits]) / total for bits in _MASK_BITS[n]]
+        top: float | None = None
+        hits: list[np.ndarray] = []
+        tests, complete = 0, True
+        for m in sorted(range(1 << n), key=shares.__getitem__, reverse=True):
+            if top is not None and shares[m] < top - 1e-9:
+                break  # (every mask still to try is further below the best)
+            if tests == MASK_TESTS:
+                complete = False
+                break
+            tests += 1
+            hit = code == m
+            if hit.any():
+                if top is None:
+                    top = shares[m]
+                    if top <= 0:
+                        return None
+                hits.append(hit)
+        if complete and hits:
+            return np.flatnonzero(_fold(np.logical_or, hits))
+    present = np.flatnonzero(np.bincount(code))  # the masks some document has
+    present_shares = [share(m) for m in present.tolist()]
+    best = max(present_shares)
+    if best <= 0:
+        return None
+    wanted = np.zeros(int(present[-1]) + 1, dtype=np.bool_)
+    wanted[[m for m, x in zip(present.tolist(), present_shares) if x >= best - 1e-9]] = True
+    return np.flatnonzero(wanted[code])
 
 
 def _fold(op: np.ufunc, marks: list[np.ndarray]) -> np.ndarray:
@@ -695,7 +826,8 @@ def _codes(marks: list[np.ndarray], near: np.ndarray | None) -> np.ndarray:
         bits = (mark if whole else mark[near]).view(np.uint8)  # (bool as 0/1 bytes, no copy)
         if dtype.itemsize > 1:
             bits = bits.astype(dtype)
-        code |= np.left_shift(bits, dtype.type(i)) if i else bits
+        # (a multiply by 2**i, not a left shift: numpy shifts bytes one at a time, ~4x slower)
+        code |= np.multiply(bits, dtype.type(1 << i)) if i else bits
     return code if near is None or not whole else code[near]
 
 
