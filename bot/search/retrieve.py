@@ -353,15 +353,20 @@ def retrieve(
                      if h.passage.id in nexts and next_typed[nexts[h.passage.id][1].id]}
     reach = [f"{h.passage.text} {following[h.passage.id]}" if h.passage.id in following else h.passage.text
              for h in hits[:3]]
+    # A top sentence the ranking found typed (it holds a new date / number / place of the
+    # question's kind) holds one in its reach too: its regex is not run again.
+    own_kind = [bool(typed.get(h.passage.id)) for h in hits[:3]]
     signals["number_unmet"] = float(not long and question.kind == "quantity"
-                                    and not any(kind_evidence("quantity", text) for text in reach))
+                                    and not any(t or kind_evidence("quantity", text) for t, text in zip(own_kind, reach)))
     # "When" is answered by a date, "where" by a place: none in the top sentences, no answer.
     # Only a question that opens with the word: "what happens when …" asks for no date.
     opener = question.text.split(maxsplit=1)[0].lower() if question.text.split() else ""
-    signals["when_unmet"] = float(not long and opener == "when" and not any(names_a_time(text) for text in reach))
+    signals["when_unmet"] = float(not long and opener == "when" and not any(
+        (t and question.kind == "when") or names_a_time(text) for t, text in zip(own_kind, reach)))
     # (A place is looser evidence, "… to TikTok": only the sentence itself counts for "where".)
     signals["where_unmet"] = float(not long and opener == "where"
-                                   and not any(names_a_place(h.passage.text) for h in hits[:3]))
+                                   and not any((t and question.kind == "where") or names_a_place(h.passage.text)
+                                               for t, h in zip(own_kind, hits[:3])))
     # A question about what did *not* happen is answered only by a sentence that says so.
     signals["negation_unmet"] = float(not long and negated(question.text, asserted_only=True)
                                       and not any(denies(h.passage.text) for h in hits[:3]))
@@ -373,7 +378,8 @@ def retrieve(
     # wh-part: the question's unseen words, its own way of putting the predicate ("in
     # trouble"), then weigh ANSWER_TYPE_SHARE as much.
     signals["answer_type"] = float(not long and question.kind in ANSWER_TYPE_KINDS and any(
-        h.passage.kind == "body" and kind_evidence(question.kind, h.passage.text, question.text) for h in hits[:3]))
+        h.passage.kind == "body" and (t or kind_evidence(question.kind, h.passage.text, question.text))
+        for t, h in zip(own_kind, hits[:3])))
     if signals["answer_type"]:
         abstain_w = {t: w * ANSWER_TYPE_SHARE if t in unseen_words else w for t, w in abstain_w.items()}
     signals["evidence"] = evidence(best, abstain_w, token_sets[best.passage.id], kin, para_tokens, synonyms_of)
