@@ -98,6 +98,8 @@ CARRY_KIND = True  # ... or when it alone holds the kind of thing a typed questi
 TYPED_KINDS = ("who", "when", "where", "quantity")
 PAIR_CHARS = 480  # a quote with its next sentence stays within this (1.5 single quotes, bot/answers/model.py)
 RELATIVE_KEEP = 0.55  # further quotes must score this fraction of the best
+REUSE_KIND = True  # the top sentences' checks and carrying reuse kind evidence already found (tested equal)
+ONE_TERM_READ = True  # a question's terms and their family words are read in one statement (tested equal to two)
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,7 @@ def retrieve(
     # words of a question's families are read with it, not in a second statement.
     asked = set(question.terms)
     family_words = tuple(dict.fromkeys(m for t in question.terms for m in members(t) if m not in asked)
-                         ) if len(question.terms) < LONG_TERMS else ()  # (a pasted paragraph: as before)
+                         ) if ONE_TERM_READ and len(question.terms) < LONG_TERMS else ()  # (a pasted paragraph: two)
     found_ids = snapshot.reader.term_ids(question.terms + family_words)
     looked_up = asked.union(family_words)
     term_ids = {t: i for t, i in found_ids.items() if t in asked}
@@ -355,7 +357,7 @@ def retrieve(
              for h in hits[:3]]
     # A top sentence the ranking found typed (it holds a new date / number / place of the
     # question's kind) holds one in its reach too: its regex is not run again.
-    own_kind = [bool(typed.get(h.passage.id)) for h in hits[:3]]
+    own_kind = [REUSE_KIND and bool(typed.get(h.passage.id)) for h in hits[:3]]
     signals["number_unmet"] = float(not long and question.kind == "quantity"
                                     and not any(t or kind_evidence("quantity", text) for t, text in zip(own_kind, reach)))
     # "When" is answered by a date, "where" by a place: none in the top sentences, no answer.
@@ -409,7 +411,8 @@ def retrieve(
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          f"the best passage covers {signals['evidence']:.0%} of the question", "near-miss", signals)
     if CARRY:
-        kept = _carry_next(snapshot, kept, positions, question, term_set, matched, typed, kin, nexts, next_typed)
+        kept = _carry_next(snapshot, kept, positions, question, term_set, matched, typed, kin, nexts,
+                           next_typed if REUSE_KIND else None)
     return Retrieval(question, tuple(kept), True, best.coverage, "", "", signals)
 
 
