@@ -434,7 +434,10 @@ def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], 
         nxt = following.get(h.passage.id)
         if nxt is not None and nxt[1].id not in shown:
             row = nxt[1]
-            size = len(" ".join(h.passage.text.split())) + 1 + len(" ".join(row.text.split()))
+            # (as quoted: spaces squashed, which only shortens: the raw lengths decide most pairs)
+            size = len(h.passage.text) + 1 + len(row.text)
+            if size > PAIR_CHARS:
+                size = len(" ".join(h.passage.text.split())) + 1 + len(" ".join(row.text.split()))
             if size <= PAIR_CHARS:
                 toks = set(row_tokens(row))
                 own_fam = held(term_set, toks, kin if kin is not None else kin_of(term_set))
