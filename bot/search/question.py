@@ -89,7 +89,7 @@ _PLACE_RE = re.compile(r"\b(in|at|to|from|near)\s+(the\s+)?[A-Z][\w.-]+")
 # A name not opening the text or a sentence: (?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][\w.-]+)+,
 # written with the capital first and the three look-behinds after it (each one character
 # longer): the same matches, and the regex engine skips to the next capital instead of
-# trying every position (~4x faster; tested equal, tests/search/test_synonyms_and_kinds.py).
+# trying every position (~4x faster; tested equal, tests/search/test_retrieve_tail.py).
 _NAME_RE = re.compile(r"[A-Z](?<!^.)(?<![.!?]\s.)(?<!\w.)[a-z]+(?:\s+[A-Z][\w.-]+)+")
 _CAUSE_RE = re.compile(r"\b(because|since|due to|after|stems? from|caused|reason|so that|in order to|amid|following)\b")
 
