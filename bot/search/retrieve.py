@@ -98,8 +98,6 @@ CARRY_KIND = True  # ... or when it alone holds the kind of thing a typed questi
 TYPED_KINDS = ("who", "when", "where", "quantity")
 PAIR_CHARS = 480  # a quote with its next sentence stays within this (1.5 single quotes, bot/answers/model.py)
 RELATIVE_KEEP = 0.55  # further quotes must score this fraction of the best
-REUSE_KIND = True  # the top sentences' checks and carrying reuse kind evidence already found (tested equal)
-ONE_TERM_READ = True  # a question's terms and their family words are read in one statement (tested equal to two)
 
 
 @dataclass(frozen=True)
@@ -193,14 +191,7 @@ def retrieve(
         return Retrieval(question, (), False, 0.0, "the question has no searchable words", "vague")
     if all(t in LIGHT_TERMS for t in question.terms):
         return Retrieval(question, (), False, 0.0, "the question names no subject", "vague")
-    # One read for the question's terms and their family words (`relatives` below): the
-    # words of a question's families are read with it, not in a second statement.
-    asked = set(question.terms)
-    family_words = tuple(dict.fromkeys(m for t in question.terms for m in members(t) if m not in asked)
-                         ) if ONE_TERM_READ and len(question.terms) < LONG_TERMS else ()  # (a pasted paragraph: two)
-    found_ids = snapshot.reader.term_ids(question.terms + family_words)
-    looked_up = asked.union(family_words)
-    term_ids = {t: i for t, i in found_ids.items() if t in asked}
+    term_ids = snapshot.reader.term_ids(question.terms)
     if SPELLING:
         question, term_ids = _respell(snapshot, question, term_ids)
     long = len(question.terms) >= LONG_TERMS
@@ -224,12 +215,7 @@ def retrieve(
     ids = [term_ids.get(t) for t in terms]
     # A question word's family ("ownership" for "owns"): relative stem → question term.
     relatives = {m: t for t in terms for m in members(t) if m not in term_set}
-    if not relatives:
-        relative_ids = {}
-    elif looked_up.issuperset(relatives):  # (a respelt or key-term question may not be)
-        relative_ids = {m: i for m, i in found_ids.items() if m in relatives}
-    else:
-        relative_ids = snapshot.reader.term_ids(tuple(relatives))
+    relative_ids = snapshot.reader.term_ids(tuple(relatives)) if relatives else {}
     if FAMILY_SEARCH:
         # Sentences that hold a question word only in another form are searched too.
         ids += [i for i in relative_ids.values() if _df(snapshot, i) > 0]
@@ -345,30 +331,22 @@ def retrieve(
             if len(kept) == max(k, 1) * 4:
                 break
     following = {}
-    next_typed: dict[int, bool] = {}  # next sentence's passage id → _typed(question, its text)
     nexts = None  # the next sentences of the top three and of the kept hits, read once
     if CARRY and CARRY_KIND and question.kind in ("when", "quantity"):
         nexts = next_sentences(snapshot, positions, {h.passage.id: h.passage for h in hits[:3] + kept}.values())
-        next_typed = {nexts[h.passage.id][1].id: _typed(question, nexts[h.passage.id][1].text) for h in hits[:3]
-                      if h.passage.id in nexts}  # (kept for `_carry_next`, which asks again)
         following = {h.passage.id: nexts[h.passage.id][1].text for h in hits[:3]
-                     if h.passage.id in nexts and next_typed[nexts[h.passage.id][1].id]}
+                     if h.passage.id in nexts and _typed(question, nexts[h.passage.id][1].text)}
     reach = [f"{h.passage.text} {following[h.passage.id]}" if h.passage.id in following else h.passage.text
              for h in hits[:3]]
-    # A top sentence the ranking found typed (it holds a new date / number / place of the
-    # question's kind) holds one in its reach too: its regex is not run again.
-    own_kind = [REUSE_KIND and bool(typed.get(h.passage.id)) for h in hits[:3]]
     signals["number_unmet"] = float(not long and question.kind == "quantity"
-                                    and not any(t or kind_evidence("quantity", text) for t, text in zip(own_kind, reach)))
+                                    and not any(kind_evidence("quantity", text) for text in reach))
     # "When" is answered by a date, "where" by a place: none in the top sentences, no answer.
     # Only a question that opens with the word: "what happens when …" asks for no date.
     opener = question.text.split(maxsplit=1)[0].lower() if question.text.split() else ""
-    signals["when_unmet"] = float(not long and opener == "when" and not any(
-        (t and question.kind == "when") or names_a_time(text) for t, text in zip(own_kind, reach)))
+    signals["when_unmet"] = float(not long and opener == "when" and not any(names_a_time(text) for text in reach))
     # (A place is looser evidence, "… to TikTok": only the sentence itself counts for "where".)
     signals["where_unmet"] = float(not long and opener == "where"
-                                   and not any((t and question.kind == "where") or names_a_place(h.passage.text)
-                                               for t, h in zip(own_kind, hits[:3])))
+                                   and not any(names_a_place(h.passage.text) for h in hits[:3]))
     # A question about what did *not* happen is answered only by a sentence that says so.
     signals["negation_unmet"] = float(not long and negated(question.text, asserted_only=True)
                                       and not any(denies(h.passage.text) for h in hits[:3]))
@@ -380,8 +358,7 @@ def retrieve(
     # wh-part: the question's unseen words, its own way of putting the predicate ("in
     # trouble"), then weigh ANSWER_TYPE_SHARE as much.
     signals["answer_type"] = float(not long and question.kind in ANSWER_TYPE_KINDS and any(
-        h.passage.kind == "body" and (t or kind_evidence(question.kind, h.passage.text, question.text))
-        for t, h in zip(own_kind, hits[:3])))
+        h.passage.kind == "body" and kind_evidence(question.kind, h.passage.text, question.text) for h in hits[:3]))
     if signals["answer_type"]:
         abstain_w = {t: w * ANSWER_TYPE_SHARE if t in unseen_words else w for t, w in abstain_w.items()}
     signals["evidence"] = evidence(best, abstain_w, token_sets[best.passage.id], kin, para_tokens, synonyms_of)
@@ -411,21 +388,17 @@ def retrieve(
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          f"the best passage covers {signals['evidence']:.0%} of the question", "near-miss", signals)
     if CARRY:
-        kept = _carry_next(snapshot, kept, positions, question, term_set, matched, typed, kin, nexts,
-                           next_typed if REUSE_KIND else None)
+        kept = _carry_next(snapshot, kept, positions, question, term_set, matched, typed, kin, nexts)
     return Retrieval(question, tuple(kept), True, best.coverage, "", "", signals)
 
 
 def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], question: Question,
                 term_set: set[str], matched: dict[int, AbstractSet[str]], typed: dict[int, bool], kin: Kin | None = None,
-                nexts: dict[int, tuple[int, PassageRow]] | None = None,
-                next_typed: dict[int, bool] | None = None) -> list[Hit]:
+                nexts: dict[int, tuple[int, PassageRow]] | None = None) -> list[Hit]:
     """Quotes that carry the next sentence of their paragraph when it completes them
     (bot/search/neighbours.py); a carried sentence is not quoted again on its own.
-    `nexts`: next_sentences already read for (at least) these hits; `next_typed`:
-    `_typed` of some next sentences, already asked (passage id → answer)."""
+    `nexts`: next_sentences already read for (at least) these hits."""
     following = nexts if nexts is not None else next_sentences(snapshot, positions, (h.passage for h in hits))
-    known = next_typed if next_typed is not None else {}
     out: list[Hit] = []
     shown: set[int] = set()
     for h in hits:
@@ -444,7 +417,7 @@ def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], 
                 adds = completes(term_set, matched.get(h.passage.id, set()), own_fam[0] | own_fam[1])
                 # (the kind regex only when the words do not already carry it)
                 if adds or (CARRY_KIND and question.kind in TYPED_KINDS and not typed.get(h.passage.id)
-                            and (known[row.id] if row.id in known else _typed(question, row.text))):
+                            and _typed(question, row.text)):
                     h = Hit(h.passage, h.score, h.bm25, h.coverage, row)  # (dataclasses.replace: ~3 µs more)
                     shown.add(row.id)
         shown.add(h.passage.id)
