@@ -25,7 +25,9 @@ def focus_clip(text: str, terms: frozenset[str], limit: int = MAX_QUOTE_CHARS) -
     "…" where the sentence was cut.
     """
     text = " ".join(text.split())
-    if len(text) <= limit or not terms:
+    if len(text) <= limit:
+        return text  # (what clip_quote gives a squashed text within the limit)
+    if not terms:
         return clip_quote(text, limit)
     words = [(m.start(), m.end(), set(tokenize(m.group(0))) & terms) for m in re.finditer(r"\S+", text)]
     room = limit - 2  # two ellipses at most

@@ -251,19 +251,23 @@ def _occurrences(text: str, names: Iterable[str]) -> tuple[Span, ...]:
 
 
 def mark_quote(q: Quote, kind: str, question: str) -> Quote:
-    return replace(q, marks=answer_spans(q.text, kind, question))
+    marks = answer_spans(q.text, kind, question)
+    # (the quote itself when nothing changes: most quotes of a "why" / "what about"
+    # question, or with no span found, keep `()`; a dataclass copy costs ~6 µs)
+    return q if marks == q.marks else replace(q, marks=marks)
 
 
 def mark_answer(answer: Answer) -> Answer:
-    """The answer with each quote's answering span set (`Quote.marks`)."""
+    """The answer with each quote's answering span set (`Quote.marks`); the answer
+    itself when no quote's marks change."""
     if not answer.answered:
         return answer
-    kind = question_kind(answer.query)
-    return replace(
-        answer,
-        quotes=tuple(mark_quote(q, kind, answer.query) for q in answer.quotes),
-        more=tuple(mark_quote(q, kind, answer.query) for q in answer.more),
-    )
+    kind = question_kind(answer.query)  # (cached: analyse asked the same text)
+    quotes = tuple(mark_quote(q, kind, answer.query) for q in answer.quotes)
+    more = tuple(mark_quote(q, kind, answer.query) for q in answer.more)
+    if all(a is b for a, b in zip(quotes, answer.quotes)) and all(a is b for a, b in zip(more, answer.more)):
+        return answer
+    return replace(answer, quotes=quotes, more=more)
 
 
 def mark_card(card: EntityCard) -> EntityCard:

@@ -38,7 +38,10 @@ _KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+@functools.lru_cache(maxsize=256)
 def question_kind(text: str) -> str:
+    """(Cached: `analyse` and the answer's highlighting, bot/answers/highlight.py, ask it
+    of the same text; ~13 µs of regex searches.)"""
     folded = normalize(text)
     for kind, pattern in _KIND_PATTERNS:
         if pattern.search(folded):
@@ -83,7 +86,11 @@ _DATE_RE = re.compile(
 )
 _NUMBER_RE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion|half)\b")
 _PLACE_RE = re.compile(r"\b(in|at|to|from|near)\s+(the\s+)?[A-Z][\w.-]+")
-_NAME_RE = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][\w.-]+)+")
+# A name not opening the text or a sentence: (?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][\w.-]+)+,
+# written with the capital first and the three look-behinds after it (each one character
+# longer): the same matches, and the regex engine skips to the next capital instead of
+# trying every position (~4x faster; tested equal, tests/search/test_retrieve_tail.py).
+_NAME_RE = re.compile(r"[A-Z](?<!^.)(?<![.!?]\s.)(?<!\w.)[a-z]+(?:\s+[A-Z][\w.-]+)+")
 _CAUSE_RE = re.compile(r"\b(because|since|due to|after|stems? from|caused|reason|so that|in order to|amid|following)\b")
 
 

@@ -407,15 +407,18 @@ def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], 
         nxt = following.get(h.passage.id)
         if nxt is not None and nxt[1].id not in shown:
             row = nxt[1]
-            size = len(" ".join(h.passage.text.split())) + 1 + len(" ".join(row.text.split()))
+            # (as quoted: spaces squashed, which only shortens: the raw lengths decide most pairs)
+            size = len(h.passage.text) + 1 + len(row.text)
+            if size > PAIR_CHARS:
+                size = len(" ".join(h.passage.text.split())) + 1 + len(" ".join(row.text.split()))
             if size <= PAIR_CHARS:
                 toks = set(row_tokens(row))
                 own_fam = held(term_set, toks, kin if kin is not None else kin_of(term_set))
                 adds = completes(term_set, matched.get(h.passage.id, set()), own_fam[0] | own_fam[1])
-                typed_next = (CARRY_KIND and question.kind in TYPED_KINDS and not typed.get(h.passage.id)
-                              and _typed(question, row.text))
-                if adds or typed_next:
-                    h = replace(h, follow=row)
+                # (the kind regex only when the words do not already carry it)
+                if adds or (CARRY_KIND and question.kind in TYPED_KINDS and not typed.get(h.passage.id)
+                            and _typed(question, row.text)):
+                    h = Hit(h.passage, h.score, h.bm25, h.coverage, row)  # (dataclasses.replace: ~3 µs more)
                     shown.add(row.id)
         shown.add(h.passage.id)
         out.append(h)
