@@ -704,6 +704,30 @@ def stored_title_lengths(conn: sqlite3.Connection, documents: list[str] | None) 
         return None
 
 
+BYLINE_LINE, DATE_LINE, OTHER_LINE = -1, -2, -3  # `body_paragraphs` of a passage that is not a body sentence
+
+
+def body_paragraphs(conn: sqlite3.Connection, documents: list[str] | None) -> tuple["np.ndarray", "np.ndarray"]:
+    """(passage ids ascending, the paragraph of each body sentence, else BYLINE_LINE,
+    DATE_LINE or OTHER_LINE: another kind, or no paragraph) of the given documents'
+    passages (all, when None): the index keeps them per position, so ranking groups
+    candidates and skips metadata lines without reading their rows (bot/search/indexfiles.py)."""
+    import numpy as np  # (numpy is the index's; the store's other functions do not need it)
+
+    sql = (f"SELECT id, CASE kind WHEN 'body' THEN COALESCE(paragraph, {OTHER_LINE}) WHEN 'byline' THEN {BYLINE_LINE} "
+           f"WHEN 'date' THEN {DATE_LINE} ELSE {OTHER_LINE} END FROM passages")
+    if documents is None:
+        rows = conn.execute(sql + " ORDER BY id").fetchall()
+    else:
+        rows = []
+        for i in range(0, len(documents), 500):
+            chunk = documents[i : i + 500]
+            rows += conn.execute(sql + f" WHERE document IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        rows.sort()
+    flat = np.array(rows, dtype=np.int64).reshape(-1, 2)
+    return flat[:, 0].copy(), flat[:, 1].astype(np.int32)
+
+
 class PassageReader:
     """The read connection a snapshot answers from.
 
