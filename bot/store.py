@@ -16,6 +16,7 @@ file is complete and deleting `-wal`/`-shm` loses nothing.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 import os
@@ -716,16 +717,20 @@ def body_paragraphs(conn: sqlite3.Connection, documents: list[str] | None) -> tu
 
     sql = (f"SELECT id, CASE kind WHEN 'body' THEN COALESCE(paragraph, {OTHER_LINE}) WHEN 'byline' THEN {BYLINE_LINE} "
            f"WHEN 'date' THEN {DATE_LINE} ELSE {OTHER_LINE} END FROM passages")
+    # Streamed into one array (no list of a million tuples at a full build).
     if documents is None:
-        rows = conn.execute(sql + " ORDER BY id").fetchall()
+        flat = np.fromiter(itertools.chain.from_iterable(conn.execute(sql + " ORDER BY id")), dtype=np.int64)
     else:
-        rows = []
+        parts = [np.zeros(0, np.int64)]
         for i in range(0, len(documents), 500):
             chunk = documents[i : i + 500]
-            rows += conn.execute(sql + f" WHERE document IN ({','.join('?' * len(chunk))})", chunk).fetchall()
-        rows.sort()
-    flat = np.array(rows, dtype=np.int64).reshape(-1, 2)
-    return flat[:, 0].copy(), flat[:, 1].astype(np.int32)
+            parts.append(np.fromiter(itertools.chain.from_iterable(
+                conn.execute(sql + f" WHERE document IN ({','.join('?' * len(chunk))})", chunk)), dtype=np.int64))
+        flat = np.concatenate(parts)
+    pairs = flat.reshape(-1, 2)
+    if documents is not None:
+        pairs = pairs[np.argsort(pairs[:, 0], kind="stable")]
+    return pairs[:, 0].copy(), pairs[:, 1].astype(np.int32)
 
 
 class PassageReader:
