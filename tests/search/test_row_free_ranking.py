@@ -132,7 +132,17 @@ def test_ranking_from_rows_equals_ranking_from_the_arrays(kb: Path, tmp_path: Pa
         snap = engine._snapshot
         questions = corpus.questions + ["When was the new pier opened?", "Who wrote about the new pier?",
                                         "How much did the pier cost?"]
+        fallback = {"n": 0}
+        real_getattr = retrieve_mod._Candidate.__getattr__
+
+        def counting_getattr(self, name):  # type: ignore[no-untyped-def]
+            fallback["n"] += 1
+            return real_getattr(self, name)
+
+        monkeypatch.setattr(retrieve_mod._Candidate, "__getattr__", counting_getattr)
         fast = [retrieve_mod.retrieve(snap, analyse(q)) for q in questions]
+        fast += [retrieve_mod.retrieve(snap, analyse(q), abstain=False) for q in questions[:10]]
+        assert fallback["n"] == 0  # nothing after ranking asked an unread candidate for its row
         reads = {"n": 0}
         real = retrieve_mod._RowReader.read
 
@@ -147,6 +157,7 @@ def test_ranking_from_rows_equals_ranking_from_the_arrays(kb: Path, tmp_path: Pa
         reads["n"] = 0
         monkeypatch.setitem(snap.__dict__, "body_para", np.full(len(snap.passage_ids), OTHER_LINE, dtype=np.int32))
         slow = [retrieve_mod.retrieve(snap, analyse(q)) for q in questions]
+        slow += [retrieve_mod.retrieve(snap, analyse(q), abstain=False) for q in questions[:10]]
         assert reads["n"] > 2 * fast_rows  # the slow path did read every candidate
         assert [(r.answered, r.reason, r.signals, [(h.passage, h.score, h.bm25, h.coverage, h.follow) for h in r.hits])
                 for r in fast] == \
