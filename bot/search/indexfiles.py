@@ -8,7 +8,8 @@ Layout: `<database>.index/manifest.json` names the segments and the database
 state (store uid + generation) they describe; each `seg-*/` holds one group of
 articles: passage ids and lengths, postings grouped by term (CSR: term_offsets,
 post_pos, post_tf) and the same postings grouped by passage (pt_offsets,
-pt_terms: the terms of a candidate sentence without re-tokenising it), and the
+pt_terms: the terms of a candidate sentence without re-tokenising it), each
+passage's paragraph or metadata kind (body_para: ranking reads no row for it), and the
 per-document arrays a start needs (names, position bounds, first passage ids,
 title lengths): mapped too, so a start builds no Python object per document and
 decodes no per-document JSON (the manifest names segments and their deletions only).

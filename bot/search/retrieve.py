@@ -256,7 +256,7 @@ def retrieve(
     stem_ids = {t: known[t] for t in cover.stems if t in known}
     unknown = [t for t in cover.stems if t not in known]
     if unknown:
-        stem_ids.update(snapshot.reader.term_ids(unknown))
+        stem_ids.update(snapshot.term_ids_memo(unknown))
     holds = snapshot.held_stems(at, stem_ids)
     rows: dict[int, PassageRow] = {}
     reader = _RowReader(snapshot, rows)

@@ -23,6 +23,9 @@ from bot.search.documents import DocumentTable
 from bot.store import PassageReader, StoreError, document_files
 
 
+_UNSEEN = object()
+
+
 class DocRanges(Mapping[str, tuple[int, int]]):
     """Document id → its [start, end) positions, read from the snapshot's per-document
     arrays (a dict of every document was built at each start: 34k tuples at 1M sentences)."""
@@ -88,6 +91,32 @@ class Snapshot:
         if not self.segments:
             return np.zeros(0, np.int32)
         return np.concatenate([s.body_para for s in self.segments])
+
+    @functools.cached_property
+    def _term_memo(self) -> dict[str, int | None]:
+        return {}
+
+    def term_ids_memo(self, terms: Iterable[str]) -> dict[str, int]:
+        """`reader.term_ids`, remembered for this snapshot (a term missing then is in none of
+        its passages, whatever a later build adds): the question stems ranking looks up
+        beside the searched ones (synonyms) recur from question to question."""
+        memo = self._term_memo
+        out: dict[str, int] = {}
+        new: list[str] = []
+        for t in terms:
+            i = memo.get(t, _UNSEEN)
+            if i is _UNSEEN:
+                new.append(t)
+            elif i is not None:
+                out[t] = i  # type: ignore[assignment]
+        if new:
+            if len(memo) > 100_000:  # (bounded: a long-lived snapshot meets many words)
+                memo.clear()
+            found = self.reader.term_ids(new)
+            for t in new:
+                memo[t] = found.get(t)
+            out.update(found)
+        return out
 
     def documents_at(self, positions: np.ndarray) -> list[str]:
         """The document of each (live) position."""

@@ -191,3 +191,27 @@ def test_an_index_without_the_array_is_rebuilt(kb: Path, tmp_path: Path) -> None
         assert again.ask("When did the harbour board approve a crane?") is not None
     finally:
         again.close()
+
+
+def test_remembered_term_ids_equal_the_store_and_read_once(kb: Path, tmp_path: Path, monkeypatch) -> None:
+    engine = Engine(kb, tmp_path / "kb.sqlite")
+    engine.open()
+    try:
+        snap = engine._snapshot
+        words = ["harbour", "council", "zzqxnotaword", "crane", "budget", "qqqq"]
+        want = snap.reader.term_ids(words)
+        assert 0 < len(want) < len(words)
+        assert snap.term_ids_memo(words[:3]) == {t: i for t, i in want.items() if t in words[:3]}
+        calls = {"n": 0}
+        real = type(snap.reader).term_ids
+
+        def counting(self, terms):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            return real(self, terms)
+
+        monkeypatch.setattr(type(snap.reader), "term_ids", counting)
+        assert snap.term_ids_memo(words) == want
+        assert snap.term_ids_memo(list(reversed(words))) == want
+        assert calls["n"] == 1  # only the three not asked before, once
+    finally:
+        engine.close()
