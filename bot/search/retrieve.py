@@ -334,15 +334,26 @@ def retrieve(
     if not ranked:
         return Retrieval(question, (), False, 0.0, "no passage shares a word with the question", "off-topic", signals)
     ranked.sort(key=lambda r: (-r[0], r[1].id))
-    # The rows of what can be shown: the first few, and every one at the keep line
-    # (RELATIVE_KEEP of the best) or above, in one statement; the rest only ranked.
+    # The rows of what can be shown, in one statement: the first few hits and the ones
+    # the keep rule below quotes (at or above RELATIVE_KEEP of the best, at least
+    # floor_cov of coverage, 4 × k of them); the rest are only ranked. (Should that rule
+    # change, a candidate not read here reads its own row: `_Candidate`.)
     line = RELATIVE_KEEP * ranked[0][0]
-    shown = max(k, 3)
-    while shown < len(ranked) and ranked[shown][0] >= line:
-        shown += 1
-    if not reader.read([r[1].id for r in ranked[:shown]]):
+    floor_cov = min(MIN_COVERAGE / 2, ranked[0][3]) if abstain else 0.0
+    first, room = max(k, 3), max(k, 1) * 4
+    shown: list[int] = []
+    for i, (final, row, _, coverage) in enumerate(ranked):
+        quoted = final >= line and coverage >= floor_cov and room > 0
+        room -= quoted
+        if i < first or quoted:
+            shown.append(i)
+        elif final < line or room <= 0:
+            break
+    if not reader.read([ranked[i][1].id for i in shown]):
         return Retrieval(question, (), False, 0.0, "the knowledge base is being updated")
-    ranked[:shown] = [(final, rows[row.id], score, coverage) for final, row, score, coverage in ranked[:shown]]
+    for i in shown:
+        final, row, score, coverage = ranked[i]
+        ranked[i] = (final, rows[row.id], score, coverage)
     # Hits are made for the first few (what the rules read, what an abstention shows) and
     # the quoted ones; the rest only rank.
     hits = [Hit(row, final, score, coverage) for final, row, score, coverage in ranked[: max(k, 3)]]
