@@ -16,6 +16,7 @@ file is complete and deleting `-wal`/`-shm` loses nothing.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 import os
@@ -702,6 +703,34 @@ def stored_title_lengths(conn: sqlite3.Connection, documents: list[str] | None) 
         return out
     except sqlite3.OperationalError:  # no such table (a database from before title terms)
         return None
+
+
+BYLINE_LINE, DATE_LINE, OTHER_LINE = -1, -2, -3  # `body_paragraphs` of a passage that is not a body sentence
+
+
+def body_paragraphs(conn: sqlite3.Connection, documents: list[str] | None) -> tuple["np.ndarray", "np.ndarray"]:
+    """(passage ids ascending, the paragraph of each body sentence, else BYLINE_LINE,
+    DATE_LINE or OTHER_LINE: another kind, or no paragraph) of the given documents'
+    passages (all, when None): the index keeps them per position, so ranking groups
+    candidates and skips metadata lines without reading their rows (bot/search/indexfiles.py)."""
+    import numpy as np  # (numpy is the index's; the store's other functions do not need it)
+
+    sql = (f"SELECT id, CASE kind WHEN 'body' THEN COALESCE(paragraph, {OTHER_LINE}) WHEN 'byline' THEN {BYLINE_LINE} "
+           f"WHEN 'date' THEN {DATE_LINE} ELSE {OTHER_LINE} END FROM passages")
+    # Streamed into one array (no list of a million tuples at a full build).
+    if documents is None:
+        flat = np.fromiter(itertools.chain.from_iterable(conn.execute(sql + " ORDER BY id")), dtype=np.int64)
+    else:
+        parts = [np.zeros(0, np.int64)]
+        for i in range(0, len(documents), 500):
+            chunk = documents[i : i + 500]
+            parts.append(np.fromiter(itertools.chain.from_iterable(
+                conn.execute(sql + f" WHERE document IN ({','.join('?' * len(chunk))})", chunk)), dtype=np.int64))
+        flat = np.concatenate(parts)
+    pairs = flat.reshape(-1, 2)
+    if documents is not None:
+        pairs = pairs[np.argsort(pairs[:, 0], kind="stable")]
+    return pairs[:, 0].copy(), pairs[:, 1].astype(np.int32)
 
 
 class PassageReader:

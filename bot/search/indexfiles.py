@@ -8,7 +8,8 @@ Layout: `<database>.index/manifest.json` names the segments and the database
 state (store uid + generation) they describe; each `seg-*/` holds one group of
 articles: passage ids and lengths, postings grouped by term (CSR: term_offsets,
 post_pos, post_tf) and the same postings grouped by passage (pt_offsets,
-pt_terms: the terms of a candidate sentence without re-tokenising it), and the
+pt_terms: the terms of a candidate sentence without re-tokenising it), each
+passage's paragraph or metadata kind (body_para: ranking reads no row for it), and the
 per-document arrays a start needs (names, position bounds, first passage ids,
 title lengths): mapped too, so a start builds no Python object per document and
 decodes no per-document JSON (the manifest names segments and their deletions only).
@@ -39,11 +40,11 @@ from typing import Iterable
 import numpy as np
 
 from bot.search.bm25 import term_bounds
-from bot.store import document_files, stored_title_lengths
+from bot.store import OTHER_LINE, body_paragraphs, document_files, stored_title_lengths
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3  # 3: per-document arrays in the segments (2 kept them as JSON in the manifest)
+FORMAT = 4  # 4: body_para per position; 3: per-document arrays in the segments (2 kept them as JSON)
 MAX_SEGMENTS = 8  # more than this: merge the small ones
 REWRITE_DELETED_SHARE = 1 / 3  # deleted passages above this share: write the index anew
 CHECK_BYTES = 1 << 16  # the checksum covers each file's first and last 64 KiB
@@ -58,6 +59,10 @@ ARRAYS = {  # name → dtype
     "pt_terms": np.int32,
     "term_tfmax": np.uint16,  # per term: its largest tf in this segment (pruning bounds)
     "term_mindl": np.int32,  # per term: the shortest passage holding it in this segment
+    # Per position: the paragraph of a body sentence, else a negative code (bot/store.py
+    # BYLINE_LINE, DATE_LINE, OTHER_LINE): ranking groups candidates by paragraph and skips
+    # metadata lines without reading their rows (bot/search/retrieve.py).
+    "body_para": np.int32,
     # Per document (in segment order): positions doc_bounds[i]:doc_bounds[i+1], its first
     # passage id (the key a reload compares), its title's length in terms (-1: unknown,
     # a database without title terms), and its id: UTF-8, one "\n"-joined blob.
@@ -86,6 +91,7 @@ class Segment:
     pt_terms: np.ndarray
     term_tfmax: np.ndarray
     term_mindl: np.ndarray
+    body_para: np.ndarray
     doc_bounds: np.ndarray
     doc_keys: np.ndarray
     doc_title_len: np.ndarray
@@ -261,10 +267,12 @@ def index_dir(db_path: Path | str) -> Path:
 
 # -- building segments from the store's postings ------------------------------------------------
 def _segment_from_rows(rows: Iterable[tuple], sizes: tuple[int, int], vocab_size: int,
-                       title_lengths: dict[str, int] | None = None) -> Segment:
+                       title_lengths: dict[str, int] | None = None,
+                       paragraphs: tuple[np.ndarray, np.ndarray] | None = None) -> Segment:
     """`rows`: (document, passage_ids, lengths, term_ids, local, tfs) blobs as the store
     keeps them; `sizes`: (passages, postings) upper bounds, so arrays are allocated once;
-    `title_lengths`: each document's title length in terms (None: unknown, -1)."""
+    `title_lengths`: each document's title length in terms (None: unknown, -1);
+    `paragraphs`: (passage ids ascending, their body_para), as `body_paragraphs` reads them."""
     n_cap, m_cap = sizes
     ids = np.empty(n_cap, dtype=np.int64)
     lengths = np.empty(n_cap, dtype=np.int32)
@@ -297,6 +305,7 @@ def _segment_from_rows(rows: Iterable[tuple], sizes: tuple[int, int], vocab_size
     np.cumsum(np.bincount(term_ids, minlength=v), out=term_offsets[1:])
     post_pos, post_tf = positions[order], tfs[order]
     tfmax, mindl = term_bounds(term_offsets, post_pos, post_tf, lengths)
+    body_para = _body_para_of(ids, paragraphs)
     names = [d for d, _, _, _ in docs]
     if any("\n" in d for d in names):  # (ids are file names without control characters)
         raise ValueError("a document id holds a newline")
@@ -305,7 +314,7 @@ def _segment_from_rows(rows: Iterable[tuple], sizes: tuple[int, int], vocab_size
     return Segment(
         name="", passage_ids=ids, doc_len=lengths, term_offsets=term_offsets,
         post_pos=post_pos, post_tf=post_tf, pt_offsets=pt_offsets, pt_terms=term_ids,
-        term_tfmax=tfmax, term_mindl=mindl, doc_bounds=bounds,
+        term_tfmax=tfmax, term_mindl=mindl, body_para=body_para, doc_bounds=bounds,
         doc_keys=np.array([k for _, _, _, k in docs], dtype=np.int64),
         doc_title_len=np.array([titles.get(d, -1) for d in names], dtype=np.int32),
         doc_names=_encode_names(names), names=names,
@@ -320,7 +329,8 @@ def _build_segment(conn: sqlite3.Connection, documents: list[str] | None, vocab_
                             "WHERE document IN (SELECT id FROM documents)").fetchone()
         rows = conn.execute("SELECT document, passage_ids, lengths, term_ids, local, tfs FROM postings "
                             "WHERE document IN (SELECT id FROM documents) ORDER BY document")
-        return _segment_from_rows(rows, (int(n), int(m)), vocab_size, stored_title_lengths(conn, None))
+        return _segment_from_rows(rows, (int(n), int(m)), vocab_size, stored_title_lengths(conn, None),
+                                  body_paragraphs(conn, None))
     docs = sorted(documents)
     fetched: list[tuple] = []
     for i in range(0, len(docs), 500):
@@ -329,7 +339,20 @@ def _build_segment(conn: sqlite3.Connection, documents: list[str] | None, vocab_
             "SELECT document, passage_ids, lengths, term_ids, local, tfs FROM postings "
             f"WHERE document IN ({','.join('?' * len(chunk))}) ORDER BY document", chunk).fetchall()
     sizes = (sum(len(r[1]) // 8 for r in fetched), sum(len(r[3]) // 4 for r in fetched))
-    return _segment_from_rows(fetched, sizes, vocab_size, stored_title_lengths(conn, docs))
+    return _segment_from_rows(fetched, sizes, vocab_size, stored_title_lengths(conn, docs),
+                              body_paragraphs(conn, docs))
+
+
+def _body_para_of(ids: np.ndarray, paragraphs: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """body_para for passages `ids` (OTHER_LINE for an id `paragraphs` does not hold)."""
+    out = np.full(ids.shape[0], OTHER_LINE, dtype=np.int32)
+    if paragraphs is None or not ids.shape[0] or not paragraphs[0].shape[0]:
+        return out
+    known, para = paragraphs
+    at = np.minimum(np.searchsorted(known, ids), known.shape[0] - 1)
+    found = known[at] == ids
+    out[found] = para[at[found]]
+    return out
 
 
 # -- files ---------------------------------------------------------------------------------------
@@ -394,7 +417,8 @@ def _load_segment_entry(folder: Path, entry: dict) -> Segment:
           and arrays["post_tf"].shape[0] == m and arrays["pt_terms"].shape[0] == m
           and int(arrays["term_offsets"][-1]) == m and int(arrays["pt_offsets"][-1]) == m
           and int(arrays["term_offsets"][0]) == 0 and int(arrays["pt_offsets"][0]) == 0
-          and arrays["term_tfmax"].shape[0] == arrays["term_mindl"].shape[0] == arrays["term_offsets"].shape[0] - 1)
+          and arrays["term_tfmax"].shape[0] == arrays["term_mindl"].shape[0] == arrays["term_offsets"].shape[0] - 1
+          and arrays["body_para"].shape[0] == n)
     if not ok:
         raise IndexFileError(f"{entry['name']}: arrays of inconsistent sizes")
     try:

@@ -52,11 +52,13 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import AbstractSet, Iterable
 
+import numpy as np
+
 from bot.search.doc_score import best_score, best_share, doc_scores, scores_of, top_documents
 from bot.search.neighbours import completes, next_sentences
 from bot.search.question import Question, denies, kind_evidence, names_a_place, names_a_time, negated
 from bot.search.snapshot import Snapshot
-from bot.store import PassageRow
+from bot.store import BYLINE_LINE, DATE_LINE, PassageRow
 from bot.text.families import antonyms, family_stems, members, preload, synonyms
 from bot.text.specificity import preload as preload_specificity, specificity
 from bot.text.tokenize import tokenize
@@ -242,16 +244,39 @@ def retrieve(
                 top.extend(x for x in snapshot.index.top_k(ids, PER_DOC, rng) if x[0] not in seen)
     if not top:
         return Retrieval(question, (), False, 0.0, "no passage shares a word with the question", "off-topic", signals)
-    pids = [int(snapshot.passage_ids[pos]) for pos, _ in top]
-    rows = snapshot.reader.passages(pids)
-    candidates = [(rows[pid], score) for pid, (_, score) in zip(pids, top) if pid in rows]
-    if not candidates:  # the rows went (the database changed under this snapshot)
-        return Retrieval(question, (), False, 0.0, "the knowledge base is being updated")
-    token_sets = _TokenSets({row.id: row for row, _ in candidates})  # (candidate_tokens, as sets, when asked)
+    at = np.fromiter((pos for pos, _ in top), dtype=np.int64, count=len(top))
+    pids = snapshot.passage_ids[at].tolist()
     kin = kin_of(term_set)
+    cover = _Coverage(weights, term_set, kin, synonyms_of, total)
+    # Ranking reads no row of a body sentence: its document and paragraph come from the
+    # index's arrays, the question stems it holds from its term list. Rows are read for
+    # the byline and date lines (their words and kind), the contenders (the kind regex)
+    # and the hits, in a few statements (~15 rows instead of ~70 at 1M sentences).
+    known = {**relative_ids, **term_ids}
+    stem_ids = {t: known[t] for t in cover.stems if t in known}
+    unknown = [t for t in cover.stems if t not in known]
+    if unknown:
+        stem_ids.update(snapshot.term_ids_memo(unknown))
+    holds = snapshot.held_stems(at, stem_ids)
+    rows: dict[int, PassageRow] = {}
+    reader = _RowReader(snapshot, rows)
+    paras = snapshot.body_para[at].tolist()
+    docs = snapshot.documents_at(at)
+    # A byline or date line is read only when the question's kind uses it (`_meta_fits`);
+    # a passage of another kind (or without a paragraph) is read, and ranked by its row.
+    metas = {BYLINE_LINE: "byline", DATE_LINE: "date"}
+    if not reader.read([pid for pid, para in zip(pids, paras)
+                        if para < 0 and (para not in metas or _meta_fits(metas[para], question.kind))]):
+        return Retrieval(question, (), False, 0.0, "the knowledge base is being updated")
+    candidates: list[tuple[PassageRow | _Candidate, float]] = [
+        (rows[pid] if pid in rows else _Candidate(pid, doc, para, reader) if para >= 0
+         else _Candidate(pid, doc, None, reader, metas[para]), score)
+        for pid, doc, para, (_, score) in zip(pids, docs, paras, top)]
+    token_sets = _TokenSets(rows)  # (candidate_tokens, as sets, when asked: of rows read)
     # Paragraph context: the terms the paragraph's other candidate sentences hold (as
-    # masks for ranking; as tokens for the few sentences whose coverage is recomputed).
-    para_tokens = _ParagraphTokens(candidates, token_sets)
+    # masks for ranking; as the question stems they hold for the few sentences whose
+    # coverage is recomputed).
+    para_tokens = _ParagraphStems(candidates, holds)
     # The article's part of each candidate's score, once per article (a DocScores look-up
     # is a Mapping call; ~66 candidates come from a handful of articles).
     doc_part = {doc: score / best_doc for doc, score in scores_of(dscores, {row.document for row, _ in candidates}).items()}
@@ -262,9 +287,8 @@ def retrieve(
     # Every candidate's score before the kind bonus: (row, bm25, score, coverage). A body
     # sentence's coverage depends only on which question terms it, its family words, its
     # synonyms and its paragraph hold: computed once per such pattern (`_Coverage`).
-    scored: list[tuple[PassageRow, float, float, float]] = []
-    cover = _Coverage(weights, term_set, kin, synonyms_of, total)
-    masks = [cover.masks(row.tokens if row.tokens is not None else token_sets[row.id]) for row, _ in candidates]
+    scored: list[tuple[PassageRow | _Candidate, float, float, float]] = []
+    masks = [cover.masks(held_here) for held_here in holds]
     para_masks: dict[tuple[str, int], tuple[int, int]] = {}  # (exact, family) of a paragraph's union
     for (row, _), (exact, family, _) in zip(candidates, masks):
         if row.kind == "body":
@@ -295,9 +319,11 @@ def retrieve(
     can_type = question.kind in KIND_BONUS_KINDS
     contenders = _contenders([(final + (PREFER_BONUS if prefer_document is not None and row.document == prefer_document
                                         else 0.0)) for row, _, final, _ in scored], max(k, 3)) if can_type else None
-    ranked: list[tuple[float, PassageRow, float, float]] = []  # (score, row, bm25, coverage)
+    if contenders and not reader.read([scored[i][0].id for i in contenders if scored[i][0].kind == "body"]):
+        return Retrieval(question, (), False, 0.0, "the knowledge base is being updated")
+    ranked: list[tuple[float, PassageRow | _Candidate, float, float]] = []  # (score, row, bm25, coverage)
     for i, (row, score, final, coverage) in enumerate(scored):
-        is_typed = row.kind == "body" and can_type and i in contenders and _typed(question, row.text)
+        is_typed = row.kind == "body" and can_type and i in contenders and _typed(question, rows[row.id].text)
         typed[row.id] = is_typed
         if is_typed:
             final += KIND_BONUS
@@ -308,6 +334,26 @@ def retrieve(
     if not ranked:
         return Retrieval(question, (), False, 0.0, "no passage shares a word with the question", "off-topic", signals)
     ranked.sort(key=lambda r: (-r[0], r[1].id))
+    # The rows of what can be shown, in one statement: the first few hits and the ones
+    # the keep rule below quotes (at or above RELATIVE_KEEP of the best, at least
+    # floor_cov of coverage, 4 × k of them); the rest are only ranked. (Should that rule
+    # change, a candidate not read here reads its own row: `_Candidate`.)
+    line = RELATIVE_KEEP * ranked[0][0]
+    floor_cov = min(MIN_COVERAGE / 2, ranked[0][3]) if abstain else 0.0
+    first, room = max(k, 3), max(k, 1) * 4
+    shown: list[int] = []
+    for i, (final, row, _, coverage) in enumerate(ranked):
+        quoted = final >= line and coverage >= floor_cov and room > 0
+        room -= quoted
+        if i < first or quoted:
+            shown.append(i)
+        elif final < line or room <= 0:
+            break
+    if not reader.read([ranked[i][1].id for i in shown]):
+        return Retrieval(question, (), False, 0.0, "the knowledge base is being updated")
+    for i in shown:
+        final, row, score, coverage = ranked[i]
+        ranked[i] = (final, rows[row.id], score, coverage)
     # Hits are made for the first few (what the rules read, what an abstention shows) and
     # the quoted ones; the rest only rank.
     hits = [Hit(row, final, score, coverage) for final, row, score, coverage in ranked[: max(k, 3)]]
@@ -486,6 +532,65 @@ class _TokenSets(dict):
     def __missing__(self, pid: int) -> set[str]:
         row = self.rows[pid]
         found = self[pid] = set(row_tokens(row))
+        return found
+
+
+class _RowReader:
+    """Reads candidates' rows into `rows` (passage id → row) by id, in one statement per
+    call, skipping those already read."""
+
+    def __init__(self, snapshot: Snapshot, rows: dict[int, PassageRow]) -> None:
+        self.snapshot, self.rows = snapshot, rows
+
+    def read(self, ids: Iterable[int]) -> bool:
+        """False when a row the snapshot indexes is gone (the database changed under it)."""
+        wanted = [i for i in ids if i not in self.rows]
+        if not wanted:
+            return True
+        got = self.snapshot.reader.passages(wanted)
+        self.rows.update(got)
+        return len(got) == len(set(wanted))
+
+
+class _Candidate:
+    """A candidate as ranking sees it before its row is read: id, document, kind and a
+    body sentence's paragraph (from the index's arrays). Its other fields read the row,
+    should anything ask."""
+
+    __slots__ = ("id", "document", "paragraph", "kind", "_reader")
+
+    def __init__(self, pid: int, document: str, paragraph: int | None, reader: _RowReader,
+                 kind: str = "body") -> None:
+        self.id, self.document, self.kind, self._reader = pid, document, kind, reader
+        if paragraph is not None:
+            self.paragraph = paragraph
+
+    def __getattr__(self, name: str) -> object:
+        if self.id not in self._reader.rows and not self._reader.read([self.id]):
+            raise LookupError(f"passage {self.id} is gone")
+        return getattr(self._reader.rows[self.id], name)
+
+
+class _ParagraphStems:
+    """(document, paragraph) → the question stems (terms, their family words, synonyms)
+    its body candidates hold, built when asked: what `held` reads of a paragraph's tokens
+    (ranking reads paragraphs as masks; only the best sentence's and a metadata line's
+    coverage read these)."""
+
+    def __init__(self, candidates: "list[tuple[PassageRow | _Candidate, float]]", holds: list[list[str]]) -> None:
+        self.holds = holds
+        self.members: dict[tuple[str, int], list[int]] = {}
+        for i, (row, _) in enumerate(candidates):
+            if row.kind == "body":
+                self.members.setdefault((row.document, row.paragraph), []).append(i)
+        self.built: dict[tuple[str, int], set[str]] = {}
+
+    def get(self, key: tuple[str, int], default: set[str] | None = None) -> set[str] | None:
+        if key not in self.members:
+            return default
+        found = self.built.get(key)
+        if found is None:
+            found = self.built[key] = {t for i in self.members[key] for t in self.holds[i]}
         return found
 
 

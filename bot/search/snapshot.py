@@ -23,6 +23,9 @@ from bot.search.documents import DocumentTable
 from bot.store import PassageReader, StoreError, document_files
 
 
+_UNSEEN = object()
+
+
 class DocRanges(Mapping[str, tuple[int, int]]):
     """Document id → its [start, end) positions, read from the snapshot's per-document
     arrays (a dict of every document was built at each start: 34k tuples at 1M sentences)."""
@@ -77,6 +80,82 @@ class Snapshot:
     @property
     def passage_count(self) -> int:
         return self.index.n_passages
+
+    @functools.cached_property
+    def body_para(self) -> np.ndarray:
+        """Position → its paragraph when it is a body sentence, else a negative code (bot/store.py
+        BYLINE_LINE, DATE_LINE, OTHER_LINE) (the mapped
+        array itself for one segment; joined when first asked for several)."""
+        if len(self.segments) == 1:
+            return self.segments[0].body_para
+        if not self.segments:
+            return np.zeros(0, np.int32)
+        return np.concatenate([s.body_para for s in self.segments])
+
+    @functools.cached_property
+    def _term_memo(self) -> dict[str, int | None]:
+        return {}
+
+    def term_ids_memo(self, terms: Iterable[str]) -> dict[str, int]:
+        """`reader.term_ids`, remembered for this snapshot (a term missing then is in none of
+        its passages, whatever a later build adds): the question stems ranking looks up
+        beside the searched ones (synonyms) recur from question to question."""
+        memo = self._term_memo
+        out: dict[str, int] = {}
+        new: list[str] = []
+        for t in terms:
+            i = memo.get(t, _UNSEEN)
+            if i is _UNSEEN:
+                new.append(t)
+            elif i is not None:
+                out[t] = i  # type: ignore[assignment]
+        if new:
+            if len(memo) > 100_000:  # (bounded: a long-lived snapshot meets many words)
+                memo.clear()
+            found = self.reader.term_ids(new)
+            for t in new:
+                memo[t] = found.get(t)
+            out.update(found)
+        return out
+
+    def documents_at(self, positions: np.ndarray) -> list[str]:
+        """The document of each (live) position."""
+        at = np.searchsorted(self.doc_starts, positions, side="right") - 1
+        ids = self.doc_ids
+        return [ids[i] for i in at.tolist()]
+
+    def held_stems(self, positions: np.ndarray, term_ids: dict[str, int]) -> list[list[str]]:
+        """For each position: which of `term_ids`' terms its passage holds, in its term
+        list's order (what `set(tokenize(text)) & terms` gives for a body sentence; a byline
+        or date line also holds its hint words), from the per-passage term lists, vectorised:
+        one gather of every position's terms, one look-up of them in the wanted ids."""
+        out: list[list[str]] = [[] for _ in range(len(positions))]
+        if not term_ids or not len(positions):
+            return out
+        stems = list(term_ids)
+        wanted = np.fromiter((term_ids[t] for t in stems), dtype=np.int64, count=len(stems))
+        order = np.argsort(wanted, kind="stable")
+        wanted = wanted[order]
+        positions = np.asarray(positions, dtype=np.int64)
+        seg_of = np.searchsorted(self.segment_bases, positions, side="right") - 1
+        for i in sorted(set(seg_of.tolist())):  # (np.unique imports numpy.ma: ~10 ms of a cold CLI)
+            seg = self.segments[i]
+            sel = np.flatnonzero(seg_of == i)
+            local = positions[sel] - int(self.segment_bases[i])
+            starts = seg.pt_offsets[local]
+            lens = seg.pt_offsets[local + 1] - starts
+            total = int(lens.sum())
+            if not total:
+                continue
+            owner = np.repeat(np.arange(sel.shape[0]), lens)
+            ends = np.cumsum(lens)
+            gather = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lens), lens)
+            terms = seg.pt_terms[gather]
+            at = np.minimum(np.searchsorted(wanted, terms), wanted.shape[0] - 1)
+            hit = np.flatnonzero(wanted[at] == terms)
+            for o, j in zip(sel[owner[hit]].tolist(), order[at[hit]].tolist()):
+                out[o].append(stems[j])
+        return out
 
     def passage_terms(self, positions: Iterable[int], term_ids: dict[str, int]) -> dict[int, set[str]]:
         """For each position: its passage id → which of `term_ids`' terms the passage

@@ -79,8 +79,10 @@ def test_a_question_asked_again_gathers_no_term_documents(corpus_engine) -> None
 
 
 def test_store_reads_per_question_do_not_grow_with_candidates(corpus_engine, monkeypatch) -> None:
-    """Candidates' rows come in one read (plus one for their next sentences, one for
-    carrying): never a read per candidate."""
+    """Candidates' rows come in at most three reads (the metadata lines the question's kind
+    uses, the contenders of the kind bonus, the ones that can be shown; the others are
+    ranked from the index's arrays), plus one for their next sentences, one for carrying
+    and one for the ids of the question's synonyms: never a read per candidate."""
     engine, corpus = corpus_engine
     calls = {"query": 0}
     original = PassageReader.query
@@ -97,7 +99,7 @@ def test_store_reads_per_question_do_not_grow_with_candidates(corpus_engine, mon
         calls["query"] = 0
         answer = engine.ask(q)
         asked += 1
-        assert calls["query"] <= 8, (q, calls["query"], len(answer.quotes))
+        assert calls["query"] <= 10, (q, calls["query"], len(answer.quotes))
     assert asked > 30
 
 
