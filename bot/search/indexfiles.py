@@ -77,6 +77,11 @@ class IndexFileError(RuntimeError):
     """A persisted index that does not match its manifest or its database."""
 
 
+class IndexFormatChanged(IndexFileError):
+    """The index was written by a version of StoryBot with another layout (an upgrade):
+    rebuilt like a damaged one, but said as what it is."""
+
+
 @dataclass(eq=False)
 class Segment:
     """One group of articles' postings; positions are local (0..n-1)."""
@@ -436,6 +441,8 @@ def _read_manifest(folder: Path) -> dict | None:
         return None
     except (OSError, ValueError) as exc:
         raise IndexFileError(f"manifest unreadable: {exc}") from exc
+    if isinstance(data, dict) and isinstance(data.get("format"), int) and data["format"] != FORMAT:
+        raise IndexFormatChanged(f"written in format {data['format']}, this version reads {FORMAT}")
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("segments"), list):
         raise IndexFileError("manifest of another format")
     return data
@@ -467,6 +474,15 @@ class _Lock:
         self.fh.close()
 
 
+def _log_unreadable(folder: Path, exc: IndexFileError) -> None:
+    """One log line for an index that cannot be used as it is: an upgrade's new format is
+    not damage (info), anything else is (a warning)."""
+    if isinstance(exc, IndexFormatChanged):
+        log.info("index at %s was %s: rebuilding it from the database", folder, exc)
+    else:
+        log.warning("index at %s is damaged (%s): rebuilding it from the database", folder, exc)
+
+
 # -- the entry point -------------------------------------------------------------------------------
 def open_index(conn: sqlite3.Connection, db_path: Path | str, generation: object,
                store_uid: str | None, vocab_size: int,
@@ -488,7 +504,7 @@ def open_index(conn: sqlite3.Connection, db_path: Path | str, generation: object
                               max(vocab_size, int(manifest.get("vocab_size", 0))), "", True,
                               _load_table(folder, manifest.get("table")))
     except IndexFileError as exc:
-        log.warning("index at %s is damaged (%s): rebuilding it from the database", folder, exc)
+        _log_unreadable(folder, exc)
         logged = True
     try:
         folder.mkdir(exist_ok=True)
@@ -513,7 +529,7 @@ def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int,
                                   _load_table(folder, manifest.get("table")))
     except IndexFileError as exc:
         if not logged:  # (one line per damage)
-            log.warning("index at %s is damaged (%s): rebuilding it from the database", folder, exc)
+            _log_unreadable(folder, exc)
         segments = None
     rebuilt = "full"
     if segments is not None:

@@ -486,7 +486,7 @@ def _typed(question: Question, text: str) -> bool:
 
 
 def _weighed(weights: dict[str, float], term_set: set[str], own: set[str], own_fam: set[str], tokens: set[str],
-             row: PassageRow, para_tokens: "_ParagraphTokens | dict[tuple[str, int], set[str]]", kin: Kin,
+             row: PassageRow, para_tokens: "_ParagraphStems | dict[tuple[str, int], set[str]]", kin: Kin,
              synonyms_of: dict[str, frozenset[str] | set[str]]) -> tuple[float, float, float, float]:
     """The weight of the question a sentence holds: (its own words, their family words,
     synonyms, the words its paragraph's other candidate sentences hold)."""
@@ -594,28 +594,6 @@ class _ParagraphStems:
         return found
 
 
-class _ParagraphTokens:
-    """(document, paragraph) → the tokens its body candidates hold, built when asked
-    (ranking reads paragraphs as masks; only the best sentence's and a metadata line's
-    coverage read a paragraph's tokens)."""
-
-    def __init__(self, candidates: list[tuple[PassageRow, float]], token_sets: "_TokenSets") -> None:
-        self.token_sets = token_sets
-        self.members: dict[tuple[str, int], list[int]] = {}
-        for row, _ in candidates:
-            if row.kind == "body":
-                self.members.setdefault((row.document, row.paragraph), []).append(row.id)
-        self.built: dict[tuple[str, int], set[str]] = {}
-
-    def get(self, key: tuple[str, int], default: set[str] | None = None) -> set[str] | None:
-        if key not in self.members:
-            return default
-        found = self.built.get(key)
-        if found is None:
-            found = self.built[key] = set().union(*(self.token_sets[i] for i in self.members[key]))
-        return found
-
-
 class _Coverage:
     """A body sentence's (coverage, own coverage, matched terms), as the ranking computes
     them with `held` and `_weighed`, kept per pattern of what the sentence and its
@@ -697,7 +675,7 @@ def evidence(
     weights: dict[str, float],
     tokens: set[str],
     kin: Kin,
-    para_tokens: "_ParagraphTokens | dict[tuple[str, int], set[str]]",
+    para_tokens: "_ParagraphStems | dict[tuple[str, int], set[str]]",
     synonyms_of: dict[str, frozenset[str] | set[str]],
 ) -> float:
     """The share of the question (under `weights`) a sentence holds, with its paragraph's

@@ -6,6 +6,7 @@ passages and on an index written before the array existed. Counts and equality o
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -168,9 +169,9 @@ def test_ranking_from_rows_equals_ranking_from_the_arrays(kb: Path, tmp_path: Pa
         engine.close()
 
 
-def test_an_index_without_the_array_is_rebuilt(kb: Path, tmp_path: Path) -> None:
+def test_an_index_without_the_array_is_rebuilt(kb: Path, tmp_path: Path, caplog) -> None:
     """A manifest of the format before body_para is rebuilt at the next start, and the
-    new array equals the rows."""
+    new array equals the rows. An upgrade is said as one (info), not as damage."""
     db = tmp_path / "kb.sqlite"
     engine = Engine(kb, db)
     engine.open()
@@ -181,11 +182,15 @@ def test_an_index_without_the_array_is_rebuilt(kb: Path, tmp_path: Path) -> None
     for seg in data["segments"]:
         seg["files"].pop("body_para")
     path.write_text(json.dumps(data))
+    caplog.set_level(logging.INFO, logger="bot")
     again = Engine(kb, db)
     again.open()
     try:
         snap = again._snapshot
         assert snap.rebuilt == "full"
+        lines = [(r.levelno, r.getMessage()) for r in caplog.records if "index at" in r.getMessage()]
+        assert lines and all(level == logging.INFO and "format 3" in text and "damaged" not in text
+                             for level, text in lines), lines
         assert json.loads(path.read_text())["format"] == 4
         assert np.array_equal(np.asarray(snap.body_para, dtype=np.int64)[_live(snap)], _codes_from_rows(snap))
         assert again.ask("When did the harbour board approve a crane?") is not None
