@@ -235,9 +235,14 @@ class StoryBot(commands.Bot):
     async def _heartbeat_after_ready(self) -> None:
         await self.wait_until_ready()
 
+    # At close, commands and mentions still being answered get this long to finish (their
+    # answers are delivered) before the connection closes under them.
+    drain_seconds: float = 5.0
+
     async def close(self) -> None:
-        """Stop the folder watcher (if any) before the connection, so no reload starts
-        while the process is shutting down."""
+        """Let the answers in flight finish (`_drain`), then stop the folder watcher (if
+        any) before the connection, so no reload starts while the process is shutting down."""
+        await self._drain()
         if self.heartbeat.is_running():
             self.heartbeat.cancel()
         if self._watch_stop is not None:
@@ -251,6 +256,22 @@ class StoryBot(commands.Bot):
                 log.exception("folder watcher failed")
             self._watch_task = None
         await super().close()
+
+    async def _drain(self) -> None:
+        """Wait (at most `drain_seconds`) for the command invocations and event handlers
+        running now: discord.py runs each in a task of its own ("CommandTree-invoker",
+        "discord.py: on_…"). Closed under them, an answer would be lost, and a command that
+        finishes after the close fails in discord.py itself when it dispatches its
+        completion (the client's loop is gone: an ERROR "Task exception was never retrieved")."""
+        if self.is_closed():
+            return
+        me = asyncio.current_task()
+        running = [t for t in asyncio.all_tasks() if t is not me and not t.done()
+                   and (t.get_name() == "CommandTree-invoker" or t.get_name().startswith("discord.py: on_"))]
+        if running:
+            done, pending = await asyncio.wait(running, timeout=self.drain_seconds)
+            if pending:
+                log.warning("closing with %d answer(s) still running after %.0f s", len(pending), self.drain_seconds)
 
     # The gateway's state from discord.py's public events (the heartbeat file follows it).
     gateway_up: bool = False

@@ -111,3 +111,38 @@ async def test_reset_connection_on_the_callback(tmp_path: Path, monkeypatch: pyt
         assert not errors, [r.getMessage() for r in errors]
         warnings = [r.getMessage() for r in caplog.records if "interaction callback failed" in r.getMessage()]
         assert len(warnings) == 2 and all("\n" not in w for w in warnings), warnings
+
+
+@pytest.mark.asyncio
+async def test_closing_lets_the_answers_in_flight_finish(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """The bot closed while a question is being answered: the close waits for it (within
+    `drain_seconds`), the answer is delivered, and nothing fails in discord.py after the
+    close (a command finishing on a closed client dispatched its completion on no loop:
+    "Task exception was never retrieved")."""
+    import asyncio
+    import threading
+
+    caplog.set_level(logging.WARNING)
+    async with live_bot(tmp_path, token=TOKEN, STORYBOT_LOG_LEVEL="WARNING") as live:
+        fake = live.fake
+        entered = threading.Event()
+        real_ask = live.engine.ask
+
+        def slow_ask(*args, **kwargs):  # type: ignore[no-untyped-def]
+            entered.set()
+            import time
+
+            time.sleep(1.0)
+            return real_ask(*args, **kwargs)
+
+        monkeypatch.setattr(live.engine, "ask", slow_ask)
+        inter = await fake.send_interaction(fake.slash_command("ask", {"question": QUESTION}))
+        assert await asyncio.to_thread(entered.wait, 10)  # the answer is being computed
+        await live.bot.close()
+        assert live.bot.is_closed()
+        assert inter.id in live.completed  # the command finished before the connection closed
+        data = await final_body(fake, inter)
+        assert "crisis stems from" in text_of(data) and "270" in text_of(data)
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, errors
