@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 import numpy as np
 
@@ -45,6 +45,8 @@ TITLE_LENGTH = ""  # the `term` of the row that holds a title's length in terms
 # index holds (term, document, n) and the read never leaves it. It replaces the (term)
 # index (the same rows to keep up at ingest); a writer swaps them in an older database.
 TITLE_TERMS_INDEX = "idx_title_terms_term_document_n"
+
+T = TypeVar("T")
 
 
 def generation_row(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
@@ -832,19 +834,14 @@ class PassageReader:
     def damaged_rows(self) -> str | None:
         """`damaged_rows` of this snapshot's file (a scan of each answering table: only
         after a question failed on a value of the wrong type)."""
-        with self.lock:
-            if self.closed:
-                raise StoreError("this snapshot was retired")
-            if self._released:
-                self._released = False
-                self.reopen()
-            try:
-                return damaged_rows(self.conn)
-            except sqlite3.DatabaseError as exc:
-                self.failed = True
-                raise StoreError(f"knowledge base unavailable: {exc}") from exc
+        return self._read(damaged_rows)
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._read(lambda conn: conn.execute(sql, tuple(params)).fetchall())
+
+    def _read(self, read: Callable[[sqlite3.Connection], T]) -> T:
+        """`read(conn)` under the lock, on a live connection (reopened when released); a
+        database error marks the snapshot failed and is raised as a StoreError."""
         with self.lock:
             if self.closed:
                 raise StoreError("this snapshot was retired")
@@ -852,7 +849,7 @@ class PassageReader:
                 self._released = False
                 self.reopen()
             try:
-                return self.conn.execute(sql, tuple(params)).fetchall()
+                return read(self.conn)
             except sqlite3.DatabaseError as exc:
                 self.failed = True
                 raise StoreError(f"knowledge base unavailable: {exc}") from exc

@@ -300,13 +300,7 @@ class _TermDocs:
         if tid is not None:
             found[term_documents(snapshot, stats, tid)[0]] = True
         found[stats.titles.arrays(term)[0]] = True
-        with self.lock:
-            if key not in self.marks:
-                self.marks[key] = found
-                self.marks_bytes += found.nbytes
-                while self.marks_bytes > TERM_DOCS_BYTES // 2 and len(self.marks) > 1:
-                    _, old = self.marks.popitem(last=False)
-                    self.marks_bytes -= old.nbytes
+        self.keep_mark(term, tid, found)
         return found
 
     def scored(self, term: str, tid: int | None) -> tuple[np.ndarray, np.ndarray] | None:
