@@ -334,20 +334,22 @@ def retrieve(
     if not ranked:
         return Retrieval(question, (), False, 0.0, "no passage shares a word with the question", "off-topic", signals)
     ranked.sort(key=lambda r: (-r[0], r[1].id))
-    # The rows of what can be shown, in one statement: the first few hits and the ones
-    # the keep rule below quotes (at or above RELATIVE_KEEP of the best, at least
-    # floor_cov of coverage, 4 × k of them); the rest are only ranked. (Should that rule
-    # change, a candidate not read here reads its own row: `_Candidate`.)
+    # The keep rule: the quotes are those at or above RELATIVE_KEEP of the best score with
+    # at least floor_cov of coverage (the best is always kept), 4 × k of them at most, in
+    # rank order. Their rows and the first few hits' are read here, in one statement; the
+    # rest are only ranked.
     line = RELATIVE_KEEP * ranked[0][0]
     floor_cov = min(MIN_COVERAGE / 2, ranked[0][3]) if abstain else 0.0
     first, room = max(k, 3), max(k, 1) * 4
     shown: list[int] = []
+    quoted: list[int] = []  # (indices in `ranked` of the kept quotes)
     for i, (final, row, _, coverage) in enumerate(ranked):
-        quoted = final >= line and coverage >= floor_cov and room > 0
-        room -= quoted
-        if i < first or quoted:
+        keep = final >= line and coverage >= floor_cov and len(quoted) < room
+        if keep:
+            quoted.append(i)
+        if i < first or keep:
             shown.append(i)
-        elif final < line or room <= 0:
+        elif final < line or len(quoted) >= room:
             break
     if not reader.read([ranked[i][1].id for i in shown]):
         return Retrieval(question, (), False, 0.0, "the knowledge base is being updated")
@@ -369,13 +371,8 @@ def retrieve(
     # "How many / how much" is answered by a number: none in the top sentences, no answer.
     # The top sentences as they may be quoted: with the next sentence of their paragraph,
     # which a quote carries when it holds the wanted date, place or number (`_carry_next`).
-    floor_cov = min(MIN_COVERAGE / 2, best.coverage) if abstain else 0.0  # the best is always kept
-    kept = []
-    for i, (final, row, score, coverage) in enumerate(ranked):
-        if final >= RELATIVE_KEEP * best.score and coverage >= floor_cov:
-            kept.append(hits[i] if i < len(hits) else Hit(row, final, score, coverage))
-            if len(kept) == max(k, 1) * 4:
-                break
+    kept = [hits[i] if i < len(hits) else Hit(ranked[i][1], ranked[i][0], ranked[i][2], ranked[i][3])
+            for i in quoted]
     following = {}
     nexts = None  # the next sentences of the top three and of the kept hits, read once
     if CARRY and CARRY_KIND and question.kind in ("when", "quantity"):
