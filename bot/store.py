@@ -715,8 +715,6 @@ def body_paragraphs(conn: sqlite3.Connection, documents: list[str] | None) -> tu
     DATE_LINE or OTHER_LINE: another kind, or no paragraph) of the given documents'
     passages (all, when None): the index keeps them per position, so ranking groups
     candidates and skips metadata lines without reading their rows (bot/search/indexfiles.py)."""
-    import numpy as np  # (numpy is the index's; the store's other functions do not need it)
-
     sql = (f"SELECT id, CASE kind WHEN 'body' THEN COALESCE(paragraph, {OTHER_LINE}) WHEN 'byline' THEN {BYLINE_LINE} "
            f"WHEN 'date' THEN {DATE_LINE} ELSE {OTHER_LINE} END FROM passages")
     # Streamed into one array (no list of a million tuples at a full build).

@@ -157,27 +157,15 @@ class Snapshot:
                 out[o].append(stems[j])
         return out
 
-    def passage_terms(self, positions: Iterable[int], term_ids: dict[str, int]) -> dict[int, set[str]]:
+    def passage_terms(self, positions: Iterable[int], term_ids: dict[str, int | None]) -> dict[int, set[str]]:
         """For each position: its passage id → which of `term_ids`' terms the passage
         holds (what `set(tokenize(text)) & terms` gives for a body sentence), read from
-        the index's per-passage term lists instead of re-tokenising the text.
+        the index's per-passage term lists (`held_stems`) instead of re-tokenising the text.
 
         A byline or date line also holds its hint words (BYLINE_HINTS, DATE_HINTS)."""
-        by_id: dict[int, str] = {}
-        for term, tid in term_ids.items():
-            if tid is not None:
-                by_id[int(tid)] = term
-        wanted = np.fromiter(by_id, dtype=np.int32, count=len(by_id))
-        out: dict[int, set[str]] = {}
-        for pos in positions:
-            pos = int(pos)
-            i = int(np.searchsorted(self.segment_bases, pos, side="right")) - 1
-            seg = self.segments[i]
-            local = pos - int(self.segment_bases[i])
-            terms = seg.pt_terms[int(seg.pt_offsets[local]) : int(seg.pt_offsets[local + 1])]
-            found = wanted[np.isin(wanted, terms)] if wanted.size else wanted
-            out[int(self.passage_ids[pos])] = {by_id[int(t)] for t in found}
-        return out
+        at = np.fromiter((int(p) for p in positions), dtype=np.int64)
+        holds = self.held_stems(at, {t: int(i) for t, i in term_ids.items() if i is not None})
+        return {int(self.passage_ids[p]): set(found) for p, found in zip(at.tolist(), holds)}
 
     def close(self) -> None:
         self.reader.close()
