@@ -265,6 +265,47 @@ TERM_DOCS_BYTES = 48 << 20  # per snapshot: the documents (and summed tf) of rec
 DENSE_POSTINGS = 0.2  # `_TermDocs.body`: a list this long per document is summed into every document
 
 
+def _nbytes(value: np.ndarray | tuple[np.ndarray, ...]) -> int:
+    return value.nbytes if isinstance(value, np.ndarray) else sum(a.nbytes for a in value)
+
+
+class _Kept:
+    """Key → an array or a tuple of arrays, the least recently used dropped first once
+    their bytes pass `budget` (one entry always stays). The caller holds its lock."""
+
+    def __init__(self, budget: int) -> None:
+        self.entries: OrderedDict = OrderedDict()
+        self.bytes = 0
+        self.budget = budget
+
+    def get(self, key: object, default: object = None) -> object:
+        """The entry as kept, without counting it as used."""
+        return self.entries.get(key, default)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.entries
+
+    def touch(self, key: object):  # -> the entry or None
+        """The entry, counted as the most recently used."""
+        hit = self.entries.get(key)
+        if hit is not None:
+            self.entries.move_to_end(key)
+        return hit
+
+    def keep(self, key: object, value: np.ndarray | tuple[np.ndarray, ...]) -> None:
+        """Keep `value` under `key` (an entry already there stays as it is)."""
+        if key in self.entries:
+            return
+        self.entries[key] = value
+        self.bytes += _nbytes(value)
+        while self.bytes > self.budget and len(self.entries) > 1:
+            _, old = self.entries.popitem(last=False)
+            self.bytes -= _nbytes(old)
+
+
 class _TermDocs:
     """Term id → (the documents whose body holds it, ascending; its tf summed per document),
     kept per snapshot for recently asked terms (least recently used go first, within
@@ -273,18 +314,15 @@ class _TermDocs:
     that is a gather over ~10^5 postings, and questions keep asking the same words."""
 
     def __init__(self) -> None:
-        self.items: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self.bytes = 0
+        self.items = _Kept(TERM_DOCS_BYTES)  # term id → (documents, summed tf)
         self.lock = threading.Lock()
         self.computed = 0  # terms gathered from postings (a counter for tests)
         self.norm: np.ndarray | None = None  # per-document BM25 length normalisation
-        # (term, term id) → (documents, what the term adds to their article score), LRU
-        self.parts: OrderedDict[tuple[str, int | None], tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self.parts_bytes = 0
+        # (term, term id) → (documents, what the term adds to their article score)
+        self.parts = _Kept(TERM_DOCS_BYTES)
         self.parts_computed = 0  # terms whose article-score part was computed (a counter for tests)
-        # (term, term id) → which documents hold it, body or title (best_share's), LRU
-        self.marks: OrderedDict[tuple[str, int | None], np.ndarray] = OrderedDict()
-        self.marks_bytes = 0
+        # (term, term id) → which documents hold it, body or title (best_share's)
+        self.marks = _Kept(TERM_DOCS_BYTES // 2)
 
     def mark(self, snapshot: Snapshot, stats: DocStats, term: str, tid: int | None) -> np.ndarray:
         """Whether each document holds `term` in its body or title (its titles fetched):
@@ -292,9 +330,8 @@ class _TermDocs:
         question's terms and their families)."""
         key = (term, tid)
         with self.lock:
-            hit = self.marks.get(key)
+            hit = self.marks.touch(key)
             if hit is not None:
-                self.marks.move_to_end(key)
                 return hit
         found = np.zeros(len(stats.ids), dtype=np.bool_)
         if tid is not None:
@@ -306,33 +343,19 @@ class _TermDocs:
     def scored(self, term: str, tid: int | None) -> tuple[np.ndarray, np.ndarray] | None:
         """What `term` adds to each document's score (`_term_part`), when kept."""
         with self.lock:
-            hit = self.parts.get((term, tid))
-            if hit is not None:
-                self.parts.move_to_end((term, tid))
-            return hit
+            return self.parts.touch((term, tid))
 
     def keep_scored(self, term: str, tid: int | None, found: tuple[np.ndarray, np.ndarray]
                     ) -> tuple[np.ndarray, np.ndarray]:
         with self.lock:
             self.parts_computed += 1
-            if (term, tid) not in self.parts:
-                self.parts[(term, tid)] = found
-                self.parts_bytes += found[0].nbytes + found[1].nbytes
-                while self.parts_bytes > TERM_DOCS_BYTES and len(self.parts) > 1:
-                    _, (a, b) = self.parts.popitem(last=False)
-                    self.parts_bytes -= a.nbytes + b.nbytes
+            self.parts.keep((term, tid), found)
         return found
 
     def keep_mark(self, term: str, tid: int | None, found: np.ndarray) -> None:
         """Keep `found` as `mark(term)` gives it (made while scoring the term: `_term_facts`)."""
-        key = (term, tid)
         with self.lock:
-            if key not in self.marks:
-                self.marks[key] = found
-                self.marks_bytes += found.nbytes
-                while self.marks_bytes > TERM_DOCS_BYTES // 2 and len(self.marks) > 1:
-                    _, old = self.marks.popitem(last=False)
-                    self.marks_bytes -= old.nbytes
+            self.marks.keep((term, tid), found)
 
     def get(self, snapshot: Snapshot, stats: DocStats, tid: int) -> tuple[np.ndarray, np.ndarray]:
         found = self.body(snapshot, stats, tid, dense=False)
@@ -350,9 +373,8 @@ class _TermDocs:
         their positions and a `reduceat` take three passes more, and the article score
         needs the dense sums anyway (titles added, the documents' mark taken from them)."""
         with self.lock:
-            hit = self.items.get(tid)
+            hit = self.items.touch(tid)
             if hit is not None:
-                self.items.move_to_end(tid)
                 return hit
         pos, tfs = snapshot.index.postings(tid)
         if not pos.size:
@@ -382,12 +404,7 @@ class _TermDocs:
                 found = (docs.astype(np.int64), sums[docs])
         with self.lock:
             self.computed += 1
-            if tid not in self.items:
-                self.items[tid] = found
-                self.bytes += found[0].nbytes + found[1].nbytes
-                while self.bytes > TERM_DOCS_BYTES and len(self.items) > 1:
-                    _, (a, b) = self.items.popitem(last=False)
-                    self.bytes -= a.nbytes + b.nbytes
+            self.items.keep(tid, found)
         return found
 
 
