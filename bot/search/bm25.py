@@ -99,6 +99,17 @@ def distinct_sorted(a: np.ndarray) -> np.ndarray:
     return s[keep]
 
 
+def _once_each(cand: np.ndarray, slot: np.ndarray) -> np.ndarray:
+    """`cand`'s positions, one entry each, without sorting (the one whose mark stuck in
+    `slot`, a zeroed int32 array over all positions, left zeroed): a few passes over
+    the candidates instead of a sort of them."""
+    mark = np.arange(1, cand.shape[0] + 1, dtype=np.int32)
+    slot[cand] = mark
+    first = slot[cand] == mark
+    slot[cand] = 0
+    return cand[first]
+
+
 @dataclass(frozen=True)
 class BM25Params:
     """Scoring parameters; the defaults are rank-bm25's own."""
@@ -739,12 +750,8 @@ class PostingsIndex:
                     vals = [acc[pos] for pos in touched]
                 picked = [pos[v >= need] for pos, v in zip(touched, vals)]
             cand = picked[0] if len(picked) == 1 else np.concatenate(picked)
-            if len(picked) > 1:  # one entry per position, without sorting: the one whose mark stuck
-                mark = np.arange(1, cand.shape[0] + 1, dtype=np.int32)
-                slot[cand] = mark
-                first = slot[cand] == mark
-                slot[cand] = 0
-                cand = cand[first]  # (not in position order: _lookup and _select do not need it)
+            if len(picked) > 1:
+                cand = _once_each(cand, slot)  # (not in position order: _lookup and _select do not need it)
             partial = acc[cand]
             for pos in touched:
                 acc[pos] = 0.0
@@ -815,13 +822,7 @@ class PostingsIndex:
         self.scan_ends += 1
         picked.append(pos[at])
         picked.append(pos[tied])
-        cand = np.concatenate(picked)
-        # one entry per position (as in `_top_k_dense`): the one whose mark stuck
-        mark = np.arange(1, cand.shape[0] + 1, dtype=np.int32)
-        slot[cand] = mark
-        first = slot[cand] == mark
-        slot[cand] = 0
-        cand = cand[first]
+        cand = _once_each(np.concatenate(picked), slot)
         return self._finish([u], counts, [bound, 0.0], theta, k, constant, cand, acc[cand], slot)
 
     def _list_scored(self, t: int, lists: dict[int, tuple[np.ndarray, np.ndarray]],
