@@ -71,9 +71,15 @@ def merge_duplicates(snapshot: Snapshot, hits: list[Hit], terms: frozenset[str] 
         # the build's stored tokenize(text) (PassageRow.tokens), when read with the row
         tokens = set(hit.passage.tokens) if hit.passage.tokens is not None else set(tokenize(hit.passage.text))
         quote = quote_for(snapshot, hit, terms)
+        size = len(tokens)
         for i, (other_tokens, other) in enumerate(kept):
+            # Jaccard is at most (smaller set) / (larger set): sets of unlike sizes are not
+            # intersected (the same bound in the same float division, so never a different verdict).
+            other_size = len(other_tokens)
+            if (size / other_size if size < other_size else other_size / size if size else 1.0) < DUPLICATE_OVERLAP:
+                continue
             common = len(tokens & other_tokens)
-            union = len(tokens) + len(other_tokens) - common  # |tokens ∪ other_tokens|
+            union = size + other_size - common  # |tokens ∪ other_tokens|
             if union and common / union >= DUPLICATE_OVERLAP:
                 if quote.citation.document != other.citation.document and quote.citation not in other.also:
                     kept[i] = (other_tokens, Quote(other.text, other.citation, other.score,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import replace
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from bot.answers.model import Answer, EntityCard, Quote
 from bot.ingest.entities import NATIONALITIES, TITLE_WORDS, extract_mentions, name_key
@@ -58,22 +58,32 @@ _DATE_RE = re.compile(
 )
 _PLACE_RE = re.compile(r"\b(?:in|at|to|from|near|inside|outside)\s+(?:the\s+)?((?:[A-Z][\w.’'-]*)(?:\s+(?:of\s+)?[A-Z][\w.’'-]*)*)")
 _SAID_RE = re.compile(r"\b(?:said|says|say|told|added|stated|wrote|announced|according\s+to|urged|noted)\b", re.IGNORECASE)
+# (compiled once: `re.search(pattern, …)` looks its pattern up in re's cache at every call)
+_QWORD_RE = re.compile(r"[\w.]+")
+_WORD_RE = re.compile(r"\w+")
+_DIGIT_RE = re.compile(r"\d")
+_YEARS_RE = re.compile(r"\byears?\b", re.IGNORECASE)
+_AFTER_RE = re.compile(r"\s*([A-Za-z]+)")
+_PERCENT_RE = re.compile(r"%|per\s?cent", re.IGNORECASE)
+_QUOTED_RE = re.compile(r"[“\"][^”\"]*(?:[”\"]|$)")
+_KEEP_STOP_RE = re.compile(r"[A-Z]\.[A-Z]\.$|\b(?:Ltd|Inc|Co|Corp|Jr|Sr)\.$")
+_TITLE_WORD_RE = re.compile(r"[A-Za-z][\w.-]*")
 
 
 @functools.lru_cache(maxsize=64)  # (asked once per quote of an answer: up to nine times)
 def _question_words(question: str) -> frozenset[str]:
-    return frozenset(tokenize(question)) | {w.casefold() for w in re.findall(r"[\w.]+", question)}
+    return frozenset(tokenize(question)) | {w.casefold() for w in _QWORD_RE.findall(question)}
 
 
 def _in_question(text: str, qwords: frozenset[str]) -> bool:
     """Every word of `text` is already in the question: it cannot be the answer."""
-    words = [w for w in re.findall(r"\w+", text.casefold())]
+    words = _WORD_RE.findall(text.casefold())
     stems = tokenize(text)
     return bool(words) and (all(w in qwords for w in words) or (bool(stems) and all(s in qwords for s in stems)))
 
 
 def _number_spans(text: str, qwords: frozenset[str], question: str) -> list[tuple[float, Span]]:
-    asks_year = bool(re.search(r"\byears?\b", question, re.IGNORECASE))
+    asks_year = bool(_YEARS_RE.search(question))
     out: list[tuple[float, Span]] = []
     for m in _number_re().finditer(text):
         value = m.group(0).strip()
@@ -82,14 +92,14 @@ def _number_spans(text: str, qwords: frozenset[str], question: str) -> list[tupl
         if _YEAR_RE.match(value) and not asks_year:
             continue  # "the 2024 law": a year is a date, not a quantity
         score = 1.0
-        after = re.match(r"\s*([A-Za-z]+)", text[m.end():])
+        after = _AFTER_RE.match(text, m.end())  # (= re.match on text[m.end():]: no anchor)
         if after and set(tokenize(after.group(1))) & qwords:
             score += 2.0  # "270 days" for "how many days"
         if any(ch.isdigit() for ch in value):
             score += 0.5
         if value[:1] in "$€£¥" and _MONEY_Q_RE.search(question):
             score += 1.0  # "how much is it worth": an amount of money
-        if re.search(r"%|per\s?cent", value, re.IGNORECASE) and _SHARE_Q_RE.search(question):
+        if _PERCENT_RE.search(value) and _SHARE_Q_RE.search(question):
             score += 1.0  # "what share": a percentage
         out.append((score, (m.start(), m.end())))
     return out
@@ -102,7 +112,7 @@ def _date_spans(text: str, qwords: frozenset[str]) -> list[tuple[float, Span]]:
         value = text[start:m.end()]
         if _in_question(value, qwords):
             continue
-        score = 1.0 + (0.5 if re.search(r"\d", value) else 0.0)
+        score = 1.0 + (0.5 if _DIGIT_RE.search(value) else 0.0)
         out.append((score, (start, m.end())))
     return out
 
@@ -127,25 +137,63 @@ def _place_spans(text: str, qwords: frozenset[str]) -> list[tuple[float, Span]]:
     return out
 
 
+def find_words(text: str, words: Sequence[str], pos: int) -> Span | None:
+    """Where `words` (no whitespace in any) stand in `text`, at or after `pos`, separated
+    by whitespace: what `re.compile(r"\s+".join(map(re.escape, words))).search(text, pos)`
+    finds, without compiling a pattern per name (a new name's pattern costs ~100 µs; a
+    first question meets many). `\s` is `str.isspace`; a greedy `\s+` before a word that
+    does not start with whitespace never gives anything back, so one pass decides."""
+    n = len(text)
+    pos = min(max(pos, 0), n)  # (as `search` reads a position out of range)
+    if not words:
+        return (pos, pos)
+    first = words[0]
+    start = text.find(first, pos)
+    while start != -1:
+        at = start + len(first)
+        for w in words[1:]:
+            gap = at
+            while at < n and text[at].isspace():
+                at += 1
+            if at == gap or not text.startswith(w, at):
+                break
+            at += len(w)
+        else:
+            return (start, at)
+        start = text.find(first, start + 1)
+    return None
+
+
+class _Found(NamedTuple):
+    """A `find_words` span, read like the `re.Match` it replaces."""
+
+    s: int
+    e: int
+
+    def start(self) -> int:
+        return self.s
+
+    def end(self) -> int:
+        return self.e
+
+
 def name_spans(text: str) -> list[tuple[Span, str]]:
     """Whole names in `text` (titles and nationalities split off), with their keys."""
     out: list[tuple[Span, str]] = []
     for mention in extract_mentions(text):
-        words = mention.name.split()
-        pattern = r"\s+".join(re.escape(w) for w in words)
-        m = re.compile(pattern).search(text, mention.start)
+        m = find_words(text, mention.name.split(), mention.start)
         if m is None:
             continue
-        end = m.end()
-        if text[m.start():end].endswith((".",)) and not re.search(r"[A-Z]\.[A-Z]\.$|\b(?:Ltd|Inc|Co|Corp|Jr|Sr)\.$", text[m.start():end]):
+        start, end = m
+        if text[start:end].endswith((".",)) and not _KEEP_STOP_RE.search(text[start:end]):
             end -= 1  # a sentence's full stop is not part of the name
-        out.append(((m.start(), end), mention.key))
+        out.append(((start, end), mention.key))
     return out
 
 
 def _quoted_regions(text: str) -> list[Span]:
     """Spans inside quotation marks (an unclosed one runs to the end)."""
-    return [(m.start(), m.end()) for m in re.finditer(r"[“\"][^”\"]*(?:[”\"]|$)", text)]
+    return [(m.start(), m.end()) for m in _QUOTED_RE.finditer(text)]
 
 
 def _name_scored(text: str, qwords: frozenset[str], question: str = "") -> list[tuple[float, Span]]:
@@ -188,15 +236,15 @@ def _definition_spans(text: str, subject: str) -> tuple[Span, ...]:
     for mention in extract_mentions(text):
         if not wanted & set(mention.key.split()):
             continue
-        words = mention.name.split()
-        m = re.compile(r"\s+".join(re.escape(w) for w in words)).search(text, mention.start)
-        if m is None:
+        found = find_words(text, mention.name.split(), mention.start)
+        if found is None:
             continue
+        m = _Found(*found)
         if mention.role:
             role = re.search(r"\s+".join(re.escape(w) for w in mention.role.split()) + r"\s+$", text[:m.start()])
             if role:
                 return ((role.start(), role.start() + len(role.group(0).rstrip())),)
-        titles = list(re.finditer(r"[A-Za-z][\w.-]*", text[max(0, m.start() - 60):m.start()]))
+        titles = list(_TITLE_WORD_RE.finditer(text[max(0, m.start() - 60):m.start()]))
         offset = max(0, m.start() - 60)
         lead = []
         for w in reversed(titles):  # "founder Zhang Yiming", "chief executive Shou Chew"
@@ -217,11 +265,17 @@ def _definition_spans(text: str, subject: str) -> tuple[Span, ...]:
     return ()
 
 
+@functools.lru_cache(maxsize=64)  # (asked once per quote of an answer: up to nine times)
+def _defined(question: str) -> str | None:
+    """X of "Who is X?" / "What is X?", or None (the regex tries every length of X)."""
+    definition = _DEFINE_RE.match(question)
+    return definition.group("name") if definition else None
+
+
 def answer_spans(text: str, kind: str, question: str = "") -> tuple[Span, ...]:
     """The span of `text` that answers a question of this `kind` (at most one), or ()."""
-    definition = _DEFINE_RE.match(question)
-    if definition and kind in ("who", "other"):
-        return _definition_spans(text, definition.group("name"))
+    if kind in ("who", "other") and (subject := _defined(question)) is not None:
+        return _definition_spans(text, subject)
     if kind not in ("quantity", "when", "published", "where", "who", "author"):
         return ()
     qwords = _question_words(question)
@@ -254,7 +308,7 @@ def mark_quote(q: Quote, kind: str, question: str) -> Quote:
     marks = answer_spans(q.text, kind, question)
     # (the quote itself when nothing changes: most quotes of a "why" / "what about"
     # question, or with no span found, keep `()`; a dataclass copy costs ~6 µs)
-    return q if marks == q.marks else replace(q, marks=marks)
+    return q if marks == q.marks else Quote(q.text, q.citation, q.score, q.also, q.passage, marks)
 
 
 def mark_answer(answer: Answer) -> Answer:

@@ -131,20 +131,17 @@ def kind_evidence(kind: str, text: str, question: str | None = None) -> bool:
     is not in the question."""
     if kind == "why":
         return bool(_CAUSE_RE.search(text.lower()))
-    if kind == "when":
-        found = [m.group(0) for m in _DATE_RE.finditer(text.lower())]
-    elif kind == "quantity":
-        found = [m.group(0) for m in _NUMBER_TOKEN_RE.finditer(text.lower())]
-    elif kind == "where":
-        found = [m.group(0) for m in _PLACE_RE.finditer(text)]
-    elif kind == "who":
-        found = [m.group(0) for m in _NAME_RE.finditer(text)]
-    else:
+    pattern = _EVIDENCE_RE.get(kind)
+    if pattern is None:
         return False
-    if question is None or not found:
-        return bool(found)
+    if kind in ("when", "quantity"):
+        text = text.lower()
+    if question is None:
+        return pattern.search(text) is not None
+    # The matches in order, up to the first new one: the rest of the sentence is not
+    # scanned (a sentence that holds one new date stops there).
     asked = _asked(question)
-    return any(_word_set(f) - asked - _PLACE_WORDS for f in found)
+    return any(_word_set(m.group(0)) - asked - _PLACE_WORDS for m in pattern.finditer(text))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -181,6 +178,7 @@ def names_a_time(text: str) -> bool:
 
 _NUMBER_TOKEN_RE = re.compile(r"[\d][\d,.]*|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion|half)\b")
 _PLACE_WORDS = frozenset(("in", "at", "to", "from", "near", "the"))  # the preposition of a place is not the place
+_EVIDENCE_RE = {"when": _DATE_RE, "quantity": _NUMBER_TOKEN_RE, "where": _PLACE_RE, "who": _NAME_RE}  # (text lower-cased for the first two)
 
 
 def _words(text: str) -> list[str]:

@@ -614,6 +614,7 @@ class _Coverage:
         self.stems = frozenset(self.probe)
         self.memo: dict[tuple[int, int, int, int, int], tuple[float, float, frozenset[str]]] = {}
         self.owns: dict[tuple[int, int], tuple[float, float, set[str], frozenset[str]]] = {}
+        self.seen: dict[tuple[int, int, int, tuple[int, int]], tuple[float, float, frozenset[str]]] = {}
 
     def masks(self, tokens: Iterable[str]) -> tuple[int, int, int]:
         """(terms the tokens hold, terms a word of whose family they hold — the term itself
@@ -631,6 +632,15 @@ class _Coverage:
            ) -> tuple[float, float, frozenset[str]]:
         """(coverage, own coverage, matched terms) of a sentence with these masks in a
         paragraph with these (`held`: a term held exactly is not a family match)."""
+        # (first by the masks as given: most candidates repeat another's exactly)
+        found = self.seen.get((exact, family, syn, paragraph))
+        if found is not None:
+            return found
+        found = self.seen[(exact, family, syn, paragraph)] = self._of(exact, family, syn, paragraph)
+        return found
+
+    def _of(self, exact: int, family: int, syn: int, paragraph: tuple[int, int]
+            ) -> tuple[float, float, frozenset[str]]:
         fam = family & ~exact
         rest = ~(exact | fam)
         key = (exact, fam, syn & rest, paragraph[0] & rest, paragraph[1] & ~paragraph[0] & rest)
