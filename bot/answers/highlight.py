@@ -138,7 +138,7 @@ def _place_spans(text: str, qwords: frozenset[str]) -> list[tuple[float, Span]]:
 
 
 def find_words(text: str, words: Sequence[str], pos: int) -> Span | None:
-    """Where `words` (no whitespace in any) stand in `text`, at or after `pos`, separated
+    r"""Where `words` (no whitespace in any) stand in `text`, at or after `pos`, separated
     by whitespace: what `re.compile(r"\s+".join(map(re.escape, words))).search(text, pos)`
     finds, without compiling a pattern per name (a new name's pattern costs ~100 µs; a
     first question meets many). `\s` is `str.isspace`; a greedy `\s+` before a word that
