@@ -40,11 +40,11 @@ from typing import Iterable
 import numpy as np
 
 from bot.search.bm25 import term_bounds
-from bot.store import OTHER_LINE, body_paragraphs, document_files, stored_title_lengths
+from bot.store import OTHER_LINE, body_paragraphs, document_files, stored_title_lengths, stored_title_postings
 
 log = logging.getLogger(__name__)
 
-FORMAT = 4  # 4: body_para per position; 3: per-document arrays in the segments (2 kept them as JSON)
+FORMAT = 5  # 5: title postings per segment; 4: body_para per position; 3: per-document arrays in the segments (2 kept them as JSON)
 MAX_SEGMENTS = 8  # more than this: merge the small ones
 REWRITE_DELETED_SHARE = 1 / 3  # deleted passages above this share: write the index anew
 CHECK_BYTES = 1 << 16  # the checksum covers each file's first and last 64 KiB
@@ -71,6 +71,21 @@ ARRAYS = {  # name → dtype
     "doc_title_len": np.int32,
     "doc_names": np.uint8,
 }
+
+# Title postings per segment (`title_postings`): the segment's title terms, sorted, as
+# fixed-width UTF-8 (a term longer than TITLE_WORD_BYTES, or holding a NUL, is left out
+# and read from the store); each term's rows at title_offsets[k]:title_offsets[k + 1],
+# (document in segment order, count) ascending. title_offsets empty: not kept (read them
+# from the store). bot/search/doc_score.py looks a question's terms up here instead of
+# a statement per question.
+TITLE_WORD_BYTES = 24
+TITLE_ARRAYS = {
+    "title_words": np.dtype(f"S{TITLE_WORD_BYTES}"),
+    "title_offsets": np.int64,
+    "title_docs": np.int32,
+    "title_n": np.int32,
+}
+ARRAYS.update(TITLE_ARRAYS)
 
 
 class IndexFileError(RuntimeError):
@@ -104,6 +119,11 @@ class Segment:
     names: list[str]  # doc_names decoded: the document ids, in segment order
     deleted: set[str] = field(default_factory=set)
     files: dict[str, list[int]] = field(default_factory=dict)
+    # (TITLE_ARRAYS: `title_postings`; empty title_offsets: not kept)
+    title_words: np.ndarray = field(default_factory=lambda: np.zeros(0, TITLE_ARRAYS["title_words"]))
+    title_offsets: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    title_docs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    title_n: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
     @property
     def n(self) -> int:
@@ -334,8 +354,8 @@ def _build_segment(conn: sqlite3.Connection, documents: list[str] | None, vocab_
                             "WHERE document IN (SELECT id FROM documents)").fetchone()
         rows = conn.execute("SELECT document, passage_ids, lengths, term_ids, local, tfs FROM postings "
                             "WHERE document IN (SELECT id FROM documents) ORDER BY document")
-        return _segment_from_rows(rows, (int(n), int(m)), vocab_size, stored_title_lengths(conn, None),
-                                  body_paragraphs(conn, None))
+        return _with_titles(conn, None, _segment_from_rows(rows, (int(n), int(m)), vocab_size,
+                                                           stored_title_lengths(conn, None), body_paragraphs(conn, None)))
     docs = sorted(documents)
     fetched: list[tuple] = []
     for i in range(0, len(docs), 500):
@@ -344,8 +364,71 @@ def _build_segment(conn: sqlite3.Connection, documents: list[str] | None, vocab_
             "SELECT document, passage_ids, lengths, term_ids, local, tfs FROM postings "
             f"WHERE document IN ({','.join('?' * len(chunk))}) ORDER BY document", chunk).fetchall()
     sizes = (sum(len(r[1]) // 8 for r in fetched), sum(len(r[3]) // 4 for r in fetched))
-    return _segment_from_rows(fetched, sizes, vocab_size, stored_title_lengths(conn, docs),
-                              body_paragraphs(conn, docs))
+    return _with_titles(conn, docs, _segment_from_rows(fetched, sizes, vocab_size, stored_title_lengths(conn, docs),
+                                                       body_paragraphs(conn, docs)))
+
+
+def _with_titles(conn: sqlite3.Connection, documents: list[str] | None, seg: Segment) -> Segment:
+    """`seg` with its documents' title postings (`title_postings`)."""
+    arrays = title_postings(stored_title_postings(conn, documents), seg.names)
+    for name, value in arrays.items():
+        setattr(seg, name, value)
+    return seg
+
+
+def title_word(term: str) -> bytes | None:
+    """`term` as `title_words` holds it, or None: a term the arrays leave out (too long,
+    a NUL, not encodable), whose title postings are read from the store."""
+    try:
+        raw = term.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    if not raw or len(raw) > TITLE_WORD_BYTES or b"\0" in raw:
+        return None
+    return raw
+
+
+def title_postings(rows: list[tuple[str, str, int]] | None, names: list[str]) -> dict[str, np.ndarray]:
+    """TITLE_ARRAYS for a segment of documents `names` (in segment order) from its
+    `title_terms` rows (document, term, n): by term (bytes order), then document, then
+    count. None (a database without current title terms), or a count that is not a
+    small non-negative integer: not kept (an empty title_offsets)."""
+    empty = {name: np.zeros(0, dtype) for name, dtype in TITLE_ARRAYS.items()}
+    if rows is None:
+        return empty
+    local = dict(zip(names, range(len(names))))
+    codes: dict[bytes, int] = {}
+    word_of, doc_of, n_of = [], [], []
+    for doc, term, n in rows:
+        i = local.get(doc)
+        if i is None or not isinstance(term, str):
+            continue
+        raw = title_word(term)
+        if raw is None:
+            continue
+        try:  # (as the store's reader turns a count it cannot join: `int(n)`)
+            n = int(n)
+        except (TypeError, ValueError, OverflowError):
+            return empty
+        if not 0 <= n < 1 << 31:
+            return empty
+        code = codes.get(raw)
+        if code is None:
+            code = codes[raw] = len(codes)
+        word_of.append(code)
+        doc_of.append(i)
+        n_of.append(n)
+    words = sorted(codes)
+    rank = np.zeros(len(codes), dtype=np.int64)
+    rank[[codes[w] for w in words]] = np.arange(len(words), dtype=np.int64)
+    which = rank[np.asarray(word_of, dtype=np.int64)]
+    docs = np.asarray(doc_of, dtype=np.int32)
+    counts = np.asarray(n_of, dtype=np.int32)
+    order = np.lexsort((counts, docs, which))
+    offsets = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(which, minlength=len(words)), out=offsets[1:])
+    return {"title_words": np.array(words, dtype=TITLE_ARRAYS["title_words"]), "title_offsets": offsets,
+            "title_docs": docs[order], "title_n": counts[order]}
 
 
 def _body_para_of(ids: np.ndarray, paragraphs: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
@@ -423,7 +506,7 @@ def _load_segment_entry(folder: Path, entry: dict) -> Segment:
           and int(arrays["term_offsets"][-1]) == m and int(arrays["pt_offsets"][-1]) == m
           and int(arrays["term_offsets"][0]) == 0 and int(arrays["pt_offsets"][0]) == 0
           and arrays["term_tfmax"].shape[0] == arrays["term_mindl"].shape[0] == arrays["term_offsets"].shape[0] - 1
-          and arrays["body_para"].shape[0] == n)
+          and arrays["body_para"].shape[0] == n and _titles_fit(arrays))
     if not ok:
         raise IndexFileError(f"{entry['name']}: arrays of inconsistent sizes")
     try:
@@ -432,6 +515,16 @@ def _load_segment_entry(folder: Path, entry: dict) -> Segment:
         raise IndexFileError(f"{entry['name']}: document names unreadable ({exc})") from exc
     return Segment(name=entry["name"], names=names, deleted=set(entry.get("deleted", ())),
                    files=entry["files"], **arrays)
+
+
+def _titles_fit(arrays: dict[str, np.ndarray]) -> bool:
+    """The title arrays' sizes agree (or title_offsets is empty: not kept)."""
+    offsets = arrays["title_offsets"]
+    if not offsets.shape[0]:
+        return True
+    k = arrays["title_docs"].shape[0]
+    return (offsets.shape[0] == arrays["title_words"].shape[0] + 1 and arrays["title_n"].shape[0] == k
+            and int(offsets[0]) == 0 and int(offsets[-1]) == k)
 
 
 def _read_manifest(folder: Path) -> dict | None:
