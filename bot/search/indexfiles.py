@@ -383,9 +383,9 @@ def title_word(term: str) -> bytes | None:
         raw = term.encode("utf-8")
     except UnicodeEncodeError:
         return None
-    if not raw or len(raw) > TITLE_WORD_BYTES or b"\0" in raw:
+    if len(raw) > TITLE_WORD_BYTES or b"\0" in raw:
         return None
-    return raw
+    return raw  # (b"" for the title-length rows' term: in no segment's words, as in no title)
 
 
 def title_postings(rows: list[tuple[str, str, int]] | None, names: list[str]) -> dict[str, np.ndarray]:
@@ -404,7 +404,7 @@ def title_postings(rows: list[tuple[str, str, int]] | None, names: list[str]) ->
         if i is None or not isinstance(term, str):
             continue
         raw = title_word(term)
-        if raw is None:
+        if not raw:
             continue
         try:  # (as the store's reader turns a count it cannot join: `int(n)`)
             n = int(n)
