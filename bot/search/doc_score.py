@@ -45,6 +45,9 @@ class DocStats:
     # binary search over the documents' starts (at 1M sentences, 34k documents)
     doc_of_pos: np.ndarray | None = None
     index_of: dict[str, int] = field(default_factory=dict)  # document id → its index
+    # Per segment: (dterm_offsets, dpost_doc, dpost_tf, each document's index here or -1):
+    # the index's document postings (`_doc_postings`); None: some segment keeps none
+    doc_parts: list[tuple[np.ndarray, ...]] | None = None
 
     @property
     def avg_length(self) -> float:
@@ -219,9 +222,44 @@ def _build_stats(snapshot: Snapshot) -> DocStats:
     lengths = body + TITLE_WEIGHT * title_len
     n_pos = int(getattr(snapshot.index, "n_positions", 0) or 0)
     doc_of_pos = _doc_of_positions(starts, ends, n_pos)
-    titles = _Titles(snapshot.reader, index_of, in_memory, getattr(snapshot, "segments", None),
-                     getattr(snapshot, "segment_docs", None))
-    return DocStats(ids, starts, lengths, titles, doc_of_pos, index_of)
+    segments = getattr(snapshot, "segments", None)
+    segment_docs = getattr(snapshot, "segment_docs", None)
+    titles = _Titles(snapshot.reader, index_of, in_memory, segments, segment_docs)
+    doc_parts = None
+    if (segments and segment_docs is not None and len(segment_docs) == len(segments)
+            and all(getattr(s, "dterm_offsets", _NO_ARRAY).shape[0] for s in segments)):
+        doc_parts = [(s.dterm_offsets, s.dpost_doc, s.dpost_tf, placed) for s, placed in zip(segments, segment_docs)]
+    return DocStats(ids, starts, lengths, titles, doc_of_pos, index_of, doc_parts)
+
+
+def _doc_postings(parts: list[tuple[np.ndarray, ...]], tid: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(the live documents whose body holds term `tid`, ascending; its tf summed in each, as
+    float64) from the index's document postings (bot/search/indexfiles.py `doc_postings`):
+    what gathering its sentence postings into documents gives (`_TermDocs.body`), read as
+    one slice per segment. None: arrays that do not fit (damaged: gather instead)."""
+    docs: list[np.ndarray] = []
+    sums: list[np.ndarray] = []
+    for offsets, dpost_doc, dpost_tf, placed in parts:
+        if tid + 1 >= offsets.shape[0]:
+            continue  # (a term newer than the segment)
+        lo, hi = int(offsets[tid]), int(offsets[tid + 1])
+        if hi <= lo:
+            continue
+        local = dpost_doc[lo:hi]
+        if not (hi <= dpost_doc.shape[0] and 0 <= int(local[0]) and int(local[-1]) < placed.shape[0]):
+            return None
+        at = placed[local]
+        tf = dpost_tf[lo:hi]
+        live = at >= 0
+        if not live.all():
+            at, tf = at[live], tf[live]
+        docs.append(at)
+        sums.append(tf)
+    if not docs:
+        return np.empty(0, np.int64), np.empty(0, np.float64)
+    if len(docs) == 1:
+        return docs[0].astype(np.int64, copy=False), sums[0].astype(np.float64)
+    return np.concatenate(docs).astype(np.int64, copy=False), np.concatenate(sums).astype(np.float64)
 
 
 def _range_sums(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -439,6 +477,19 @@ class _TermDocs:
             hit = self.items.touch(tid)
             if hit is not None:
                 return hit
+        got = _doc_postings(stats.doc_parts, tid) if stats.doc_parts is not None else None
+        if got is not None:
+            n_docs = len(stats.ids)
+            if dense and got[0].shape[0] >= DENSE_POSTINGS * n_docs:
+                tf = np.zeros(n_docs, dtype=np.float64)
+                tf[got[0]] = got[1]
+                with self.lock:
+                    self.computed += 1
+                return tf
+            with self.lock:
+                self.computed += 1
+                self.items.keep(tid, got)
+            return got
         pos, tfs = snapshot.index.postings(tid)
         if not pos.size:
             found = (np.empty(0, np.int64), np.empty(0, np.float64))

@@ -87,6 +87,17 @@ TITLE_ARRAYS = {
 }
 ARRAYS.update(TITLE_ARRAYS)
 
+# Document postings per segment (`doc_postings`): each term's documents (segment order)
+# and its tf summed over each one's passages, at dterm_offsets[t]:dterm_offsets[t + 1]:
+# the article scores read a term's documents without gathering every sentence posting
+# into them (bot/search/doc_score.py `_TermDocs.body`). dterm_offsets empty: not kept.
+DOC_ARRAYS = {
+    "dterm_offsets": np.int64,
+    "dpost_doc": np.int32,
+    "dpost_tf": np.uint16,
+}
+ARRAYS.update(DOC_ARRAYS)
+
 
 class IndexFileError(RuntimeError):
     """A persisted index that does not match its manifest or its database."""
@@ -124,6 +135,10 @@ class Segment:
     title_offsets: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     title_docs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     title_n: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    # (DOC_ARRAYS: `doc_postings`; empty dterm_offsets: not kept)
+    dterm_offsets: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    dpost_doc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    dpost_tf: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint16))
 
     @property
     def n(self) -> int:
@@ -369,11 +384,61 @@ def _build_segment(conn: sqlite3.Connection, documents: list[str] | None, vocab_
 
 
 def _with_titles(conn: sqlite3.Connection, documents: list[str] | None, seg: Segment) -> Segment:
-    """`seg` with its documents' title postings (`title_postings`)."""
+    """`seg` with its documents' title postings (`title_postings`) and document postings
+    (`doc_postings`)."""
     arrays = title_postings(stored_title_postings(conn, documents), seg.names)
+    arrays.update(doc_postings(seg.term_offsets, seg.post_pos, seg.post_tf, seg.doc_bounds))
     for name, value in arrays.items():
         setattr(seg, name, value)
     return seg
+
+
+DOC_POSTINGS_CHUNK = 1 << 21  # `doc_postings` works through this many sentence postings at a time
+
+
+def doc_postings(term_offsets: np.ndarray, post_pos: np.ndarray, post_tf: np.ndarray,
+                 doc_bounds: np.ndarray) -> dict[str, np.ndarray]:
+    """DOC_ARRAYS from a segment's postings (grouped by term, positions ascending) and its
+    documents' position bounds: one entry per (term, document) holding it, tf summed (in
+    int64, exact). A run of a term's postings in one document is one entry. Worked through
+    in chunks of whole terms (bounded memory at 1M sentences: 12M postings, 6.7M entries).
+    A sum above 65535: not kept (empty dterm_offsets)."""
+    empty = {name: np.zeros(0, dtype) for name, dtype in DOC_ARRAYS.items()}
+    v = term_offsets.shape[0] - 1
+    m = post_pos.shape[0]
+    if v < 0 or doc_bounds.shape[0] < 1:
+        return empty
+    doc_of_pos = np.repeat(np.arange(doc_bounds.shape[0] - 1, dtype=np.int32), np.diff(doc_bounds))
+    counts = np.zeros(v, dtype=np.int64)
+    docs_parts: list[np.ndarray] = []
+    tf_parts: list[np.ndarray] = []
+    t0 = 0
+    while t0 < v:
+        # whole terms, about DOC_POSTINGS_CHUNK postings (at least one term)
+        t1 = int(np.searchsorted(term_offsets, int(term_offsets[t0]) + DOC_POSTINGS_CHUNK, side="right")) - 1
+        t1 = min(max(t1, t0 + 1), v)
+        lo, hi = int(term_offsets[t0]), int(term_offsets[t1])
+        if hi > lo:
+            docs = doc_of_pos[post_pos[lo:hi]]
+            new = np.empty(hi - lo, dtype=np.bool_)
+            new[0] = True
+            np.not_equal(docs[1:], docs[:-1], out=new[1:])
+            starts = term_offsets[t0:t1] - lo
+            new[starts[starts < hi - lo]] = True  # (a term's first posting starts an entry)
+            at = np.flatnonzero(new)
+            sums = np.add.reduceat(post_tf[lo:hi], at, dtype=np.int64)
+            if sums.shape[0] and int(sums.max()) > 65535:
+                return empty
+            # entries per term: the entry starts within each term's postings
+            counts[t0:t1] = np.diff(np.searchsorted(at, term_offsets[t0 : t1 + 1] - lo))
+            docs_parts.append(docs[at])
+            tf_parts.append(sums.astype(np.uint16))
+        t0 = t1
+    offsets = np.zeros(v + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return {"dterm_offsets": offsets,
+            "dpost_doc": np.concatenate(docs_parts) if docs_parts else np.zeros(0, np.int32),
+            "dpost_tf": np.concatenate(tf_parts) if tf_parts else np.zeros(0, np.uint16)}
 
 
 def title_word(term: str) -> bytes | None:
@@ -506,7 +571,7 @@ def _load_segment_entry(folder: Path, entry: dict) -> Segment:
           and int(arrays["term_offsets"][-1]) == m and int(arrays["pt_offsets"][-1]) == m
           and int(arrays["term_offsets"][0]) == 0 and int(arrays["pt_offsets"][0]) == 0
           and arrays["term_tfmax"].shape[0] == arrays["term_mindl"].shape[0] == arrays["term_offsets"].shape[0] - 1
-          and arrays["body_para"].shape[0] == n and _titles_fit(arrays))
+          and arrays["body_para"].shape[0] == n and _titles_fit(arrays) and _doc_postings_fit(arrays))
     if not ok:
         raise IndexFileError(f"{entry['name']}: arrays of inconsistent sizes")
     try:
@@ -524,6 +589,16 @@ def _titles_fit(arrays: dict[str, np.ndarray]) -> bool:
         return True
     k = arrays["title_docs"].shape[0]
     return (offsets.shape[0] == arrays["title_words"].shape[0] + 1 and arrays["title_n"].shape[0] == k
+            and int(offsets[0]) == 0 and int(offsets[-1]) == k)
+
+
+def _doc_postings_fit(arrays: dict[str, np.ndarray]) -> bool:
+    """The document postings' sizes agree with the term postings (or are not kept)."""
+    offsets = arrays["dterm_offsets"]
+    if not offsets.shape[0]:
+        return True
+    k = arrays["dpost_doc"].shape[0]
+    return (offsets.shape[0] == arrays["term_offsets"].shape[0] and arrays["dpost_tf"].shape[0] == k
             and int(offsets[0]) == 0 and int(offsets[-1]) == k)
 
 
