@@ -1,8 +1,10 @@
-"""Title postings from the index's per-segment arrays (bot/search/indexfiles.py
-`title_postings`, read by bot/search/doc_score.py `_Titles`): the same arrays as the
-store's `title_terms` rows give, for every title term, after reloads that add,
-change and delete articles (several segments, deleted documents), and the store is
-asked only for terms the arrays leave out. Counts, not clocks.
+"""Title postings and document postings from the index's per-segment arrays
+(bot/search/indexfiles.py `title_postings`, `doc_postings`, read by
+bot/search/doc_score.py `_Titles` and `_TermDocs.body`): the same arrays as the
+store's `title_terms` rows and the sentence postings gathered into documents give,
+for every term, after reloads that add, change and delete articles (several
+segments, deleted documents); the store is asked only for terms the arrays leave out.
+Counts, not clocks.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pytest
 from bench.corpus import generate
 from bot.engine import Engine
 from bot.search import doc_score
-from bot.search.indexfiles import TITLE_WORD_BYTES, title_postings
+from bot.search.indexfiles import DOC_ARRAYS, TITLE_WORD_BYTES, doc_postings, title_postings
 from bot.text.tokenize import tokenize
 
 
@@ -151,3 +153,84 @@ def test_title_postings_sorted_and_kept_only_when_counts_are_integers() -> None:
     assert got["title_n"].tolist() == [2, 3, 1, 1]
     assert title_postings(rows + [("a-doc", "pier", "many")], names)["title_offsets"].shape[0] == 0
     assert title_postings(None, names)["title_offsets"].shape[0] == 0
+
+
+def _gathered(snap, stats, tid: int) -> tuple[np.ndarray, np.ndarray]:
+    """A term's documents and summed tf the long way: every live sentence posting's document."""
+    pos, tfs = snap.index.postings(tid)
+    which = np.searchsorted(np.asarray(snap.doc_starts), pos, side="right") - 1
+    sums = np.bincount(which, weights=tfs.astype(np.float64), minlength=len(stats.ids))
+    held = np.zeros(len(stats.ids), dtype=np.bool_)
+    held[which] = True
+    docs = np.flatnonzero(held)
+    return docs.astype(np.int64), sums[docs]
+
+
+def _check_doc_postings(engine: Engine) -> int:
+    snap = engine._snapshot
+    doc_score._CACHE.pop(snap.index, None)
+    doc_score._TERM_DOCS.pop(snap.index, None)
+    stats = doc_score.doc_stats(snap)
+    assert stats.doc_parts is not None and len(stats.doc_parts) == len(snap.segments)
+    checked = 0
+    for tid in range(snap.index.df.shape[0] + 2):  # every term, and two past the last
+        got = doc_score._doc_postings(stats.doc_parts, tid)
+        want = _gathered(snap, stats, tid) if tid < snap.index.df.shape[0] else (np.empty(0, np.int64), np.empty(0))
+        assert got is not None
+        assert got[0].dtype == np.int64 and got[1].dtype == np.float64
+        assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist(), tid
+        checked += int(got[0].shape[0] > 0)
+    doc_score._CACHE.pop(snap.index, None)
+    return checked
+
+
+def test_doc_postings_equal_the_gathered_sentence_postings_across_reloads(kb: Path, tmp_path: Path) -> None:
+    engine = Engine(kb, tmp_path / "kb.sqlite")
+    engine.open()
+    try:
+        assert _check_doc_postings(engine) > 100
+        files = sorted(kb.glob("*.md"))
+        files[2].write_text(files[2].read_text(encoding="utf-8") + "\nThe harbour ferries ran late again.\n",
+                            encoding="utf-8")
+        files[3].unlink()
+        (kb / "extra-new.md").write_text(
+            "---\ntitle: Ferries\ndate: 2024-01-02\n---\n\nThe harbour ferries run late. Ferries, ferries.\n",
+            encoding="utf-8")
+        engine.reload()
+        snap = engine._snapshot
+        assert len(snap.segments) >= 2 and any(s.deleted for s in snap.segments)
+        assert _check_doc_postings(engine) > 100
+        # damaged arrays (a document past the segment's): gathered from the sentence postings instead
+        doc_score._TERM_DOCS.pop(snap.index, None)
+        stats = doc_score.doc_stats(snap)
+        offsets, docs, tfs, placed = stats.doc_parts[0]
+        stats.doc_parts[0] = (offsets, np.full_like(docs, placed.shape[0] + 3), tfs, placed)
+        tid = int(np.argmax(np.diff(np.asarray(offsets))))
+        assert doc_score._doc_postings(stats.doc_parts, tid) is None
+        got = doc_score._term_docs(snap).get(snap, stats, tid)
+        want = _gathered(snap, stats, tid)
+        assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+    finally:
+        doc_score._CACHE.pop(engine._snapshot.index, None)
+        doc_score._TERM_DOCS.pop(engine._snapshot.index, None)
+        engine.close()
+
+
+def test_doc_postings_runs_chunks_and_overflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    # three documents: positions [0, 2), [2, 5), [5, 6); terms 0..3 (term 2 in no passage)
+    bounds = np.array([0, 2, 5, 6], dtype=np.int64)
+    by_term = {0: [(0, 1), (1, 2), (4, 1)], 1: [(2, 3), (3, 1), (5, 1)], 2: [], 3: [(1, 1)]}
+    offsets = np.zeros(5, dtype=np.int64)
+    np.cumsum([len(by_term[t]) for t in range(4)], out=offsets[1:])
+    pos = np.array([p for t in range(4) for p, _ in by_term[t]], dtype=np.int32)
+    tf = np.array([n for t in range(4) for _, n in by_term[t]], dtype=np.uint16)
+    want_docs = [0, 1, 1, 2, 0]
+    want_tf = [3, 1, 4, 1, 1]
+    for chunk in (1, 2, 3, 1 << 21):  # chunk boundaries between and inside terms: the same arrays
+        monkeypatch.setattr("bot.search.indexfiles.DOC_POSTINGS_CHUNK", chunk)
+        got = doc_postings(offsets, pos, tf, bounds)
+        assert got["dterm_offsets"].tolist() == [0, 2, 4, 4, 5], chunk
+        assert got["dpost_doc"].tolist() == want_docs and got["dpost_tf"].tolist() == want_tf
+        assert {k: v.dtype for k, v in got.items()} == {k: np.dtype(v) for k, v in DOC_ARRAYS.items()}
+    big = np.array([40000, 40000, 1, 1, 1, 1, 1], dtype=np.uint16)  # a sum past 65535: not kept
+    assert doc_postings(offsets, pos, big[: pos.shape[0]], bounds)["dterm_offsets"].shape[0] == 0
