@@ -589,7 +589,7 @@ def _dense(found: tuple[np.ndarray, np.ndarray], n_docs: int) -> tuple[np.ndarra
     is one pass instead of a scatter, the same floats (x + 0.0 is x), and it is smaller
     than the documents and values once the term is in half the documents."""
     docs, part = found
-    if docs is _DENSE or docs.shape[0] * 2 < n_docs:
+    if docs.shape[0] * 2 < n_docs:
         return found
     full = np.zeros(n_docs, dtype=np.float64)
     full[docs] = part
@@ -625,14 +625,6 @@ def _term_facts(snapshot: Snapshot, stats: DocStats, cache: "_TermDocs", t: str,
         else:  # (a title listed twice) in list order, as `tf[i] += 2.0 * n` was
             np.add.at(tf, title_docs, TITLE_WEIGHT * title_n)
         held = tf > 0
-        df = int(np.count_nonzero(held))
-        if df * 2 >= n_docs:
-            # In half the documents or more (as `_dense` keeps it): the part over every
-            # document from tf itself, no index array of the documents and no gather and
-            # scatter through it. Elsewhere tf is 0.0 and the part 0.0, as `_dense` fills it;
-            # where tf > 0 the same expression, element for element: the same floats.
-            idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-            return (_DENSE, idf * tf * (K1 + 1) / (tf + _norm(snapshot, stats))), held
         docs = np.flatnonzero(held)
         sums = tf[docs]
     else:
