@@ -13,6 +13,9 @@ passage's paragraph or metadata kind (body_para: ranking reads no row for it), a
 per-document arrays a start needs (names, position bounds, first passage ids,
 title lengths): mapped too, so a start builds no Python object per document and
 decodes no per-document JSON (the manifest names segments and their deletions only).
+The article scores' own postings are kept there too: each term's title postings
+(TITLE_ARRAYS) and its documents with tf summed per document (DOC_ARRAYS), so a
+question's new words read neither a statement nor every sentence posting.
 
 A build that changes a few articles writes one small segment for them and marks
 their old passages deleted in the segment that held them (incremental reload);
