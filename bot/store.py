@@ -707,6 +707,28 @@ def stored_title_lengths(conn: sqlite3.Connection, documents: list[str] | None) 
         return None
 
 
+def stored_title_postings(conn: sqlite3.Connection, documents: list[str] | None) -> list[tuple[str, str, int]] | None:
+    """The given documents' (all, when None) `title_terms` rows but their lengths, as
+    (document, term, n); None when this database has no current title terms. The
+    persisted index keeps them per segment as arrays (bot/search/indexfiles.py
+    `title_postings`), so a question's title postings are not one statement each."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'title_terms'").fetchone()
+        if not row or row[0] != TITLE_TERMS_VERSION:
+            return None
+        if documents is None:
+            return conn.execute("SELECT document, term, n FROM title_terms WHERE term != ?", (TITLE_LENGTH,)).fetchall()
+        out: list[tuple[str, str, int]] = []
+        for i in range(0, len(documents), 500):
+            chunk = documents[i : i + 500]
+            out += conn.execute(
+                f"SELECT document, term, n FROM title_terms WHERE term != ? AND document IN ({','.join('?' * len(chunk))})",
+                (TITLE_LENGTH, *chunk)).fetchall()
+        return out
+    except sqlite3.OperationalError:  # no such table (a database from before title terms)
+        return None
+
+
 BYLINE_LINE, DATE_LINE, OTHER_LINE = -1, -2, -3  # `body_paragraphs` of a passage that is not a body sentence
 
 

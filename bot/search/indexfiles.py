@@ -13,6 +13,9 @@ passage's paragraph or metadata kind (body_para: ranking reads no row for it), a
 per-document arrays a start needs (names, position bounds, first passage ids,
 title lengths): mapped too, so a start builds no Python object per document and
 decodes no per-document JSON (the manifest names segments and their deletions only).
+The article scores' own postings are kept there too: each term's title postings
+(TITLE_ARRAYS) and its documents with tf summed per document (DOC_ARRAYS), so a
+question's new words read neither a statement nor every sentence posting.
 
 A build that changes a few articles writes one small segment for them and marks
 their old passages deleted in the segment that held them (incremental reload);
@@ -40,11 +43,11 @@ from typing import Iterable
 import numpy as np
 
 from bot.search.bm25 import term_bounds
-from bot.store import OTHER_LINE, body_paragraphs, document_files, stored_title_lengths
+from bot.store import OTHER_LINE, body_paragraphs, document_files, stored_title_lengths, stored_title_postings
 
 log = logging.getLogger(__name__)
 
-FORMAT = 4  # 4: body_para per position; 3: per-document arrays in the segments (2 kept them as JSON)
+FORMAT = 5  # 5: title postings per segment; 4: body_para per position; 3: per-document arrays in the segments (2 kept them as JSON)
 MAX_SEGMENTS = 8  # more than this: merge the small ones
 REWRITE_DELETED_SHARE = 1 / 3  # deleted passages above this share: write the index anew
 CHECK_BYTES = 1 << 16  # the checksum covers each file's first and last 64 KiB
@@ -71,6 +74,32 @@ ARRAYS = {  # name → dtype
     "doc_title_len": np.int32,
     "doc_names": np.uint8,
 }
+
+# Title postings per segment (`title_postings`): the segment's title terms, sorted, as
+# fixed-width UTF-8 (a term longer than TITLE_WORD_BYTES, or holding a NUL, is left out
+# and read from the store); each term's rows at title_offsets[k]:title_offsets[k + 1],
+# (document in segment order, count) ascending. title_offsets empty: not kept (read them
+# from the store). bot/search/doc_score.py looks a question's terms up here instead of
+# a statement per question.
+TITLE_WORD_BYTES = 24
+TITLE_ARRAYS = {
+    "title_words": np.dtype(f"S{TITLE_WORD_BYTES}"),
+    "title_offsets": np.int64,
+    "title_docs": np.int32,
+    "title_n": np.int32,
+}
+ARRAYS.update(TITLE_ARRAYS)
+
+# Document postings per segment (`doc_postings`): each term's documents (segment order)
+# and its tf summed over each one's passages, at dterm_offsets[t]:dterm_offsets[t + 1]:
+# the article scores read a term's documents without gathering every sentence posting
+# into them (bot/search/doc_score.py `_TermDocs.body`). dterm_offsets empty: not kept.
+DOC_ARRAYS = {
+    "dterm_offsets": np.int64,
+    "dpost_doc": np.int32,
+    "dpost_tf": np.uint16,
+}
+ARRAYS.update(DOC_ARRAYS)
 
 
 class IndexFileError(RuntimeError):
@@ -104,6 +133,15 @@ class Segment:
     names: list[str]  # doc_names decoded: the document ids, in segment order
     deleted: set[str] = field(default_factory=set)
     files: dict[str, list[int]] = field(default_factory=dict)
+    # (TITLE_ARRAYS: `title_postings`; empty title_offsets: not kept)
+    title_words: np.ndarray = field(default_factory=lambda: np.zeros(0, TITLE_ARRAYS["title_words"]))
+    title_offsets: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    title_docs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    title_n: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    # (DOC_ARRAYS: `doc_postings`; empty dterm_offsets: not kept)
+    dterm_offsets: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    dpost_doc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    dpost_tf: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint16))
 
     @property
     def n(self) -> int:
@@ -334,8 +372,8 @@ def _build_segment(conn: sqlite3.Connection, documents: list[str] | None, vocab_
                             "WHERE document IN (SELECT id FROM documents)").fetchone()
         rows = conn.execute("SELECT document, passage_ids, lengths, term_ids, local, tfs FROM postings "
                             "WHERE document IN (SELECT id FROM documents) ORDER BY document")
-        return _segment_from_rows(rows, (int(n), int(m)), vocab_size, stored_title_lengths(conn, None),
-                                  body_paragraphs(conn, None))
+        return _with_titles(conn, None, _segment_from_rows(rows, (int(n), int(m)), vocab_size,
+                                                           stored_title_lengths(conn, None), body_paragraphs(conn, None)))
     docs = sorted(documents)
     fetched: list[tuple] = []
     for i in range(0, len(docs), 500):
@@ -344,8 +382,121 @@ def _build_segment(conn: sqlite3.Connection, documents: list[str] | None, vocab_
             "SELECT document, passage_ids, lengths, term_ids, local, tfs FROM postings "
             f"WHERE document IN ({','.join('?' * len(chunk))}) ORDER BY document", chunk).fetchall()
     sizes = (sum(len(r[1]) // 8 for r in fetched), sum(len(r[3]) // 4 for r in fetched))
-    return _segment_from_rows(fetched, sizes, vocab_size, stored_title_lengths(conn, docs),
-                              body_paragraphs(conn, docs))
+    return _with_titles(conn, docs, _segment_from_rows(fetched, sizes, vocab_size, stored_title_lengths(conn, docs),
+                                                       body_paragraphs(conn, docs)))
+
+
+def _with_titles(conn: sqlite3.Connection, documents: list[str] | None, seg: Segment) -> Segment:
+    """`seg` with its documents' title postings (`title_postings`) and document postings
+    (`doc_postings`)."""
+    arrays = title_postings(stored_title_postings(conn, documents), seg.names)
+    arrays.update(doc_postings(seg.term_offsets, seg.post_pos, seg.post_tf, seg.doc_bounds))
+    for name, value in arrays.items():
+        setattr(seg, name, value)
+    return seg
+
+
+DOC_POSTINGS_CHUNK = 1 << 21  # `doc_postings` works through this many sentence postings at a time
+
+
+def doc_postings(term_offsets: np.ndarray, post_pos: np.ndarray, post_tf: np.ndarray,
+                 doc_bounds: np.ndarray) -> dict[str, np.ndarray]:
+    """DOC_ARRAYS from a segment's postings (grouped by term, positions ascending) and its
+    documents' position bounds: one entry per (term, document) holding it, tf summed (in
+    int64, exact). A run of a term's postings in one document is one entry. Worked through
+    in chunks of whole terms (bounded memory at 1M sentences: 12M postings, 6.7M entries).
+    A sum above 65535: not kept (empty dterm_offsets)."""
+    empty = {name: np.zeros(0, dtype) for name, dtype in DOC_ARRAYS.items()}
+    v = term_offsets.shape[0] - 1
+    m = post_pos.shape[0]
+    if v < 0 or doc_bounds.shape[0] < 1:
+        return empty
+    doc_of_pos = np.repeat(np.arange(doc_bounds.shape[0] - 1, dtype=np.int32), np.diff(doc_bounds))
+    counts = np.zeros(v, dtype=np.int64)
+    docs_parts: list[np.ndarray] = []
+    tf_parts: list[np.ndarray] = []
+    t0 = 0
+    while t0 < v:
+        # whole terms, about DOC_POSTINGS_CHUNK postings (at least one term)
+        t1 = int(np.searchsorted(term_offsets, int(term_offsets[t0]) + DOC_POSTINGS_CHUNK, side="right")) - 1
+        t1 = min(max(t1, t0 + 1), v)
+        lo, hi = int(term_offsets[t0]), int(term_offsets[t1])
+        if hi > lo:
+            docs = doc_of_pos[post_pos[lo:hi]]
+            new = np.empty(hi - lo, dtype=np.bool_)
+            new[0] = True
+            np.not_equal(docs[1:], docs[:-1], out=new[1:])
+            starts = term_offsets[t0:t1] - lo
+            new[starts[starts < hi - lo]] = True  # (a term's first posting starts an entry)
+            at = np.flatnonzero(new)
+            sums = np.add.reduceat(post_tf[lo:hi], at, dtype=np.int64)
+            if sums.shape[0] and int(sums.max()) > 65535:
+                return empty
+            # entries per term: the entry starts within each term's postings
+            counts[t0:t1] = np.diff(np.searchsorted(at, term_offsets[t0 : t1 + 1] - lo))
+            docs_parts.append(docs[at])
+            tf_parts.append(sums.astype(np.uint16))
+        t0 = t1
+    offsets = np.zeros(v + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return {"dterm_offsets": offsets,
+            "dpost_doc": np.concatenate(docs_parts) if docs_parts else np.zeros(0, np.int32),
+            "dpost_tf": np.concatenate(tf_parts) if tf_parts else np.zeros(0, np.uint16)}
+
+
+def title_word(term: str) -> bytes | None:
+    """`term` as `title_words` holds it, or None: a term the arrays leave out (too long,
+    a NUL, not encodable), whose title postings are read from the store."""
+    try:
+        raw = term.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    if len(raw) > TITLE_WORD_BYTES or b"\0" in raw:
+        return None
+    return raw  # (b"" for the title-length rows' term: in no segment's words, as in no title)
+
+
+def title_postings(rows: list[tuple[str, str, int]] | None, names: list[str]) -> dict[str, np.ndarray]:
+    """TITLE_ARRAYS for a segment of documents `names` (in segment order) from its
+    `title_terms` rows (document, term, n): by term (bytes order), then document, then
+    count. None (a database without current title terms), or a count that is not a
+    small non-negative integer: not kept (an empty title_offsets)."""
+    empty = {name: np.zeros(0, dtype) for name, dtype in TITLE_ARRAYS.items()}
+    if rows is None:
+        return empty
+    local = dict(zip(names, range(len(names))))
+    codes: dict[bytes, int] = {}
+    word_of, doc_of, n_of = [], [], []
+    for doc, term, n in rows:
+        i = local.get(doc)
+        if i is None or not isinstance(term, str):
+            continue
+        raw = title_word(term)
+        if not raw:
+            continue
+        try:  # (as the store's reader turns a count it cannot join: `int(n)`)
+            n = int(n)
+        except (TypeError, ValueError, OverflowError):
+            return empty
+        if not 0 <= n < 1 << 31:
+            return empty
+        code = codes.get(raw)
+        if code is None:
+            code = codes[raw] = len(codes)
+        word_of.append(code)
+        doc_of.append(i)
+        n_of.append(n)
+    words = sorted(codes)
+    rank = np.zeros(len(codes), dtype=np.int64)
+    rank[[codes[w] for w in words]] = np.arange(len(words), dtype=np.int64)
+    which = rank[np.asarray(word_of, dtype=np.int64)]
+    docs = np.asarray(doc_of, dtype=np.int32)
+    counts = np.asarray(n_of, dtype=np.int32)
+    order = np.lexsort((counts, docs, which))
+    offsets = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(which, minlength=len(words)), out=offsets[1:])
+    return {"title_words": np.array(words, dtype=TITLE_ARRAYS["title_words"]), "title_offsets": offsets,
+            "title_docs": docs[order], "title_n": counts[order]}
 
 
 def _body_para_of(ids: np.ndarray, paragraphs: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
@@ -423,7 +574,7 @@ def _load_segment_entry(folder: Path, entry: dict) -> Segment:
           and int(arrays["term_offsets"][-1]) == m and int(arrays["pt_offsets"][-1]) == m
           and int(arrays["term_offsets"][0]) == 0 and int(arrays["pt_offsets"][0]) == 0
           and arrays["term_tfmax"].shape[0] == arrays["term_mindl"].shape[0] == arrays["term_offsets"].shape[0] - 1
-          and arrays["body_para"].shape[0] == n)
+          and arrays["body_para"].shape[0] == n and _titles_fit(arrays) and _doc_postings_fit(arrays))
     if not ok:
         raise IndexFileError(f"{entry['name']}: arrays of inconsistent sizes")
     try:
@@ -432,6 +583,26 @@ def _load_segment_entry(folder: Path, entry: dict) -> Segment:
         raise IndexFileError(f"{entry['name']}: document names unreadable ({exc})") from exc
     return Segment(name=entry["name"], names=names, deleted=set(entry.get("deleted", ())),
                    files=entry["files"], **arrays)
+
+
+def _titles_fit(arrays: dict[str, np.ndarray]) -> bool:
+    """The title arrays' sizes agree (or title_offsets is empty: not kept)."""
+    offsets = arrays["title_offsets"]
+    if not offsets.shape[0]:
+        return True
+    k = arrays["title_docs"].shape[0]
+    return (offsets.shape[0] == arrays["title_words"].shape[0] + 1 and arrays["title_n"].shape[0] == k
+            and int(offsets[0]) == 0 and int(offsets[-1]) == k)
+
+
+def _doc_postings_fit(arrays: dict[str, np.ndarray]) -> bool:
+    """The document postings' sizes agree with the term postings (or are not kept)."""
+    offsets = arrays["dterm_offsets"]
+    if not offsets.shape[0]:
+        return True
+    k = arrays["dpost_doc"].shape[0]
+    return (offsets.shape[0] == arrays["term_offsets"].shape[0] and arrays["dpost_tf"].shape[0] == k
+            and int(offsets[0]) == 0 and int(offsets[-1]) == k)
 
 
 def _read_manifest(folder: Path) -> dict | None:

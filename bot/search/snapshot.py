@@ -62,6 +62,9 @@ class Snapshot:
     segments: list[Segment] = dataclasses.field(default_factory=list)
     segment_bases: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(1, np.int64))
     rebuilt: str = ""  # what loading it wrote to the index folder ("", "delta", "merge", "full")
+    # Per segment: each of its documents' place in `doc_ids` (-1: not live), for the
+    # segments' per-document arrays (title postings: bot/search/doc_score.py)
+    segment_docs: list[np.ndarray] = dataclasses.field(default_factory=list)
 
     @functools.cached_property
     def doc_index(self) -> dict[str, int]:
@@ -278,6 +281,7 @@ def snapshot_from_index(reader: PassageReader, state: IndexState, docs: Document
     starts: list[np.ndarray] = []
     ends: list[np.ndarray] = []
     titles: list[np.ndarray] = []
+    segment_docs: list[np.ndarray] = []
     any_deleted = False
     for seg, base in zip(segments, bases[:-1].tolist()):
         if len(segments) > 1:
@@ -307,7 +311,11 @@ def snapshot_from_index(reader: PassageReader, state: IndexState, docs: Document
             starts.append(bounds[:-1][keep] + base)
             ends.append(bounds[1:][keep] + base)
             titles.append(seg.doc_title_len[keep])
+            placed = np.full(keep.shape[0], -1, dtype=np.int64)
+            placed[keep] = np.arange(len(doc_ids) - int(keep.sum()), len(doc_ids), dtype=np.int64)
+            segment_docs.append(placed)
         else:
+            segment_docs.append(np.arange(len(doc_ids), len(doc_ids) + len(seg.names), dtype=np.int64))
             doc_ids += seg.names
             starts.append(bounds[:-1] + base)
             ends.append(bounds[1:] + base)
@@ -320,4 +328,4 @@ def snapshot_from_index(reader: PassageReader, state: IndexState, docs: Document
         return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
 
     return Snapshot(reader, index, ids, docs, doc_ids, joined(starts, np.int64), joined(ends, np.int64),
-                    joined(titles, np.int32), segments, bases[:-1], state.rebuilt)
+                    joined(titles, np.int32), segments, bases[:-1], state.rebuilt, segment_docs)

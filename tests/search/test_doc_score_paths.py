@@ -6,6 +6,7 @@ postings read as one joined string per term (`Store.title_term_lists`)."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.search import doc_score
+from bot.search.indexfiles import index_dir
 
 
 def _scores(total: np.ndarray) -> doc_score.DocScores:
@@ -109,6 +111,8 @@ def test_title_term_lists_equal_the_rows_odd_rows_included(tmp_path: Path) -> No
         ("harbour-03", "council", "3"), ("harbour-01", "pier", 0)])
     conn.commit()
     conn.close()
+    # (rows written behind the index's back: rebuild it, so its title arrays hold them too)
+    shutil.rmtree(index_dir(db))
     engine = Engine(kb, db)
     engine.open_for_queries()
     try:
@@ -122,13 +126,20 @@ def test_title_term_lists_equal_the_rows_odd_rows_included(tmp_path: Path) -> No
             assert sorted(zip(docs, counts)) == sorted((d, int(n)) for t, d, n in rows if t == term)
         assert ("odd\0id", 1) in [(d, n) for t, docs, counts in lists if t == "ferri" for d, n in zip(docs, counts)]
         snap = engine._snapshot
+        for from_arrays in (True, False):  # the index's title arrays, and the store's rows
+            doc_score._CACHE.pop(snap.index, None)
+            stats = doc_score.doc_stats(snap)
+            assert (stats.titles.arrays_of is not None) is True
+            if not from_arrays:
+                stats.titles.arrays_of = None
+            stats.titles.fetch(terms)
+            for t in terms:
+                want = sorted((stats.index_of[d], int(n)) for term, d, n in snap.reader.title_terms([t])
+                              if term == t and d in stats.index_of)
+                assert list(stats.titles.get(t)) == want
+                docs, counts = stats.titles.arrays(t)
+                assert docs.dtype == np.int64 and counts.dtype == np.float64
+            assert dict(stats.titles.get("ferri"))[stats.index_of["harbour-02"]] == 12
         doc_score._CACHE.pop(snap.index, None)
-        stats = doc_score.doc_stats(snap)
-        stats.titles.fetch(terms)
-        for t in terms:
-            want = sorted((stats.index_of[d], int(n)) for term, d, n in snap.reader.title_terms([t])
-                          if term == t and d in stats.index_of)
-            assert list(stats.titles.get(t)) == want
-        assert dict(stats.titles.get("ferri"))[stats.index_of["harbour-02"]] == 12
     finally:
         engine.close()
