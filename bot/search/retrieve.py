@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import AbstractSet, Iterable
+from typing import AbstractSet, Callable, Iterable
 
 import numpy as np
 
@@ -198,7 +198,7 @@ def retrieve(
         question, term_ids = _respell(snapshot, question, term_ids)
     long = len(question.terms) >= LONG_TERMS
     all_weights = information(snapshot, term_ids, question.terms)
-    signals: dict[str, float] = {}
+    signals = _Signals()
     terms = question.terms
     if long:
         known = {t for t in question.terms if _df(snapshot, term_ids.get(t)) > 0}
@@ -405,13 +405,20 @@ def retrieve(
     if signals["answer_type"]:
         abstain_w = {t: w * ANSWER_TYPE_SHARE if t in unseen_words else w for t, w in abstain_w.items()}
     signals["evidence"] = evidence(best, abstain_w, token_sets[best.passage.id], kin, para_tokens, synonyms_of)
-    signals["doc_coverage"] = _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, abstain_w, document)
+    def doc_coverage() -> float:
+        return _doc_coverage(snapshot, terms, {**relative_ids, **term_ids}, relatives, abstain_w, document)
+
+    article_rule_holds = abstain and _article_rule_passes(best, best_own, abstain_w, document)
+    if article_rule_holds:
+        signals.later("doc_coverage", doc_coverage)  # (computed if a caller reads it)
+    else:
+        signals["doc_coverage"] = doc_coverage()
     if len(ranked) > 1:
         signals["margin"] = best.score - ranked[1][0]
     if abstain and signals.get("unknown_names") and best.coverage < UNKNOWN_NAME_COVERAGE:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          "the question names something the articles never mention", "unknown-name", signals)
-    if abstain and signals["doc_coverage"] < MIN_DOC_COVERAGE:
+    if abstain and not article_rule_holds and signals["doc_coverage"] < MIN_DOC_COVERAGE:
         return Retrieval(question, tuple(hits[:k]), False, best.coverage,
                          f"no article covers more than {signals['doc_coverage']:.0%} of the question",
                          "off-topic", signals)
@@ -466,6 +473,94 @@ def _carry_next(snapshot: Snapshot, hits: list[Hit], positions: dict[int, int], 
         shown.add(h.passage.id)
         out.append(h)
     return out
+
+
+def _article_rule_passes(best: Hit, own: set[str], weights: dict[str, float], document: str | None) -> bool:
+    """Whether the article rule (doc_coverage >= MIN_DOC_COVERAGE) holds without `best_share`:
+    the best sentence's article holds every question term the sentence holds, so their share
+    bounds doc_coverage from below (weights are positive; the margin covers the sums' order)."""
+    if best.passage.kind != "body" or (document is not None and best.passage.document != document):
+        return False
+    if any(w < 0 for w in weights.values()):
+        return False
+    total = sum(weights.values()) or 1.0
+    return sum(weights[t] for t in own if t in weights) / total >= MIN_DOC_COVERAGE + 1e-9
+
+
+class _Signals(dict):
+    """The abstention signals. One may be left to compute when first read (`later`): the
+    article share (`best_share`, ~5 % of a question at 1M) is needed only when the best
+    sentence does not already prove the article rule holds, or when a caller reads it.
+    Any read of the whole dict (iteration, `get`, `in`, `==`, `**`) computes it first, in
+    its place among the keys."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._later: tuple[str, Callable[[], float], int] | None = None
+
+    def later(self, key: str, make: Callable[[], float]) -> None:
+        self._later = (key, make, len(self))
+
+    def _realize(self) -> None:
+        if self._later is None:
+            return
+        key, make, at = self._later
+        self._later = None
+        value = make()
+        items = list(dict.items(self))
+        items.insert(at, (key, value))
+        dict.clear(self)
+        dict.update(self, items)
+
+    def __missing__(self, key: str) -> float:
+        if self._later is not None and self._later[0] == key:
+            self._realize()
+            return dict.__getitem__(self, key)
+        raise KeyError(key)
+
+    def get(self, key, default=None):  # type: ignore[no-untyped-def, override]
+        if self._later is not None and self._later[0] == key:
+            self._realize()
+        return dict.get(self, key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or (self._later is not None and self._later[0] == key)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self._realize()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._realize()
+        return dict.__len__(self)
+
+    def keys(self):  # type: ignore[no-untyped-def, override]
+        self._realize()
+        return dict.keys(self)
+
+    def values(self):  # type: ignore[no-untyped-def, override]
+        self._realize()
+        return dict.values(self)
+
+    def items(self):  # type: ignore[no-untyped-def, override]
+        self._realize()
+        return dict.items(self)
+
+    def copy(self) -> dict[str, float]:  # type: ignore[override]
+        self._realize()
+        return dict(dict.items(self))
+
+    def __eq__(self, other: object) -> bool:
+        self._realize()
+        if isinstance(other, _Signals):
+            other._realize()
+        return dict.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        self._realize()
+        return dict.__repr__(self)
 
 
 def _unseen(snapshot: Snapshot, question: Question, term_ids: dict[str, int], weights: dict[str, float]) -> set[str]:

@@ -148,3 +148,60 @@ def test_coverage_memo_by_masks_matches_the_computation() -> None:
         paragraph = (rng.randrange(32) | exact, rng.randrange(32) | family)
         assert cover.of(exact, family, syn, paragraph) == fresh._of(exact, family, syn, paragraph)
     assert 0 < len(cover.seen) < 3000
+
+
+def test_signals_compute_a_deferred_value_once_in_its_place() -> None:
+    from bot.search.retrieve import _Signals
+
+    made: list[int] = []
+    s = _Signals()
+    s["coverage"] = 0.5
+    s.later("doc_coverage", lambda: made.append(1) or 0.75)
+    s["margin"] = 0.1
+    assert "doc_coverage" in s and not made  # knowing it is there computes nothing
+    assert s.get("coverage") == 0.5 and not made
+    assert {**s} == {"coverage": 0.5, "doc_coverage": 0.75, "margin": 0.1}
+    assert list(s) == ["coverage", "doc_coverage", "margin"] and made == [1]
+    assert s["doc_coverage"] == 0.75 and made == [1]
+    with pytest.raises(KeyError):
+        s["nothing"]
+
+
+def test_article_rule_skipped_only_when_it_cannot_refuse(tmp_path) -> None:
+    """retrieve leaves best_share out when the best sentence proves the article rule holds;
+    the signal read afterwards is the value computed eagerly (abstain=False computes it)."""
+    import bot.search.retrieve as R
+    from bot.engine import Engine
+    from bot.search.question import analyse
+
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "a.md").write_text("# Harbour\n\nThe harbour master closed the pier after the storm on Monday.\n\n"
+                             "Fishing boats stayed in port while engineers checked the pier.\n", encoding="utf-8")
+    (kb / "b.md").write_text("# Bakery\n\nThe bakery on Mill Street sold out of sourdough by noon.\n", encoding="utf-8")
+    engine = Engine(str(kb), str(tmp_path / "kb.db"))
+    engine.open()
+    try:
+        calls = {"n": 0}
+        real = R._doc_coverage
+
+        def counting(*a, **k):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            return real(*a, **k)
+
+        R._doc_coverage = counting
+        try:
+            snap = engine._snapshot
+            lazy = R.retrieve(snap, analyse("Why did the harbour master close the pier?"))
+            assert lazy.answered and calls["n"] == 0
+            eager = R.retrieve(snap, analyse("Why did the harbour master close the pier?"), abstain=False)
+            assert calls["n"] == 1
+            assert lazy.signals["doc_coverage"] == eager.signals["doc_coverage"] >= R.MIN_DOC_COVERAGE
+            assert calls["n"] == 2
+            # A question the articles barely cover still computes it (and is refused on it).
+            off = R.retrieve(snap, analyse("Did the pier sell sourdough to the orchestra conductor's violin school?"))
+            assert calls["n"] == 3 and dict.__contains__(off.signals, "doc_coverage")
+        finally:
+            R._doc_coverage = real
+    finally:
+        engine.close()
