@@ -16,7 +16,7 @@ import pytest
 import bot.search.retrieve as retrieve_mod
 from bench.corpus import generate
 from bot.engine import Engine
-from bot.search.indexfiles import index_dir
+from bot.search.indexfiles import FORMAT, index_dir
 from bot.search.question import analyse
 from bot.search.retrieve import _Coverage, kin_of
 from bot.store import BYLINE_LINE, DATE_LINE, OTHER_LINE
@@ -191,7 +191,7 @@ def test_an_index_without_the_array_is_rebuilt(kb: Path, tmp_path: Path, caplog)
         lines = [(r.levelno, r.getMessage()) for r in caplog.records if "index at" in r.getMessage()]
         assert lines and all(level == logging.INFO and "format 3" in text and "damaged" not in text
                              for level, text in lines), lines
-        assert json.loads(path.read_text())["format"] == 4
+        assert json.loads(path.read_text())["format"] == FORMAT
         assert np.array_equal(np.asarray(snap.body_para, dtype=np.int64)[_live(snap)], _codes_from_rows(snap))
         assert again.ask("When did the harbour board approve a crane?") is not None
     finally:
