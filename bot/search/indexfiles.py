@@ -678,9 +678,10 @@ class RowTexts:
         at = 2 * local
         starts, mids, ends = self.offsets[at].tolist(), self.offsets[at + 1].tolist(), self.offsets[at + 2].tolist()
         text = self.text
+        size = len(text)
         out: list[tuple[int, str, str | None] | None] = []
         for sentence, a, b, c in zip(self.sentence[local].tolist(), starts, mids, ends):
-            if sentence == NOT_KEPT or not a <= b <= c:
+            if sentence == NOT_KEPT or not 0 <= a <= b <= c <= size:
                 out.append(None)
                 continue
             try:
@@ -694,11 +695,12 @@ class RowTexts:
         """The text of each local position (None: read the row from the store)."""
         at = 2 * local
         text = self.text
+        size = len(text)
         out: list[str | None] = []
-        for sentence, a, b in zip(self.sentence[local].tolist(), self.offsets[at].tolist(),
-                                  self.offsets[at + 1].tolist()):
-            try:
-                out.append(None if sentence == NOT_KEPT or a > b else str(text[a:b], "utf-8"))
+        for sentence, a, b, c in zip(self.sentence[local].tolist(), self.offsets[at].tolist(),
+                                     self.offsets[at + 1].tolist(), self.offsets[at + 2].tolist()):
+            try:  # (the same cells `cells` accepts: a row with damaged tokens is read whole)
+                out.append(None if sentence == NOT_KEPT or not 0 <= a <= b <= c <= size else str(text[a:b], "utf-8"))
             except (UnicodeDecodeError, ValueError):
                 out.append(None)
         return out
