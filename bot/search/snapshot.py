@@ -138,14 +138,13 @@ class Snapshot:
             return {}
         cells = self._per_segment(at, RowTexts.cells)
         doc_at = np.searchsorted(self.doc_starts, at, side="right") - 1
-        live = ((doc_at >= 0) & (at < self.doc_ends[np.maximum(doc_at, 0)])).tolist() if self.doc_ids \
-            else [False] * at.shape[0]
+        ends = self.doc_ends[doc_at].tolist() if self.doc_ids else [-1] * at.shape[0]  # (-1: no live document)
         out: dict[int, PassageRow] = {}
         rest: list[int] = []
         ids = self.doc_ids
-        for pid, para, d, ok, cell in zip(self.passage_ids[at].tolist(), self.body_para[at].tolist(),
-                                          doc_at.tolist(), live, cells):
-            kind = row_kind(para) if cell is not None and ok else None
+        for pid, para, pos, d, end, cell in zip(self.passage_ids[at].tolist(), self.body_para[at].tolist(),
+                                                at.tolist(), doc_at.tolist(), ends, cells):
+            kind = row_kind(para) if cell is not None and 0 <= d and pos < end else None
             if kind is None:
                 rest.append(pid)
                 continue
