@@ -755,6 +755,16 @@ def body_paragraphs(conn: sqlite3.Connection, documents: list[str] | None) -> tu
     return pairs[:, 0].copy(), pairs[:, 1].astype(np.int32)
 
 
+def passage_cells(conn: sqlite3.Connection, documents: list[str]) -> list[tuple[Any, ...]]:
+    """(id, paragraph, sentence, kind, text, tokens) of the given documents' passages, in no
+    particular order: what the index keeps of each row (bot/search/indexfiles.py, row files),
+    so a candidate's row is read from the mapped files instead of a B-tree seek per row."""
+    if not documents:
+        return []
+    return conn.execute("SELECT id, paragraph, sentence, kind, text, tokens FROM passages "
+                        f"WHERE document IN ({','.join('?' * len(documents))})", documents).fetchall()
+
+
 class PassageReader:
     """The read connection a snapshot answers from.
 

@@ -9,8 +9,9 @@ state (store uid + generation) they describe; each `seg-*/` holds one group of
 articles: passage ids and lengths, postings grouped by term (CSR: term_offsets,
 post_pos, post_tf) and the same postings grouped by passage (pt_offsets,
 pt_terms: the terms of a candidate sentence without re-tokenising it), each
-passage's paragraph or metadata kind (body_para: ranking reads no row for it), and the
-per-document arrays a start needs (names, position bounds, first passage ids,
+passage's paragraph or metadata kind (body_para: ranking reads no row for it), each
+passage's text, stored tokens and sentence number (row files: a candidate's row is a
+slice of a mapped file, not a B-tree seek), and the per-document arrays a start needs (names, position bounds, first passage ids,
 title lengths): mapped too, so a start builds no Python object per document and
 decodes no per-document JSON (the manifest names segments and their deletions only).
 The article scores' own postings are kept there too: each term's title postings
@@ -43,11 +44,12 @@ from typing import Iterable
 import numpy as np
 
 from bot.search.bm25 import term_bounds
-from bot.store import OTHER_LINE, body_paragraphs, document_files, stored_title_lengths, stored_title_postings
+from bot.store import (BYLINE_LINE, DATE_LINE, OTHER_LINE, body_paragraphs, document_files, passage_cells,
+                       stored_title_lengths, stored_title_postings)
 
 log = logging.getLogger(__name__)
 
-FORMAT = 5  # 5: title postings per segment; 4: body_para per position; 3: per-document arrays in the segments (2 kept them as JSON)
+FORMAT = 5  # 5: row files (text, tokens, sentence) and title / document postings per segment; 4: body_para per position; 3: per-document arrays in the segments (2 kept them as JSON)
 MAX_SEGMENTS = 8  # more than this: merge the small ones
 REWRITE_DELETED_SHARE = 1 / 3  # deleted passages above this share: write the index anew
 CHECK_BYTES = 1 << 16  # the checksum covers each file's first and last 64 KiB
@@ -102,6 +104,19 @@ DOC_ARRAYS = {
 ARRAYS.update(DOC_ARRAYS)
 
 
+# Per position, what a passage's row holds beyond the arrays above (`RowTexts`): its text
+# and its stored tokens as UTF-8 cells laid end to end (row_offsets[2p] : [2p+1] the text,
+# [2p+1] : [2p+2] the tokens), and its sentence number (NOT_KEPT: read the row from SQLite).
+ROW_ARRAYS = {
+    "row_text": np.uint8,
+    "row_offsets": np.int64,
+    "row_sentence": np.int32,
+}
+NOT_KEPT = np.iinfo(np.int32).min  # row_sentence of a row the files do not hold (read from the store)
+NO_TOKENS = b"\x00"  # the tokens cell of a row stored without tokens (passages.tokens NULL)
+_META_KINDS = {BYLINE_LINE: "byline", DATE_LINE: "date"}
+
+
 class IndexFileError(RuntimeError):
     """A persisted index that does not match its manifest or its database."""
 
@@ -142,6 +157,7 @@ class Segment:
     dterm_offsets: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     dpost_doc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     dpost_tf: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint16))
+    rows: "RowTexts | None" = None  # the row files, mapped (None: not written; rows come from SQLite)
 
     @property
     def n(self) -> int:
@@ -522,7 +538,7 @@ def _checksum(path: Path) -> int:
     return crc
 
 
-def _write_segment(folder: Path, seg: Segment) -> None:
+def _write_segment(folder: Path, seg: Segment, conn: sqlite3.Connection) -> None:
     seg.name = f"seg-{os.urandom(6).hex()}"  # 12 random hex digits (uuid4 costs an import)
     tmp = folder / (seg.name + ".tmp")
     tmp.mkdir(parents=True)
@@ -531,8 +547,10 @@ def _write_segment(folder: Path, seg: Segment) -> None:
         path = tmp / f"{name}.npy"
         np.save(path, np.ascontiguousarray(getattr(seg, name), dtype=dtype))
         files[name] = [path.stat().st_size, _checksum(path)]
+    files.update(_write_row_files(tmp, conn, seg))
     os.replace(tmp, folder / seg.name)
     seg.files = files
+    seg.rows = _load_row_files(folder / seg.name, {"name": seg.name, "files": files}, seg.n)
 
 
 def _load_segment(folder: Path, entry: dict) -> Segment:
@@ -582,7 +600,7 @@ def _load_segment_entry(folder: Path, entry: dict) -> Segment:
     except UnicodeDecodeError as exc:
         raise IndexFileError(f"{entry['name']}: document names unreadable ({exc})") from exc
     return Segment(name=entry["name"], names=names, deleted=set(entry.get("deleted", ())),
-                   files=entry["files"], **arrays)
+                   files=entry["files"], rows=_load_row_files(folder / entry["name"], entry, n), **arrays)
 
 
 def _titles_fit(arrays: dict[str, np.ndarray]) -> bool:
@@ -721,7 +739,7 @@ def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int,
         rebuilt = "delta" if (gone or new) else ""
         if new:
             seg = _build_segment(conn, new, vocab_size)
-            _write_segment(folder, seg)
+            _write_segment(folder, seg, conn)
             segments.append(seg)
         segments = [s for s in segments if s.live_passages > 0]
         total = sum(s.n for s in segments)
@@ -733,7 +751,7 @@ def _update(conn: sqlite3.Connection, folder: Path, want: dict, vocab_size: int,
             rebuilt = "merge" if segments is not None else "full"
     if segments is None:
         seg = _build_segment(conn, None, vocab_size)
-        _write_segment(folder, seg)
+        _write_segment(folder, seg, conn)
         segments = [seg]
         rebuilt = "full"
     table = _table_from_rows(document_files(conn, by_path=True))
@@ -807,6 +825,126 @@ def _merge_small(conn: sqlite3.Connection, folder: Path, segments: list[Segment]
         return None
     docs = [d for s in small for d, _, _, _ in s.docs if d not in s.deleted]
     merged = _build_segment(conn, docs, vocab_size)
-    _write_segment(folder, merged)
+    _write_segment(folder, merged, conn)
     keep = [s for s in segments if all(s is not x for x in small)]
     return keep + [merged] if len(keep) + 1 <= MAX_SEGMENTS else None
+
+
+# -- row files: each passage's text, tokens and sentence, read as slices ---------------------------
+class RowTexts:
+    """A segment's row files, mapped: what `PassageReader.passages` would read of a
+    position's row (its text, stored tokens and sentence; the rest is in the arrays),
+    without a B-tree seek and page read per row (~20 rows a question at 1M sentences).
+    The files describe the same database state as the segment's postings (written from
+    it in the build's read transaction), so the text is the text its postings index."""
+
+    def __init__(self, text: np.ndarray, offsets: np.ndarray, sentence: np.ndarray) -> None:
+        self.text = memoryview(text)  # (slicing a memoryview: no numpy scalar per cell)
+        self.offsets = offsets
+        self.sentence = sentence
+
+    def cells(self, local: np.ndarray) -> list[tuple[int, str, str | None] | None]:
+        """(sentence, text, tokens cell: None when stored without) of each local position;
+        None where the files do not hold the row (read it from the store)."""
+        at = 2 * local
+        starts, mids, ends = self.offsets[at].tolist(), self.offsets[at + 1].tolist(), self.offsets[at + 2].tolist()
+        text = self.text
+        size = len(text)
+        out: list[tuple[int, str, str | None] | None] = []
+        for sentence, a, b, c in zip(self.sentence[local].tolist(), starts, mids, ends):
+            if sentence == NOT_KEPT or not 0 <= a <= b <= c <= size:
+                out.append(None)
+                continue
+            try:
+                tokens = text[b:c]
+                out.append((sentence, str(text[a:b], "utf-8"), None if tokens == NO_TOKENS else str(tokens, "utf-8")))
+            except (UnicodeDecodeError, ValueError):  # (damage the checksums missed: the store answers)
+                out.append(None)
+        return out
+
+    def texts(self, local: np.ndarray) -> list[str | None]:
+        """The text of each local position (None: read the row from the store)."""
+        at = 2 * local
+        text = self.text
+        size = len(text)
+        out: list[str | None] = []
+        for sentence, a, b, c in zip(self.sentence[local].tolist(), self.offsets[at].tolist(),
+                                     self.offsets[at + 1].tolist(), self.offsets[at + 2].tolist()):
+            try:  # (the same cells `cells` accepts: a row with damaged tokens is read whole)
+                out.append(None if sentence == NOT_KEPT or not 0 <= a <= b <= c <= size else str(text[a:b], "utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                out.append(None)
+        return out
+
+
+def row_kind(body_para: int) -> tuple[str, int] | None:
+    """(kind, paragraph) of a row the row files hold, from its body_para code."""
+    if body_para >= 0:
+        return "body", body_para
+    kind = _META_KINDS.get(body_para)
+    return (kind, 0) if kind is not None else None
+
+
+def _write_row_files(seg_dir: Path, conn: sqlite3.Connection, seg: Segment) -> dict[str, list[int]]:
+    """Write `seg`'s row files into `seg_dir`, read from the store 500 documents at a time
+    (their positions are contiguous), streamed to disk: a full build at 1M sentences holds
+    ~15k rows at once, not 200 MB of text. A row the files cannot hold as the arrays
+    describe it (another kind, a metadata line outside paragraph 0, a missing row or a
+    value of another type) is marked NOT_KEPT and read from the store when asked."""
+    n = seg.n
+    offsets = np.zeros(2 * n + 1, dtype=np.int64)
+    sentence = np.full(n, NOT_KEPT, dtype=np.int32)
+    raw_path = seg_dir / "row_text.raw"
+    bounds = seg.doc_bounds.tolist()
+    body_para = seg.body_para
+    at = 0
+    with open(raw_path, "wb") as raw:
+        for i in range(0, len(seg.names), 500):
+            lo, hi = bounds[i], bounds[min(i + 500, len(seg.names))]
+            if lo == hi:
+                continue
+            where = dict(zip(seg.passage_ids[lo:hi].tolist(), range(hi - lo)))
+            paras = body_para[lo:hi].tolist()
+            cells = [b""] * (2 * (hi - lo))
+            sent = sentence[lo:hi]
+            for pid, paragraph, number, kind, text, tokens in passage_cells(conn, seg.names[i : i + 500]):
+                j = where.get(pid)
+                if j is None or not isinstance(text, str) or type(number) is not int or type(paragraph) is not int \
+                        or not NOT_KEPT < number < 1 << 31 or row_kind(paras[j]) != (kind, paragraph) \
+                        or not (tokens is None or isinstance(tokens, str)):
+                    continue
+                try:
+                    cell = NO_TOKENS if tokens is None else tokens.encode("utf-8")
+                    if cell == NO_TOKENS and tokens is not None:
+                        continue
+                    cells[2 * j], cells[2 * j + 1] = text.encode("utf-8"), cell
+                except UnicodeEncodeError:  # (a lone surrogate: the store keeps what it keeps)
+                    continue
+                sent[j] = number
+            lengths = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
+            np.cumsum(lengths, out=offsets[2 * lo + 1 : 2 * hi + 1])
+            offsets[2 * lo + 1 : 2 * hi + 1] += at
+            at = int(offsets[2 * hi])
+            raw.write(b"".join(cells))
+    offsets[2 * n :] = at  # (a trailing document without passages)
+    files: dict[str, list[int]] = {}
+    path = seg_dir / "row_text.npy"
+    with open(path, "wb") as out, open(raw_path, "rb") as raw:
+        np.lib.format.write_array_header_1_0(out, {"descr": "|u1", "fortran_order": False, "shape": (at,)})
+        shutil.copyfileobj(raw, out, 1 << 20)
+    raw_path.unlink()
+    files["row_text"] = [path.stat().st_size, _checksum(path)]
+    for name, arr in (("row_offsets", offsets), ("row_sentence", sentence)):
+        path = seg_dir / f"{name}.npy"
+        np.save(path, arr)
+        files[name] = [path.stat().st_size, _checksum(path)]
+    return files
+
+
+def _load_row_files(seg_dir: Path, entry: dict, n: int) -> RowTexts:
+    arrays = _load_arrays(seg_dir, entry, ROW_ARRAYS)
+    text, offsets, sentence = arrays["row_text"], arrays["row_offsets"], arrays["row_sentence"]
+    if offsets.shape[0] != 2 * n + 1 or sentence.shape[0] != n or int(offsets[0]) != 0 \
+            or int(offsets[-1]) != text.shape[0]:
+        raise IndexFileError(f"{entry['name']}: row files of inconsistent sizes")
+    return RowTexts(text, offsets, sentence)

@@ -19,26 +19,45 @@ from __future__ import annotations
 
 from typing import Iterable
 
+import numpy as np
+
 from bot.search.snapshot import Snapshot
-from bot.store import PassageRow
+from bot.store import BYLINE_LINE, DATE_LINE, PassageRow
 
 
 def next_sentences(snapshot: Snapshot, positions: dict[int, int], rows: Iterable[PassageRow]
                    ) -> dict[int, tuple[int, PassageRow]]:
     """For each body row whose position is known: (position, row) of the next sentence
-    of the same paragraph, when there is one. One read for all of them."""
+    of the same paragraph, when there is one. One read for all of them (`Snapshot.rows_at`:
+    the index's row files), and only of positions the index places in the same article
+    and paragraph (a body sentence's paragraph is in `body_para`)."""
     n = len(snapshot.passage_ids)
-    want: dict[int, tuple[int, PassageRow]] = {}  # next passage id → (its position, the row before it)
+    want: dict[int, PassageRow] = {}  # next position → the row before it
     for row in rows:
         pos = positions.get(row.id)
         if row.kind == "body" and pos is not None and pos + 1 < n:
-            want[int(snapshot.passage_ids[pos + 1])] = (pos + 1, row)
+            want[pos + 1] = row
     if not want:
         return {}
-    found = snapshot.reader.passages(want)
+    at = list(want)
+    paras = snapshot.body_para[np.fromiter(at, dtype=np.int64, count=len(at))].tolist()
+    ranges = snapshot.doc_ranges
+    read: list[int] = []
+    for pos, para in zip(at, paras):
+        prev = want[pos]
+        # (a byline or date line, another body paragraph or another article: not read; a
+        # passage of another kind, OTHER_LINE, is read and judged by its row)
+        if para in (BYLINE_LINE, DATE_LINE) or (para >= 0 and para != prev.paragraph) \
+                or (prev.document in ranges and pos >= ranges[prev.document][1]):
+            continue
+        read.append(pos)
+    if not read:
+        return {}
+    found = snapshot.rows_at(read)
     out: dict[int, tuple[int, PassageRow]] = {}
-    for pid, (pos, prev) in want.items():
-        row = found.get(pid)
+    for pos in read:
+        prev = want[pos]
+        row = found.get(int(snapshot.passage_ids[pos]))
         if row is not None and row.kind == "body" and (row.document, row.paragraph) == (prev.document, prev.paragraph):
             out[prev.id] = (pos, row)
     return out

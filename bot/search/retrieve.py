@@ -250,8 +250,10 @@ def retrieve(
     cover = _Coverage(weights, term_set, kin, synonyms_of, total)
     # Ranking reads no row of a body sentence: its document and paragraph come from the
     # index's arrays, the question stems it holds from its term list. Rows are read for
-    # the byline and date lines (their words and kind), the contenders (the kind regex)
-    # and the hits, in a few statements (~15 rows instead of ~70 at 1M sentences).
+    # the byline and date lines (their words and kind) and the hits, the contenders' texts
+    # for the kind regex (~15 rows and ~10 texts instead of ~70 rows at 1M sentences): from
+    # the index's row files, slices of a mapped file (`Snapshot.rows_at`).
+    positions = dict(zip(pids, at.tolist()))
     known = {**relative_ids, **term_ids}
     stem_ids = {t: known[t] for t in cover.stems if t in known}
     unknown = [t for t in cover.stems if t not in known]
@@ -259,7 +261,7 @@ def retrieve(
         stem_ids.update(snapshot.term_ids_memo(unknown))
     holds = snapshot.held_stems(at, stem_ids)
     rows: dict[int, PassageRow] = {}
-    reader = _RowReader(snapshot, rows)
+    reader = _RowReader(snapshot, rows, positions)
     paras = snapshot.body_para[at].tolist()
     docs = snapshot.documents_at(at)
     # A byline or date line is read only when the question's kind uses it (`_meta_fits`);
@@ -319,18 +321,18 @@ def retrieve(
     can_type = question.kind in KIND_BONUS_KINDS
     contenders = _contenders([(final + (PREFER_BONUS if prefer_document is not None and row.document == prefer_document
                                         else 0.0)) for row, _, final, _ in scored], max(k, 3)) if can_type else None
-    if contenders and not reader.read([scored[i][0].id for i in contenders if scored[i][0].kind == "body"]):
+    texts = reader.texts([scored[i][0].id for i in contenders if scored[i][0].kind == "body"]) if contenders else {}
+    if texts is None:
         return Retrieval(question, (), False, 0.0, "the knowledge base is being updated")
     ranked: list[tuple[float, PassageRow | _Candidate, float, float]] = []  # (score, row, bm25, coverage)
     for i, (row, score, final, coverage) in enumerate(scored):
-        is_typed = row.kind == "body" and can_type and i in contenders and _typed(question, rows[row.id].text)
+        is_typed = row.kind == "body" and can_type and i in contenders and _typed(question, texts[row.id])
         typed[row.id] = is_typed
         if is_typed:
             final += KIND_BONUS
         if prefer_document is not None and row.document == prefer_document:
             final += PREFER_BONUS
         ranked.append((final, row, score, coverage))
-    positions = {pid: pos for pid, (pos, _) in zip(pids, top)}
     if not ranked:
         return Retrieval(question, (), False, 0.0, "no passage shares a word with the question", "off-topic", signals)
     ranked.sort(key=lambda r: (-r[0], r[1].id))
@@ -628,20 +630,39 @@ class _TokenSets(dict):
 
 
 class _RowReader:
-    """Reads candidates' rows into `rows` (passage id → row) by id, in one statement per
-    call, skipping those already read."""
+    """Reads candidates' rows into `rows` (passage id → row) by id (`positions`: passage id
+    → its position), from the index's row files (`Snapshot.rows_at`; the store for a row
+    they do not hold), skipping those already read."""
 
-    def __init__(self, snapshot: Snapshot, rows: dict[int, PassageRow]) -> None:
-        self.snapshot, self.rows = snapshot, rows
+    def __init__(self, snapshot: Snapshot, rows: dict[int, PassageRow], positions: dict[int, int]) -> None:
+        self.snapshot, self.rows, self.positions = snapshot, rows, positions
 
     def read(self, ids: Iterable[int]) -> bool:
         """False when a row the snapshot indexes is gone (the database changed under it)."""
-        wanted = [i for i in ids if i not in self.rows]
+        wanted = list(dict.fromkeys(i for i in ids if i not in self.rows))
         if not wanted:
             return True
-        got = self.snapshot.reader.passages(wanted)
+        got = self.snapshot.rows_at([self.positions[i] for i in wanted])
         self.rows.update(got)
-        return len(got) == len(set(wanted))
+        return len(got) == len(wanted)
+
+    def texts(self, ids: list[int]) -> dict[int, str] | None:
+        """Passage id → its text: a row read already, else the row files' text (no row made:
+        the kind regex of the contenders reads nothing else), else the row. None when a row
+        the snapshot indexes is gone."""
+        out = {i: self.rows[i].text for i in ids if i in self.rows}
+        wanted = [i for i in ids if i not in out]
+        missing: list[int] = []
+        for i, text in zip(wanted, self.snapshot.texts_at([self.positions[i] for i in wanted])):
+            if text is None:
+                missing.append(i)
+            else:
+                out[i] = text
+        if missing:
+            if not self.read(missing):
+                return None
+            out.update((i, self.rows[i].text) for i in missing)
+        return out
 
 
 class _Candidate:

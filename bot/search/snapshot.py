@@ -4,7 +4,8 @@ loaded; a reload loads a new one and the engine swaps the reference, so a
 question never sees a half-built index.
 
 A snapshot holds no read transaction: the index and the document table are in
-memory (or mapped), and passage rows are read by short statements (bot/store.py).
+memory (or mapped), and passage rows are slices of the index's row files (`rows_at`),
+or read by short statements (bot/store.py) where the files do not hold them.
 """
 
 from __future__ import annotations
@@ -13,17 +14,18 @@ import dataclasses
 import functools
 import sqlite3
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping, TypeVar
 
 import numpy as np
 
 from bot.search.bm25 import BM25Params, Part, PostingsIndex
-from bot.search.indexfiles import IndexState, Segment, open_index
+from bot.search.indexfiles import IndexState, RowTexts, Segment, open_index, row_kind
 from bot.search.documents import DocumentTable
-from bot.store import PassageReader, StoreError, document_files
+from bot.store import PassageReader, PassageRow, StoreError, _split_tokens, document_files
 
 
 _UNSEEN = object()
+C = TypeVar("C")
 
 
 class DocRanges(Mapping[str, tuple[int, int]]):
@@ -126,6 +128,57 @@ class Snapshot:
         at = np.searchsorted(self.doc_starts, positions, side="right") - 1
         ids = self.doc_ids
         return [ids[i] for i in at.tolist()]
+
+    # -- rows from the row files (bot/search/indexfiles.py RowTexts) --------------------------
+    def rows_at(self, positions: Iterable[int]) -> dict[int, PassageRow]:
+        """Passage id → its row, for these positions: the rows `reader.passages` reads (tested
+        equal), made from the index's arrays (id, paragraph, kind, document) and row files
+        (text, tokens, sentence): no B-tree seek per row. A row the files do not hold (a
+        segment kept in memory only, a row of another kind, a position no live document
+        holds) is read from the store, one statement for all of them."""
+        at = np.fromiter(positions, dtype=np.int64)
+        if not at.shape[0]:
+            return {}
+        cells = self._per_segment(at, RowTexts.cells)
+        doc_at = np.searchsorted(self.doc_starts, at, side="right") - 1
+        ends = self.doc_ends[doc_at].tolist() if self.doc_ids else [-1] * at.shape[0]  # (-1: no live document)
+        out: dict[int, PassageRow] = {}
+        rest: list[int] = []
+        ids = self.doc_ids
+        for pid, para, pos, d, end, cell in zip(self.passage_ids[at].tolist(), self.body_para[at].tolist(),
+                                                at.tolist(), doc_at.tolist(), ends, cells):
+            kind = row_kind(para) if cell is not None and 0 <= d and pos < end else None
+            if kind is None:
+                rest.append(pid)
+                continue
+            sentence, text, tokens = cell  # type: ignore[misc]
+            out[pid] = PassageRow(pid, ids[d], kind[1], sentence, kind[0], text, _split_tokens(tokens))
+        if rest:
+            out.update(self.reader.passages(rest))
+        return out
+
+    def texts_at(self, positions: Iterable[int]) -> list[str | None]:
+        """The text of each (live) position's passage from the row files (None: not held
+        there; read the row)."""
+        at = np.fromiter(positions, dtype=np.int64)
+        return self._per_segment(at, RowTexts.texts) if at.shape[0] else []
+
+    def _per_segment(self, at: np.ndarray, read: "Callable[[RowTexts, np.ndarray], list[C | None]]") -> "list[C | None]":
+        """`read(segment's row files, local positions)` for each segment `at` falls in, in `at`'s order."""
+        segments = self.segments
+        if len(segments) == 1:
+            rows = segments[0].rows
+            return read(rows, at) if rows is not None else [None] * at.shape[0]
+        out: list[C | None] = [None] * at.shape[0]
+        seg_of = np.searchsorted(self.segment_bases, at, side="right") - 1
+        for i in sorted(set(seg_of.tolist())):
+            rows = segments[i].rows
+            if rows is None:
+                continue
+            sel = np.flatnonzero(seg_of == i)
+            for j, cell in zip(sel.tolist(), read(rows, at[sel] - int(self.segment_bases[i]))):
+                out[j] = cell
+        return out
 
     def held_stems(self, positions: np.ndarray, term_ids: dict[str, int]) -> list[list[str]]:
         """For each position: which of `term_ids`' terms its passage holds, in its term

@@ -425,7 +425,9 @@ def test_damage_met_by_a_question_is_rebuilt_and_answered(kb: Path, tmp_path: Pa
                                                           caplog: pytest.LogCaptureFixture) -> None:
     """Bytes flipped under a running engine (after its start-up check): the question that
     meets them sets the file aside, rebuilds from the articles and is answered from the
-    rebuilt database, with one log line saying so; nothing waits for a moderator's reload."""
+    rebuilt database, with one log line saying so; nothing waits for a moderator's reload.
+    (An `ask` quotes from the index's row files, written before the damage: "What did X
+    say" reads its statements' text from the database, and meets it.)"""
     db = tmp_path / "storybot.db"
     engine = Engine(kb, db)
     engine.open()
@@ -434,6 +436,7 @@ def test_damage_met_by_a_question_is_rebuilt_and_answered(kb: Path, tmp_path: Pa
         _damage_rows(db, "UPDATE meta SET value = value || '1' WHERE key = 'generation'")
         engine.reload()  # a new snapshot over the damaged rows
         caplog.set_level(logging.WARNING)
+        assert engine.ask("What did Trump say about TikTok?").answered
         assert answers_right(engine)
         assert any("rebuilt" in r.getMessage() for r in caplog.records)
         assert len([p for p in tmp_path.glob("storybot.db.corrupt-*") if p.name.endswith("Z")]) == 1
