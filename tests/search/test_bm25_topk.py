@@ -481,3 +481,44 @@ def test_scan_end_ties_at_theta_and_touched_candidates(variant: str, monkeypatch
             np.testing.assert_allclose([s for _, s in got], [s for _, s in want], rtol=0, atol=1e-9)
     assert index.scan_ends > before + 10
     assert_scratch_clean(index)
+
+
+@pytest.mark.parametrize("variant", ["okapi", "plus"])
+def test_term_bounds_made_at_once_equal_each_terms_own(variant: str) -> None:
+    """MaxScore's bounds (`_bounds`, every term's at once, over parts of which the first knows
+    fewer terms, as an older segment does) are the floats one term's own largest tf and shortest passage give, over
+    every part that holds it (deleted passages included: a bound may only be too high),
+    and no live posting contributes more; 0 for a term without postings."""
+    tokens = zipf_corpus(23, 3000, 900)
+    rng = np.random.default_rng(23)
+    for i in rng.integers(0, 3000, 200).tolist():
+        tokens[i] = tokens[i] + tokens[i][:2]  # tf 2 and 3 in some passages
+    tokens[2990] = ["w5", "w5", "w5", "w5", "w5"]  # in the last part: w5's largest tf
+    tokens[5] = ["w7"]  # in the first: w7's shortest passage
+    dead = np.zeros(3000, dtype=bool)
+    dead[rng.integers(0, 3000, 150)] = True
+    dead[5] = True
+    params = BM25Params(variant=variant)
+    index, vocab = segmented(tokens, [1000, 2500], dead, params)
+    first = index.parts[0]
+    used = int(np.flatnonzero(np.diff(first.term_offsets))[-1]) + 1  # the first part's vocabulary ends there
+    index.parts[0] = Part(first.term_offsets[: used + 1], first.post_pos, first.post_tf, first.base, first.filtered)
+    index._term_bounds = None
+    p = params
+    bounds = index._bounds()
+    assert bounds.shape == index.df.shape
+    lengths = index.doc_len
+    checked = 0
+    for word, t in vocab.items():
+        held = [i for i, doc in enumerate(tokens) if word in doc]
+        tfmax = max(tokens[i].count(word) for i in held)
+        mindl = int(min(lengths[i] for i in held))
+        norm = p.k1 * (1.0 - p.b + p.b * mindl / index.avgdl)
+        want = float(index.idf[t]) * tfmax * (p.k1 + 1.0) / (tfmax + norm) * (1 + 1e-9)
+        assert bounds[t] == want and index._upper_bound(t) == want
+        pos, tf = index.postings(t)
+        if pos.shape[0]:
+            assert (index._contrib(t, pos, tf) <= bounds[t]).all()
+        checked += t >= used
+    assert checked > 20  # (terms the first part does not know)
+    assert index._bounds()[vocab["w5"]] > 0 and index._bounds() is bounds
