@@ -602,13 +602,12 @@ class PostingsIndex:
         return best
 
     @staticmethod
-    def _theta_pool(acc: np.ndarray, pos: np.ndarray, pool: np.ndarray, k: int,
-                    sums: np.ndarray | None = None) -> tuple[float | None, np.ndarray]:
+    def _theta_pool(acc: np.ndarray, pos: np.ndarray, pool: np.ndarray, k: int) -> tuple[float | None, np.ndarray]:
         """theta after reading the list `pos`: the k-th best sum over its positions and the
         earlier best ones (`pool`, sorted; those also in `pos` counted once), read from `acc`
-        (one gather of the new list instead of one per list read; none when the caller
-        gives them, `sums`, read only). Returns it and the positions at or above it."""
-        v = acc[pos] if sums is None else sums
+        (one gather of the new list instead of one per list read). Returns it and the
+        positions at or above it."""
+        v = acc[pos]
         at = np.searchsorted(pos, pool)
         at[at >= pos.shape[0]] = 0
         old = pool[pos[at] != pool]
@@ -690,18 +689,10 @@ class PostingsIndex:
                     continue
                 if counts[t] > 1:
                     contrib = contrib * counts[t]
-                sums = None  # acc at the new list's positions, when theta is taken from them next
-                if not touched:
-                    acc[pos] = contrib
-                elif prune and (pool is not None or total_touched <= UNION_MAX) and (
-                        (i < len(terms) and done[i] > rest[i]) or (i == len(terms) and pool is not None)):
-                    # `_theta_pool` reads the new sums next: gathered once here (as `np.add.at`
-                    # adds, one addition each: the same floats) and handed over, not gathered again.
-                    sums = acc[pos]
-                    sums += contrib
-                    acc[pos] = sums
-                else:
+                if touched:
                     np.add.at(acc, pos, contrib)  # (a list's positions are distinct)
+                else:
+                    acc[pos] = contrib
                 before = total_touched
                 total_touched += pos.shape[0]
                 touched.append(pos)
@@ -713,7 +704,7 @@ class PostingsIndex:
                         # the k-th best over every position touched (not only over one list
                         # holding k), from one gather of the new list.
                         seen = touched[0] if len(touched) == 2 else distinct_sorted(np.concatenate(touched[:-1]))
-                        found, seen = self._theta_pool(acc, pos, seen, k, sums)
+                        found, seen = self._theta_pool(acc, pos, seen, k)
                         if found is not None:
                             pool = seen
                             self.union_thetas += 1
@@ -722,7 +713,7 @@ class PostingsIndex:
                         if found is not None:
                             pool = distinct_sorted(np.concatenate([p[v >= found] for p, v in zip(touched, vals)]))
                     else:
-                        found, pool = self._theta_pool(acc, pos, pool, k, sums)
+                        found, pool = self._theta_pool(acc, pos, pool, k)
                     if found is not None and (theta is None or found > theta):
                         theta = found
             if not touched:
@@ -735,7 +726,7 @@ class PostingsIndex:
                     # every list read once set): with it,
                     # those at the new k-th best sum are all the top k can hold.
                     self.pool_ends += 1
-                    found, cand = self._theta_pool(acc, touched[-1], pool, k, sums)
+                    found, cand = self._theta_pool(acc, touched[-1], pool, k)
                     return self._select(cand, acc[cand] + constant, k)
                 floor = self._theta(acc, touched, k, vals)
                 need = -np.inf if floor is None else floor
