@@ -197,7 +197,6 @@ class PostingsIndex:
         self._scored: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._scored_bytes = 0
         self._kth: dict[tuple[int, int], float | None] = {}  # (`_kth_contrib`)
-        self._term_bounds: np.ndarray | None = None  # (`_bounds`)
         self.scan_ends = 0  # MaxScore ends by one pass over the last list's contributions (tests count it)
         self._scratch_lock_scored = threading.Lock()
         self.scored_computed = 0  # lists scored and kept (tests count it)
@@ -652,11 +651,7 @@ class PostingsIndex:
         terms = list(counts)
         if prune and any(self.idf[t] <= 0 for t in terms):
             prune = False  # a negative contribution breaks the bounds
-        if prune:
-            every = self._bounds()
-            bounds = {t: float(every[t]) * counts[t] for t in terms}
-        else:
-            bounds = {t: 0.0 for t in terms}
+        bounds = {t: self._upper_bound(t) * counts[t] for t in terms} if prune else {t: 0.0 for t in terms}
         terms.sort(key=lambda t: (-bounds[t], int(self.df[t]), t))
         # rest[i]: what terms[i:] could add to one passage at most (no subtraction: exactly 0
         # at the end); done[i]: what terms[:i] could.
@@ -932,36 +927,17 @@ class PostingsIndex:
 
     def _upper_bound(self, t: int) -> float:
         """The most one occurrence of term t can add to a passage's score."""
-        return float(self._bounds()[t])
-
-    def _bounds(self) -> np.ndarray:
-        """`_upper_bound` of every term, made once per index (vocabulary-wide, ~1 ms at 1M
-        passages): each query's bounds were a Python loop over the parts per term (~4 µs a
-        term, a few dozen µs a query). Per term, its largest tf and shortest passage over
-        the parts that hold it, then idf * tfmax * (k1 + 1) / (tfmax + norm(mindl)), the
-        same float operations in the same order as one term at a time; 0 for no posting."""
-        bounds = self._term_bounds
-        if bounds is None:
-            v = self.df.shape[0]
-            tfmax = np.zeros(v, dtype=np.int64)
-            mindl = np.full(v, np.iinfo(np.int64).max, dtype=np.int64)
-            for i, part in enumerate(self.parts):
-                n = min(part.term_offsets.shape[0] - 1, v)
-                if n <= 0:
-                    continue
-                # (a part's stats give a term it does not hold tf 0 and a huge length: `term_bounds`)
+        tfmax, mindl = 0, None
+        for i, part in enumerate(self.parts):
+            if t < part.term_offsets.shape[0] - 1 and part.term_offsets[t + 1] > part.term_offsets[t]:
                 tf_arr, dl_arr = self._stats(i)
-                np.maximum(tfmax[:n], tf_arr[:n], out=tfmax[:n])
-                np.minimum(mindl[:n], dl_arr[:n], out=mindl[:n])
-            bounds = np.zeros(v, dtype=np.float64)
-            some = np.flatnonzero(tfmax > 0)
-            if some.size and self.avgdl > 0:
-                p = self.params
-                tf = tfmax[some]
-                norm = p.k1 * (1.0 - p.b + p.b * mindl[some] / self.avgdl)
-                bounds[some] = self.idf[some] * tf * (p.k1 + 1.0) / (tf + norm) * (1 + 1e-9)
-            self._term_bounds = bounds
-        return bounds
+                tfmax = max(tfmax, int(tf_arr[t]))
+                mindl = int(dl_arr[t]) if mindl is None else min(mindl, int(dl_arr[t]))
+        if tfmax == 0 or mindl is None:
+            return 0.0
+        p = self.params
+        norm = p.k1 * (1.0 - p.b + p.b * mindl / self.avgdl)
+        return float(self.idf[t]) * tfmax * (p.k1 + 1.0) / (tfmax + norm) * (1 + 1e-9)
 
     def _scored_postings(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         """Term t's live global positions and each one's contribution (`_contrib`), kept
