@@ -595,7 +595,8 @@ class PostingsIndex:
             union = distinct_sorted(np.concatenate(touched))
             if union.shape[0] >= k:
                 v = acc[union]
-                best = float(np.partition(v, v.size - k)[v.size - k])
+                v.partition(v.size - k)  # (in place: a gathered copy)
+                best = float(v[v.size - k])
                 self.union_thetas += 1
         return best
 
@@ -614,7 +615,8 @@ class PostingsIndex:
         if n < k:
             return None, pool
         both = np.concatenate([v, ov])
-        found = float(np.partition(both, n - k)[n - k])
+        both.partition(n - k)  # (in place: `both` is a copy, not read again)
+        found = float(both[n - k])
         keep = np.concatenate([pos[v >= found], old[ov >= found]])
         keep.sort()
         return found, keep
@@ -884,7 +886,8 @@ class PostingsIndex:
             if reached is not None:
                 reached.append(at)
             if v.size >= k:
-                theta = max(theta, float(np.partition(v, v.size - k)[v.size - k]))
+                v.partition(v.size - k)  # (in place: written back above, not read again)
+                theta = max(theta, float(v[v.size - k]))
         if reached is not None and sum(at.shape[0] for at in reached) * REACHED_RATIO <= hi - lo:
             self.walk_reached += 1
             cand = distinct_sorted(np.concatenate([at[acc[at] >= theta] for at in reached]))
