@@ -637,7 +637,9 @@ def _join_tokens(tokens: list[str]) -> str | None:
     return joined if joined.count(" ") == max(len(tokens) - 1, 0) and "" not in tokens else None
 
 
-def _split_tokens(cell: str | None) -> tuple[str, ...] | None:
+def split_tokens(cell: str | None) -> tuple[str, ...] | None:
+    """A stored `tokens` cell as the tuple it was written from (NULL: none stored); the
+    store's rows and the index's row files (bot/search/snapshot.py `rows_at`) read it alike."""
     if cell is None:
         return None
     return tuple(cell.split(" ")) if cell else ()
@@ -895,7 +897,7 @@ class PassageReader:
                 f"WHERE id IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
-            out.update({r[0]: PassageRow(r[0], r[1], r[2], r[3], r[4], r[5], _split_tokens(r[6])) for r in rows})
+            out.update({r[0]: PassageRow(r[0], r[1], r[2], r[3], r[4], r[5], split_tokens(r[6])) for r in rows})
         if len(out) < len(ids):
             self.failed = True  # rows this snapshot indexes are gone: replace it at the next reload
         return out

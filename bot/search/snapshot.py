@@ -21,7 +21,7 @@ import numpy as np
 from bot.search.bm25 import BM25Params, Part, PostingsIndex
 from bot.search.indexfiles import IndexState, RowTexts, Segment, open_index, row_kind
 from bot.search.documents import DocumentTable
-from bot.store import PassageReader, PassageRow, StoreError, _split_tokens, document_files
+from bot.store import PassageReader, PassageRow, StoreError, split_tokens, document_files
 
 
 _UNSEEN = object()
@@ -152,7 +152,7 @@ class Snapshot:
                 rest.append(pid)
                 continue
             sentence, text, tokens = cell  # type: ignore[misc]
-            out[pid] = PassageRow(pid, ids[d], kind[1], sentence, kind[0], text, _split_tokens(tokens))
+            out[pid] = PassageRow(pid, ids[d], kind[1], sentence, kind[0], text, split_tokens(tokens))
         if rest:
             out.update(self.reader.passages(rest))
         return out

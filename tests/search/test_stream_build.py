@@ -136,6 +136,6 @@ def test_stored_tokens_are_tokenize_and_retrieval_reads_them(tmp_path: Path, cor
 
 def test_token_cells_round_trip() -> None:
     for tokens in ([], ["us"], ["20%", "tiktok", "bytedanc"], ["a"] * 3):
-        assert bot.store._split_tokens(bot.store._join_tokens(tokens)) == tuple(tokens)
+        assert bot.store.split_tokens(bot.store._join_tokens(tokens)) == tuple(tokens)
     assert bot.store._join_tokens(["new york"]) is None  # a separator inside a token: not stored
-    assert bot.store._split_tokens(None) is None
+    assert bot.store.split_tokens(None) is None
