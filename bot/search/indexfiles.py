@@ -106,11 +106,14 @@ ARRAYS.update(DOC_ARRAYS)
 
 # Per position, what a passage's row holds beyond the arrays above (`RowTexts`): its text
 # and its stored tokens as UTF-8 cells laid end to end (row_offsets[2p] : [2p+1] the text,
-# [2p+1] : [2p+2] the tokens), and its sentence number (NOT_KEPT: read the row from SQLite).
+# [2p+1] : [2p+2] the tokens), its sentence number (NOT_KEPT: read the row from SQLite),
+# and the CRC-32 of its two cells (row_crc): the file checksums cover each file's ends
+# only, and a quote is text the bot says an article holds, so each cell is checked as read.
 ROW_ARRAYS = {
     "row_text": np.uint8,
     "row_offsets": np.int64,
     "row_sentence": np.int32,
+    "row_crc": np.uint32,
 }
 NOT_KEPT = np.iinfo(np.int32).min  # row_sentence of a row the files do not hold (read from the store)
 NO_TOKENS = b"\x00"  # the tokens cell of a row stored without tokens (passages.tokens NULL)
@@ -838,10 +841,11 @@ class RowTexts:
     The files describe the same database state as the segment's postings (written from
     it in the build's read transaction), so the text is the text its postings index."""
 
-    def __init__(self, text: np.ndarray, offsets: np.ndarray, sentence: np.ndarray) -> None:
+    def __init__(self, text: np.ndarray, offsets: np.ndarray, sentence: np.ndarray, crc: np.ndarray) -> None:
         self.text = memoryview(text)  # (slicing a memoryview: no numpy scalar per cell)
         self.offsets = offsets
         self.sentence = sentence
+        self.crc = crc
 
     def cells(self, local: np.ndarray) -> list[tuple[int, str, str | None] | None]:
         """(sentence, text, tokens cell: None when stored without) of each local position;
@@ -851,8 +855,8 @@ class RowTexts:
         text = self.text
         size = len(text)
         out: list[tuple[int, str, str | None] | None] = []
-        for sentence, a, b, c in zip(self.sentence[local].tolist(), starts, mids, ends):
-            if sentence == NOT_KEPT or not 0 <= a <= b <= c <= size:
+        for sentence, crc, a, b, c in zip(self.sentence[local].tolist(), self.crc[local].tolist(), starts, mids, ends):
+            if sentence == NOT_KEPT or not 0 <= a <= b <= c <= size or zlib.crc32(text[a:c]) != crc:
                 out.append(None)
                 continue
             try:
@@ -868,10 +872,11 @@ class RowTexts:
         text = self.text
         size = len(text)
         out: list[str | None] = []
-        for sentence, a, b, c in zip(self.sentence[local].tolist(), self.offsets[at].tolist(),
-                                     self.offsets[at + 1].tolist(), self.offsets[at + 2].tolist()):
+        for sentence, crc, a, b, c in zip(self.sentence[local].tolist(), self.crc[local].tolist(), self.offsets[at].tolist(),
+                                          self.offsets[at + 1].tolist(), self.offsets[at + 2].tolist()):
             try:  # (the same cells `cells` accepts: a row with damaged tokens is read whole)
-                out.append(None if sentence == NOT_KEPT or not 0 <= a <= b <= c <= size else str(text[a:b], "utf-8"))
+                out.append(None if sentence == NOT_KEPT or not 0 <= a <= b <= c <= size or zlib.crc32(text[a:c]) != crc
+                           else str(text[a:b], "utf-8"))
             except (UnicodeDecodeError, ValueError):
                 out.append(None)
         return out
@@ -894,6 +899,7 @@ def _write_row_files(seg_dir: Path, conn: sqlite3.Connection, seg: Segment) -> d
     n = seg.n
     offsets = np.zeros(2 * n + 1, dtype=np.int64)
     sentence = np.full(n, NOT_KEPT, dtype=np.int32)
+    crc = np.zeros(n, dtype=np.uint32)
     raw_path = seg_dir / "row_text.raw"
     bounds = seg.doc_bounds.tolist()
     body_para = seg.body_para
@@ -907,6 +913,7 @@ def _write_row_files(seg_dir: Path, conn: sqlite3.Connection, seg: Segment) -> d
             paras = body_para[lo:hi].tolist()
             cells = [b""] * (2 * (hi - lo))
             sent = sentence[lo:hi]
+            sums = crc[lo:hi]
             for pid, paragraph, number, kind, text, tokens in passage_cells(conn, seg.names[i : i + 500]):
                 j = where.get(pid)
                 if j is None or not isinstance(text, str) or type(number) is not int or type(paragraph) is not int \
@@ -921,6 +928,7 @@ def _write_row_files(seg_dir: Path, conn: sqlite3.Connection, seg: Segment) -> d
                 except UnicodeEncodeError:  # (a lone surrogate: the store keeps what it keeps)
                     continue
                 sent[j] = number
+                sums[j] = zlib.crc32(cell, zlib.crc32(cells[2 * j]))
             lengths = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
             np.cumsum(lengths, out=offsets[2 * lo + 1 : 2 * hi + 1])
             offsets[2 * lo + 1 : 2 * hi + 1] += at
@@ -934,7 +942,7 @@ def _write_row_files(seg_dir: Path, conn: sqlite3.Connection, seg: Segment) -> d
         shutil.copyfileobj(raw, out, 1 << 20)
     raw_path.unlink()
     files["row_text"] = [path.stat().st_size, _checksum(path)]
-    for name, arr in (("row_offsets", offsets), ("row_sentence", sentence)):
+    for name, arr in (("row_offsets", offsets), ("row_sentence", sentence), ("row_crc", crc)):
         path = seg_dir / f"{name}.npy"
         np.save(path, arr)
         files[name] = [path.stat().st_size, _checksum(path)]
@@ -943,8 +951,8 @@ def _write_row_files(seg_dir: Path, conn: sqlite3.Connection, seg: Segment) -> d
 
 def _load_row_files(seg_dir: Path, entry: dict, n: int) -> RowTexts:
     arrays = _load_arrays(seg_dir, entry, ROW_ARRAYS)
-    text, offsets, sentence = arrays["row_text"], arrays["row_offsets"], arrays["row_sentence"]
-    if offsets.shape[0] != 2 * n + 1 or sentence.shape[0] != n or int(offsets[0]) != 0 \
+    text, offsets, sentence, crc = arrays["row_text"], arrays["row_offsets"], arrays["row_sentence"], arrays["row_crc"]
+    if offsets.shape[0] != 2 * n + 1 or sentence.shape[0] != n or crc.shape[0] != n or int(offsets[0]) != 0 \
             or int(offsets[-1]) != text.shape[0]:
         raise IndexFileError(f"{entry['name']}: row files of inconsistent sizes")
-    return RowTexts(text, offsets, sentence)
+    return RowTexts(text, offsets, sentence, crc)

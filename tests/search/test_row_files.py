@@ -239,9 +239,36 @@ def test_cells_the_checksums_miss_are_read_from_the_store(kb: Path, tmp_path: Pa
         text[offsets[2 * bad[0]]] = 0xFF  # invalid UTF-8 in a text
         offsets[2 * bad[1] + 1] = offsets[2 * bad[1]] - 5  # a text that ends before it starts
         offsets[2 * bad[2] + 2] = text.shape[0] + 100  # tokens past the end (and the next row's text)
-        snap.segments[0].rows = RowTexts(text, offsets, np.array(files.sentence))
+        snap.segments[0].rows = RowTexts(text, offsets, np.array(files.sentence), np.array(files.crc))
         held = _assert_rows_equal_the_store(snap)
         assert held == len(_live(snap)) - 4
         assert engine.ask("When did the harbour board approve a crane?") is not None
+    finally:
+        engine.close()
+
+
+def test_a_cell_changed_in_place_is_read_from_the_store(kb: Path, tmp_path: Path) -> None:
+    """A letter changed in the middle of a text still decodes, so only the cell's CRC-32
+    (row_crc) tells it from the article's text: that row comes from SQLite, the others
+    from the files, and no quote holds the changed text."""
+    engine = Engine(kb, tmp_path / "kb.sqlite")
+    engine.open()
+    try:
+        snap = engine._snapshot
+        files = snap.segments[0].rows
+        text = np.array(files.text, dtype=np.uint8)
+        offsets = np.array(files.offsets)
+        positions = _live(snap)
+        changed = []
+        for pos in positions[:: max(1, len(positions) // 5)][:5].tolist():
+            a, b = int(offsets[2 * pos]), int(offsets[2 * pos + 1])
+            cell = bytes(text[a:b])
+            at = next(i for i, ch in enumerate(cell) if chr(ch).isalpha() and ch < 128)
+            text[a + at] = ord("Q") if cell[at] != ord("Q") else ord("Z")  # (still UTF-8)
+            changed.append(pos)
+        snap.segments[0].rows = RowTexts(text, offsets, np.array(files.sentence), np.array(files.crc))
+        held = _assert_rows_equal_the_store(snap)
+        assert held == len(positions) - len(changed)
+        assert all(t is None for t in snap.texts_at(changed))
     finally:
         engine.close()
