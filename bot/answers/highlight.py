@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import replace
-from typing import Iterable, NamedTuple, Sequence
+from typing import Iterable, Sequence
 
 from bot.answers.model import Answer, EntityCard, Quote
 from bot.ingest.entities import NATIONALITIES, TITLE_WORDS, extract_mentions, name_key
@@ -164,19 +164,6 @@ def find_words(text: str, words: Sequence[str], pos: int) -> Span | None:
     return None
 
 
-class _Found(NamedTuple):
-    """A `find_words` span, read like the `re.Match` it replaces."""
-
-    s: int
-    e: int
-
-    def start(self) -> int:
-        return self.s
-
-    def end(self) -> int:
-        return self.e
-
-
 def name_spans(text: str) -> list[tuple[Span, str]]:
     """Whole names in `text` (titles and nationalities split off), with their keys."""
     out: list[tuple[Span, str]] = []
@@ -239,29 +226,29 @@ def _definition_spans(text: str, subject: str) -> tuple[Span, ...]:
         found = find_words(text, mention.name.split(), mention.start)
         if found is None:
             continue
-        m = _Found(*found)
+        start, end = found
         if mention.role:
-            role = re.search(r"\s+".join(re.escape(w) for w in mention.role.split()) + r"\s+$", text[:m.start()])
+            role = re.search(r"\s+".join(re.escape(w) for w in mention.role.split()) + r"\s+$", text[:start])
             if role:
                 return ((role.start(), role.start() + len(role.group(0).rstrip())),)
-        titles = list(_TITLE_WORD_RE.finditer(text[max(0, m.start() - 60):m.start()]))
-        offset = max(0, m.start() - 60)
+        titles = list(_TITLE_WORD_RE.finditer(text[max(0, start - 60):start]))
+        offset = max(0, start - 60)
         lead = []
         for w in reversed(titles):  # "founder Zhang Yiming", "chief executive Shou Chew"
-            gap = text[offset + w.end():m.start() if not lead else offset + lead[-1].start()]
+            gap = text[offset + w.end():start if not lead else offset + lead[-1].start()]
             if w.group(0).lower() not in TITLE_WORDS or gap.strip():
                 break
             lead.append(w)
         if lead:
             return ((offset + lead[-1].start(), offset + lead[0].end()),)
-        after = text[m.end():]
+        after = text[end:]
         appos = re.match(_CORP + r",\s+([^,]{3,80}?),", after)
         if appos and _APPOSITION_START.match(appos.group(1)):
-            return ((m.end() + appos.start(1), m.end() + appos.end(1)),)
+            return ((end + appos.start(1), end + appos.end(1)),)
         copula = re.match(_CORP + r"\s+(?:is|was|are|were|remains)\s+((?:a|an|the)\s+[^,.;:“”\"]{2,80})", after)
         if copula:
             value = copula.group(1).rstrip()
-            return ((m.end() + copula.start(1), m.end() + copula.start(1) + len(value)),)
+            return ((end + copula.start(1), end + copula.start(1) + len(value)),)
     return ()
 
 
