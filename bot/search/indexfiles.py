@@ -39,7 +39,7 @@ import sqlite3
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -847,18 +847,29 @@ class RowTexts:
         self.sentence = sentence
         self.crc = crc
 
+    def _intact(self, local: np.ndarray) -> Iterator[tuple[int, int, int, int] | None]:
+        """(sentence, text start, tokens start, end) of each local position whose cells
+        the files hold and whose bytes are as written (in bounds, CRC-32 equal); None for
+        the others (read the row from the store)."""
+        at = 2 * local
+        text = self.text
+        size = len(text)
+        for sentence, crc, a, b, c in zip(self.sentence[local].tolist(), self.crc[local].tolist(),
+                                          self.offsets[at].tolist(), self.offsets[at + 1].tolist(),
+                                          self.offsets[at + 2].tolist()):
+            ok = sentence != NOT_KEPT and 0 <= a <= b <= c <= size and zlib.crc32(text[a:c]) == crc
+            yield (sentence, a, b, c) if ok else None
+
     def cells(self, local: np.ndarray) -> list[tuple[int, str, str | None] | None]:
         """(sentence, text, tokens cell: None when stored without) of each local position;
         None where the files do not hold the row (read it from the store)."""
-        at = 2 * local
-        starts, mids, ends = self.offsets[at].tolist(), self.offsets[at + 1].tolist(), self.offsets[at + 2].tolist()
         text = self.text
-        size = len(text)
         out: list[tuple[int, str, str | None] | None] = []
-        for sentence, crc, a, b, c in zip(self.sentence[local].tolist(), self.crc[local].tolist(), starts, mids, ends):
-            if sentence == NOT_KEPT or not 0 <= a <= b <= c <= size or zlib.crc32(text[a:c]) != crc:
+        for cell in self._intact(local):
+            if cell is None:
                 out.append(None)
                 continue
+            sentence, a, b, c = cell
             try:
                 tokens = text[b:c]
                 out.append((sentence, str(text[a:b], "utf-8"), None if tokens == NO_TOKENS else str(tokens, "utf-8")))
@@ -868,15 +879,11 @@ class RowTexts:
 
     def texts(self, local: np.ndarray) -> list[str | None]:
         """The text of each local position (None: read the row from the store)."""
-        at = 2 * local
         text = self.text
-        size = len(text)
         out: list[str | None] = []
-        for sentence, crc, a, b, c in zip(self.sentence[local].tolist(), self.crc[local].tolist(), self.offsets[at].tolist(),
-                                          self.offsets[at + 1].tolist(), self.offsets[at + 2].tolist()):
-            try:  # (the same cells `cells` accepts: a row with damaged tokens is read whole)
-                out.append(None if sentence == NOT_KEPT or not 0 <= a <= b <= c <= size or zlib.crc32(text[a:c]) != crc
-                           else str(text[a:b], "utf-8"))
+        for cell in self._intact(local):  # (the same cells `cells` accepts)
+            try:
+                out.append(None if cell is None else str(text[cell[1]:cell[2]], "utf-8"))
             except (UnicodeDecodeError, ValueError):
                 out.append(None)
         return out
