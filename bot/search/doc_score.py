@@ -81,11 +81,8 @@ class _Titles:
         self.complete = in_memory is not None
         # Per segment: (title_words, title_offsets, title_docs, title_n, each document's
         # index here or -1); None: some segment keeps no title arrays (read the store)
-        self.arrays_of: list[tuple[np.ndarray, ...]] | None = None
-        if (in_memory is None and segments and segment_docs is not None and len(segment_docs) == len(segments)
-                and all(getattr(s, "title_offsets", _NO_ARRAY).shape[0] for s in segments)):
-            self.arrays_of = [(s.title_words, s.title_offsets, s.title_docs, s.title_n, placed)
-                              for s, placed in zip(segments, segment_docs)]
+        self.arrays_of = None if in_memory is not None else _segment_arrays(
+            segments, segment_docs, ("title_words", "title_offsets", "title_docs", "title_n"), "title_offsets")
 
     def arrays(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(document indices, ascending; their counts as float64) of the titles holding `term`."""
@@ -158,26 +155,46 @@ class _Titles:
                     local = docs[lo:hi]
                     if not 0 <= lo <= hi <= docs.shape[0] or (hi > lo and not 0 <= int(local.min()) <= int(local.max()) < placed.shape[0]):
                         return want  # (damaged arrays: the store, for every term)
-                    at = placed[local]
-                    n = counts[lo:hi]
-                    live = at >= 0
-                    if not live.all():
-                        at, n = at[live], n[live]
+                    at, n = _live(placed, local, counts[lo:hi])
                     if at.shape[0]:
                         pieces[k].append((at, n))
         for (t, _), got in zip(keyed, pieces):
-            if not got:
-                self.known[t] = _NO_TITLES
-            elif len(got) == 1:
-                self.known[t] = (got[0][0].astype(np.int64), got[0][1].astype(np.float64))
-            else:
-                self.known[t] = (np.concatenate([a for a, _ in got]).astype(np.int64, copy=False),
-                                 np.concatenate([n for _, n in got]).astype(np.float64))
+            self.known[t] = _joined(got)
         return rest
 
 
 _NO_TITLES = (np.empty(0, np.int64), np.empty(0, np.float64))
 _NO_ARRAY = np.zeros(0, np.int64)
+
+
+def _segment_arrays(segments: list | None, segment_docs: list[np.ndarray] | None, names: tuple[str, ...],
+                    offsets: str) -> list[tuple[np.ndarray, ...]] | None:
+    """Per segment: its arrays `names`, then each of its documents' index here or -1
+    (`Snapshot.segment_docs`); None when some segment keeps none (its `offsets` array empty,
+    or absent): the caller reads the store or gathers the sentence postings instead."""
+    if not (segments and segment_docs is not None and len(segment_docs) == len(segments)
+            and all(getattr(s, offsets, _NO_ARRAY).shape[0] for s in segments)):
+        return None
+    return [(*(getattr(s, name) for name in names), placed) for s, placed in zip(segments, segment_docs)]
+
+
+def _live(placed: np.ndarray, local: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the documents' indices here, their values) of a segment's postings `local` (its
+    own document numbers), less the documents not live in this snapshot (-1 in `placed`)."""
+    at = placed[local]
+    live = at >= 0
+    return (at, values) if live.all() else (at[live], values[live])
+
+
+def _joined(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Segments' (documents, values) postings as one (int64 documents, float64 values) pair:
+    segments hold disjoint documents, in position order, so the documents stay ascending."""
+    if not parts:
+        return _NO_TITLES
+    if len(parts) == 1:
+        return parts[0][0].astype(np.int64, copy=False), parts[0][1].astype(np.float64)
+    return (np.concatenate([a for a, _ in parts]).astype(np.int64, copy=False),
+            np.concatenate([v for _, v in parts]).astype(np.float64))
 
 
 def _posting_arrays(postings: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -225,10 +242,7 @@ def _build_stats(snapshot: Snapshot) -> DocStats:
     segments = getattr(snapshot, "segments", None)
     segment_docs = getattr(snapshot, "segment_docs", None)
     titles = _Titles(snapshot.reader, index_of, in_memory, segments, segment_docs)
-    doc_parts = None
-    if (segments and segment_docs is not None and len(segment_docs) == len(segments)
-            and all(getattr(s, "dterm_offsets", _NO_ARRAY).shape[0] for s in segments)):
-        doc_parts = [(s.dterm_offsets, s.dpost_doc, s.dpost_tf, placed) for s, placed in zip(segments, segment_docs)]
+    doc_parts = _segment_arrays(segments, segment_docs, ("dterm_offsets", "dpost_doc", "dpost_tf"), "dterm_offsets")
     return DocStats(ids, starts, lengths, titles, doc_of_pos, index_of, doc_parts)
 
 
@@ -237,8 +251,7 @@ def _doc_postings(parts: list[tuple[np.ndarray, ...]], tid: int) -> tuple[np.nda
     float64) from the index's document postings (bot/search/indexfiles.py `doc_postings`):
     what gathering its sentence postings into documents gives (`_TermDocs.body`), read as
     one slice per segment. None: arrays that do not fit (damaged: gather instead)."""
-    docs: list[np.ndarray] = []
-    sums: list[np.ndarray] = []
+    found: list[tuple[np.ndarray, np.ndarray]] = []
     for offsets, dpost_doc, dpost_tf, placed in parts:
         if tid + 1 >= offsets.shape[0]:
             continue  # (a term newer than the segment)
@@ -248,18 +261,8 @@ def _doc_postings(parts: list[tuple[np.ndarray, ...]], tid: int) -> tuple[np.nda
         local = dpost_doc[lo:hi]
         if not (hi <= dpost_doc.shape[0] and 0 <= int(local[0]) and int(local[-1]) < placed.shape[0]):
             return None
-        at = placed[local]
-        tf = dpost_tf[lo:hi]
-        live = at >= 0
-        if not live.all():
-            at, tf = at[live], tf[live]
-        docs.append(at)
-        sums.append(tf)
-    if not docs:
-        return np.empty(0, np.int64), np.empty(0, np.float64)
-    if len(docs) == 1:
-        return docs[0].astype(np.int64, copy=False), sums[0].astype(np.float64)
-    return np.concatenate(docs).astype(np.int64, copy=False), np.concatenate(sums).astype(np.float64)
+        found.append(_live(placed, local, dpost_tf[lo:hi]))
+    return _joined(found)
 
 
 def _range_sums(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
