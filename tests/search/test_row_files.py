@@ -223,6 +223,18 @@ def test_a_damaged_row_file_is_rebuilt(damage: str, kb: Path, tmp_path: Path, ca
         again.close()
 
 
+def _editable_row_files(snap) -> tuple[np.ndarray, np.ndarray]:
+    """Writable copies of the first segment's row text and offsets, to damage."""
+    files = snap.segments[0].rows
+    return np.array(files.text, dtype=np.uint8), np.array(files.offsets)
+
+
+def _serve_row_files(snap, text: np.ndarray, offsets: np.ndarray) -> None:
+    """The first segment answers from these (damaged) text and offsets, its other files as written."""
+    files = snap.segments[0].rows
+    snap.segments[0].rows = RowTexts(text, offsets, np.array(files.sentence), np.array(files.crc))
+
+
 def test_cells_the_checksums_miss_are_read_from_the_store(kb: Path, tmp_path: Path) -> None:
     """Bytes damaged in the middle of the text (the checksums cover each file's ends) that
     no longer decode, and offsets out of order or past the end, are read from SQLite: the
@@ -231,15 +243,13 @@ def test_cells_the_checksums_miss_are_read_from_the_store(kb: Path, tmp_path: Pa
     engine.open()
     try:
         snap = engine._snapshot
-        files = snap.segments[0].rows
-        text = np.array(files.text, dtype=np.uint8)
-        offsets = np.array(files.offsets)
-        n = files.sentence.shape[0]
+        text, offsets = _editable_row_files(snap)
+        n = len(snap.segments[0].rows.sentence)
         bad = [n // 2, n // 3, n // 4]
         text[offsets[2 * bad[0]]] = 0xFF  # invalid UTF-8 in a text
         offsets[2 * bad[1] + 1] = offsets[2 * bad[1]] - 5  # a text that ends before it starts
         offsets[2 * bad[2] + 2] = text.shape[0] + 100  # tokens past the end (and the next row's text)
-        snap.segments[0].rows = RowTexts(text, offsets, np.array(files.sentence), np.array(files.crc))
+        _serve_row_files(snap, text, offsets)
         held = _assert_rows_equal_the_store(snap)
         assert held == len(_live(snap)) - 4
         assert engine.ask("When did the harbour board approve a crane?") is not None
@@ -250,14 +260,12 @@ def test_cells_the_checksums_miss_are_read_from_the_store(kb: Path, tmp_path: Pa
 def test_a_cell_changed_in_place_is_read_from_the_store(kb: Path, tmp_path: Path) -> None:
     """A letter changed in the middle of a text still decodes, so only the cell's CRC-32
     (row_crc) tells it from the article's text: that row comes from SQLite, the others
-    from the files, and no quote holds the changed text."""
+    from the files, and no row or text read holds the changed letter."""
     engine = Engine(kb, tmp_path / "kb.sqlite")
     engine.open()
     try:
         snap = engine._snapshot
-        files = snap.segments[0].rows
-        text = np.array(files.text, dtype=np.uint8)
-        offsets = np.array(files.offsets)
+        text, offsets = _editable_row_files(snap)
         positions = _live(snap)
         changed = []
         for pos in positions[:: max(1, len(positions) // 5)][:5].tolist():
@@ -266,7 +274,7 @@ def test_a_cell_changed_in_place_is_read_from_the_store(kb: Path, tmp_path: Path
             at = next(i for i, ch in enumerate(cell) if chr(ch).isalpha() and ch < 128)
             text[a + at] = ord("Q") if cell[at] != ord("Q") else ord("Z")  # (still UTF-8)
             changed.append(pos)
-        snap.segments[0].rows = RowTexts(text, offsets, np.array(files.sentence), np.array(files.crc))
+        _serve_row_files(snap, text, offsets)
         held = _assert_rows_equal_the_store(snap)
         assert held == len(positions) - len(changed)
         assert all(t is None for t in snap.texts_at(changed))
