@@ -21,6 +21,7 @@ from bench.corpus import generate
 from bot.engine import Engine
 from bot.search.indexfiles import FORMAT, NOT_KEPT, ROW_ARRAYS, RowTexts, index_dir
 from bot.search.question import analyse
+from search.reloaded import edit_three_articles, live_mask
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +37,7 @@ def kb(tmp_path: Path, corpus) -> Path:
 
 
 def _live(snap) -> np.ndarray:
-    live = np.zeros(len(snap.passage_ids), dtype=np.bool_)
-    for s, e in zip(snap.doc_starts.tolist(), snap.doc_ends.tolist()):
-        live[s:e] = True
-    return np.flatnonzero(live)
+    return np.flatnonzero(live_mask(snap))
 
 
 def _assert_rows_equal_the_store(snap) -> int:
@@ -68,24 +66,13 @@ def _assert_rows_equal_the_store(snap) -> int:
     return len(ids) - calls["rows"]
 
 
-def _change(kb: Path) -> None:
-    """One article grows a paragraph, one loses half its text, one is new."""
-    files = sorted(kb.glob("*.md"))
-    files[2].write_text(files[2].read_text() + "\nThe harbour board approved a sixth crane on Friday.\n\n"
-                        "Dockers said the crane would arrive in May.\n")
-    text = files[5].read_text()
-    files[5].write_text(text[: len(text) // 2])
-    (kb / "zz-new.md").write_text("---\ntitle: A new pier\ndate: 2025-10-01\nauthor: Ann Example\n---\n\n"
-                                  "The council opened a new pier on Monday.\n\nIt cost four million pounds.\n")
-
-
 def test_rows_equal_the_store_through_a_reload(kb: Path, tmp_path: Path) -> None:
     engine = Engine(kb, tmp_path / "kb.sqlite")
     engine.open()
     try:
         held = _assert_rows_equal_the_store(engine._snapshot)
         assert held == len(_live(engine._snapshot)) > 1000  # every row from the files, none from SQLite
-        _change(kb)
+        edit_three_articles(kb)
         engine.reload()
         snap = engine._snapshot
         assert len(snap.segments) == 2 and snap.segments[0].deleted  # a delta segment, old passages deleted
@@ -141,7 +128,7 @@ def test_retrieval_reads_no_row_from_the_store_and_equals_the_store_path(kb: Pat
     engine = Engine(kb, tmp_path / "kb.sqlite")
     engine.open()
     try:
-        _change(kb)
+        edit_three_articles(kb)
         engine.reload()
         snap = engine._snapshot
         questions = corpus.questions + ["When was the new pier opened?", "Who wrote about the new pier?",

@@ -18,6 +18,7 @@ from bench.corpus import generate
 from bot.engine import Engine
 from bot.search.indexfiles import FORMAT, index_dir
 from bot.search.question import analyse
+from search.reloaded import edit_three_articles, live_mask
 from bot.search.retrieve import _Coverage, kin_of
 from bot.store import BYLINE_LINE, DATE_LINE, OTHER_LINE
 from bot.text.families import members, synonyms
@@ -38,29 +39,11 @@ def kb(tmp_path: Path, corpus) -> Path:
 
 def _codes_from_rows(snap) -> np.ndarray:
     """body_para as the rows say it, for every live position."""
-    ids = [int(i) for i in snap.passage_ids[_live(snap)]]
+    ids = [int(i) for i in snap.passage_ids[live_mask(snap)]]
     rows = snap.reader.passages(ids)
     code = {"byline": BYLINE_LINE, "date": DATE_LINE}
     return np.array([rows[i].paragraph if rows[i].kind == "body" else code.get(rows[i].kind, OTHER_LINE)
                      for i in ids], dtype=np.int64)
-
-
-def _live(snap) -> np.ndarray:
-    live = np.zeros(len(snap.passage_ids), dtype=np.bool_)
-    for s, e in zip(snap.doc_starts.tolist(), snap.doc_ends.tolist()):
-        live[s:e] = True
-    return live
-
-
-def _change(kb: Path) -> None:
-    """One article grows a paragraph, one loses its body, one is new."""
-    files = sorted(kb.glob("*.md"))
-    files[2].write_text(files[2].read_text() + "\nThe harbour board approved a sixth crane on Friday.\n\n"
-                        "Dockers said the crane would arrive in May.\n")
-    text = files[5].read_text()
-    files[5].write_text(text[: len(text) // 2])
-    (kb / "zz-new.md").write_text("---\ntitle: A new pier\ndate: 2025-10-01\nauthor: Ann Example\n---\n\n"
-                                  "The council opened a new pier on Monday.\n\nIt cost four million pounds.\n")
 
 
 def test_body_para_and_documents_equal_the_rows_through_reloads(kb: Path, tmp_path: Path) -> None:
@@ -69,7 +52,7 @@ def test_body_para_and_documents_equal_the_rows_through_reloads(kb: Path, tmp_pa
     try:
         for step in range(2):
             snap = engine._snapshot
-            live = _live(snap)
+            live = live_mask(snap)
             got = np.asarray(snap.body_para, dtype=np.int64)
             assert np.array_equal(got[live], _codes_from_rows(snap))
             positions = np.flatnonzero(live)
@@ -78,7 +61,7 @@ def test_body_para_and_documents_equal_the_rows_through_reloads(kb: Path, tmp_pa
             assert docs == [rows[int(i)].document for i in snap.passage_ids[positions]]
             assert (got[live] == DATE_LINE).sum() > 0 and (got[live] >= 0).sum() > 1000
             if step == 0:
-                _change(kb)
+                edit_three_articles(kb)
                 engine.reload()
                 assert len(engine._snapshot.segments) == 2  # a delta segment, old passages deleted
     finally:
@@ -91,7 +74,7 @@ def test_held_stems_equal_the_tokens_of_body_sentences(kb: Path, tmp_path: Path,
     engine = Engine(kb, tmp_path / "kb.sqlite")
     engine.open()
     try:
-        _change(kb)
+        edit_three_articles(kb)
         engine.reload()
         snap = engine._snapshot
         checked = 0
@@ -128,7 +111,7 @@ def test_ranking_from_rows_equals_ranking_from_the_arrays(kb: Path, tmp_path: Pa
     engine = Engine(kb, tmp_path / "kb.sqlite")
     engine.open()
     try:
-        _change(kb)
+        edit_three_articles(kb)
         engine.reload()
         snap = engine._snapshot
         questions = corpus.questions + ["When was the new pier opened?", "Who wrote about the new pier?",
@@ -192,7 +175,7 @@ def test_an_index_without_the_array_is_rebuilt(kb: Path, tmp_path: Path, caplog)
         assert lines and all(level == logging.INFO and "format 3" in text and "damaged" not in text
                              for level, text in lines), lines
         assert json.loads(path.read_text())["format"] == FORMAT
-        assert np.array_equal(np.asarray(snap.body_para, dtype=np.int64)[_live(snap)], _codes_from_rows(snap))
+        assert np.array_equal(np.asarray(snap.body_para, dtype=np.int64)[live_mask(snap)], _codes_from_rows(snap))
         assert again.ask("When did the harbour board approve a crane?") is not None
     finally:
         again.close()
